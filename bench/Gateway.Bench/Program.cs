@@ -1,0 +1,32 @@
+using System.Globalization;
+
+namespace Gateway.Bench;
+
+/// <summary>
+/// gateway-bench [--smoke] [NAME...]: runs benchmarks and prints figures. Never passes or fails on
+/// time; --smoke runs each one small so CI proves it still runs. Results go in docs/benchmarks.md.
+/// </summary>
+public static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        var smoke = args.Contains("--smoke");
+        var names = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        bool Wanted(string name) => names.Count == 0 || names.Contains(name);
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"gateway-bench {(smoke ? "smoke run" : "full run")} on {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}"));
+        if (Wanted("pty-echo"))
+        {
+            if (OperatingSystem.IsLinux())
+            {
+                await PtyEchoBenchmark.RunAsync(smoke ? 20 : 2000, Console.Out);
+            }
+            else
+            {
+                Console.WriteLine("pty-echo: skipped, pseudo-terminals are created on Linux only");
+            }
+        }
+
+        return 0;
+    }
+}

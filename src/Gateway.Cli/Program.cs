@@ -1,0 +1,28 @@
+using System.CommandLine;
+using Gateway.Cli.Commands;
+
+namespace Gateway.Cli;
+
+public static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        var parse = BuildRoot().Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            // One clear line on stderr rather than the help text: scripts read stderr, people add --help.
+            await Console.Error.WriteLineAsync($"gatewayctl: {string.Join("; ", parse.Errors.Select(e => e.Message))} (see --help)");
+            return 2;
+        }
+
+        return await parse.InvokeAsync();
+    }
+
+    /// <summary>The command tree; every subcommand registers here.</summary>
+    public static RootCommand BuildRoot()
+    {
+        var root = new RootCommand("gatewayctl: operate a Gateway site over its HTTP API, and diagnose its devices directly");
+        root.Subcommands.Add(HealthCommand.Create());
+        return root;
+    }
+}

@@ -1,0 +1,187 @@
+using System.Globalization;
+using System.Net;
+using System.Text.RegularExpressions;
+using Gateway.Drivers.Channels;
+
+namespace Gateway.Service.Hosting;
+
+/// <summary>Kinds of device Gateway drives.</summary>
+public enum DeviceKind
+{
+    /// <summary>A controller speaking the gateway-barrier/1 Modbus profile (barriers and doors).</summary>
+    Barrier,
+
+    /// <summary>A PN532 card encoder on a serial port.</summary>
+    Encoder,
+}
+
+/// <summary>One configured device (section <c>Gateway:Devices:N</c>).</summary>
+public sealed record DeviceOptions(string Id, DeviceKind Kind, string Endpoint, int Unit, string? Zone)
+{
+    /// <summary>The parsed Modbus endpoint of a barrier; null for an encoder (named by its port path).</summary>
+    public DeviceEndpoint? ModbusEndpoint { get; init; }
+}
+
+/// <summary>HTTP listener (section <c>Gateway:Http</c>). Port 0 takes any free port (tests).</summary>
+public sealed record HttpOptions(IPAddress Address, int Port);
+
+/// <summary>
+/// The service's configuration (section <c>Gateway</c>), read and validated at start. Values are
+/// parsed here rather than by the binder so that an operator's mistake yields one line naming the
+/// key and what is wrong, never a stack trace. See docs/configuration.md.
+/// </summary>
+public sealed partial record GatewayOptions(
+    string DataFolder,
+    string SiteId,
+    TimeZoneInfo SiteTimeZone,
+    HttpOptions Http,
+    IReadOnlyList<DeviceOptions> Devices)
+{
+    public const string Section = "Gateway";
+
+    /// <summary>Full path of the SQLite database file.</summary>
+    public string DatabasePath => Path.Combine(DataFolder, "gateway.db");
+
+    /// <summary>Folder of the rolling log files.</summary>
+    public string LogFolder => Path.Combine(DataFolder, "logs");
+
+    /// <summary>Reads and validates the configuration; on failure <paramref name="error"/> names the key and the problem.</summary>
+    public static bool TryLoad(IConfiguration configuration, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out GatewayOptions? options, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
+    {
+        options = null;
+        var section = configuration.GetSection(Section);
+
+        var dataFolder = section["DataFolder"];
+        if (string.IsNullOrWhiteSpace(dataFolder))
+        {
+            dataFolder = "data";
+        }
+
+        if (dataFolder.IndexOfAny(Path.GetInvalidPathChars()) >= 0)
+        {
+            error = Key("DataFolder", $"'{dataFolder}' is not a valid path");
+            return false;
+        }
+
+        dataFolder = Path.GetFullPath(dataFolder);
+
+        var siteId = section["SiteId"] ?? "site-1";
+        if (!SiteIdPattern().IsMatch(siteId))
+        {
+            error = Key("SiteId", $"'{siteId}' must be 1-32 characters of letters, digits, '-' or '_'");
+            return false;
+        }
+
+        var zoneId = section["SiteTimeZone"];
+        if (string.IsNullOrWhiteSpace(zoneId))
+        {
+            zoneId = "Asia/Shanghai";
+        }
+
+        if (!TimeZoneInfo.TryFindSystemTimeZoneById(zoneId, out var timeZone))
+        {
+            error = Key("SiteTimeZone", $"'{zoneId}' is not a time zone known to this system (e.g. Asia/Shanghai)");
+            return false;
+        }
+
+        var addressText = section["Http:Address"] ?? "127.0.0.1";
+        if (!IPAddress.TryParse(addressText, out var address))
+        {
+            error = Key("Http:Address", $"'{addressText}' is not an IP address (e.g. 127.0.0.1)");
+            return false;
+        }
+
+        var portText = section["Http:Port"] ?? "5080";
+        if (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port > 65535)
+        {
+            error = Key("Http:Port", $"'{portText}' is not a whole number from 0 to 65535");
+            return false;
+        }
+
+        var devices = new List<DeviceOptions>();
+        var ids = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var device in section.GetSection("Devices").GetChildren())
+        {
+            if (!TryLoadDevice(device, out var parsed, out error))
+            {
+                return false;
+            }
+
+            if (!ids.Add(parsed.Id))
+            {
+                error = Key($"Devices:{device.Key}:Id", $"'{parsed.Id}' is used by another device");
+                return false;
+            }
+
+            devices.Add(parsed);
+        }
+
+        options = new GatewayOptions(dataFolder, siteId, timeZone, new HttpOptions(address, port), devices);
+        error = null;
+        return true;
+    }
+
+    private static bool TryLoadDevice(IConfigurationSection device, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out DeviceOptions? parsed, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
+    {
+        parsed = null;
+        var prefix = $"Devices:{device.Key}";
+        var id = device["Id"];
+        if (string.IsNullOrWhiteSpace(id) || !SiteIdPattern().IsMatch(id))
+        {
+            error = Key($"{prefix}:Id", $"'{id}' must be 1-32 characters of letters, digits, '-' or '_'");
+            return false;
+        }
+
+        var kindText = device["Kind"];
+        if (!Enum.TryParse<DeviceKind>(kindText, ignoreCase: true, out var kind) || !Enum.IsDefined(kind) || int.TryParse(kindText, out _))
+        {
+            error = Key($"{prefix}:Kind", $"'{kindText}' is not barrier or encoder");
+            return false;
+        }
+
+        var endpoint = device["Endpoint"];
+        DeviceEndpoint? modbus = null;
+        if (kind == DeviceKind.Barrier)
+        {
+            if (!DeviceEndpoint.TryParse(endpoint, out modbus, out var endpointError))
+            {
+                error = Key($"{prefix}:Endpoint", endpointError);
+                return false;
+            }
+
+            if (modbus is TcpEndpoint { Port: 0 })
+            {
+                error = Key($"{prefix}:Endpoint", $"'{endpoint}' needs a port from 1 to 65535");
+                return false;
+            }
+        }
+        else if (string.IsNullOrWhiteSpace(endpoint))
+        {
+            error = Key($"{prefix}:Endpoint", "an encoder needs its serial port path (e.g. /dev/ttyUSB0 or COM4)");
+            return false;
+        }
+
+        var unitText = device["Unit"] ?? "1";
+        if (!int.TryParse(unitText, NumberStyles.None, CultureInfo.InvariantCulture, out var unit) || unit is < 1 or > 247)
+        {
+            error = Key($"{prefix}:Unit", $"'{unitText}' is not a Modbus unit id from 1 to 247");
+            return false;
+        }
+
+        var zone = device["Zone"];
+        if (kind == DeviceKind.Barrier && string.IsNullOrWhiteSpace(zone))
+        {
+            error = Key($"{prefix}:Zone", "a barrier or door controller needs the zone it serves (e.g. car-park, building-3, common)");
+            return false;
+        }
+
+        parsed = new DeviceOptions(id, kind, endpoint!, unit, zone) { ModbusEndpoint = modbus };
+        error = null;
+        return true;
+    }
+
+    private static string Key(string key, string message) => $"{Section}:{key}: {message}";
+
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,32}$")]
+    private static partial Regex SiteIdPattern();
+}

@@ -1,0 +1,105 @@
+using System.Reflection;
+using Gateway.Service.Api;
+using Gateway.Service.Hosting;
+using Gateway.Service.Storage;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Serilog;
+
+namespace Gateway.Service;
+
+public static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        // The bootstrap logger covers start-up until configuration is read (see serilog-extensions-hosting).
+        Log.Logger = new LoggerConfiguration()
+            .MinimumLevel.Information()
+            .WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{NewLine}{Exception}")
+            .CreateBootstrapLogger();
+
+        try
+        {
+            var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+            {
+                Args = args,
+                // appsettings.json lives beside the binary, whatever the working directory.
+                ContentRootPath = AppContext.BaseDirectory,
+            });
+
+            if (!GatewayOptions.TryLoad(builder.Configuration, out var options, out var error))
+            {
+                // An operator's mistake: one line, no stack trace.
+                await Console.Error.WriteLineAsync($"gateway: configuration error: {error}");
+                return 1;
+            }
+
+            Directory.CreateDirectory(options.LogFolder);
+            builder.Host.UseSerilog((context, services, logger) => logger
+                .ReadFrom.Configuration(context.Configuration)
+                .ReadFrom.Services(services)
+                .WriteTo.File(
+                    Path.Combine(options.LogFolder, "gateway-.log"),
+                    rollingInterval: RollingInterval.Day,
+                    retainedFileCountLimit: 31,
+                    outputTemplate: "{Timestamp:yyyy-MM-dd HH:mm:ss.fff zzz} [{Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}"));
+            builder.Host.UseSystemd();
+            builder.Host.UseWindowsService(o => o.ServiceName = "Gateway");
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(options.Http.Address, options.Http.Port));
+
+            builder.Services.AddSingleton(options);
+            builder.Services.AddSingleton(TimeProvider.System);
+            builder.Services.AddSingleton(new GatewayDatabase(options.DatabasePath));
+            builder.Services.AddSingleton<DeviceStatusBoard>();
+
+            var app = builder.Build();
+
+            var database = app.Services.GetRequiredService<GatewayDatabase>();
+            try
+            {
+                database.Initialize(options.SiteId, Migrator.Discover(), app.Services.GetRequiredService<TimeProvider>());
+            }
+            catch (MigrationException ex)
+            {
+                Log.Fatal("Storage could not be opened: {Reason}", ex.Message);
+                return 1;
+            }
+            catch (Microsoft.Data.Sqlite.SqliteException ex)
+            {
+                Log.Fatal("Storage could not be opened at {DatabasePath}: {Reason}", options.DatabasePath, ex.Message);
+                return 1;
+            }
+
+            app.MapHealthEndpoints();
+
+            await app.StartAsync();
+            var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+            Log.Information(
+                "Gateway {Version} started: site {SiteId}, HTTP {Urls}, data {DataFolder}, schema version {SchemaVersion}, {DeviceCount} device(s)",
+                typeof(Program).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion,
+                options.SiteId,
+                string.Join(", ", addresses),
+                options.DataFolder,
+                database.SchemaVersion,
+                options.Devices.Count);
+
+            await app.WaitForShutdownAsync();
+            Log.Information("Gateway stopped");
+            return 0;
+        }
+        catch (IOException ex) when (ex.InnerException is System.Net.Sockets.SocketException || ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+        {
+            Log.Fatal("Gateway could not listen: {Reason}", ex.Message);
+            return 1;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.Fatal(ex, "Gateway failed");
+            return 1;
+        }
+        finally
+        {
+            await Log.CloseAndFlushAsync();
+        }
+    }
+}

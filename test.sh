@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs Gateway's whole test suite, as CI does. Installs the test peers first when they are missing
+# (socat, mbpoll, libmodbus, gcc from Debian's packages; needs root or sudo for that step).
+# Usage: ./test.sh [extra dotnet test arguments]
+set -euo pipefail
+cd "$(dirname "$0")"
+
+need=()
+command -v socat >/dev/null 2>&1 || need+=(socat)
+command -v mbpoll >/dev/null 2>&1 || need+=(mbpoll)
+command -v gcc >/dev/null 2>&1 || need+=(gcc)
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+[ -f /usr/include/modbus/modbus.h ] || need+=(libmodbus-dev)
+if [ ${#need[@]} -gt 0 ]; then
+  if command -v apt-get >/dev/null 2>&1; then
+    echo "test.sh: installing test peers: ${need[*]}"
+    sudo_cmd=()
+    [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+    "${sudo_cmd[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${need[@]}" >/dev/null
+  else
+    echo "test.sh: missing ${need[*]} and no apt-get; interop tests will say they cannot run" >&2
+  fi
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+dotnet build Gateway.sln -c Release -warnaserror -nologo -clp:ErrorsOnly
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+dotnet test Gateway.sln -c Release --no-build --nologo "$@" 2>&1 | tee "$log" || status=$?
+
+# Benchmarks never run in full here; a small smoke run proves each still works.
+echo "test.sh: benchmark smoke run"
+dotnet bench/Gateway.Bench/bin/Release/net10.0/gateway-bench.dll --smoke || status=$?
+
+passed=$(grep -Eo 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+failed=$(grep -Eo 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+skipped=$(grep -Eo 'Skipped: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+exit $status

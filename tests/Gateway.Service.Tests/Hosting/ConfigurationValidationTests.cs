@@ -1,0 +1,42 @@
+namespace Gateway.Service.Tests.Hosting;
+
+/// <summary>The built service, started as a process with one bad key each: exit code 1 and one line naming the key.</summary>
+public sealed class ConfigurationValidationTests : IDisposable
+{
+    private readonly TempFolder _folder = new("gateway-config");
+
+    public static TheoryData<string[], string> BadKeys() => new()
+    {
+        { ["--Gateway:SiteId=bad site!"], "Gateway:SiteId: 'bad site!'" },
+        { ["--Gateway:SiteTimeZone=Mars/Olympus"], "Gateway:SiteTimeZone: 'Mars/Olympus' is not a time zone" },
+        { ["--Gateway:Http:Address=localhost-ish"], "Gateway:Http:Address: 'localhost-ish' is not an IP address" },
+        { ["--Gateway:Http:Port=70000"], "Gateway:Http:Port: '70000' is not a whole number" },
+        { ["--Gateway:Http:Port=abc"], "Gateway:Http:Port: 'abc'" },
+        { ["--Gateway:Devices:0:Id=gate-1", "--Gateway:Devices:0:Kind=turnstile", "--Gateway:Devices:0:Endpoint=tcp://127.0.0.1:502"], "Gateway:Devices:0:Kind: 'turnstile' is not barrier or encoder" },
+        { ["--Gateway:Devices:0:Id=gate-1", "--Gateway:Devices:0:Kind=barrier", "--Gateway:Devices:0:Endpoint=udp://1.2.3.4:502", "--Gateway:Devices:0:Zone=car-park"], "Gateway:Devices:0:Endpoint: 'udp://1.2.3.4:502' has an unknown scheme" },
+        { ["--Gateway:Devices:0:Id=gate-1", "--Gateway:Devices:0:Kind=barrier", "--Gateway:Devices:0:Endpoint=tcp://127.0.0.1:502", "--Gateway:Devices:0:Unit=300", "--Gateway:Devices:0:Zone=car-park"], "Gateway:Devices:0:Unit: '300' is not a Modbus unit id" },
+        { ["--Gateway:Devices:0:Id=gate-1", "--Gateway:Devices:0:Kind=barrier", "--Gateway:Devices:0:Endpoint=tcp://127.0.0.1:502"], "Gateway:Devices:0:Zone: a barrier or door controller needs the zone" },
+        { ["--Gateway:Devices:0:Id=gate-1", "--Gateway:Devices:0:Kind=barrier", "--Gateway:Devices:0:Endpoint=tcp://127.0.0.1:502", "--Gateway:Devices:0:Zone=car-park", "--Gateway:Devices:1:Id=GATE-1", "--Gateway:Devices:1:Kind=encoder", "--Gateway:Devices:1:Endpoint=/dev/ttyUSB0"], "Gateway:Devices:1:Id: 'GATE-1' is used by another device" },
+        { ["--Gateway:Devices:0:Id=desk", "--Gateway:Devices:0:Kind=encoder"], "Gateway:Devices:0:Endpoint: an encoder needs its serial port path" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadKeys))]
+    public async Task Start_WithInvalidKey_ExitsWith1_AndOneLineNamingTheKey(string[] badArgs, string expected)
+    {
+        string[] args = [$"--Gateway:DataFolder={_folder.Path}", "--Gateway:Http:Port=0", .. badArgs];
+        var (code, _, stderr) = await ChildProcess.RunDotnetAsync(RepoPaths.Service, args, TimeSpan.FromSeconds(60));
+
+        Assert.Equal(1, code);
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var line = Assert.Single(lines);
+        Assert.Contains(expected, line, StringComparison.Ordinal);
+        Assert.StartsWith("gateway: configuration error: ", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+
+        // Nothing was created for a configuration that was refused.
+        Assert.False(File.Exists(Path.Combine(_folder.Path, "gateway.db")));
+    }
+
+    public void Dispose() => _folder.Dispose();
+}
