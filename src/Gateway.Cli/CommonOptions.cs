@@ -9,11 +9,12 @@ public static class CommonOptions
     public static Option<bool> Json() => new("--json") { Description = "Print one JSON object on stdout (for scripts)" };
 
     /// <summary>
-    /// The service's base URL: --server, else GATEWAY_SERVER, else http://127.0.0.1:5080.
+    /// The service's base URL: --server, else GATEWAY_SERVER, else the server saved by
+    /// <c>gatewayctl login</c>, else http://127.0.0.1:5080.
     /// </summary>
     public static Option<string> Server() => new("--server")
     {
-        Description = "Base URL of the Gateway service (default: $GATEWAY_SERVER or http://127.0.0.1:5080)",
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("GATEWAY_SERVER") is { Length: > 0 } s ? s : "http://127.0.0.1:5080",
+        Description = "Base URL of the Gateway service (default: $GATEWAY_SERVER, the server saved by 'gatewayctl login', or http://127.0.0.1:5080)",
+        DefaultValueFactory = _ => Api.TokenStore.DefaultServer(),
     };
 }

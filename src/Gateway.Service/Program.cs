@@ -45,12 +45,17 @@ public static class Program
                     outputTemplate: "{Timestamp:yyyy-MM-dd HH:mm:ss.fff zzz} [{Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}"));
             builder.Host.UseSystemd();
             builder.Host.UseWindowsService(o => o.ServiceName = "Gateway");
-            builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(options.Http.Address, options.Http.Port));
+            builder.WebHost.ConfigureKestrel(kestrel =>
+            {
+                kestrel.Listen(options.Http.Address, options.Http.Port);
+                kestrel.Limits.MaxRequestBodySize = ApiComposition.MaxRequestBodyBytes;
+            });
 
             builder.Services.AddSingleton(options);
             builder.Services.AddSingleton(TimeProvider.System);
             builder.Services.AddSingleton(new GatewayDatabase(options.DatabasePath));
             builder.Services.AddSingleton<DeviceStatusBoard>();
+            builder.Services.AddGatewayApi();
 
             var app = builder.Build();
 
@@ -70,7 +75,11 @@ public static class Program
                 return 1;
             }
 
-            app.MapHealthEndpoints();
+            app.UseGatewayApi();
+            if (options.BootstrapToken is null)
+            {
+                Log.Warning("Gateway:BootstrapToken is not set: the API refuses every request except /health and /openapi until an operator token exists");
+            }
 
             await app.StartAsync();
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];

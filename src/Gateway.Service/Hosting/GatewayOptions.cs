@@ -22,6 +22,15 @@ public sealed record DeviceOptions(string Id, DeviceKind Kind, string Endpoint, 
     public DeviceEndpoint? ModbusEndpoint { get; init; }
 }
 
+/// <summary>A secret configuration value: its <see cref="ToString"/> never shows it, so logging options or records cannot leak it.</summary>
+public sealed class Secret(string value)
+{
+    /// <summary>The secret itself; compare it with <see cref="System.Security.Cryptography.CryptographicOperations.FixedTimeEquals"/>.</summary>
+    public string Reveal() => value;
+
+    public override string ToString() => "***";
+}
+
 /// <summary>HTTP listener (section <c>Gateway:Http</c>). Port 0 takes any free port (tests).</summary>
 public sealed record HttpOptions(IPAddress Address, int Port);
 
@@ -38,6 +47,15 @@ public sealed partial record GatewayOptions(
     IReadOnlyList<DeviceOptions> Devices)
 {
     public const string Section = "Gateway";
+
+    /// <summary>Shortest bootstrap token accepted: a guessable token would open every policy.</summary>
+    public const int MinimumBootstrapTokenLength = 32;
+
+    /// <summary>
+    /// The bootstrap admin token (<c>Gateway:BootstrapToken</c>), or null when unset (then the API
+    /// accepts no token at all until operators exist). Wrapped so that printing the options never shows it.
+    /// </summary>
+    public Secret? BootstrapToken { get; init; }
 
     /// <summary>Full path of the SQLite database file.</summary>
     public string DatabasePath => Path.Combine(DataFolder, "gateway.db");
@@ -116,7 +134,21 @@ public sealed partial record GatewayOptions(
             devices.Add(parsed);
         }
 
-        options = new GatewayOptions(dataFolder, siteId, timeZone, new HttpOptions(address, port), devices);
+        Secret? bootstrapToken = null;
+        var tokenText = section["BootstrapToken"];
+        if (!string.IsNullOrEmpty(tokenText))
+        {
+            // Never echo the value: the message names the key and the rule only.
+            if (tokenText.Length < MinimumBootstrapTokenLength || tokenText.Length > 512 || tokenText.Any(c => c <= ' ' || c > '~'))
+            {
+                error = Key("BootstrapToken", $"must be {MinimumBootstrapTokenLength}-512 printable ASCII characters without spaces (e.g. the output of `openssl rand -hex 32`)");
+                return false;
+            }
+
+            bootstrapToken = new Secret(tokenText);
+        }
+
+        options = new GatewayOptions(dataFolder, siteId, timeZone, new HttpOptions(address, port), devices) { BootstrapToken = bootstrapToken };
         error = null;
         return true;
     }

@@ -1,0 +1,94 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Gateway.Service.Hosting;
+using Gateway.Service.Storage;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.Routing;
+
+namespace Gateway.Service.Api;
+
+/// <summary>
+/// Wires the HTTP API: JSON conventions, problem details, bearer authentication and the role
+/// policies, the write path, idempotency, OpenAPI, and every endpoint group. The service's
+/// <c>Program</c> and the in-process test hosts call the same two methods, so tests exercise the real wiring.
+/// </summary>
+public static class ApiComposition
+{
+    /// <summary>Largest request body accepted (bank files included); larger → 413 payload-too-large.</summary>
+    public const long MaxRequestBodyBytes = 1024 * 1024;
+
+    public static void AddGatewayApi(this IServiceCollection services)
+    {
+        services.Configure<JsonOptions>(o => Configure(o.SerializerOptions));
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
+        {
+            var problem = context.ProblemDetails;
+            var status = problem.Status ?? context.HttpContext.Response.StatusCode;
+            if (problem.Type is null || !problem.Type.StartsWith(ProblemTypes.Prefix, StringComparison.Ordinal))
+            {
+                problem.Type = ProblemTypes.ForStatus(status);
+            }
+        });
+
+        services.AddSingleton<UnitOfWorkFactory>();
+        services.AddSingleton<IdempotencyStore>();
+        services.AddSingleton<IOperatorAuthenticator, BootstrapTokenAuthenticator>();
+        services.AddAuthentication(BearerTokenHandler.SchemeName)
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
+        services.AddAuthorization(GatewayPolicies.Register);
+        services.AddOpenApi("v1");
+    }
+
+    /// <summary>The JSON conventions of the API: camelCase, enums as kebab-case strings, strict numbers, unknown fields refused.</summary>
+    public static void Configure(JsonSerializerOptions options)
+    {
+        options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+        options.NumberHandling = JsonNumberHandling.Strict;
+        options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+        options.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false));
+    }
+
+    /// <summary>Adds the middleware (problems, status pages, auth, idempotency) and maps every endpoint.</summary>
+    public static void UseGatewayApi(this WebApplication app)
+    {
+        app.UseMiddleware<ProblemMiddleware>();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseMiddleware<IdempotencyMiddleware>();
+
+        app.MapHealthEndpoints();
+        app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
+
+        var api = app.MapGroup("/api");
+        api.MapGet("/me", (HttpContext context) =>
+        {
+            var user = context.User;
+            return TypedResults.Ok(new WhoAmI(
+                user.ToActor().OperatorId,
+                user.ToActor().DisplayName,
+                user.FindAll(System.Security.Claims.ClaimTypes.Role).Select(c => c.Value).ToList()));
+        })
+            .RequireAuthorization(GatewayPolicies.Authenticated)
+            .WithName("WhoAmI")
+            .WithSummary("The operator behind the bearer token and its roles");
+
+        // Feature groups register here, each naming its policy per endpoint.
+        foreach (var map in EndpointGroups)
+        {
+            map(api);
+        }
+    }
+
+    /// <summary>
+    /// The feature endpoint groups mapped under <c>/api</c>. A feature adds its <c>MapXxxEndpoints</c>
+    /// here (one line), so Program and the test hosts pick it up together.
+    /// </summary>
+    private static readonly List<Action<RouteGroupBuilder>> EndpointGroups =
+    [
+    ];
+
+    public sealed record WhoAmI(string OperatorId, string DisplayName, IReadOnlyList<string> Roles);
+}

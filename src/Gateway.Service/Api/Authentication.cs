@@ -1,0 +1,186 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Encodings.Web;
+using Gateway.Service.Hosting;
+using Gateway.Service.Storage;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Service.Api;
+
+/// <summary>The roles of DESIGN.md's role matrix, as they appear in role claims.</summary>
+public static class GatewayRoles
+{
+    public const string FrontDesk = "front-desk";
+    public const string ParkingAuthorizer = "parking-authorizer";
+    public const string Finance = "finance";
+    public const string Admin = "admin";
+
+    public static IReadOnlyList<string> All { get; } = [FrontDesk, ParkingAuthorizer, Finance, Admin];
+}
+
+/// <summary>
+/// Authorization policies. Every endpoint names one with <c>RequireAuthorization(GatewayPolicies.X)</c>.
+/// The four change policies are the roles themselves; the read policies say who may read what.
+/// </summary>
+public static class GatewayPolicies
+{
+    /// <summary>Holders, card stock and life, agreements create/end, payments record, encoder reads.</summary>
+    public const string FrontDesk = "front-desk";
+
+    /// <summary>Grant periods, reverse payments, bank-debit import and export.</summary>
+    public const string ParkingAuthorizer = "parking-authorizer";
+
+    /// <summary>Inventory counts, variance explanations, sign-off.</summary>
+    public const string Finance = "finance";
+
+    /// <summary>Operators and roles, keys, backups, audit verify.</summary>
+    public const string Admin = "admin";
+
+    /// <summary>Read holders, cards, zones: front-desk, admin.</summary>
+    public const string ReadOperational = "read-operational";
+
+    /// <summary>Read parking agreements and periods: front-desk, parking-authorizer, admin.</summary>
+    public const string ReadParking = "read-parking";
+
+    /// <summary>Read payments and reports: front-desk, parking-authorizer, finance, admin.</summary>
+    public const string ReadPayments = "read-payments";
+
+    /// <summary>Read the audit log: finance, admin.</summary>
+    public const string ReadAudit = "read-audit";
+
+    /// <summary>Any authenticated operator (e.g. who am I).</summary>
+    public const string Authenticated = "authenticated";
+
+    internal static void Register(Microsoft.AspNetCore.Authorization.AuthorizationOptions options)
+    {
+        options.AddPolicy(FrontDesk, p => p.RequireRole(GatewayRoles.FrontDesk));
+        options.AddPolicy(ParkingAuthorizer, p => p.RequireRole(GatewayRoles.ParkingAuthorizer));
+        options.AddPolicy(Finance, p => p.RequireRole(GatewayRoles.Finance));
+        options.AddPolicy(Admin, p => p.RequireRole(GatewayRoles.Admin));
+        options.AddPolicy(ReadOperational, p => p.RequireRole(GatewayRoles.FrontDesk, GatewayRoles.Admin));
+        options.AddPolicy(ReadParking, p => p.RequireRole(GatewayRoles.FrontDesk, GatewayRoles.ParkingAuthorizer, GatewayRoles.Admin));
+        options.AddPolicy(ReadPayments, p => p.RequireRole(GatewayRoles.FrontDesk, GatewayRoles.ParkingAuthorizer, GatewayRoles.Finance, GatewayRoles.Admin));
+        options.AddPolicy(ReadAudit, p => p.RequireRole(GatewayRoles.Finance, GatewayRoles.Admin));
+        options.AddPolicy(Authenticated, p => p.RequireAuthenticatedUser());
+        // An endpoint that forgets to name a policy is still closed to anonymous callers.
+        options.FallbackPolicy = options.GetPolicy(Authenticated);
+    }
+}
+
+/// <summary>An authenticated operator: id, display name and roles.</summary>
+public sealed record OperatorIdentity(string OperatorId, string DisplayName, IReadOnlyList<string> Roles);
+
+/// <summary>
+/// Turns a bearer token into an operator, or null when this authenticator does not know it. Several
+/// may be registered; they are asked in registration order. The operators issue adds one backed by
+/// its operator table; <see cref="BootstrapTokenAuthenticator"/> is the one until then.
+/// </summary>
+public interface IOperatorAuthenticator
+{
+    ValueTask<OperatorIdentity?> AuthenticateAsync(string token, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// The bootstrap admin token from <c>Gateway:BootstrapToken</c>: it holds every role, so it satisfies
+/// every policy. Unset, it knows no token. Compared in constant time; never logged.
+/// </summary>
+public sealed class BootstrapTokenAuthenticator : IOperatorAuthenticator
+{
+    public const string OperatorId = "bootstrap-admin";
+    private readonly byte[]? _expected;
+
+    public BootstrapTokenAuthenticator(GatewayOptions options)
+    {
+        _expected = options.BootstrapToken is { } secret ? SHA256.HashData(Encoding.UTF8.GetBytes(secret.Reveal())) : null;
+    }
+
+    public ValueTask<OperatorIdentity?> AuthenticateAsync(string token, CancellationToken cancellationToken)
+    {
+        if (_expected is null)
+        {
+            return ValueTask.FromResult<OperatorIdentity?>(null);
+        }
+
+        // Hashing first makes the comparison constant-time regardless of the presented token's length.
+        var presented = SHA256.HashData(Encoding.UTF8.GetBytes(token));
+        return ValueTask.FromResult(CryptographicOperations.FixedTimeEquals(presented, _expected)
+            ? new OperatorIdentity(OperatorId, "Bootstrap admin", GatewayRoles.All)
+            : null);
+    }
+}
+
+/// <summary>The <c>Authorization: Bearer</c> scheme; challenges and refusals answer with problem details.</summary>
+public sealed class BearerTokenHandler : AuthenticationHandler<AuthenticationSchemeOptions>
+{
+    public const string SchemeName = "Bearer";
+    private readonly IEnumerable<IOperatorAuthenticator> _authenticators;
+
+    public BearerTokenHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, IEnumerable<IOperatorAuthenticator> authenticators)
+        : base(options, logger, encoder)
+    {
+        _authenticators = authenticators;
+    }
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var header = Request.Headers.Authorization.ToString();
+        if (string.IsNullOrEmpty(header))
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || header.Length > 1024)
+        {
+            return AuthenticateResult.Fail("the Authorization header is not 'Bearer <token>'");
+        }
+
+        var token = header["Bearer ".Length..].Trim();
+        foreach (var authenticator in _authenticators)
+        {
+            if (await authenticator.AuthenticateAsync(token, Context.RequestAborted) is { } identity)
+            {
+                var claims = new List<Claim>
+                {
+                    new(ClaimTypes.NameIdentifier, identity.OperatorId),
+                    new(ClaimTypes.Name, identity.DisplayName),
+                };
+                claims.AddRange(identity.Roles.Select(r => new Claim(ClaimTypes.Role, r)));
+                var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
+                return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
+            }
+        }
+
+        // The token itself is never logged.
+        Logger.LogWarning("Rejected a bearer token from {RemoteAddress} on {Path}", Context.Connection.RemoteIpAddress, Request.Path.Value);
+        return AuthenticateResult.Fail("unknown token");
+    }
+
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        Response.Headers.WWWAuthenticate = "Bearer";
+        await ApiProblems.Problem(
+            StatusCodes.Status401Unauthorized,
+            ProblemTypes.Unauthorized,
+            "Authentication required",
+            "send 'Authorization: Bearer <token>' with a valid operator token").ExecuteAsync(Context);
+    }
+
+    protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
+    {
+        await ApiProblems.Problem(
+            StatusCodes.Status403Forbidden,
+            ProblemTypes.Forbidden,
+            "Not allowed for your roles",
+            "the operator's roles do not satisfy this endpoint's policy").ExecuteAsync(Context);
+    }
+}
+
+/// <summary>Reads the operator from an authenticated request.</summary>
+public static class OperatorClaims
+{
+    public static Actor ToActor(this ClaimsPrincipal user) => new(
+        user.FindFirstValue(ClaimTypes.NameIdentifier) ?? throw new InvalidOperationException("the request is not authenticated"),
+        user.FindFirstValue(ClaimTypes.Name) ?? string.Empty);
+}

@@ -1,0 +1,113 @@
+using System.Text.RegularExpressions;
+
+namespace Gateway.Service.Api;
+
+/// <summary>
+/// Collects field errors of one request. Endpoints validate everything first and return
+/// <see cref="ApiProblems.Validation(IReadOnlyDictionary{string, string[]})"/> before touching storage.
+/// Request DTOs use nullable properties so that a missing field is reported by name, not as a default value.
+/// </summary>
+public sealed class Validator
+{
+    private readonly Dictionary<string, List<string>> _errors = new(StringComparer.Ordinal);
+
+    public bool IsValid => _errors.Count == 0;
+
+    public void Add(string field, string message)
+    {
+        if (!_errors.TryGetValue(field, out var list))
+        {
+            _errors[field] = list = [];
+        }
+
+        list.Add(message);
+    }
+
+    /// <summary>A required text of 1..max characters after trimming; returns the trimmed value or null.</summary>
+    public string? Text(string field, string? value, int maxLength, bool required = true)
+    {
+        if (value is null || value.Trim().Length == 0)
+        {
+            if (required)
+            {
+                Add(field, "is required");
+            }
+
+            return null;
+        }
+
+        var trimmed = value.Trim();
+        if (trimmed.Length > maxLength)
+        {
+            Add(field, $"must be at most {maxLength} characters");
+            return null;
+        }
+
+        if (trimmed.Any(char.IsControl))
+        {
+            Add(field, "must not contain control characters");
+            return null;
+        }
+
+        return trimmed;
+    }
+
+    /// <summary>A text that must match <paramref name="pattern"/>; <paramref name="rule"/> says what is expected.</summary>
+    public string? Pattern(string field, string? value, Regex pattern, string rule, bool required = true)
+    {
+        var text = Text(field, value, 200, required);
+        if (text is not null && !pattern.IsMatch(text))
+        {
+            Add(field, rule);
+            return null;
+        }
+
+        return text;
+    }
+
+    /// <summary>A required whole number in [min, max].</summary>
+    public long? Range(string field, long? value, long min, long max, bool required = true)
+    {
+        if (value is null)
+        {
+            if (required)
+            {
+                Add(field, "is required");
+            }
+
+            return null;
+        }
+
+        if (value < min || value > max)
+        {
+            Add(field, $"must be from {min} to {max}");
+            return null;
+        }
+
+        return value;
+    }
+
+    /// <summary>A required value from a fixed set of names (compared exactly).</summary>
+    public string? OneOf(string field, string? value, IReadOnlyCollection<string> allowed, bool required = true)
+    {
+        if (value is null)
+        {
+            if (required)
+            {
+                Add(field, "is required");
+            }
+
+            return null;
+        }
+
+        if (!allowed.Contains(value))
+        {
+            Add(field, $"must be one of: {string.Join(", ", allowed)}");
+            return null;
+        }
+
+        return value;
+    }
+
+    public IResult ToProblem() => ApiProblems.Validation(_errors.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal));
+}
