@@ -28,4 +28,41 @@ public sealed class ModbusCorruptFrameException : DeviceException
         : base(device, message, innerException)
     {
     }
+
+    /// <summary>A corrupt reply to a request for <paramref name="unit"/>.</summary>
+    public ModbusCorruptFrameException(string device, byte unit, string message, Exception? innerException = null)
+        : base(device, $"unit {unit}: {message}", innerException)
+    {
+        Unit = unit;
+    }
+
+    /// <summary>The unit the request was for, when the error comes from a master.</summary>
+    public byte? Unit { get; }
+}
+
+/// <summary>A unit did not answer a request within the master's timeout (after its retries).</summary>
+public sealed class ModbusTimeoutException : DeviceTimeoutException
+{
+    public ModbusTimeoutException(string device, byte unit, TimeSpan timeout, Exception? innerException = null)
+        : base(device, timeout, innerException)
+    {
+        Unit = unit;
+    }
+
+    public byte Unit { get; }
+
+    /// <inheritdoc />
+    public override string Message => $"unit {Unit}: {base.Message}";
+}
+
+/// <summary>The port or connection of a master was lost or could not be (re-)opened during a request.</summary>
+public sealed class ModbusConnectionException : DeviceConnectionException
+{
+    public ModbusConnectionException(string device, byte unit, string message, Exception? innerException = null)
+        : base(device, $"unit {unit}: {message}", innerException)
+    {
+        Unit = unit;
+    }
+
+    public byte Unit { get; }
 }
