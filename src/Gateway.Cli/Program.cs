@@ -23,6 +23,7 @@ public static class Program
     {
         var root = new RootCommand("gatewayctl: operate a Gateway site over its HTTP API, and diagnose its devices directly");
         root.Subcommands.Add(HealthCommand.Create());
+        root.Subcommands.Add(ModbusCommand.Create());
         root.Subcommands.Add(LoginCommand.Create());
         return root;
     }
