@@ -27,6 +27,11 @@ public static class Program
             }
         }
 
+        if (Wanted("barrier"))
+        {
+            await BarrierSyncBenchmark.RunAsync(smoke ? 150 : 10_000, Console.Out);
+        }
+
         return 0;
     }
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Gateway.Simulators.Barrier;
 
 namespace Gateway.Simulators;
 
@@ -21,6 +22,8 @@ public static class Program
     public static RootCommand BuildRoot()
     {
         var root = new RootCommand("gateway-sim: simulated Gateway devices (barrier controllers, PN532 encoders) for tests and demos");
+        root.Subcommands.Add(BarrierCommands.CreateBarrier());
+        root.Subcommands.Add(BarrierCommands.CreatePresent());
         return root;
     }
 }
