@@ -4,6 +4,7 @@ using Gateway.Service.Hosting;
 using Gateway.Service.Storage;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Gateway.Service.Api;
 
@@ -38,6 +39,11 @@ public static class ApiComposition
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
         services.AddAuthorization(GatewayPolicies.Register);
         services.AddOpenApi("v1");
+
+        // Front desk: zones from configuration, the encoder port (replaced by the encoder driver's adapter), issuing.
+        services.AddSingleton(sp => ZoneEndpoints.FromOptions(sp.GetRequiredService<GatewayOptions>()));
+        services.TryAddSingleton<Devices.ICardEncoderPort, Devices.NoEncoderDriverPort>();
+        services.AddSingleton<CardIssuing>();
     }
 
     /// <summary>The JSON conventions of the API: camelCase, enums as kebab-case strings, strict numbers, unknown fields refused.</summary>
@@ -88,6 +94,9 @@ public static class ApiComposition
     /// </summary>
     private static readonly List<Action<RouteGroupBuilder>> EndpointGroups =
     [
+        HolderEndpoints.MapHolderEndpoints,
+        CardEndpoints.MapCardEndpoints,
+        ZoneEndpoints.MapZoneEndpoints,
     ];
 
     public sealed record WhoAmI(string OperatorId, string DisplayName, IReadOnlyList<string> Roles);

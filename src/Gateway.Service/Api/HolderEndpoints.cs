@@ -1,0 +1,209 @@
+using System.Text.RegularExpressions;
+using Gateway.Service.Domain.Holders;
+using Gateway.Service.Storage;
+
+namespace Gateway.Service.Api;
+
+/// <summary><c>/api/holders</c>: cardholders, their unit and contacts. The ID-document number is taken, masked to its last 4 characters and dropped.</summary>
+public static partial class HolderEndpoints
+{
+    public const int MaxName = 64;
+
+    public static void MapHolderEndpoints(this RouteGroupBuilder api)
+    {
+        var group = api.MapGroup("/holders").WithTags("Holders");
+
+        group.MapPost("/", CreateAsync)
+            .RequireAuthorization(GatewayPolicies.FrontDesk)
+            .WithName("CreateHolder")
+            .WithSummary("Register a cardholder of a unit");
+
+        group.MapPatch("/{id}", UpdateAsync)
+            .RequireAuthorization(GatewayPolicies.FrontDesk)
+            .WithName("UpdateHolder")
+            .WithSummary("Change a holder's name, unit, contacts or ID-document number (fields sent replace the stored ones)");
+
+        group.MapGet("/", ListAsync)
+            .RequireAuthorization(GatewayPolicies.ReadOperational)
+            .WithName("ListHolders")
+            .WithSummary("Holders by id; filters: unit (building-unit-room), building, name (contains)");
+
+        group.MapGet("/{id}", GetAsync)
+            .RequireAuthorization(GatewayPolicies.ReadOperational)
+            .WithName("GetHolder")
+            .WithSummary("One holder");
+    }
+
+    /// <summary>A holder's fields. Create needs name, building, unit and room; update takes any subset.</summary>
+    public sealed record HolderRequest(string? Name, string? Building, string? Unit, string? Room, string? Phone, string? Email, string? IdDocumentNumber);
+
+    public sealed record AddressResponse(string Building, string Unit, string Room);
+
+    /// <summary>A holder as the API shows it; <c>idDocument</c> is masked (<c>****123X</c>).</summary>
+    public sealed record HolderResponse(long Id, string Name, string UnitAddress, AddressResponse Address, string? Phone, string? Email, string? IdDocument, DateTimeOffset Created, DateTimeOffset Updated)
+    {
+        public static HolderResponse From(Holder h) => new(
+            h.Id,
+            h.Name,
+            h.Address.ToString(),
+            new AddressResponse(h.Address.Building, h.Address.Unit, h.Address.Room),
+            h.Phone,
+            h.Email,
+            h.IdLastFour is null ? null : Domain.Holders.IdDocument.Display(h.IdLastFour),
+            h.CreatedUtc,
+            h.UpdatedUtc);
+    }
+
+    private static async Task<IResult> CreateAsync(HolderRequest body, HttpContext context, UnitOfWorkFactory writes, CancellationToken cancellationToken)
+    {
+        var v = new Validator();
+        var fields = Validate(v, body, required: true);
+        if (!v.IsValid)
+        {
+            return v.ToProblem();
+        }
+
+        await using var unit = await writes.BeginAsync(context.User.ToActor(), cancellationToken);
+        var holder = await HolderStore.InsertAsync(unit, fields.Name!, fields.Address!, fields.Phone, fields.Email, fields.IdLastFour, cancellationToken);
+        unit.Audit("holder.create", $"holder:{holder.Id}", new { unit = holder.Address.ToString(), idDocument = fields.IdLastFour is null ? null : IdDocument.Display(fields.IdLastFour) });
+        await unit.CommitAsync(cancellationToken);
+        return TypedResults.Created($"/api/holders/{holder.Id}", HolderResponse.From(holder));
+    }
+
+    private static async Task<IResult> UpdateAsync(long id, HolderRequest body, HttpContext context, UnitOfWorkFactory writes, CancellationToken cancellationToken)
+    {
+        var v = new Validator();
+        var fields = Validate(v, body, required: false);
+        if (!v.IsValid)
+        {
+            return v.ToProblem();
+        }
+
+        await using var unit = await writes.BeginAsync(context.User.ToActor(), cancellationToken);
+        var existing = await HolderStore.GetAsync(unit.Connection, unit.Transaction, id, cancellationToken);
+        if (existing is null)
+        {
+            return ApiProblems.NotFound($"holder {id}");
+        }
+
+        var address = new UnitAddress(fields.Building ?? existing.Address.Building, fields.Unit ?? existing.Address.Unit, fields.Room ?? existing.Address.Room);
+        var holder = await HolderStore.UpdateAsync(unit, id, fields.Name ?? existing.Name, address, fields.Phone ?? existing.Phone, fields.Email ?? existing.Email, fields.IdLastFour ?? existing.IdLastFour, cancellationToken);
+        unit.Audit("holder.update", $"holder:{id}", new
+        {
+            changed = new[]
+            {
+                fields.Name is null ? null : "name",
+                (fields.Building ?? fields.Unit ?? fields.Room) is null ? null : "unit",
+                fields.Phone is null ? null : "phone",
+                fields.Email is null ? null : "email",
+                fields.IdLastFour is null ? null : "idDocument",
+            }.Where(c => c is not null),
+        });
+        if (!existing.Address.Equals(address))
+        {
+            // The holder's building decides which doors their access cards open.
+            foreach (var card in await CardStore.ListAsync(unit.Connection, new CardFilter(HolderId: id), 0, int.MaxValue, cancellationToken))
+            {
+                await unit.MarkCardChangedAsync(card.Number, "holder-moved", cancellationToken);
+            }
+        }
+
+        await unit.CommitAsync(cancellationToken);
+        return TypedResults.Ok(HolderResponse.From(holder));
+    }
+
+    private static async Task<IResult> ListAsync(GatewayDatabase database, string? unit, string? building, string? name, int? limit, long? after, CancellationToken cancellationToken)
+    {
+        var v = new Validator();
+        var page = PageRequest.From(v, limit, after);
+        UnitAddress? address = null;
+        if (unit is not null && !UnitAddress.TryParse(unit, out address))
+        {
+            v.Add("unit", "must be building-unit-room, e.g. 3-2-1201");
+        }
+
+        if (building is not null && !UnitAddress.IsValidPart(building))
+        {
+            v.Add("building", "must be 1-16 letters or digits");
+        }
+
+        var nameFilter = v.Text("name", name, MaxName, required: false);
+        if (!v.IsValid)
+        {
+            return v.ToProblem();
+        }
+
+        await using var connection = database.OpenConnection();
+        var filter = new HolderFilter(address?.Building ?? building, address?.Unit, address?.Room, nameFilter);
+        var rows = await HolderStore.ListAsync(connection, filter, page.After, page.Limit + 1, cancellationToken);
+        var result = page.ToPage(rows, h => h.Id);
+        return TypedResults.Ok(new Page<HolderResponse>(result.Items.Select(HolderResponse.From).ToList(), result.Next));
+    }
+
+    private static async Task<IResult> GetAsync(long id, GatewayDatabase database, CancellationToken cancellationToken)
+    {
+        await using var connection = database.OpenConnection();
+        var holder = await HolderStore.GetAsync(connection, null, id, cancellationToken);
+        return holder is null ? ApiProblems.NotFound($"holder {id}") : TypedResults.Ok(HolderResponse.From(holder));
+    }
+
+    private sealed record HolderFields(string? Name, UnitAddress? Address, string? Building, string? Unit, string? Room, string? Phone, string? Email, string? IdLastFour);
+
+    private static HolderFields Validate(Validator v, HolderRequest body, bool required)
+    {
+        var name = v.Text("name", body.Name, MaxName, required);
+        var building = AddressPart(v, "building", body.Building, required);
+        var unitPart = AddressPart(v, "unit", body.Unit, required);
+        var room = AddressPart(v, "room", body.Room, required);
+        var phone = v.Pattern("phone", body.Phone, PhonePattern(), "must be a phone number: digits, optionally a leading + and spaces or dashes (5-20 characters)", required: false);
+        var email = v.Pattern("email", body.Email, EmailPattern(), "must be an e-mail address (at most 254 characters)", required: false);
+        if (email is { Length: > 254 })
+        {
+            v.Add("email", "must be at most 254 characters");
+        }
+
+        string? last4 = null;
+        if (body.IdDocumentNumber is not null)
+        {
+            // The full number is validated and masked here, then dropped: never stored, echoed or logged.
+            if (IdDocument.IsValid(body.IdDocumentNumber))
+            {
+                last4 = IdDocument.LastFour(body.IdDocumentNumber);
+            }
+            else
+            {
+                v.Add("idDocumentNumber", "must be 6-32 letters or digits");
+            }
+        }
+
+        var address = building is not null && unitPart is not null && room is not null ? new UnitAddress(building, unitPart, room) : null;
+        return new HolderFields(name, address, building, unitPart, room, phone, email, last4);
+    }
+
+    private static string? AddressPart(Validator v, string field, string? value, bool required)
+    {
+        if (value is null)
+        {
+            if (required)
+            {
+                v.Add(field, "is required");
+            }
+
+            return null;
+        }
+
+        if (!UnitAddress.IsValidPart(value))
+        {
+            v.Add(field, "must be 1-16 letters or digits");
+            return null;
+        }
+
+        return value;
+    }
+
+    [GeneratedRegex(@"^\+?[0-9][0-9 \-]{4,19}$")]
+    private static partial Regex PhonePattern();
+
+    [GeneratedRegex(@"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")]
+    private static partial Regex EmailPattern();
+}

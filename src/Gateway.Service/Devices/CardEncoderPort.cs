@@ -1,0 +1,128 @@
+using Gateway.Service.Domain.Cards;
+using Gateway.Service.Hosting;
+
+namespace Gateway.Service.Devices;
+
+/// <summary>What to write on a blank card placed on an encoder.</summary>
+/// <param name="JournalId">The service's issue-journal row for this attempt; the same id on a retry lets the encoder resume a torn write.</param>
+/// <param name="EncoderId">The configured encoder device id.</param>
+/// <param name="CardNumber">The number printed on the card (goes into the payload).</param>
+/// <param name="Kind">Access, parking or both (goes into the payload).</param>
+/// <param name="IssueCounter">How many times this card number has been issued, this issue included.</param>
+/// <param name="ExpectedUid">The UID this card number had before (hex, upper case), or null for a card never issued: a different card on the encoder is refused.</param>
+public sealed record CardWriteOrder(long JournalId, string EncoderId, long CardNumber, CardKind Kind, int IssueCounter, string? ExpectedUid);
+
+/// <summary>A card written and verified with its new keys.</summary>
+/// <param name="Uid">Its UID, hex upper case (4 or 7 bytes).</param>
+public sealed record EncodedCard(string Uid);
+
+/// <summary>Outcome of reading the card lying on an encoder.</summary>
+public enum CardReadStatus
+{
+    /// <summary>A Gateway card of this site whose payload MAC verifies.</summary>
+    Valid,
+
+    /// <summary>No card on the encoder.</summary>
+    NoCard,
+
+    /// <summary>A card with transport keys and no payload.</summary>
+    Blank,
+
+    /// <summary>A Gateway card of another site.</summary>
+    OtherSite,
+
+    /// <summary>Not readable as a Gateway card: unknown keys, bad MAC (edited or copied payload), unknown layout.</summary>
+    NotGatewayCard,
+}
+
+/// <summary>What the encoder read.</summary>
+/// <param name="Status">Valid or why not.</param>
+/// <param name="Uid">The UID when a card was there.</param>
+/// <param name="CardNumber">The payload's card number (Valid only).</param>
+/// <param name="Kind">The payload's kind (Valid only).</param>
+/// <param name="IssueCounter">The payload's issue counter (Valid only).</param>
+/// <param name="Detail">For people: why the card is not valid.</param>
+public sealed record CardReading(CardReadStatus Status, string? Uid, long? CardNumber, CardKind? Kind, int? IssueCounter, string? Detail);
+
+/// <summary>
+/// The service's port to the front-desk card encoders (DESIGN.md "Issuing"). The card-encoder
+/// driver provides the adapter; every method is cancellable and journals its own card-write steps.
+/// </summary>
+public interface ICardEncoderPort
+{
+    /// <summary>Writes the payload and diversified keys on the card lying on the encoder and verifies it.</summary>
+    /// <exception cref="EncoderUnavailableException">No driver or the encoder is not configured/connected.</exception>
+    /// <exception cref="EncoderOperationException">No card, wrong card, write or verify failed.</exception>
+    Task<EncodedCard> IssueAsync(CardWriteOrder order, CancellationToken cancellationToken);
+
+    /// <summary>Returns the card on the encoder (whose UID must be <paramref name="expectedUid"/>) to transport keys and erases its payload.</summary>
+    /// <exception cref="EncoderUnavailableException">No driver or the encoder is not configured/connected.</exception>
+    /// <exception cref="EncoderOperationException">No card, wrong card, or the erase failed.</exception>
+    Task EraseAsync(string encoderId, long cardNumber, string expectedUid, CancellationToken cancellationToken);
+
+    /// <summary>Reads the card lying on the encoder and verifies its payload.</summary>
+    /// <exception cref="EncoderUnavailableException">No driver or the encoder is not configured/connected.</exception>
+    Task<CardReading> ReadAsync(string encoderId, CancellationToken cancellationToken);
+}
+
+/// <summary>The encoder cannot be used at all (→ 503 encoder-unavailable).</summary>
+public sealed class EncoderUnavailableException(string message) : Exception(message);
+
+/// <summary>The encoder was reached but the operation on the card failed (→ 502 encoder-failed).</summary>
+public sealed class EncoderOperationException(string message, Exception? innerException = null) : Exception(message, innerException);
+
+/// <summary>
+/// The port while this build has no encoder driver: every call says so (503). Registered by default;
+/// the card-encoder driver's adapter replaces it. It never pretends to have written a card.
+/// </summary>
+public sealed class NoEncoderDriverPort : ICardEncoderPort
+{
+    public Task<EncodedCard> IssueAsync(CardWriteOrder order, CancellationToken cancellationToken) => throw Unavailable(order.EncoderId);
+
+    public Task EraseAsync(string encoderId, long cardNumber, string expectedUid, CancellationToken cancellationToken) => throw Unavailable(encoderId);
+
+    public Task<CardReading> ReadAsync(string encoderId, CancellationToken cancellationToken) => throw Unavailable(encoderId);
+
+    private static EncoderUnavailableException Unavailable(string encoderId) =>
+        new($"encoder '{encoderId}' is configured but this build of Gateway has no card-encoder driver");
+}
+
+/// <summary>Picks the encoder a request means: the one it names, or the only one configured.</summary>
+public static class EncoderChoice
+{
+    /// <summary>
+    /// Returns the encoder id, or null with <paramref name="problem"/> saying why: none configured
+    /// (<paramref name="unavailable"/> true → 503) or the named one is not an encoder (→ 400).
+    /// </summary>
+    public static string? Resolve(GatewayOptions options, string? requested, out string? problem, out bool unavailable)
+    {
+        var encoders = options.Devices.Where(d => d.Kind == DeviceKind.Encoder).Select(d => d.Id).ToList();
+        problem = null;
+        unavailable = false;
+        if (encoders.Count == 0)
+        {
+            problem = "no encoder configured: add a device of kind encoder (Gateway:Devices:N:Kind=encoder) to issue, recycle or read cards";
+            unavailable = true;
+            return null;
+        }
+
+        if (requested is null)
+        {
+            if (encoders.Count == 1)
+            {
+                return encoders[0];
+            }
+
+            problem = $"several encoders are configured; name one of: {string.Join(", ", encoders)}";
+            return null;
+        }
+
+        var match = encoders.FirstOrDefault(e => string.Equals(e, requested, StringComparison.OrdinalIgnoreCase));
+        if (match is null)
+        {
+            problem = $"'{requested}' is not a configured encoder; configured: {string.Join(", ", encoders)}";
+        }
+
+        return match;
+    }
+}

@@ -1,0 +1,173 @@
+namespace Gateway.Service.Domain.Cards;
+
+/// <summary>The states of a card's life (DESIGN.md "Card life").</summary>
+public enum CardState
+{
+    InStock,
+    Issued,
+    Lost,
+    Revoked,
+    Damaged,
+    WrittenOff,
+    Returned,
+}
+
+/// <summary>What an issued card opens: access (doors), parking (car park), or both.</summary>
+public enum CardKind
+{
+    Access,
+    Parking,
+    Both,
+}
+
+/// <summary>Why a card was revoked.</summary>
+public enum RevokeReason
+{
+    MovedOut,
+    Other,
+}
+
+/// <summary>Why a card is being replaced: the old card becomes Lost or Damaged.</summary>
+public enum ReplaceReason
+{
+    Lost,
+    Damaged,
+}
+
+/// <summary>Every change a card's life knows.</summary>
+public enum CardAction
+{
+    Issue,
+    ReportLost,
+    Found,
+    Revoke,
+    MarkDamaged,
+    WriteOff,
+    Return,
+    Recycle,
+
+    /// <summary>The old card's side of a replacement (the new card's side is <see cref="Issue"/>).</summary>
+    Replace,
+}
+
+/// <summary>What the card life needs to know of a card to decide.</summary>
+/// <param name="Number">The card number printed on the card.</param>
+/// <param name="State">Its state now.</param>
+/// <param name="ReplacedBy">The number of the card issued to replace it, if any.</param>
+public sealed record CardFacts(long Number, CardState State, long? ReplacedBy = null);
+
+/// <summary>A decision: allowed with the state the card goes to, or refused with a reason.</summary>
+public sealed record CardDecision(bool Allowed, CardState? To, string? Refusal)
+{
+    public static CardDecision Allow(CardState to) => new(true, to, null);
+
+    public static CardDecision Refuse(string refusal) => new(false, null, refusal);
+}
+
+/// <summary>
+/// The card life as a pure function (DESIGN.md's state diagram):
+/// <code>
+/// InStock ──issue──▶ Issued ──report lost──▶ Lost ──found──▶ Returned (after a replacement) / Issued (before)
+///                      ├──revoke (moved out, other)──▶ Revoked ──card handed back──▶ Returned
+///                      └──damaged──▶ Damaged ──write off──▶ WrittenOff
+/// Returned ──recycle (erase to transport keys)──▶ InStock
+/// </code>
+/// Replacing = the old card goes Issued → Lost (or Damaged), or stays Lost/Damaged if already
+/// reported, and gets linked to the new one; a card is replaced at most once. A card number reaches
+/// another holder only through Recycle (Issue needs InStock).
+/// </summary>
+public static class CardLife
+{
+    /// <summary>The states each action may start from (Replace with a reason: see <see cref="DecideReplace"/>).</summary>
+    public static IReadOnlyDictionary<CardAction, CardState[]> AllowedFrom { get; } = new Dictionary<CardAction, CardState[]>
+    {
+        [CardAction.Issue] = [CardState.InStock],
+        [CardAction.ReportLost] = [CardState.Issued],
+        [CardAction.Found] = [CardState.Lost],
+        [CardAction.Revoke] = [CardState.Issued],
+        [CardAction.MarkDamaged] = [CardState.Issued],
+        [CardAction.WriteOff] = [CardState.Damaged],
+        [CardAction.Return] = [CardState.Revoked],
+        [CardAction.Recycle] = [CardState.Returned],
+        [CardAction.Replace] = [CardState.Issued, CardState.Lost, CardState.Damaged],
+    };
+
+    /// <summary>Decides <paramref name="action"/> on <paramref name="card"/>. For Replace the old card is taken as lost.</summary>
+    public static CardDecision Decide(CardFacts card, CardAction action) =>
+        action == CardAction.Replace ? DecideReplace(card, ReplaceReason.Lost) : DecideSimple(card, action);
+
+    /// <summary>The old card's side of a replacement.</summary>
+    public static CardDecision DecideReplace(CardFacts card, ReplaceReason reason)
+    {
+        if (card.ReplacedBy is { } already)
+        {
+            return CardDecision.Refuse($"card {card.Number} was already replaced by card {already}");
+        }
+
+        return (card.State, reason) switch
+        {
+            (CardState.Issued, ReplaceReason.Lost) => CardDecision.Allow(CardState.Lost),
+            (CardState.Issued, ReplaceReason.Damaged) => CardDecision.Allow(CardState.Damaged),
+            (CardState.Lost, ReplaceReason.Lost) => CardDecision.Allow(CardState.Lost),
+            (CardState.Damaged, ReplaceReason.Damaged) => CardDecision.Allow(CardState.Damaged),
+            (CardState.Lost or CardState.Damaged, _) => CardDecision.Refuse($"card {card.Number} is {Name(card.State)}; replace it with reason {Name(card.State)}"),
+            _ => CardDecision.Refuse($"card {card.Number} is {Name(card.State)}; only an issued, lost or damaged card can be replaced"),
+        };
+    }
+
+    /// <summary>How a state reads in messages and on the wire (kebab-case).</summary>
+    public static string Name(CardState state) => state switch
+    {
+        CardState.InStock => "in-stock",
+        CardState.WrittenOff => "written-off",
+        _ => state.ToString().ToLowerInvariant(),
+    };
+
+    /// <summary>How an action reads in messages and audit (kebab-case).</summary>
+    public static string Name(CardAction action) => action switch
+    {
+        CardAction.ReportLost => "report-lost",
+        CardAction.MarkDamaged => "mark-damaged",
+        CardAction.WriteOff => "write-off",
+        _ => action.ToString().ToLowerInvariant(),
+    };
+
+    private static CardDecision DecideSimple(CardFacts card, CardAction action)
+    {
+        var from = AllowedFrom[action];
+        if (!from.Contains(card.State))
+        {
+            return CardDecision.Refuse($"card {card.Number} is {Name(card.State)}; {Name(action)} is allowed only from {string.Join(" or ", from.Select(Name))}");
+        }
+
+        return action switch
+        {
+            CardAction.Issue => CardDecision.Allow(CardState.Issued),
+            CardAction.ReportLost => CardDecision.Allow(CardState.Lost),
+            // Found before a replacement was issued: the holder simply has the card again.
+            CardAction.Found => CardDecision.Allow(card.ReplacedBy is null ? CardState.Issued : CardState.Returned),
+            CardAction.Revoke => CardDecision.Allow(CardState.Revoked),
+            CardAction.MarkDamaged => CardDecision.Allow(CardState.Damaged),
+            CardAction.WriteOff => CardDecision.Allow(CardState.WrittenOff),
+            CardAction.Return => CardDecision.Allow(CardState.Returned),
+            CardAction.Recycle => CardDecision.Allow(CardState.InStock),
+            _ => throw new ArgumentOutOfRangeException(nameof(action), action, null),
+        };
+    }
+
+    /// <summary>States in which a card is on the controllers as blocked (presenting it raises an alarm).</summary>
+    public static bool IsBlocked(CardState state) => state is CardState.Lost or CardState.Revoked or CardState.Damaged;
+
+    /// <summary>States in which a card opens what its kind allows.</summary>
+    public static bool IsActive(CardState state) => state == CardState.Issued;
+}
+
+/// <summary>
+/// What the front desk hands over with a card at move-in, and the reference of the receipt the
+/// resident signed. The card itself must be among the items.
+/// </summary>
+public sealed record HandOver(IReadOnlyList<string> Items, string ReceiptReference)
+{
+    /// <summary>The items the move-in procedure lists: the card, door keys, the gift, and its two documents.</summary>
+    public static IReadOnlyList<string> KnownItems { get; } = ["card", "door-keys", "gift", "resident-handbook", "management-agreement"];
+}

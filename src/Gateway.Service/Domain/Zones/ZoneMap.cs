@@ -1,0 +1,72 @@
+using Gateway.Service.Domain.Cards;
+
+namespace Gateway.Service.Domain.Zones;
+
+/// <summary>A controller and the zone it serves (from <c>Gateway:Devices:N:Zone</c>).</summary>
+public sealed record ZonedController(string ControllerId, string Zone);
+
+/// <summary>
+/// Which controllers serve which zone, and which controllers a card belongs on. Zone names:
+/// <c>car-park</c>, <c>common</c> (doors every resident passes) and <c>building-X</c> (the doors of
+/// building X, matching a holder's building); other names may be configured but no card kind reaches them.
+/// </summary>
+public sealed class ZoneMap
+{
+    public const string CarPark = "car-park";
+    public const string Common = "common";
+    public const string BuildingPrefix = "building-";
+
+    private readonly IReadOnlyList<ZonedController> _controllers;
+
+    public ZoneMap(IEnumerable<ZonedController> controllers)
+    {
+        _controllers = controllers.OrderBy(c => c.ControllerId, StringComparer.Ordinal).ToList();
+    }
+
+    public IReadOnlyList<ZonedController> Controllers => _controllers;
+
+    /// <summary>The zone of a holder's building.</summary>
+    public static string BuildingZone(string building) => BuildingPrefix + building;
+
+    /// <summary>The zones a card of <paramref name="kind"/> held by a resident of <paramref name="building"/> needs.</summary>
+    public static IReadOnlyList<string> ZonesFor(CardKind kind, string building) => kind switch
+    {
+        CardKind.Access => [BuildingZone(building), Common],
+        CardKind.Parking => [CarPark],
+        CardKind.Both => [BuildingZone(building), Common, CarPark],
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
+    };
+
+    /// <summary>
+    /// The controllers whose whitelist must hold a card of <paramref name="kind"/> whose holder lives in
+    /// <paramref name="building"/> (the sync engine's "where"; zone names compare case-insensitively).
+    /// </summary>
+    public IReadOnlyList<ZonedController> ControllersFor(CardKind kind, string building)
+    {
+        var zones = ZonesFor(kind, building);
+        return _controllers.Where(c => zones.Contains(c.Zone, StringComparer.OrdinalIgnoreCase)).ToList();
+    }
+}
+
+/// <summary>One whitelist entry a card should have on one controller; <see cref="Blocked"/> entries make the controller raise an alarm.</summary>
+public sealed record DesiredEntry(string ControllerId, string CardUid, bool Blocked);
+
+/// <summary>
+/// The desired whitelist entries of one card, as a pure function of its state, kind, UID and holder's
+/// building (validity windows of parking cards come from their paid periods and are added by the sync
+/// engine). Issued → an entry on every controller of its zones; lost, revoked or damaged → the same
+/// entries marked blocked (kept for the retention period by the sync engine); every other state → none.
+/// </summary>
+public static class CardEntries
+{
+    public static IReadOnlyList<DesiredEntry> Desired(CardState state, CardKind? kind, string? uid, string? building, ZoneMap zones)
+    {
+        if (kind is null || uid is null || building is null || !(CardLife.IsActive(state) || CardLife.IsBlocked(state)))
+        {
+            return [];
+        }
+
+        var blocked = CardLife.IsBlocked(state);
+        return zones.ControllersFor(kind.Value, building).Select(c => new DesiredEntry(c.ControllerId, uid, blocked)).ToList();
+    }
+}

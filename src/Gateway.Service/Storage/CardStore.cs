@@ -1,0 +1,273 @@
+using Gateway.Service.Domain;
+using Gateway.Service.Domain.Cards;
+using Microsoft.Data.Sqlite;
+
+namespace Gateway.Service.Storage;
+
+/// <summary>A card as stored: the physical card (number, UID once issued) and its current life.</summary>
+public sealed record CardRecord(
+    long Number,
+    CardState State,
+    string? Uid,
+    long? HolderId,
+    CardKind? Kind,
+    int IssueCount,
+    long? Replaces,
+    long? ReplacedBy,
+    string? StateReason,
+    string? StateNote,
+    string? Batch,
+    DateTimeOffset ReceivedUtc,
+    DateTimeOffset UpdatedUtc)
+{
+    public CardFacts Facts => new(Number, State, ReplacedBy);
+}
+
+/// <summary>One transition in a card's history.</summary>
+public sealed record CardEvent(long Id, string Action, CardState? From, CardState To, string? Reason, string? Note, DateTimeOffset AtUtc, string OperatorId);
+
+/// <summary>An open, committed or failed issue attempt.</summary>
+public sealed record IssueJournalEntry(long Id, long CardNumber, long HolderId, CardKind Kind, long? Replaces, string EncoderId, string OperatorId, string RequestKey, string State, DateTimeOffset CreatedUtc);
+
+/// <summary>Filters of the card list; null = any.</summary>
+public sealed record CardFilter(CardState? State = null, CardKind? Kind = null, long? HolderId = null, string? Building = null, string? Unit = null, string? Room = null, long? Number = null);
+
+/// <summary>The card tables (<c>cards</c>, <c>card_issues</c>, <c>card_events</c>, <c>card_issue_journal</c>). Writes go through a <see cref="UnitOfWork"/>.</summary>
+public static class CardStore
+{
+    private const string Columns = "c.number, c.state, c.uid, c.holder_id, c.kind, c.issue_count, c.replaces, c.replaced_by, c.state_reason, c.state_note, c.batch, c.received_utc, c.updated_utc";
+
+    /// <summary>How many of the numbers <paramref name="from"/>..<paramref name="to"/> already exist.</summary>
+    public static async Task<long> CountExistingAsync(UnitOfWork unit, long from, long to, CancellationToken cancellationToken)
+    {
+        await using var command = unit.Command("SELECT COUNT(*) FROM cards WHERE number BETWEEN $from AND $to");
+        command.Parameters.AddWithValue("$from", from);
+        command.Parameters.AddWithValue("$to", to);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary>Inserts the range as in-stock cards (caller has checked none exists).</summary>
+    public static async Task ReceiveAsync(UnitOfWork unit, long from, long to, string? batch, CancellationToken cancellationToken)
+    {
+        await using var command = unit.Command("INSERT INTO cards(number, state, batch, received_utc, updated_utc) VALUES ($n, 'in-stock', $batch, $now, $now)");
+        var number = command.Parameters.Add("$n", SqliteType.Integer);
+        command.Parameters.AddWithValue("$batch", (object?)batch ?? DBNull.Value);
+        command.Parameters.AddWithValue("$now", UnitOfWork.Timestamp(unit.NowUtc));
+        await command.PrepareAsync(cancellationToken);
+        for (var n = from; n <= to; n++)
+        {
+            number.Value = n;
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using var history = unit.Command("""
+            INSERT INTO card_events(card_number, action, from_state, to_state, note, at_utc, operator_id)
+            SELECT number, 'receive', NULL, 'in-stock', batch, $now, $op FROM cards WHERE number BETWEEN $from AND $to
+            """);
+        history.Parameters.AddWithValue("$now", UnitOfWork.Timestamp(unit.NowUtc));
+        history.Parameters.AddWithValue("$op", unit.Actor.OperatorId);
+        history.Parameters.AddWithValue("$from", from);
+        history.Parameters.AddWithValue("$to", to);
+        await history.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public static async Task<CardRecord?> GetAsync(SqliteConnection connection, SqliteTransaction? transaction, long number, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = $"SELECT {Columns} FROM cards c WHERE c.number = $n";
+        command.Parameters.AddWithValue("$n", number);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
+    }
+
+    public static Task<CardRecord?> GetAsync(UnitOfWork unit, long number, CancellationToken cancellationToken) =>
+        GetAsync(unit.Connection, unit.Transaction, number, cancellationToken);
+
+    /// <summary>The card that carries <paramref name="uid"/>, if any.</summary>
+    public static async Task<CardRecord?> FindByUidAsync(SqliteConnection connection, SqliteTransaction? transaction, string uid, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = $"SELECT {Columns} FROM cards c WHERE c.uid = $uid";
+        command.Parameters.AddWithValue("$uid", uid);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
+    }
+
+    /// <summary>Writes the card's new state and life fields, and appends the transition to its history.</summary>
+    public static async Task SaveTransitionAsync(UnitOfWork unit, CardRecord before, CardRecord after, string action, string? reason, string? note, CancellationToken cancellationToken)
+    {
+        await using (var command = unit.Command("""
+            UPDATE cards SET state = $state, uid = $uid, holder_id = $holder, kind = $kind, issue_count = $count,
+                replaces = $replaces, replaced_by = $replacedBy, state_reason = $reason, state_note = $note, updated_utc = $now
+            WHERE number = $n
+            """))
+        {
+            command.Parameters.AddWithValue("$state", Wire.Name(after.State));
+            command.Parameters.AddWithValue("$uid", (object?)after.Uid ?? DBNull.Value);
+            command.Parameters.AddWithValue("$holder", (object?)after.HolderId ?? DBNull.Value);
+            command.Parameters.AddWithValue("$kind", after.Kind is { } k ? Wire.Name(k) : DBNull.Value);
+            command.Parameters.AddWithValue("$count", after.IssueCount);
+            command.Parameters.AddWithValue("$replaces", (object?)after.Replaces ?? DBNull.Value);
+            command.Parameters.AddWithValue("$replacedBy", (object?)after.ReplacedBy ?? DBNull.Value);
+            command.Parameters.AddWithValue("$reason", (object?)after.StateReason ?? DBNull.Value);
+            command.Parameters.AddWithValue("$note", (object?)after.StateNote ?? DBNull.Value);
+            command.Parameters.AddWithValue("$now", UnitOfWork.Timestamp(unit.NowUtc));
+            command.Parameters.AddWithValue("$n", after.Number);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using var history = unit.Command("""
+            INSERT INTO card_events(card_number, action, from_state, to_state, reason, note, at_utc, operator_id)
+            VALUES ($n, $action, $from, $to, $reason, $note, $now, $op)
+            """);
+        history.Parameters.AddWithValue("$n", after.Number);
+        history.Parameters.AddWithValue("$action", action);
+        history.Parameters.AddWithValue("$from", Wire.Name(before.State));
+        history.Parameters.AddWithValue("$to", Wire.Name(after.State));
+        history.Parameters.AddWithValue("$reason", (object?)reason ?? DBNull.Value);
+        history.Parameters.AddWithValue("$note", (object?)note ?? DBNull.Value);
+        history.Parameters.AddWithValue("$now", UnitOfWork.Timestamp(unit.NowUtc));
+        history.Parameters.AddWithValue("$op", unit.Actor.OperatorId);
+        await history.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Records an issue's hand-over (history of who held the card and what they signed for).</summary>
+    public static async Task InsertIssueAsync(UnitOfWork unit, CardRecord issued, IReadOnlyList<string> items, string receiptReference, CancellationToken cancellationToken)
+    {
+        await using var command = unit.Command("""
+            INSERT INTO card_issues(card_number, holder_id, kind, uid, issue_counter, items, receipt_reference, replaces, issued_utc, issued_by)
+            VALUES ($n, $holder, $kind, $uid, $counter, $items, $receipt, $replaces, $now, $op)
+            """);
+        command.Parameters.AddWithValue("$n", issued.Number);
+        command.Parameters.AddWithValue("$holder", issued.HolderId!.Value);
+        command.Parameters.AddWithValue("$kind", Wire.Name(issued.Kind!.Value));
+        command.Parameters.AddWithValue("$uid", issued.Uid!);
+        command.Parameters.AddWithValue("$counter", issued.IssueCount);
+        command.Parameters.AddWithValue("$items", System.Text.Json.JsonSerializer.Serialize(items));
+        command.Parameters.AddWithValue("$receipt", receiptReference);
+        command.Parameters.AddWithValue("$replaces", (object?)issued.Replaces ?? DBNull.Value);
+        command.Parameters.AddWithValue("$now", UnitOfWork.Timestamp(unit.NowUtc));
+        command.Parameters.AddWithValue("$op", unit.Actor.OperatorId);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>The open issue attempt on a card, if any.</summary>
+    public static async Task<IssueJournalEntry?> FindOpenJournalAsync(UnitOfWork unit, long cardNumber, CancellationToken cancellationToken)
+    {
+        await using var command = unit.Command("SELECT id, card_number, holder_id, kind, replaces, encoder_id, operator_id, request_key, state, created_utc FROM card_issue_journal WHERE card_number = $n AND state = 'open'");
+        command.Parameters.AddWithValue("$n", cardNumber);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+
+        return new IssueJournalEntry(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), Wire.Parse<CardKind>(reader.GetString(3)), reader.IsDBNull(4) ? null : reader.GetInt64(4), reader.GetString(5), reader.GetString(6), reader.GetString(7), reader.GetString(8), UnitOfWork.ParseTimestamp(reader.GetString(9)));
+    }
+
+    /// <summary>Records the intent to issue before the card is touched; returns the journal id.</summary>
+    public static async Task<long> OpenJournalAsync(UnitOfWork unit, long cardNumber, long holderId, CardKind kind, long? replaces, string encoderId, string requestKey, CancellationToken cancellationToken)
+    {
+        await using var command = unit.Command("""
+            INSERT INTO card_issue_journal(card_number, holder_id, kind, replaces, encoder_id, operator_id, request_key, state, created_utc)
+            VALUES ($n, $holder, $kind, $replaces, $encoder, $op, $key, 'open', $now) RETURNING id
+            """);
+        command.Parameters.AddWithValue("$n", cardNumber);
+        command.Parameters.AddWithValue("$holder", holderId);
+        command.Parameters.AddWithValue("$kind", Wire.Name(kind));
+        command.Parameters.AddWithValue("$replaces", (object?)replaces ?? DBNull.Value);
+        command.Parameters.AddWithValue("$encoder", encoderId);
+        command.Parameters.AddWithValue("$op", unit.Actor.OperatorId);
+        command.Parameters.AddWithValue("$key", requestKey);
+        command.Parameters.AddWithValue("$now", UnitOfWork.Timestamp(unit.NowUtc));
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary>Closes a journal entry as committed (with the UID) or failed (with why).</summary>
+    public static async Task CloseJournalAsync(UnitOfWork unit, long journalId, bool committed, string? uid, string? failure, CancellationToken cancellationToken)
+    {
+        await using var command = unit.Command("UPDATE card_issue_journal SET state = $state, uid = $uid, failure = $failure, closed_utc = $now WHERE id = $id AND state = 'open'");
+        command.Parameters.AddWithValue("$state", committed ? "committed" : "failed");
+        command.Parameters.AddWithValue("$uid", (object?)uid ?? DBNull.Value);
+        command.Parameters.AddWithValue("$failure", (object?)failure ?? DBNull.Value);
+        command.Parameters.AddWithValue("$now", UnitOfWork.Timestamp(unit.NowUtc));
+        command.Parameters.AddWithValue("$id", journalId);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Up to <paramref name="take"/> cards with number &gt; <paramref name="after"/>, by number.</summary>
+    public static async Task<IReadOnlyList<CardRecord>> ListAsync(SqliteConnection connection, CardFilter filter, long after, int take, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            SELECT {Columns} FROM cards c LEFT JOIN holders h ON h.id = c.holder_id
+            WHERE c.number > $after
+              AND ($state IS NULL OR c.state = $state)
+              AND ($kind IS NULL OR c.kind = $kind)
+              AND ($holder IS NULL OR c.holder_id = $holder)
+              AND ($number IS NULL OR c.number = $number)
+              AND ($building IS NULL OR h.building = $building)
+              AND ($unit IS NULL OR h.unit = $unit)
+              AND ($room IS NULL OR h.room = $room)
+            ORDER BY c.number LIMIT $take
+            """;
+        command.Parameters.AddWithValue("$after", after);
+        command.Parameters.AddWithValue("$take", take);
+        command.Parameters.AddWithValue("$state", filter.State is { } s ? Wire.Name(s) : DBNull.Value);
+        command.Parameters.AddWithValue("$kind", filter.Kind is { } k ? Wire.Name(k) : DBNull.Value);
+        command.Parameters.AddWithValue("$holder", (object?)filter.HolderId ?? DBNull.Value);
+        command.Parameters.AddWithValue("$number", (object?)filter.Number ?? DBNull.Value);
+        command.Parameters.AddWithValue("$building", (object?)filter.Building ?? DBNull.Value);
+        command.Parameters.AddWithValue("$unit", (object?)filter.Unit ?? DBNull.Value);
+        command.Parameters.AddWithValue("$room", (object?)filter.Room ?? DBNull.Value);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var list = new List<CardRecord>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            list.Add(Read(reader));
+        }
+
+        return list;
+    }
+
+    /// <summary>A card's transitions, oldest first.</summary>
+    public static async Task<IReadOnlyList<CardEvent>> HistoryAsync(SqliteConnection connection, long number, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id, action, from_state, to_state, reason, note, at_utc, operator_id FROM card_events WHERE card_number = $n ORDER BY id";
+        command.Parameters.AddWithValue("$n", number);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var list = new List<CardEvent>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            list.Add(new CardEvent(
+                reader.GetInt64(0),
+                reader.GetString(1),
+                reader.IsDBNull(2) ? null : Wire.Parse<CardState>(reader.GetString(2)),
+                Wire.Parse<CardState>(reader.GetString(3)),
+                reader.IsDBNull(4) ? null : reader.GetString(4),
+                reader.IsDBNull(5) ? null : reader.GetString(5),
+                UnitOfWork.ParseTimestamp(reader.GetString(6)),
+                reader.GetString(7)));
+        }
+
+        return list;
+    }
+
+    private static CardRecord Read(SqliteDataReader r) => new(
+        r.GetInt64(0),
+        Wire.Parse<CardState>(r.GetString(1)),
+        r.IsDBNull(2) ? null : r.GetString(2),
+        r.IsDBNull(3) ? null : r.GetInt64(3),
+        r.IsDBNull(4) ? null : Wire.Parse<CardKind>(r.GetString(4)),
+        r.GetInt32(5),
+        r.IsDBNull(6) ? null : r.GetInt64(6),
+        r.IsDBNull(7) ? null : r.GetInt64(7),
+        r.IsDBNull(8) ? null : r.GetString(8),
+        r.IsDBNull(9) ? null : r.GetString(9),
+        r.IsDBNull(10) ? null : r.GetString(10),
+        UnitOfWork.ParseTimestamp(r.GetString(11)),
+        UnitOfWork.ParseTimestamp(r.GetString(12)));
+}
