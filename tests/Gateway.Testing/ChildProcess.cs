@@ -31,9 +31,21 @@ public sealed partial class ChildProcess : IAsyncDisposable
     public string StandardError => string.Join('\n', _stderr);
 
     /// <summary>Starts <c>dotnet DLL args...</c>.</summary>
-    public static ChildProcess StartDotnet(string dll, IEnumerable<string> args, string? workingDirectory = null, IDictionary<string, string?>? environment = null)
+    public static ChildProcess StartDotnet(string dll, IEnumerable<string> args, string? workingDirectory = null, IDictionary<string, string?>? environment = null) =>
+        Start("dotnet", [dll, .. args], workingDirectory, environment);
+
+    /// <summary>Runs any program (a test peer such as mbpoll or a C program built by a test) to completion.</summary>
+    public static async Task<(int ExitCode, string StandardOutput, string StandardError)> RunAsync(string fileName, IEnumerable<string> args, TimeSpan timeout, string? workingDirectory = null, IDictionary<string, string?>? environment = null)
     {
-        var info = new ProcessStartInfo("dotnet")
+        await using var child = Start(fileName, args, workingDirectory, environment);
+        var code = await child.WaitForExitAsync(timeout);
+        return (code, child.StandardOutput, child.StandardError);
+    }
+
+    /// <summary>Starts any program with its output captured line by line.</summary>
+    public static ChildProcess Start(string fileName, IEnumerable<string> args, string? workingDirectory = null, IDictionary<string, string?>? environment = null)
+    {
+        var info = new ProcessStartInfo(fileName)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -43,7 +55,6 @@ public sealed partial class ChildProcess : IAsyncDisposable
             StandardOutputEncoding = Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,
         };
-        info.ArgumentList.Add(dll);
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
