@@ -242,7 +242,7 @@ public sealed class BarrierController
 
     /// <summary>
     /// Reads up to 12 unacknowledged events, oldest first (one transaction). Nothing is acknowledged:
-    /// store them, then call <see cref="AcknowledgeEventsAsync"/>; until then the same events are read again.
+    /// store them, then call <see cref="AcknowledgeEventsAsync(BarrierEventBatch, CancellationToken)"/>; until then the same events are read again.
     /// </summary>
     /// <exception cref="BarrierProtocolException">An event breaks the profile.</exception>
     public async Task<BarrierEventBatch> ReadEventsAsync(CancellationToken cancellationToken = default)
@@ -275,13 +275,33 @@ public sealed class BarrierController
         return new BarrierEventBatch(bootId, acknowledged, events, lost, count == BarrierProfile.EventWindowEvents);
     }
 
-    /// <summary>Acknowledges every event up to <paramref name="sequence"/> (call it once they are stored). One transaction.</summary>
-    /// <exception cref="ModbusExceptionReplyException">Illegal data value: the controller has no such sequence (it rebooted?).</exception>
-    public async Task AcknowledgeEventsAsync(uint sequence, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Acknowledges every event of boot <paramref name="bootId"/> up to <paramref name="sequence"/>; call
+    /// it once they are stored. One transaction. The controller refuses it if it has restarted since
+    /// (another boot id), so events nobody has read are never acknowledged.
+    /// </summary>
+    /// <exception cref="BarrierAcknowledgeRejectedException">Another boot id, or a sequence the controller has not issued.</exception>
+    public async Task AcknowledgeEventsAsync(uint bootId, uint sequence, CancellationToken cancellationToken = default)
     {
-        var values = new ushort[2];
-        BarrierProfile.WriteUInt32(values, 0, sequence);
-        await RunAsync(ct => WriteAsync(BarrierProfile.AcknowledgedRegister, values, ct), cancellationToken);
+        var values = new ushort[4];
+        BarrierProfile.WriteUInt32(values, 0, bootId);
+        BarrierProfile.WriteUInt32(values, 2, sequence);
+        try
+        {
+            await RunAsync(ct => WriteAsync(BarrierProfile.AcknowledgeBootIdRegister, values, ct), cancellationToken);
+        }
+        catch (ModbusExceptionReplyException ex) when (ex.Code == ModbusExceptionCode.IllegalDataValue)
+        {
+            throw new BarrierAcknowledgeRejectedException(Device, Unit, bootId, sequence, ex);
+        }
+    }
+
+    /// <summary>Acknowledges <paramref name="batch"/> up to its last event (nothing to do when it is empty).</summary>
+    /// <exception cref="BarrierAcknowledgeRejectedException">The controller restarted since the batch was read.</exception>
+    public Task AcknowledgeEventsAsync(BarrierEventBatch batch, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        return batch.Events.Count == 0 ? Task.CompletedTask : AcknowledgeEventsAsync(batch.BootId, batch.LastSequence, cancellationToken);
     }
 
     /// <summary>Commands lane <paramref name="lane"/>'s arm up. One transaction; the arm takes its travel time.</summary>

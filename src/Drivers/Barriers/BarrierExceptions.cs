@@ -57,3 +57,24 @@ public sealed class BarrierProtocolException : DeviceException
 
     public byte Unit { get; }
 }
+
+/// <summary>
+/// The controller refused an event acknowledgement: it has restarted since the events were read
+/// (another boot id) or never issued that sequence. Nothing was acknowledged; read the events again.
+/// </summary>
+public sealed class BarrierAcknowledgeRejectedException : DeviceException
+{
+    public BarrierAcknowledgeRejectedException(string device, byte unit, uint bootId, uint sequence, Exception? innerException = null)
+        : base(device, $"unit {unit}: acknowledgement of sequence {sequence} of boot {bootId:X8} refused (restarted since, or no such event)", innerException)
+    {
+        Unit = unit;
+        BootId = bootId;
+        Sequence = sequence;
+    }
+
+    public byte Unit { get; }
+
+    public uint BootId { get; }
+
+    public uint Sequence { get; }
+}

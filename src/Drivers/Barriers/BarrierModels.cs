@@ -64,7 +64,7 @@ public sealed record WhitelistAudit(int ControllerCount, IReadOnlyList<Whitelist
 
 /// <summary>
 /// Events read from a controller, oldest first, not yet acknowledged. Store them, then call
-/// <see cref="BarrierController.AcknowledgeEventsAsync"/> with <see cref="LastSequence"/>.
+/// <see cref="BarrierController.AcknowledgeEventsAsync(BarrierEventBatch, CancellationToken)"/>.
 /// </summary>
 /// <param name="BootId">The controller's boot id the sequences belong to.</param>
 /// <param name="Events">The events, ascending by sequence.</param>

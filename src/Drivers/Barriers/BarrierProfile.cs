@@ -36,11 +36,12 @@ public static class BarrierProfile
     public const ushort CountRegister = 14;            // uint32, read-only
     public const ushort DigestRegister = 16;           // 64-bit, read-only
     public const ushort LastSequenceRegister = 20;     // uint32, read-only
-    public const ushort AcknowledgedRegister = 22;     // uint32, read/write (both registers in one write)
-    public const ushort OverflowRegister = 24;         // uint32, read-only
-    public const ushort OptionsRegister = 26;          // read/write
-    public const ushort LaneDirectionsRegister = 27;   // read/write
-    public const ushort StatusBlockLength = 32;        // 0..31, 28-31 reserved (read 0)
+    public const ushort OverflowRegister = 22;         // uint32, read-only
+    public const ushort AcknowledgeBootIdRegister = 24; // uint32, read/write: reads the boot id; written with 26-27 in one request
+    public const ushort AcknowledgedRegister = 26;     // uint32, read/write (with 24-25, four registers in one write)
+    public const ushort OptionsRegister = 28;          // read/write
+    public const ushort LaneDirectionsRegister = 29;   // read/write
+    public const ushort StatusBlockLength = 32;        // 0..31, 30-31 reserved (read 0)
 
     // Command block.
     public const ushort CommandRegister = 32;          // write-only (reads 0)

@@ -531,7 +531,9 @@ public sealed class SimulatedBarrierController : IModbusDataModel
             }
 
             // 32-bit registers change only as a whole: half a clock or half a sequence is no value.
-            if (SplitsPair(address, end, BarrierProfile.ClockRegister) || SplitsPair(address, end, BarrierProfile.AcknowledgedRegister))
+            // An acknowledgement names the boot id it belongs to, so that one meant for events of an
+            // earlier boot never acknowledges events of this one that nobody has read.
+            if (SplitsPair(address, end, BarrierProfile.ClockRegister) || SplitsGroup(address, end, BarrierProfile.AcknowledgeBootIdRegister, 4))
             {
                 return ModbusExceptionCode.IllegalDataAddress;
             }
@@ -540,7 +542,7 @@ public sealed class SimulatedBarrierController : IModbusDataModel
             if (Contains(address, end, BarrierProfile.AcknowledgedRegister))
             {
                 ack = BarrierProfile.ReadUInt32(values, BarrierProfile.AcknowledgedRegister - address);
-                if (ack > _lastSequence)
+                if (ack > _lastSequence || BarrierProfile.ReadUInt32(values, BarrierProfile.AcknowledgeBootIdRegister - address) != _bootId)
                 {
                     return ModbusExceptionCode.IllegalDataValue;
                 }
@@ -600,6 +602,7 @@ public sealed class SimulatedBarrierController : IModbusDataModel
 
     private static bool IsWritable(int address) =>
         address is BarrierProfile.ClockRegister or BarrierProfile.ClockRegister + 1
+            or BarrierProfile.AcknowledgeBootIdRegister or BarrierProfile.AcknowledgeBootIdRegister + 1
             or BarrierProfile.AcknowledgedRegister or BarrierProfile.AcknowledgedRegister + 1
             or BarrierProfile.OptionsRegister or BarrierProfile.LaneDirectionsRegister
             or BarrierProfile.AuditIndexRegister
@@ -607,7 +610,10 @@ public sealed class SimulatedBarrierController : IModbusDataModel
 
     private static bool Contains(int start, int end, int address) => address >= start && address < end;
 
-    private static bool SplitsPair(int start, int end, int first) => Contains(start, end, first) != Contains(start, end, first + 1);
+    private static bool SplitsPair(int start, int end, int first) => SplitsGroup(start, end, first, 2);
+
+    private static bool SplitsGroup(int start, int end, int first, int length) =>
+        Overlaps(start, end, first, length) && (start > first || end < first + length);
 
     private static bool Overlaps(int start, int end, int blockStart, int blockLength) => start < blockStart + blockLength && end > blockStart;
 
@@ -636,6 +642,7 @@ public sealed class SimulatedBarrierController : IModbusDataModel
         BarrierProfile.WriteUInt32(status, BarrierProfile.CountRegister, (uint)_whitelist.Count);
         BarrierProfile.WriteUInt64(status, BarrierProfile.DigestRegister, CurrentDigest());
         BarrierProfile.WriteUInt32(status, BarrierProfile.LastSequenceRegister, _lastSequence);
+        BarrierProfile.WriteUInt32(status, BarrierProfile.AcknowledgeBootIdRegister, _bootId);
         BarrierProfile.WriteUInt32(status, BarrierProfile.AcknowledgedRegister, _acknowledged);
         BarrierProfile.WriteUInt32(status, BarrierProfile.OverflowRegister, _overflow);
         status[BarrierProfile.OptionsRegister] = _optionBits;

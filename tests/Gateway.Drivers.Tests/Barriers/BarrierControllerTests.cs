@@ -204,7 +204,7 @@ public sealed class BarrierControllerTests
 
         var batch = await driver.ReadEventsAsync();
         var again = await driver.ReadEventsAsync();
-        await driver.AcknowledgeEventsAsync(batch.LastSequence);
+        await driver.AcknowledgeEventsAsync(batch);
         var after = await driver.ReadEventsAsync();
 
         Assert.Equal(sim.BootId, batch.BootId);
@@ -224,7 +224,7 @@ public sealed class BarrierControllerTests
         var (sim, _, driver) = Make(new SimulatedBarrierOptions { EventCapacity = 30 });
         sim.FloodEvents(5);
         var first = await driver.ReadEventsAsync();
-        await driver.AcknowledgeEventsAsync(first.LastSequence);
+        await driver.AcknowledgeEventsAsync(first);
 
         sim.FloodEvents(37);
         var read = new List<BarrierEvent>();
@@ -237,7 +237,7 @@ public sealed class BarrierControllerTests
             read.AddRange(batch.Events);
             if (batch.Events.Count > 0)
             {
-                await driver.AcknowledgeEventsAsync(batch.LastSequence);
+                await driver.AcknowledgeEventsAsync(batch);
             }
         }
         while (batch.More);
@@ -251,14 +251,33 @@ public sealed class BarrierControllerTests
     }
 
     [Fact]
-    public async Task AcknowledgeEventsAsync_BeyondLastSequence_ThrowsIllegalDataValue()
+    public async Task AcknowledgeEventsAsync_BeyondLastSequence_ThrowsAcknowledgeRejected()
     {
         var (sim, _, driver) = Make();
         sim.FloodEvents(2);
 
-        var error = await Assert.ThrowsAsync<ModbusExceptionReplyException>(() => driver.AcknowledgeEventsAsync(3));
+        var error = await Assert.ThrowsAsync<BarrierAcknowledgeRejectedException>(() => driver.AcknowledgeEventsAsync(sim.BootId, 3));
 
-        Assert.Equal(ModbusExceptionCode.IllegalDataValue, error.Code);
+        Assert.Equal(3u, error.Sequence);
+        Assert.Equal(0u, sim.Acknowledged);
+    }
+
+    [Fact]
+    public async Task AcknowledgeEventsAsync_ControllerRestartedSinceTheRead_RejectedAndNewEventsStayUnacknowledged()
+    {
+        var (sim, _, driver) = Make();
+        sim.FloodEvents(5);
+        var batch = await driver.ReadEventsAsync();
+
+        sim.Reboot();
+        sim.FloodEvents(8);
+        var error = await Assert.ThrowsAsync<BarrierAcknowledgeRejectedException>(() => driver.AcknowledgeEventsAsync(batch));
+        var again = await driver.ReadEventsAsync();
+
+        Assert.Equal(batch.BootId, error.BootId);
+        Assert.Equal(0u, sim.Acknowledged);
+        Assert.Equal(8, again.Events.Count);
+        Assert.NotEqual(batch.BootId, again.BootId);
     }
 
     [Fact]

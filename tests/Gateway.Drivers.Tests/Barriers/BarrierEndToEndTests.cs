@@ -70,7 +70,7 @@ public sealed class BarrierEndToEndTests
             sequences.AddRange(batch.Events.Select(e => e.Sequence));
             if (batch.Events.Count > 0)
             {
-                await run.Driver.AcknowledgeEventsAsync(batch.LastSequence);
+                await run.Driver.AcknowledgeEventsAsync(batch);
             }
         }
         while (batch.More);

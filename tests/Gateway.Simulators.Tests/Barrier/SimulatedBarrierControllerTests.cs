@@ -59,6 +59,25 @@ public sealed class SimulatedBarrierControllerTests
     }
 
     [Fact]
+    public void WriteHoldingRegisters_AcknowledgeWithoutBootIdOrWithAnotherBootId_Refused()
+    {
+        var sim = new SimulatedBarrierController(null, _time);
+        sim.FloodEvents(4);
+        var boot = sim.BootId;
+
+        var alone = sim.WriteHoldingRegisters(BarrierProfile.AcknowledgedRegister, new ushort[] { 0, 2 });
+        var other = sim.WriteHoldingRegisters(BarrierProfile.AcknowledgeBootIdRegister, new ushort[] { (ushort)(boot >> 16), (ushort)(boot + 1), 0, 2 });
+        Assert.Equal(0u, sim.Acknowledged);
+        var right = sim.WriteHoldingRegisters(BarrierProfile.AcknowledgeBootIdRegister, new ushort[] { (ushort)(boot >> 16), (ushort)boot, 0, 2 });
+
+        Assert.Equal(ModbusExceptionCode.IllegalDataAddress, alone);
+        Assert.Equal(ModbusExceptionCode.IllegalDataValue, other);
+        Assert.Null(right);
+        Assert.Equal(2u, sim.Acknowledged);
+        Assert.Equal(new ushort[] { (ushort)(boot >> 16), (ushort)boot, 0, 2 }, Read(sim, BarrierProfile.AcknowledgeBootIdRegister, 4));
+    }
+
+    [Fact]
     public void Upsert_ValidBatch_ResultOkDetailChangedAndCountDigestFollow()
     {
         var sim = new SimulatedBarrierController(null, _time);
