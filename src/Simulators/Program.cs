@@ -24,6 +24,7 @@ public static class Program
         var root = new RootCommand("gateway-sim: simulated Gateway devices (barrier controllers, PN532 encoders) for tests and demos");
         root.Subcommands.Add(BarrierCommands.CreateBarrier());
         root.Subcommands.Add(BarrierCommands.CreatePresent());
+        root.Subcommands.Add(Encoder.EncoderCommand.Create());
         return root;
     }
 }

@@ -1,0 +1,120 @@
+using System.CommandLine;
+using System.Runtime.Versioning;
+using Gateway.Drivers;
+
+namespace Gateway.Simulators.Encoder;
+
+/// <summary>
+/// <c>gateway-sim encoder --pty LINKPATH [--card 1k|4k|none] [--uid HEX] [--control http://127.0.0.1:PORT]</c>:
+/// a PN532 encoder on a pseudo-terminal, with a blank card on it unless told otherwise.
+/// </summary>
+public static class EncoderCommand
+{
+    public static Command Create()
+    {
+        var pty = new Option<string>("--pty") { Description = "Publish the simulated serial port at this path (a symlink to the pty)", Required = true };
+        var card = new Option<string>("--card") { Description = "The card on the reader at start: 1k, 4k or none", DefaultValueFactory = _ => "1k" };
+        var uid = new Option<string?>("--uid") { Description = "UID of that card (4 or 7 bytes of hex; default random)" };
+        var control = new Option<string?>("--control") { Description = "Serve the control API here (http://127.0.0.1:PORT, loopback only, port 0 for any)" };
+        var command = new Command("encoder", "Simulate a PN532 card encoder with MIFARE Classic cards on a pseudo-terminal");
+        command.Options.Add(pty);
+        command.Options.Add(card);
+        command.Options.Add(uid);
+        command.Options.Add(control);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            if (!OperatingSystem.IsLinux())
+            {
+                await Console.Error.WriteLineAsync("gateway-sim: encoder: pseudo-terminals are created on Linux only");
+                return 2;
+            }
+
+            return await RunAsync(parse.GetValue(pty)!, parse.GetValue(card)!, parse.GetValue(uid), parse.GetValue(control), cancellationToken);
+        });
+        return command;
+    }
+
+    [SupportedOSPlatform("linux")]
+    private static async Task<int> RunAsync(string pty, string card, string? uidText, string? controlText, CancellationToken cancellationToken)
+    {
+        var emulator = new Pn532Emulator();
+        if (!string.Equals(card, "none", StringComparison.OrdinalIgnoreCase))
+        {
+            if (!EncoderControlApi.TryParseType(card, out var type))
+            {
+                await Console.Error.WriteLineAsync($"gateway-sim: encoder: --card must be 1k, 4k or none, not '{card}'");
+                return 2;
+            }
+
+            byte[]? uid = null;
+            if (uidText is not null && !EncoderControlApi.TryParseUid(uidText, out uid))
+            {
+                await Console.Error.WriteLineAsync($"gateway-sim: encoder: --uid must be 4 or 7 bytes of hex, not '{uidText}'");
+                return 2;
+            }
+
+            emulator.PlaceNewCard(type, uid);
+        }
+
+        Uri? controlUrl = null;
+        if (controlText is not null && !Uri.TryCreate(controlText, UriKind.Absolute, out controlUrl))
+        {
+            await Console.Error.WriteLineAsync($"gateway-sim: encoder: --control '{controlText}' is not a URL");
+            return 2;
+        }
+
+        Pn532Simulator simulator;
+        try
+        {
+            simulator = Pn532Simulator.Start(pty, emulator);
+        }
+        catch (DeviceException ex)
+        {
+            await Console.Error.WriteLineAsync($"gateway-sim: encoder: {ex.Device}: {ex.Message}");
+            return 1;
+        }
+
+        await using (simulator)
+        {
+            Microsoft.AspNetCore.Builder.WebApplication? app = null;
+            try
+            {
+                if (controlUrl is not null)
+                {
+                    try
+                    {
+                        (app, var bound) = await EncoderControlApi.StartAsync(controlUrl, emulator, cancellationToken);
+                        Console.WriteLine($"control {bound}");
+                    }
+                    catch (Exception ex) when (ex is ArgumentException or IOException)
+                    {
+                        await Console.Error.WriteLineAsync($"gateway-sim: encoder: {ex.Message}");
+                        return 2;
+                    }
+                }
+
+                var onReader = emulator.InField();
+                Console.WriteLine($"encoder PN532 on {pty} ({simulator.PortName}); card {(onReader.Count == 0 ? "none" : Convert.ToHexString(onReader[0].Uid))}");
+                Console.WriteLine("ready");
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    // SIGINT/SIGTERM: stop cleanly.
+                }
+            }
+            finally
+            {
+                if (app is not null)
+                {
+                    await app.StopAsync(CancellationToken.None);
+                    await app.DisposeAsync();
+                }
+            }
+        }
+
+        return 0;
+    }
+}

@@ -1,0 +1,291 @@
+using Gateway.Drivers.CardEncoders.Layout;
+
+namespace Gateway.Simulators.Encoder;
+
+/// <summary>
+/// The PN532's command handling, without I/O: the commands Gateway's driver and the
+/// Iot.Device.Bindings Pn532 class send (PN532 User Manual §7), a field holding any number of
+/// virtual MIFARE Classic cards, and the faults the control API injects (tear, slow, stall).
+/// Thread-safe: the serial loop and the control API call it concurrently.
+/// </summary>
+public sealed class Pn532Emulator
+{
+    // PN532 User Manual §7.2.2: IC = 32h, version 1.6, supports ISO/IEC 14443 A and B and ISO 18092.
+    private static readonly byte[] Firmware = [0x32, 0x01, 0x06, 0x07];
+
+    private readonly object _lock = new();
+    private readonly List<VirtualMifareCard> _field = [];
+    private readonly Dictionary<string, VirtualMifareCard> _known = new(StringComparer.OrdinalIgnoreCase);
+    private readonly List<VirtualMifareCard?> _targets = [];
+    private byte _maxRetriesPassive = 0xFF;
+    private int _tearAfter = -1;
+    private long _commands;
+    private long _cardCommands;
+
+    /// <summary>Total PN532 commands handled since start.</summary>
+    public long CommandCount => Interlocked.Read(ref _commands);
+
+    /// <summary>Commands addressed to a card (InDataExchange) since start.</summary>
+    public long CardCommandCount => Interlocked.Read(ref _cardCommands);
+
+    /// <summary>Delay before each reply (after the ACK); zero by default.</summary>
+    public TimeSpan ReplyDelay { get; set; }
+
+    /// <summary>While true, commands get neither ACK nor reply (a hung or unplugged reader).</summary>
+    public bool Stalled { get; set; }
+
+    /// <summary>Places a new blank card in the field and returns it.</summary>
+    public VirtualMifareCard PlaceNewCard(MifareClassicType type, byte[]? uid = null)
+    {
+        var card = new VirtualMifareCard(type, uid ?? VirtualMifareCard.RandomUid());
+        lock (_lock)
+        {
+            if (_known.ContainsKey(Convert.ToHexString(card.Uid)))
+            {
+                throw new ArgumentException($"a card with UID {Convert.ToHexString(card.Uid)} already exists");
+            }
+
+            _known[Convert.ToHexString(card.Uid)] = card;
+            _field.Add(card);
+        }
+
+        return card;
+    }
+
+    /// <summary>Puts a known card back in the field; false when the UID is unknown.</summary>
+    public bool Place(string uidHex)
+    {
+        lock (_lock)
+        {
+            if (!_known.TryGetValue(uidHex, out var card))
+            {
+                return false;
+            }
+
+            if (!_field.Contains(card))
+            {
+                card.Halt();
+                _field.Add(card);
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>Takes a card out of the field (it stays known and can be placed again); false when it was not there.</summary>
+    public bool Remove(string uidHex)
+    {
+        lock (_lock)
+        {
+            return _field.RemoveAll(c => string.Equals(Convert.ToHexString(c.Uid), uidHex, StringComparison.OrdinalIgnoreCase)) > 0;
+        }
+    }
+
+    /// <summary>Takes every card out of the field.</summary>
+    public void RemoveAll()
+    {
+        lock (_lock)
+        {
+            _field.Clear();
+        }
+    }
+
+    /// <summary>The cards now in the field.</summary>
+    public IReadOnlyList<VirtualMifareCard> InField()
+    {
+        lock (_lock)
+        {
+            return [.. _field];
+        }
+    }
+
+    /// <summary>Every card the simulator knows (in the field or set aside).</summary>
+    public IReadOnlyList<VirtualMifareCard> Known()
+    {
+        lock (_lock)
+        {
+            return [.. _known.Values];
+        }
+    }
+
+    /// <summary>Finds a known card.</summary>
+    public VirtualMifareCard? Find(string uidHex)
+    {
+        lock (_lock)
+        {
+            return _known.GetValueOrDefault(uidHex);
+        }
+    }
+
+    /// <summary>Memory of a known card (copy), or null.</summary>
+    public byte[][]? Dump(string uidHex)
+    {
+        lock (_lock)
+        {
+            return _known.GetValueOrDefault(uidHex)?.Dump();
+        }
+    }
+
+    /// <summary>Writes a block of a known card directly (tampering); false when unknown.</summary>
+    public bool Poke(string uidHex, int block, byte[] data)
+    {
+        lock (_lock)
+        {
+            if (!_known.TryGetValue(uidHex, out var card) || block < 0 || block >= MifareClassic.BlockCount(card.Type) || data.Length != MifareClassic.BlockSize)
+            {
+                return false;
+            }
+
+            card.Poke(block, data);
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Tears every card off the field once <paramref name="commands"/> more card commands
+    /// (InDataExchange) have been executed: the last one completes on the card and is answered,
+    /// then the card is gone. A negative value disarms.
+    /// </summary>
+    public void TearAfter(int commands)
+    {
+        lock (_lock)
+        {
+            _tearAfter = commands;
+            if (commands == 0)
+            {
+                _field.Clear();
+            }
+        }
+    }
+
+    /// <summary>Handles one command; returns the reply's data (without code), or null for no reply at all.</summary>
+    public byte[]? Handle(byte command, ReadOnlySpan<byte> data)
+    {
+        Interlocked.Increment(ref _commands);
+        lock (_lock)
+        {
+            return command switch
+            {
+                0x02 => Firmware,                                   // GetFirmwareVersion
+                0x04 => [0x00, 0x01, 0x00, 0x00],                   // GetGeneralStatus: no error, field on, no target, SAM ok
+                0x06 => new byte[Math.Max(0, data.Length / 2)],     // ReadRegister: zeros
+                0x08 or 0x0E or 0x12 or 0x14 => [],                 // WriteRegister, WriteGPIO, SetParameters, SAMConfiguration
+                0x0C => [0xFF, 0x07, 0x00],                         // ReadGPIO
+                0x32 => RfConfiguration(data),
+                0x4A => ListPassiveTarget(data),
+                0x40 => DataExchange(data),
+                0x44 => Deselect(data),
+                0x52 => Release(data),
+                0x54 => Select(data),
+                _ => null,
+            };
+        }
+    }
+
+    /// <summary>True for the command codes <see cref="Handle"/> understands; others get the error frame.</summary>
+    public static bool IsKnown(byte command) => command is 0x02 or 0x04 or 0x06 or 0x08 or 0x0C or 0x0E or 0x12 or 0x14 or 0x32 or 0x4A or 0x40 or 0x44 or 0x52 or 0x54;
+
+    private byte[] RfConfiguration(ReadOnlySpan<byte> data)
+    {
+        // Item 05h: MxRtyATR, MxRtyPSL, MxRtyPassiveActivation (FFh = retry for ever).
+        if (data.Length >= 4 && data[0] == 0x05)
+        {
+            _maxRetriesPassive = data[3];
+        }
+
+        return [];
+    }
+
+    private byte[]? ListPassiveTarget(ReadOnlySpan<byte> data)
+    {
+        if (data.Length < 2)
+        {
+            return null;
+        }
+
+        _targets.Clear();
+        var max = Math.Clamp((int)data[0], 1, 2);
+        if (data[1] != 0x00 || _field.Count == 0)
+        {
+            // With infinite retries a real PN532 waits for a card and never answers meanwhile.
+            return _maxRetriesPassive == 0xFF ? null : [0x00];
+        }
+
+        var reply = new List<byte> { (byte)Math.Min(max, _field.Count) };
+        foreach (var card in _field.Take(max))
+        {
+            card.Activate();
+            _targets.Add(card);
+            reply.Add((byte)_targets.Count);
+            reply.Add((byte)(card.Atqa >> 8));
+            reply.Add((byte)card.Atqa);
+            reply.Add(card.Sak);
+            reply.Add((byte)card.Uid.Length);
+            reply.AddRange(card.Uid);
+        }
+
+        return [.. reply];
+    }
+
+    private byte[] DataExchange(ReadOnlySpan<byte> data)
+    {
+        Interlocked.Increment(ref _cardCommands);
+        var card = Target(data);
+        if (card is null)
+        {
+            return [(byte)CardStatus.Timeout];
+        }
+
+        var (status, reply) = card.Execute(data[1..]);
+        if (_tearAfter > 0 && --_tearAfter == 0)
+        {
+            _field.Clear();
+            _tearAfter = -1;
+        }
+
+        return [(byte)status, .. reply];
+    }
+
+    private byte[] Select(ReadOnlySpan<byte> data)
+    {
+        var card = Target(data);
+        if (card is null)
+        {
+            return [(byte)CardStatus.Timeout];
+        }
+
+        card.Activate();
+        return [0x00];
+    }
+
+    private byte[] Deselect(ReadOnlySpan<byte> data)
+    {
+        Target(data)?.Halt();
+        return [0x00];
+    }
+
+    private byte[] Release(ReadOnlySpan<byte> data)
+    {
+        if (data.Length > 0 && data[0] == 0)
+        {
+            _targets.Clear();
+        }
+        else if (Target(data) is { } card)
+        {
+            card.Halt();
+        }
+
+        return [0x00];
+    }
+
+    private VirtualMifareCard? Target(ReadOnlySpan<byte> data)
+    {
+        if (data.IsEmpty || data[0] < 1 || data[0] > _targets.Count)
+        {
+            return null;
+        }
+
+        var card = _targets[data[0] - 1];
+        return card is not null && _field.Contains(card) ? card : null;
+    }
+}

@@ -1,0 +1,123 @@
+using System.Runtime.Versioning;
+using Gateway.Drivers;
+using Gateway.Drivers.Channels;
+
+namespace Gateway.Simulators.Encoder;
+
+/// <summary>
+/// A PN532 on a pseudo-terminal: reads host frames, answers each valid command with an ACK and then
+/// its reply frame, each written in one piece (the Iot.Device.Bindings client reads a whole frame
+/// body with one Read, and gives up when a first byte takes longer than about 89 ms).
+/// </summary>
+[SupportedOSPlatform("linux")]
+public sealed class Pn532Simulator : IAsyncDisposable
+{
+    private readonly IByteChannel _channel;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+    private byte[]? _lastReply;
+
+    private Pn532Simulator(IByteChannel channel, Pn532Emulator emulator)
+    {
+        _channel = channel;
+        Emulator = emulator;
+        _loop = DedicatedThreadContext.Run($"pn532-sim {channel.Name}", () => RunAsync(_stop.Token));
+    }
+
+    /// <summary>The device state (cards, faults) behind the port.</summary>
+    public Pn532Emulator Emulator { get; }
+
+    /// <summary>The port clients open (the link path, or the pts device).</summary>
+    public string PortName => _channel.Name;
+
+    /// <summary>Creates the pseudo-terminal, publishes it at <paramref name="linkPath"/> and starts answering.</summary>
+    /// <exception cref="DeviceConnectionException">The pseudo-terminal or the link could not be created.</exception>
+    public static Pn532Simulator Start(string linkPath, Pn532Emulator emulator) =>
+        new(PseudoTerminal.Create(linkPath), emulator);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await _channel.DisposeAsync();
+        try
+        {
+            await _loop;
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or DeviceException)
+        {
+            // The loop ends by cancellation or by the channel closing under it.
+        }
+
+        _stop.Dispose();
+    }
+
+    private async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var buffer = new byte[4096];
+        var pending = new List<byte>();
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var n = await _channel.ReadAsync(buffer, cancellationToken);
+            pending.AddRange(buffer.AsSpan(0, n));
+            while (true)
+            {
+                var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(pending);
+                var complete = Pn532Frames.TryDecodeHostFrame(span, out var frame, out var consumed);
+                pending.RemoveRange(0, consumed);
+                if (!complete)
+                {
+                    break;
+                }
+
+                if (frame is not null)
+                {
+                    await AnswerAsync(frame, cancellationToken);
+                }
+            }
+        }
+    }
+
+    private async Task AnswerAsync(HostFrame frame, CancellationToken cancellationToken)
+    {
+        if (Emulator.Stalled)
+        {
+            return;
+        }
+
+        switch (frame.Kind)
+        {
+            case HostFrameKind.Ack:
+                return;
+            case HostFrameKind.Nack:
+                if (_lastReply is not null)
+                {
+                    await _channel.WriteAsync(_lastReply, cancellationToken);
+                }
+
+                return;
+        }
+
+        await _channel.WriteAsync(Pn532Frames.Ack.ToArray(), cancellationToken);
+        if (!Pn532Emulator.IsKnown(frame.Command))
+        {
+            _lastReply = Pn532Frames.ErrorFrame.ToArray();
+            await _channel.WriteAsync(_lastReply, cancellationToken);
+            return;
+        }
+
+        var reply = Emulator.Handle(frame.Command, frame.Data);
+        if (reply is null)
+        {
+            return;
+        }
+
+        var delay = Emulator.ReplyDelay;
+        if (delay > TimeSpan.Zero)
+        {
+            await Task.Delay(delay, cancellationToken);
+        }
+
+        _lastReply = Pn532Frames.EncodeReply(frame.Command, reply);
+        await _channel.WriteAsync(_lastReply, cancellationToken);
+    }
+}

@@ -1,0 +1,224 @@
+using System.Runtime.Versioning;
+using Gateway.Drivers.CardEncoders;
+using Gateway.Drivers.CardEncoders.Keys;
+using Gateway.Drivers.CardEncoders.Layout;
+
+namespace Gateway.Drivers.Tests.CardEncoders;
+
+[Collection("pn532")]
+[SupportedOSPlatform("linux")]
+public sealed class Pn532CardEncoderTests
+{
+    private static readonly CardIssueRequest Request = new(4711, CardKind.Both, 1);
+
+    [LinuxFact]
+    public async Task GetInfo_Simulator_ReportsFirmwareAndCard()
+    {
+        await EncoderRig.RetryAsync(() => new EncoderRig(), async rig =>
+        {
+            var info = await rig.Encoder.GetInfoAsync(EncoderRig.Bounded);
+            Assert.Equal("PN532 v1.6", info.Firmware);
+            Assert.Equal(rig.Uid, info.Card?.Uid);
+            Assert.Equal(MifareClassicType.Classic1K, info.Card?.Type);
+        });
+    }
+
+    [LinuxFact]
+    public async Task IssueThenRead_BlankCard_ReadsPayloadBack_AndLeavesNoTransportKey()
+    {
+        await EncoderRig.RetryAsync(() => new EncoderRig(), async rig =>
+        {
+            var issued = await rig.Encoder.IssueAsync(Request, EncoderRig.Bounded);
+            Assert.Equal(rig.Uid, issued.Card.Uid);
+
+            var read = await rig.Encoder.ReadAsync(EncoderRig.Bounded);
+            Assert.Equal(new CardPayload("site-7", 4711, CardKind.Both, 1, 1), read.Payload);
+
+            var memory = rig.Emulator.Dump(rig.Uid)!;
+            for (var sector = 0; sector < 16; sector++)
+            {
+                var trailer = memory[MifareClassic.TrailerBlock(sector)];
+                Assert.NotEqual(MifareClassic.TransportKey.ToArray(), trailer[..6]);
+                Assert.NotEqual(MifareClassic.TransportKey.ToArray(), trailer[10..]);
+                Assert.Equal(AccessBits.Issued.Encode(), trailer[6..9]);
+            }
+
+            Assert.Single(rig.Journal.Operations);
+            Assert.Equal(CardWriteOutcome.Completed, rig.Journal.Operations[0].Outcome);
+            Assert.Equal(
+                [CardWriteStep.Authenticate, CardWriteStep.RekeyOtherSectors, CardWriteStep.WriteData, CardWriteStep.ReadBack, CardWriteStep.WriteTrailer, CardWriteStep.Verify],
+                rig.Journal.Steps.Select(s => s.Step));
+        });
+    }
+
+    [LinuxFact]
+    public async Task Issue_4KCard_RekeysAllFortySectors()
+    {
+        await EncoderRig.RetryAsync(() => new EncoderRig(placeCard: false), async rig =>
+        {
+            var card = rig.Emulator.PlaceNewCard(MifareClassicType.Classic4K, [0x04, 0x10, 0x20, 0x30, 0x40, 0x50, 0x60]);
+            await rig.Encoder.IssueAsync(Request, EncoderRig.Bounded);
+            var memory = card.Dump();
+            Assert.All(Enumerable.Range(0, 40), s => Assert.Equal(AccessBits.Issued.Encode(), memory[MifareClassic.TrailerBlock(s)][6..9]));
+            Assert.Equal(4711u, (await rig.Encoder.ReadAsync(EncoderRig.Bounded)).Payload.CardNumber);
+        });
+    }
+
+    [LinuxFact]
+    public async Task Verify_IssuedCard_Passes_AndOtherCardNumber_Fails()
+    {
+        await EncoderRig.RetryAsync(() => new EncoderRig(), async rig =>
+        {
+            var issued = await rig.Encoder.IssueAsync(Request, EncoderRig.Bounded);
+            await rig.Encoder.VerifyAsync(issued.Payload, EncoderRig.Bounded);
+            await Assert.ThrowsAsync<CardWriteException>(() => rig.Encoder.VerifyAsync(issued.Payload with { CardNumber = 1 }, EncoderRig.Bounded));
+        });
+    }
+
+    [LinuxFact]
+    public async Task Erase_IssuedCard_ReturnsEverySectorToTransportKeys()
+    {
+        await EncoderRig.RetryAsync(() => new EncoderRig(), async rig =>
+        {
+            await rig.Encoder.IssueAsync(Request, EncoderRig.Bounded);
+            await rig.Encoder.EraseAsync(EncoderRig.Bounded);
+
+            var memory = rig.Emulator.Dump(rig.Uid)!;
+            var transport = AccessBits.BuildTrailer(MifareClassic.TransportKey, AccessBits.Transport, MifareClassic.TransportKey);
+            Assert.All(Enumerable.Range(0, 16), s => Assert.Equal(transport, memory[MifareClassic.TrailerBlock(s)]));
+            Assert.All(CardLayout.PayloadBlocks, b => Assert.Equal(new byte[16], memory[b]));
+            var ex = await Assert.ThrowsAsync<NotGatewayCardException>(() => rig.Encoder.ReadAsync(EncoderRig.Bounded));
+            Assert.Equal(NotGatewayCardReason.Blank, ex.Reason);
+
+            // Recycled stock issues again.
+            await rig.Encoder.IssueAsync(Request with { IssueCounter = 2 }, EncoderRig.Bounded);
+            Assert.Equal(2u, (await rig.Encoder.ReadAsync(EncoderRig.Bounded)).Payload.IssueCounter);
+        });
+    }
+
+    [LinuxFact]
+    public async Task Read_WrongSiteKey_UnknownKeys()
+    {
+        await EncoderRig.RetryAsync(() => new EncoderRig(), async rig =>
+        {
+            await rig.Encoder.IssueAsync(Request, EncoderRig.Bounded);
+            await using var other = rig.OtherEncoder("site-7", SiteCardKeys.Parse(SiteCardKeysTests.RandomKeyHex(), 1));
+            var ex = await Assert.ThrowsAsync<NotGatewayCardException>(() => other.ReadAsync(EncoderRig.Bounded));
+            Assert.Equal(NotGatewayCardReason.UnknownKeys, ex.Reason);
+            Assert.Equal(rig.Link, ex.Device);
+        });
+    }
+
+    [LinuxFact]
+    public async Task Read_CardOfAnotherSiteWithSharedMasterKey_OtherSite()
+    {
+        await EncoderRig.RetryAsync(() => new EncoderRig(), async rig =>
+        {
+            await using (var site9 = rig.OtherEncoder("site-9", rig.Keys))
+            {
+                await site9.IssueAsync(Request, EncoderRig.Bounded);
+            }
+
+            var ex = await Assert.ThrowsAsync<NotGatewayCardException>(() => rig.Encoder.ReadAsync(EncoderRig.Bounded));
+            Assert.Equal(NotGatewayCardReason.OtherSite, ex.Reason);
+            Assert.Contains("site-9", ex.Detail, StringComparison.Ordinal);
+        });
+    }
+
+    [LinuxFact]
+    public async Task Read_PayloadEditedOnCard_MacMismatch()
+    {
+        await EncoderRig.RetryAsync(() => new EncoderRig(), async rig =>
+        {
+            await rig.Encoder.IssueAsync(Request, EncoderRig.Bounded);
+            var block4 = rig.Emulator.Dump(rig.Uid)![4];
+            block4[11] ^= 0x01; // card number's last byte
+            Assert.True(rig.Emulator.Poke(rig.Uid, 4, block4));
+            var ex = await Assert.ThrowsAsync<NotGatewayCardException>(() => rig.Encoder.ReadAsync(EncoderRig.Bounded));
+            Assert.Equal(NotGatewayCardReason.MacMismatch, ex.Reason);
+        });
+    }
+
+    [LinuxFact]
+    public async Task Issue_AlreadyIssuedCard_RefusedWithoutWriting()
+    {
+        await EncoderRig.RetryAsync(() => new EncoderRig(), async rig =>
+        {
+            await rig.Encoder.IssueAsync(Request, EncoderRig.Bounded);
+            var before = rig.Emulator.Dump(rig.Uid)!;
+            await Assert.ThrowsAsync<CardNotBlankException>(() => rig.Encoder.IssueAsync(Request with { CardNumber = 5 }, EncoderRig.Bounded));
+            Assert.Equal(before, rig.Emulator.Dump(rig.Uid)!);
+        });
+    }
+
+    [LinuxFact]
+    public async Task Issue_TwoCardsOnReader_MultipleCards_NothingWritten()
+    {
+        await EncoderRig.RetryAsync(() => new EncoderRig(), async rig =>
+        {
+            var second = rig.Emulator.PlaceNewCard(MifareClassicType.Classic1K);
+            var ex = await Assert.ThrowsAsync<MultipleCardsException>(() => rig.Encoder.IssueAsync(Request, EncoderRig.Bounded));
+            Assert.Equal(2, ex.Count);
+            Assert.Empty(rig.Journal.Operations);
+            Assert.Equal(AccessBits.Transport.Encode(), second.Dump()[7][6..9]);
+        });
+    }
+
+    [LinuxFact]
+    public async Task WaitForCard_NoCard_TimesOut_ThenCardPlaced_ReturnsIt()
+    {
+        await EncoderRig.RetryAsync(() => new EncoderRig(placeCard: false), async rig =>
+        {
+            await Assert.ThrowsAsync<CardNotPresentException>(() => rig.Encoder.WaitForCardAsync(TimeSpan.FromMilliseconds(300), EncoderRig.Bounded));
+            await Assert.ThrowsAsync<CardNotPresentException>(() => rig.Encoder.ReadAsync(EncoderRig.Bounded));
+
+            var waiting = rig.Encoder.WaitForCardAsync(TimeSpan.FromSeconds(30), EncoderRig.Bounded);
+            await Task.Delay(100);
+            var card = rig.Emulator.PlaceNewCard(MifareClassicType.Classic1K);
+            Assert.Equal(Convert.ToHexString(card.Uid), (await waiting).Uid);
+        });
+    }
+
+    [LinuxFact]
+    public async Task ReaderGoneAndBack_NotRespondingThenRecovers()
+    {
+        await EncoderRig.RetryAsync(() => new EncoderRig(), async rig =>
+        {
+            await rig.Encoder.GetInfoAsync(EncoderRig.Bounded);
+            await rig.StopSimulatorAsync();
+            var ex = await Assert.ThrowsAsync<EncoderNotRespondingException>(() => rig.Encoder.GetInfoAsync(EncoderRig.Bounded));
+            Assert.Equal(rig.Link, ex.Device);
+
+            rig.RestartSimulator();
+            var info = await rig.Encoder.GetInfoAsync(EncoderRig.Bounded);
+            Assert.Equal(rig.Uid, info.Card?.Uid);
+            await rig.Encoder.IssueAsync(Request, EncoderRig.Bounded);
+        });
+    }
+
+    [LinuxFact]
+    public async Task Issue_ReaderStalled_NotResponding_ThenRecoverFinishes()
+    {
+        await EncoderRig.RetryAsync(() => new EncoderRig(), async rig =>
+        {
+            rig.Emulator.TearAfter(-1);
+            var issuing = rig.Encoder.IssueAsync(Request, EncoderRig.Bounded);
+            while (rig.Emulator.CardCommandCount < 10)
+            {
+                await Task.Delay(5);
+            }
+
+            rig.Emulator.Stalled = true;
+            await Assert.ThrowsAsync<EncoderNotRespondingException>(() => issuing);
+            rig.Emulator.Stalled = false;
+
+            Assert.Equal(CardWriteOutcome.Completed, await rig.Encoder.RecoverAsync(rollBack: false, EncoderRig.Bounded));
+            Assert.Equal(4711u, (await rig.Encoder.ReadAsync(EncoderRig.Bounded)).Payload.CardNumber);
+        });
+    }
+}
+
+[CollectionDefinition("pn532", DisableParallelization = true)]
+public sealed class Pn532Collection
+{
+}
