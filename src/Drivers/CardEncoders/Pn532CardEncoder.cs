@@ -723,9 +723,12 @@ public sealed class Pn532CardEncoder : ICardEncoder
     private void CheckStillThere(Target target)
     {
         var reader = Reader();
-        if (Call(() => reader.ReselectTarget(target.Mifare.Target)))
+        for (var attempt = 0; attempt < 2; attempt++)
         {
-            return;
+            if (Call(() => reader.ReselectTarget(target.Mifare.Target)))
+            {
+                return;
+            }
         }
 
         Probe();
