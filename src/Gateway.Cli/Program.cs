@@ -25,6 +25,8 @@ public static class Program
         root.Subcommands.Add(HealthCommand.Create());
         root.Subcommands.Add(ModbusCommand.Create());
         root.Subcommands.Add(LoginCommand.Create());
+        root.Subcommands.Add(HoldersCommand.Create());
+        root.Subcommands.Add(CardsCommand.Create());
         return root;
     }
 }

@@ -18,7 +18,18 @@ public sealed class ConfigurationValidationTests : IDisposable
         { ["--Gateway:Devices:0:Id=gate-1", "--Gateway:Devices:0:Kind=barrier", "--Gateway:Devices:0:Endpoint=tcp://127.0.0.1:502"], "Gateway:Devices:0:Zone: a barrier or door controller needs the zone" },
         { ["--Gateway:Devices:0:Id=gate-1", "--Gateway:Devices:0:Kind=barrier", "--Gateway:Devices:0:Endpoint=tcp://127.0.0.1:502", "--Gateway:Devices:0:Zone=car-park", "--Gateway:Devices:1:Id=GATE-1", "--Gateway:Devices:1:Kind=encoder", "--Gateway:Devices:1:Endpoint=/dev/ttyUSB0"], "Gateway:Devices:1:Id: 'GATE-1' is used by another device" },
         { ["--Gateway:Devices:0:Id=desk", "--Gateway:Devices:0:Kind=encoder"], "Gateway:Devices:0:Endpoint: an encoder needs its serial port path" },
+        { ["--Gateway:BootstrapToken=short-secret-123"], "Gateway:BootstrapToken: must be 32-512 printable ASCII characters" },
+        { ["--Gateway:BootstrapToken=has a space in it 0123456789abcdef0123456789"], "Gateway:BootstrapToken: must be 32-512 printable ASCII characters" },
     };
+
+    [Fact]
+    public async Task Start_WithWeakBootstrapToken_NeverEchoesTheValue()
+    {
+        const string secret = "short-secret-123";
+        var (code, stdout, stderr) = await ChildProcess.RunDotnetAsync(RepoPaths.Service, [$"--Gateway:DataFolder={_folder.Path}", "--Gateway:Http:Port=0", $"--Gateway:BootstrapToken={secret}"], TimeSpan.FromSeconds(60));
+        Assert.Equal(1, code);
+        Assert.DoesNotContain(secret, stdout + stderr, StringComparison.Ordinal);
+    }
 
     [Theory]
     [MemberData(nameof(BadKeys))]
