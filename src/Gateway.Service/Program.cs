@@ -101,6 +101,11 @@ public static class Program
             Log.Fatal("Gateway could not listen: {Reason}", ex.Message);
             return 1;
         }
+        catch (Gateway.Service.Audit.AuditKeyException ex)
+        {
+            Log.Fatal("Gateway could not start: {Reason}", ex.Message);
+            return 1;
+        }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             Log.Fatal(ex, "Gateway failed");

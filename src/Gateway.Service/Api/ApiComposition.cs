@@ -1,6 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Gateway.Service.Audit;
 using Gateway.Service.Hosting;
+using Gateway.Service.Operators;
 using Gateway.Service.Storage;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Routing;
@@ -44,6 +46,7 @@ public static class ApiComposition
         services.AddSingleton(sp => ZoneEndpoints.FromOptions(sp.GetRequiredService<GatewayOptions>()));
         services.TryAddSingleton<Devices.ICardEncoderPort, Devices.NoEncoderDriverPort>();
         services.AddSingleton<CardIssuing>();
+        services.AddOperators();
     }
 
     /// <summary>The JSON conventions of the API: camelCase, enums as kebab-case strings, strict numbers, unknown fields refused.</summary>
@@ -62,6 +65,7 @@ public static class ApiComposition
         app.UseMiddleware<ProblemMiddleware>();
         app.UseStatusCodePages();
         app.UseAuthentication();
+        app.UseMiddleware<PasswordChangeGate>();
         app.UseAuthorization();
         app.UseMiddleware<IdempotencyMiddleware>();
 
@@ -97,6 +101,8 @@ public static class ApiComposition
         HolderEndpoints.MapHolderEndpoints,
         CardEndpoints.MapCardEndpoints,
         ZoneEndpoints.MapZoneEndpoints,
+        OperatorEndpoints.MapOperatorEndpoints,
+        AuditEndpoints.MapAuditEndpoints,
     ];
 
     public sealed record WhoAmI(string OperatorId, string DisplayName, IReadOnlyList<string> Roles);

@@ -57,6 +57,9 @@ public sealed partial record GatewayOptions(
     /// </summary>
     public Secret? BootstrapToken { get; init; }
 
+    /// <summary>Operators, passwords, tokens, audit key and notifications (see docs/operators.md, docs/audit.md).</summary>
+    public Operators.SecurityOptions Security { get; init; } = Operators.SecurityOptions.Defaults(Path.GetFullPath("data"));
+
     /// <summary>Full path of the SQLite database file.</summary>
     public string DatabasePath => Path.Combine(DataFolder, "gateway.db");
 
@@ -148,7 +151,12 @@ public sealed partial record GatewayOptions(
             bootstrapToken = new Secret(tokenText);
         }
 
-        options = new GatewayOptions(dataFolder, siteId, timeZone, new HttpOptions(address, port), devices) { BootstrapToken = bootstrapToken };
+        if (!Operators.SecurityOptions.TryLoad(section, dataFolder, out var security, out error))
+        {
+            return false;
+        }
+
+        options = new GatewayOptions(dataFolder, siteId, timeZone, new HttpOptions(address, port), devices) { BootstrapToken = bootstrapToken, Security = security };
         error = null;
         return true;
     }

@@ -1,0 +1,105 @@
+using Gateway.Service.Hosting;
+using Gateway.Service.Operators;
+using Gateway.Service.Storage;
+
+namespace Gateway.Service.Notifications;
+
+/// <summary>
+/// Delivers the outbox at least once: every poll it sends the notices that are due; a failure counts
+/// the attempt and schedules the next one with capped exponential back-off. Nothing is ever dropped:
+/// with no transport configured the notices wait in the outbox.
+/// </summary>
+public sealed class NotificationDispatcher : BackgroundService
+{
+    private readonly NotificationOutbox _outbox;
+    private readonly UnitOfWorkFactory _units;
+    private readonly INotificationSender? _sender;
+    private readonly NotificationOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<NotificationDispatcher> _logger;
+
+    public NotificationDispatcher(NotificationOutbox outbox, UnitOfWorkFactory units, GatewayOptions options, TimeProvider time, ILogger<NotificationDispatcher> logger, INotificationSender? sender = null)
+    {
+        _outbox = outbox;
+        _units = units;
+        _options = options.Security.Notifications;
+        _time = time;
+        _logger = logger;
+        _sender = sender;
+    }
+
+    /// <summary>Sends every due notice once; returns how many were delivered.</summary>
+    public async Task<int> DeliverDueAsync(CancellationToken cancellationToken)
+    {
+        if (_sender is null || _options.Transport == NotificationTransport.None)
+        {
+            return 0;
+        }
+
+        var delivered = 0;
+        foreach (var notice in await _outbox.DueAsync(_time.GetUtcNow(), 20, cancellationToken))
+        {
+            string? error = null;
+            try
+            {
+                await _sender.SendAsync(notice, cancellationToken);
+            }
+            catch (NotificationDeliveryException ex)
+            {
+                error = ex.Message;
+            }
+
+            var now = _time.GetUtcNow();
+            var attempts = notice.Attempts + 1;
+            var next = now + NotificationOutbox.BackOff(attempts, _options.RetryMin, _options.RetryMax);
+            await _units.RunExclusiveAsync(
+                async (connection, transaction) =>
+                {
+                    await using var update = connection.CreateCommand();
+                    update.Transaction = transaction;
+                    update.CommandText = "UPDATE notification_outbox SET attempts = $a, last_error = $e, delivered_utc = $d, next_attempt_utc = $n WHERE id = $id";
+                    update.Parameters.AddWithValue("$a", attempts);
+                    update.Parameters.AddWithValue("$e", (object?)error ?? DBNull.Value);
+                    update.Parameters.AddWithValue("$d", error is null ? UnitOfWork.Timestamp(now) : DBNull.Value);
+                    update.Parameters.AddWithValue("$n", UnitOfWork.Timestamp(error is null ? now : next));
+                    update.Parameters.AddWithValue("$id", notice.Id);
+                    return await update.ExecuteNonQueryAsync(cancellationToken);
+                },
+                cancellationToken);
+            if (error is null)
+            {
+                delivered++;
+                _logger.LogInformation("Delivered notification {MessageId} ({Kind}) after {Attempts} attempt(s)", notice.MessageId, notice.Kind, attempts);
+            }
+            else
+            {
+                _logger.LogWarning("Notification {MessageId} not delivered (attempt {Attempts}), next attempt at {NextAttemptUtc}: {Reason}", notice.MessageId, attempts, next, error);
+            }
+        }
+
+        return delivered;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (_sender is null || _options.Transport == NotificationTransport.None)
+        {
+            _logger.LogInformation("Gateway:Notifications:Transport is none: rotation notices are queued in the outbox and not sent");
+            return;
+        }
+
+        using var timer = new PeriodicTimer(_options.PollInterval, _time);
+        do
+        {
+            try
+            {
+                await DeliverDueAsync(stoppingToken);
+            }
+            catch (Microsoft.Data.Sqlite.SqliteException ex)
+            {
+                _logger.LogWarning(ex, "Notification delivery pass failed; retrying at the next poll");
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+}
