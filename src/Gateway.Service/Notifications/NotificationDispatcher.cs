@@ -17,6 +17,7 @@ public sealed class NotificationDispatcher : BackgroundService
     private readonly NotificationOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<NotificationDispatcher> _logger;
+    private readonly SemaphoreSlim _pass = new(1, 1);
 
     public NotificationDispatcher(NotificationOutbox outbox, UnitOfWorkFactory units, GatewayOptions options, TimeProvider time, ILogger<NotificationDispatcher> logger, INotificationSender? sender = null)
     {
@@ -36,13 +37,27 @@ public sealed class NotificationDispatcher : BackgroundService
             return 0;
         }
 
+        // One pass at a time: a notice is never sent twice by two overlapping passes.
+        await _pass.WaitAsync(cancellationToken);
+        try
+        {
+            return await DeliverDueOnceAsync(_sender, cancellationToken);
+        }
+        finally
+        {
+            _pass.Release();
+        }
+    }
+
+    private async Task<int> DeliverDueOnceAsync(INotificationSender sender, CancellationToken cancellationToken)
+    {
         var delivered = 0;
         foreach (var notice in await _outbox.DueAsync(_time.GetUtcNow(), 20, cancellationToken))
         {
             string? error = null;
             try
             {
-                await _sender.SendAsync(notice, cancellationToken);
+                await sender.SendAsync(notice, cancellationToken);
             }
             catch (NotificationDeliveryException ex)
             {
@@ -78,6 +93,12 @@ public sealed class NotificationDispatcher : BackgroundService
         }
 
         return delivered;
+    }
+
+    public override void Dispose()
+    {
+        _pass.Dispose();
+        base.Dispose();
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -123,7 +123,7 @@ public sealed record SecurityOptions(
         if (!TryInt(section.GetSection("Smtp"), "Port", 25, 1, 65535, out var smtpPort, out error, "Gateway:Notifications:Smtp:")
             || !TryInt(section, "RetryMinSeconds", 5, 1, 3600, out var retryMin, out error, "Gateway:Notifications:")
             || !TryInt(section, "RetryMaxSeconds", 900, 1, 86_400, out var retryMax, out error, "Gateway:Notifications:")
-            || !TryInt(section, "PollIntervalMilliseconds", 2000, 50, 600_000, out var poll, out error, "Gateway:Notifications:"))
+            || !TryInt(section, "PollIntervalMilliseconds", 2000, 50, 3_600_000, out var poll, out error, "Gateway:Notifications:"))
         {
             return false;
         }
