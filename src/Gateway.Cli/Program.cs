@@ -27,6 +27,9 @@ public static class Program
         root.Subcommands.Add(LoginCommand.Create());
         root.Subcommands.Add(HoldersCommand.Create());
         root.Subcommands.Add(CardsCommand.Create());
+        root.Subcommands.Add(OperatorsCommand.CreatePasswd());
+        root.Subcommands.Add(OperatorsCommand.Create());
+        root.Subcommands.Add(AuditCommand.Create());
         return root;
     }
 }

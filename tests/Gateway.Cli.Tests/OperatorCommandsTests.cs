@@ -1,0 +1,93 @@
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+
+namespace Gateway.Cli.Tests;
+
+/// <summary>
+/// gatewayctl against a live service as real processes: the first admin logs in with the one-time
+/// password from the data folder, changes it, creates an operator, exports the audit head and verifies
+/// the chain — then the database file is edited underneath and verify names the row.
+/// </summary>
+public sealed class OperatorCommandsTests : IDisposable
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
+    private readonly TempFolder _folder = new("gatewayctl-operators");
+
+    [LinuxFact]
+    public async Task FirstAdmin_LoginPasswdCreateOperator_AuditHeadAndVerify_DetectsEditedRow()
+    {
+        var data = _folder.Combine("data");
+        await using var service = ChildProcess.StartDotnet(RepoPaths.Service, [$"--Gateway:DataFolder={data}", "--Gateway:Http:Port=0", "--Gateway:Operators:PasswordIterations=1000"]);
+        var url = (await service.WaitForLineAsync(@"HTTP (http://[0-9.]+:\d+)", Bound)).Groups[1].Value;
+        var oneTime = (await File.ReadAllTextAsync(Path.Combine(data, "initial-admin-password.txt"))).Trim();
+        var credentials = _folder.Combine("credentials.json");
+
+        var login = await RunAsync(["login", "--server", url, "--user", "admin"], credentials, ("GATEWAY_PASSWORD", oneTime));
+        Assert.True(login.Code == 0, login.Err);
+        Assert.Contains("password change required", login.Out, StringComparison.Ordinal);
+
+        var refused = await RunAsync(["operators", "list"], credentials);
+        Assert.Equal(3, refused.Code);
+        Assert.Contains("password-change-required", refused.Err, StringComparison.Ordinal);
+
+        var passwd = await RunAsync(["passwd"], credentials, ("GATEWAY_PASSWORD", oneTime), ("GATEWAY_NEW_PASSWORD", "chosen-password-number-1"));
+        Assert.True(passwd.Code == 0, passwd.Err);
+        Assert.False(File.Exists(Path.Combine(data, "initial-admin-password.txt")));
+
+        var create = await RunAsync(["operators", "create", "clerk", "--name", "Front Clerk", "--role", "front-desk", "--role", "finance", "--json"], credentials, ("GATEWAY_NEW_PASSWORD", "front-one-time-pass"));
+        Assert.True(create.Code == 0, create.Err);
+        using (var created = JsonDocument.Parse(create.Out))
+        {
+            Assert.Equal(["finance", "front-desk"], created.RootElement.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
+        }
+
+        var list = await RunAsync(["audit", "--action", "operator.create"], credentials);
+        Assert.True(list.Code == 0, list.Err);
+        Assert.Contains("operator:clerk", list.Out, StringComparison.Ordinal);
+
+        var head = await RunAsync(["audit", "head"], credentials);
+        Assert.True(head.Code == 0, head.Err);
+        var headFile = _folder.Combine("head.json");
+        await File.WriteAllTextAsync(headFile, head.Out);
+        var verify = await RunAsync(["audit", "verify", "--head", headFile], credentials);
+        Assert.True(verify.Code == 0, verify.Err);
+        Assert.StartsWith("intact", verify.Out, StringComparison.Ordinal);
+
+        using (var connection = new SqliteConnection($"Data Source={Path.Combine(data, "gateway.db")};Pooling=False"))
+        {
+            connection.Open();
+            using var tamper = connection.CreateCommand();
+            tamper.CommandText = "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET operator_id = 'someone-else' WHERE subject = 'operator:clerk' AND action = 'operator.create'";
+            Assert.Equal(1, tamper.ExecuteNonQuery());
+        }
+
+        var broken = await RunAsync(["audit", "verify"], credentials);
+        Assert.Equal(6, broken.Code);
+        var line = Assert.Single(broken.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("edited at row", line, StringComparison.Ordinal);
+
+        Assert.DoesNotContain(oneTime, service.StandardOutput + service.StandardError, StringComparison.Ordinal);
+        Assert.Contains("initial-admin-password.txt", service.StandardOutput + service.StandardError, StringComparison.Ordinal);
+    }
+
+    public void Dispose() => _folder.Dispose();
+
+    private static async Task<(int Code, string Out, string Err)> RunAsync(string[] args, string credentials, params (string Key, string Value)[] extra)
+    {
+        var environment = new Dictionary<string, string?>
+        {
+            ["GATEWAY_TOKEN"] = null,
+            ["GATEWAY_CREDENTIALS"] = credentials,
+            ["GATEWAY_SERVER"] = null,
+            ["GATEWAY_PASSWORD"] = null,
+            ["GATEWAY_NEW_PASSWORD"] = null,
+        };
+        foreach (var (key, value) in extra)
+        {
+            environment[key] = value;
+        }
+
+        var (code, stdout, stderr) = await ChildProcess.RunDotnetAsync(RepoPaths.Cli, args, Bound, environment: environment);
+        return (code, stdout, stderr);
+    }
+}
