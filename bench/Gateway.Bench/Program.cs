@@ -27,6 +27,18 @@ public static class Program
             }
         }
 
+        if (Wanted("modbus"))
+        {
+            if (OperatingSystem.IsLinux())
+            {
+                await ModbusBenchmark.RunAsync(smoke ? 200 : 20_000, Console.Out);
+            }
+            else
+            {
+                Console.WriteLine("modbus: skipped, it pins to a core with taskset and uses pseudo-terminals (Linux only)");
+            }
+        }
+
         if (Wanted("barrier"))
         {
             await BarrierSyncBenchmark.RunAsync(smoke ? 150 : 10_000, Console.Out);

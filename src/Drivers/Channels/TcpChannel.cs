@@ -82,6 +82,7 @@ public sealed class TcpChannel : IByteChannel
     }
 
     /// <inheritdoc />
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
         var socket = Connected();
@@ -108,6 +109,7 @@ public sealed class TcpChannel : IByteChannel
     }
 
     /// <inheritdoc />
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
     {
         var socket = Connected();

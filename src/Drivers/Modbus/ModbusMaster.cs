@@ -17,6 +17,7 @@ public abstract class ModbusMaster : IModbusMaster
 {
     private readonly SemaphoreSlim _bus = new(1, 1);
     private readonly bool _ownsChannel;
+    private CancellationTokenSource? _attemptTimeout;
     private int _disposed;
 
     protected ModbusMaster(IByteChannel channel, ModbusMasterOptions? options, bool ownsChannel, string? endpoint)
@@ -219,7 +220,7 @@ public abstract class ModbusMaster : IModbusMaster
     private async Task<byte[]> ExecuteAsync(byte unit, byte[] request, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        if (unit > ModbusLimits.MaxUnit && Channel is not TcpChannel)
+        if (unit > ModbusLimits.MaxUnit && this is ModbusRtuMaster)
         {
             // 248-255 are reserved on a serial line; Modbus TCP uses 255 for "the server itself".
             throw new ArgumentOutOfRangeException(nameof(unit), unit, $"unit must be 0-{ModbusLimits.MaxUnit} on a serial line");
@@ -251,16 +252,28 @@ public abstract class ModbusMaster : IModbusMaster
     private async Task<byte[]> AttemptAsync(byte unit, byte[] request, CancellationToken cancellationToken)
     {
         await _bus.WaitAsync(cancellationToken).ConfigureAwait(false);
-        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        attempt.CancelAfter(Options.Timeout);
+
+        // One timeout source per bus, re-armed for each attempt (held under the bus lock), and linked
+        // to the caller's token by a registration: no new source or timer per request.
+        var timeout = _attemptTimeout;
+        if (timeout is null || !timeout.TryReset())
+        {
+            timeout?.Dispose();
+            timeout = _attemptTimeout = new CancellationTokenSource();
+        }
+
+        var linked = cancellationToken.CanBeCanceled
+            ? cancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), timeout)
+            : default;
+        timeout.CancelAfter(Options.Timeout);
         try
         {
             if (!Channel.IsConnected)
             {
-                await Channel.OpenAsync(attempt.Token).ConfigureAwait(false);
+                await Channel.OpenAsync(timeout.Token).ConfigureAwait(false);
             }
 
-            return await ExchangeAsync(unit, request, attempt.Token, cancellationToken).ConfigureAwait(false);
+            return await ExchangeAsync(unit, request, timeout.Token, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
@@ -277,6 +290,7 @@ public abstract class ModbusMaster : IModbusMaster
         }
         finally
         {
+            linked.Dispose();
             _bus.Release();
         }
     }

@@ -15,6 +15,7 @@ public sealed class ModbusTcpMaster : ModbusMaster
     private readonly byte[] _tx = new byte[ModbusLimits.MaxTcpAduLength];
     private readonly byte[] _rx = new byte[2 * ModbusLimits.MaxTcpAduLength];
     private ushort _transactionId;
+    private bool _dirty = true;
 
     public ModbusTcpMaster(IByteChannel channel, ModbusMasterOptions? options = null, bool ownsChannel = true, string? endpoint = null)
         : base(channel, options, ownsChannel, endpoint)
@@ -32,7 +33,14 @@ public sealed class ModbusTcpMaster : ModbusMaster
     /// <inheritdoc />
     protected override async Task<byte[]> ExchangeAsync(byte unit, byte[] request, CancellationToken cancellationToken, CancellationToken callerToken)
     {
-        Channel.DiscardInput();
+        if (_dirty)
+        {
+            // Only after an attempt that did not end with its reply can stale bytes be waiting; a
+            // late reply that arrives later still carries an old transaction id and is dropped.
+            Channel.DiscardInput();
+        }
+
+        _dirty = true;
         var transactionId = ++_transactionId;
         var length = ModbusTcpCodec.Encode(_tx, transactionId, unit, request);
         if (Logger.IsEnabled(LogLevel.Trace))
@@ -43,6 +51,8 @@ public sealed class ModbusTcpMaster : ModbusMaster
         await Channel.WriteAsync(_tx.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
         if (unit == ModbusLimits.BroadcastUnit)
         {
+            // Some servers answer unit 0 anyway (libmodbus's TCP server answers any unit): leave
+            // the line marked dirty so such a reply is discarded before the next request.
             return [];
         }
 
@@ -58,6 +68,7 @@ public sealed class ModbusTcpMaster : ModbusMaster
                     case Step.NeedMore:
                         break;
                     case Step.Reply:
+                        _dirty = false;
                         return reply!;
                     case Step.Corrupt:
                         if (Channel is TcpChannel tcp)

@@ -8,7 +8,8 @@
  *   modbus_peer client rtu DEVICE UNIT N   the same over RTU
  *
  * Server tables (4000 entries each, from address 0): holding[i] = 3i+1, input[i] = 5i+2,
- * coils[i] = (i % 3 == 0), discrete[i] = (i % 2 == 0). Set PEER_DEBUG=1 for libmodbus's frame dump.
+ * coils[i] = (i % 3 == 0), discrete[i] = (i % 2 == 0). Set PEER_DEBUG=1 for libmodbus's frame dump,
+ * PEER_SAMPLES=1 to have a client print every latency ("sample US") before its summary line.
  */
 #include <errno.h>
 #include <modbus.h>
@@ -138,6 +139,12 @@ static int poll_reads(modbus_t *ctx, int n)
         clock_gettime(CLOCK_MONOTONIC, &t1);
         if (i >= warmup) {
             us[i - warmup] = (double)(t1.tv_sec - t0.tv_sec) * 1e6 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e3;
+        }
+    }
+    const char *samples = getenv("PEER_SAMPLES");
+    if (samples != NULL && samples[0] == '1') {
+        for (int i = 0; i < n; i++) {
+            printf("sample %.3f\n", us[i]);
         }
     }
     qsort(us, (size_t)n, sizeof(double), compare);
