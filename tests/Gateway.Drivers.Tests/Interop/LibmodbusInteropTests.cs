@@ -88,7 +88,7 @@ public sealed class LibmodbusInteropTests
     {
         // Field note: libmodbus's RTU slave swallows the line for ~500 ms after a request for another
         // unit, so the master's retries (with back-off) must carry the next request through.
-        var options = new ModbusMasterOptions { Timeout = TimeSpan.FromMilliseconds(300), Retries = 6, RetryDelay = TimeSpan.FromMilliseconds(100), MaxRetryDelay = TimeSpan.FromMilliseconds(400) };
+        var options = new ModbusMasterOptions { Timeout = TimeSpan.FromMilliseconds(700), Retries = 6, RetryDelay = TimeSpan.FromMilliseconds(100), MaxRetryDelay = TimeSpan.FromMilliseconds(400) };
         await using var peer = await LibmodbusServer.StartAsync("pty", options);
         await Assert.ThrowsAsync<ModbusTimeoutException>(() => peer.Master.ReadHoldingRegistersAsync(9, 0, 1));
         Assert.Equal(new[] { InteropPeers.Holding(2) }, await peer.Master.ReadHoldingRegistersAsync(1, 2, 1));

@@ -98,7 +98,7 @@ public sealed class MasterSlaveTests
     [MemberData(nameof(Transports))]
     public async Task DroppedReply_TimesOut_ThenRetrySucceeds(string transport)
     {
-        var options = new ModbusMasterOptions { Timeout = TimeSpan.FromMilliseconds(300), Retries = 1, RetryDelay = TimeSpan.FromMilliseconds(10) };
+        var options = new ModbusMasterOptions { Timeout = TimeSpan.FromMilliseconds(1500), Retries = 1, RetryDelay = TimeSpan.FromMilliseconds(10) };
         await using var h = await ModbusHarness.StartAsync(transport, options);
         h.Unit1.SetHolding(0, 42);
         h.Unit1.InjectFault(new ModbusFault(ModbusFaultKind.Drop));
