@@ -30,6 +30,7 @@ public static class Program
         root.Subcommands.Add(OperatorsCommand.CreatePasswd());
         root.Subcommands.Add(OperatorsCommand.Create());
         root.Subcommands.Add(AuditCommand.Create());
+        root.Subcommands.Add(BackupCommand.Create());
         return root;
     }
 }

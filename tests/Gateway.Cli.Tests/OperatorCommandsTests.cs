@@ -53,6 +53,14 @@ public sealed class OperatorCommandsTests : IDisposable
         Assert.True(verify.Code == 0, verify.Err);
         Assert.StartsWith("intact", verify.Out, StringComparison.Ordinal);
 
+        var backup = await RunAsync(["backup", "--json"], credentials);
+        Assert.True(backup.Code == 0, backup.Err);
+        using (var taken = JsonDocument.Parse(backup.Out))
+        {
+            Assert.True(File.Exists(taken.RootElement.GetProperty("path").GetString()));
+            Assert.Equal("ok", taken.RootElement.GetProperty("integrityCheck").GetString());
+        }
+
         using (var connection = new SqliteConnection($"Data Source={Path.Combine(data, "gateway.db")};Pooling=False"))
         {
             connection.Open();

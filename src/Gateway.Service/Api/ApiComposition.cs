@@ -103,6 +103,7 @@ public static class ApiComposition
         ZoneEndpoints.MapZoneEndpoints,
         OperatorEndpoints.MapOperatorEndpoints,
         AuditEndpoints.MapAuditEndpoints,
+        Backups.BackupEndpoints.MapBackupEndpoints,
     ];
 
     public sealed record WhoAmI(string OperatorId, string DisplayName, IReadOnlyList<string> Roles);

@@ -36,6 +36,7 @@ public static class OperatorEndpoints
             };
         });
         services.AddSingleton<NotificationDispatcher>();
+        services.AddSingleton<Backups.BackupService>();
         services.AddSingleton<SecurityStartup>();
         services.AddHostedService(sp => sp.GetRequiredService<SecurityStartup>());
         services.AddHostedService(sp => sp.GetRequiredService<NotificationDispatcher>());
