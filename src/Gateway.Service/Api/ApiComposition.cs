@@ -44,7 +44,8 @@ public static class ApiComposition
 
         // Front desk: zones from configuration, the encoder port (replaced by the encoder driver's adapter), issuing.
         services.AddSingleton(sp => ZoneEndpoints.FromOptions(sp.GetRequiredService<GatewayOptions>()));
-        services.TryAddSingleton<Devices.ICardEncoderPort, Devices.NoEncoderDriverPort>();
+        services.TryAddSingleton<Gateway.Drivers.CardEncoders.ICardWriteJournal, SqliteCardWriteJournal>();
+        services.TryAddSingleton<Devices.ICardEncoderPort, Devices.Pn532EncoderPort>();
         services.AddSingleton<CardIssuing>();
         services.AddOperators();
     }

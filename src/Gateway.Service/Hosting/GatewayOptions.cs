@@ -60,6 +60,13 @@ public sealed partial record GatewayOptions(
     /// <summary>Operators, passwords, tokens, audit key and notifications (see docs/operators.md, docs/audit.md).</summary>
     public Operators.SecurityOptions Security { get; init; } = Operators.SecurityOptions.Defaults(Path.GetFullPath("data"));
 
+    /// <summary>
+    /// Where the site's card master key comes from (<c>Gateway:CardKeys</c>: KeyFile or
+    /// EnvironmentVariable, Version); null when neither is set (then issuing answers 503). The key
+    /// itself is loaded by the encoder port on first use, never here.
+    /// </summary>
+    public Gateway.Drivers.CardEncoders.Keys.CardKeyOptions? CardKeys { get; init; }
+
     /// <summary>Full path of the SQLite database file.</summary>
     public string DatabasePath => Path.Combine(DataFolder, "gateway.db");
 
@@ -156,7 +163,26 @@ public sealed partial record GatewayOptions(
             return false;
         }
 
-        options = new GatewayOptions(dataFolder, siteId, timeZone, new HttpOptions(address, port), devices) { BootstrapToken = bootstrapToken, Security = security };
+
+        Gateway.Drivers.CardEncoders.Keys.CardKeyOptions? cardKeys = null;
+        var keyFile = section["CardKeys:KeyFile"];
+        var keyVariable = section["CardKeys:EnvironmentVariable"];
+        var keyVersionText = section["CardKeys:Version"] ?? "1";
+        if (!byte.TryParse(keyVersionText, NumberStyles.None, CultureInfo.InvariantCulture, out var keyVersion) || keyVersion == 0)
+        {
+            error = Key("CardKeys:Version", $"'{keyVersionText}' is not a key version from 1 to 255");
+            return false;
+        }
+
+        if (!string.IsNullOrWhiteSpace(keyFile) || !string.IsNullOrWhiteSpace(keyVariable))
+        {
+            cardKeys = new Gateway.Drivers.CardEncoders.Keys.CardKeyOptions(
+                string.IsNullOrWhiteSpace(keyFile) ? null : Path.GetFullPath(keyFile),
+                string.IsNullOrWhiteSpace(keyVariable) ? null : keyVariable,
+                keyVersion);
+        }
+
+        options = new GatewayOptions(dataFolder, siteId, timeZone, new HttpOptions(address, port), devices) { BootstrapToken = bootstrapToken, Security = security, CardKeys = cardKeys };
         error = null;
         return true;
     }

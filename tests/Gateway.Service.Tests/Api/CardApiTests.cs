@@ -153,13 +153,14 @@ public sealed class CardApiTests
     }
 
     [Fact]
-    public async Task Issue_EncoderConfiguredButNoDriverInThisBuild_Is503_CardStaysInStock()
+    public async Task Issue_RealEncoderPortWithoutCardKey_Is503_CardStaysInStock()
     {
         await using var host = await FrontDeskHost.StartAsync(encoder: null);
         var holder = await FrontDeskHost.CreateHolderAsync(host.Client);
         await FrontDeskHost.ReceiveAsync(host.Client, 100001, 100001);
         using var response = await FrontDeskHost.IssueAsync(host.Client, 100001, holder.GetProperty("id").GetInt64());
-        await ApiTestHost.AssertProblemAsync(response, 503, ProblemTypes.EncoderUnavailable);
+        var problem = await ApiTestHost.AssertProblemAsync(response, 503, ProblemTypes.EncoderUnavailable);
+        Assert.Contains("no card master key is configured", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Equal("in-stock", (await FrontDeskHost.GetCardAsync(host.Client, 100001)).GetProperty("state").GetString());
         Assert.Equal("failed", Scalar(host, "SELECT state FROM card_issue_journal"));
         Assert.Equal(0, host.Count("card_issues"));

@@ -38,8 +38,8 @@ public static class FrontDeskHost
         return config;
     }
 
-    /// <summary>Starts the host; <paramref name="encoder"/> null keeps the product's default port (no driver).</summary>
-    public static Task<ApiTestHost> StartAsync(FakeEncoder? encoder, bool withEncoderDevice = true) => ApiTestHost.StartAsync(
+    /// <summary>Starts the host; <paramref name="encoder"/> null keeps the product's encoder port (the PN532 driver).</summary>
+    public static Task<ApiTestHost> StartAsync(FakeEncoder? encoder, bool withEncoderDevice = true, IDictionary<string, string?>? extra = null) => ApiTestHost.StartAsync(
         services =>
         {
             services.AddSingleton<IOperatorAuthenticator>(new TokenAuthenticator(FinanceToken, new OperatorIdentity("fin-1", "Finance One", [GatewayRoles.Finance])));
@@ -49,7 +49,17 @@ public static class FrontDeskHost
                 services.AddSingleton<ICardEncoderPort>(encoder);
             }
         },
-        configuration: SiteConfiguration(withEncoderDevice));
+        configuration: Merge(SiteConfiguration(withEncoderDevice), extra));
+
+    private static Dictionary<string, string?> Merge(Dictionary<string, string?> site, IDictionary<string, string?>? extra)
+    {
+        foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
+        {
+            site[key] = value;
+        }
+
+        return site;
+    }
 
     public static async Task<JsonElement> CreateHolderAsync(HttpClient client, string name = "Li Wei", string building = "3", string unit = "2", string room = "1201", string? idNumber = null)
     {
