@@ -42,7 +42,7 @@ public static class ApiComposition
         services.AddAuthorization(GatewayPolicies.Register);
         services.AddOpenApi("v1");
 
-        // Front desk: zones from configuration, the encoder port (replaced by the encoder driver's adapter), issuing.
+        // Front desk: zones from configuration, the PN532 encoder port with its SQLite write journal, issuing.
         services.AddSingleton(sp => ZoneEndpoints.FromOptions(sp.GetRequiredService<GatewayOptions>()));
         services.TryAddSingleton<Gateway.Drivers.CardEncoders.ICardWriteJournal, SqliteCardWriteJournal>();
         services.TryAddSingleton<Devices.ICardEncoderPort, Devices.Pn532EncoderPort>();
