@@ -113,6 +113,22 @@ public sealed class SlaveEngineTests
     }
 
     [Fact]
+    public async Task DeviceIdentification_LongerThanOnePdu_ArrivesInSeveralReplies()
+    {
+        var model = new ModbusMemoryModel(1)
+        {
+            DeviceIdentification = new Dictionary<byte, string> { [0] = new('V', 200), [1] = new('P', 200), [2] = new('R', 40) },
+        };
+        await using var slave = ModbusSlave.StartTcp(new Dictionary<byte, IModbusDataModel> { [1] = model }, new IPEndPoint(IPAddress.Loopback, 0));
+        await using var master = ModbusMaster.Create($"tcp://127.0.0.1:{slave.Port}");
+        var objects = await master.ReadDeviceIdentificationAsync(1);
+        Assert.Equal(new('V', 200), objects[0]);
+        Assert.Equal(new('P', 200), objects[1]);
+        Assert.Equal(new('R', 40), objects[2]);
+        Assert.Equal(2, slave.Statistics.FramesSent); // "more follows" after the first object
+    }
+
+    [Fact]
     public void Start_UnitZeroOrNoUnits_Refused()
     {
         Assert.Throws<ArgumentException>(() => ModbusSlave.StartTcp(new Dictionary<byte, IModbusDataModel>(), new IPEndPoint(IPAddress.Loopback, 0)));
