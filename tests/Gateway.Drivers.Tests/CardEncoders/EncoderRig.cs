@@ -28,7 +28,7 @@ internal sealed class EncoderRig : IAsyncDisposable
 
         Simulator = Pn532Simulator.Start(Link, Emulator);
         Keys = keys ?? SiteCardKeys.Parse(SiteCardKeysTests.RandomKeyHex(), 1);
-        Journal = new InMemoryCardWriteJournal();
+        Journal = new MarkingJournal(() => Emulator.CardCommandCount);
         Encoder = new Pn532CardEncoder(new Pn532EncoderOptions(Link, siteId) { PollInterval = TimeSpan.FromMilliseconds(20) }, Keys, Journal);
     }
 
@@ -66,7 +66,7 @@ internal sealed class EncoderRig : IAsyncDisposable
 
     public SiteCardKeys Keys { get; }
 
-    public InMemoryCardWriteJournal Journal { get; }
+    public MarkingJournal Journal { get; }
 
     public Pn532CardEncoder Encoder { get; }
 
