@@ -31,6 +31,7 @@ public static class Program
         root.Subcommands.Add(OperatorsCommand.Create());
         root.Subcommands.Add(AuditCommand.Create());
         root.Subcommands.Add(BackupCommand.Create());
+        root.Subcommands.Add(InventoryCommand.Create());
         return root;
     }
 }

@@ -10,6 +10,7 @@ namespace Gateway.Cli.Tests;
 /// </summary>
 public sealed class OperatorCommandsTests : IDisposable
 {
+    private const string Bootstrap = "cli-operators-bootstrap-token-0123456789abcdef";
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
     private readonly TempFolder _folder = new("gatewayctl-operators");
 
@@ -17,7 +18,7 @@ public sealed class OperatorCommandsTests : IDisposable
     public async Task FirstAdmin_LoginPasswdCreateOperator_AuditHeadAndVerify_DetectsEditedRow()
     {
         var data = _folder.Combine("data");
-        await using var service = ChildProcess.StartDotnet(RepoPaths.Service, [$"--Gateway:DataFolder={data}", "--Gateway:Http:Port=0", "--Gateway:Operators:PasswordIterations=1000"]);
+        await using var service = ChildProcess.StartDotnet(RepoPaths.Service, [$"--Gateway:DataFolder={data}", "--Gateway:Http:Port=0", "--Gateway:Operators:PasswordIterations=1000", $"--Gateway:BootstrapToken={Bootstrap}"]);
         var url = (await service.WaitForLineAsync(@"HTTP (http://[0-9.]+:\d+)", Bound)).Groups[1].Value;
         var oneTime = (await File.ReadAllTextAsync(Path.Combine(data, "initial-admin-password.txt"))).Trim();
         var credentials = _folder.Combine("credentials.json");
@@ -60,6 +61,27 @@ public sealed class OperatorCommandsTests : IDisposable
             Assert.True(File.Exists(taken.RootElement.GetProperty("path").GetString()));
             Assert.Equal("ok", taken.RootElement.GetProperty("integrityCheck").GetString());
         }
+
+        // The month's inventory with no cards at all: every line zero, counted, signed off, immutable.
+        var finance = ("GATEWAY_TOKEN", Bootstrap);
+        var open = await RunAsync(["inventory", "open", "2026-01"], credentials, finance);
+        Assert.True(open.Code == 0, open.Err);
+        Assert.Contains("Smart-card inventory 2026-01", open.Out, StringComparison.Ordinal);
+        foreach (var state in new[] { "in-stock", "issued", "lost", "revoked", "damaged", "written-off", "returned" })
+        {
+            string[] counts = state is "in-stock" or "returned" or "damaged" ? ["--register", "0", "--physical", "0"] : ["--register", "0"];
+            var count = await RunAsync(["inventory", "count", "2026-01", state, .. counts], credentials, finance);
+            Assert.True(count.Code == 0, count.Err);
+        }
+
+        var signOff = await RunAsync(["inventory", "sign-off", "2026-01"], credentials, finance);
+        Assert.True(signOff.Code == 0, signOff.Err);
+        Assert.Contains("signed-off", signOff.Out, StringComparison.Ordinal);
+        var csv = await RunAsync(["inventory", "show", "2026-01", "--format", "csv"], credentials, finance);
+        Assert.StartsWith("section,state,opening,system,register,physical", csv.Out, StringComparison.Ordinal);
+        var late = await RunAsync(["inventory", "count", "2026-01", "issued", "--register", "1"], credentials, finance);
+        Assert.Equal(5, late.Code);
+        Assert.Contains("invalid-transition", late.Err, StringComparison.Ordinal);
 
         using (var connection = new SqliteConnection($"Data Source={Path.Combine(data, "gateway.db")};Pooling=False"))
         {

@@ -48,6 +48,33 @@ public sealed class ApiClient : IDisposable
 
     public Task<JsonElement> GetAsync(string path, CancellationToken cancellationToken) => SendAsync(HttpMethod.Get, path, null, null, cancellationToken);
 
+    /// <summary>GETs a non-JSON representation (CSV, text) and returns it as is.</summary>
+    /// <exception cref="CliException">The service answered a problem or could not be reached.</exception>
+    public async Task<string> GetTextAsync(string path, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(Timeout);
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.GetAsync(new Uri(path, UriKind.Relative), timeout.Token);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new CliException($"cannot reach the service at {Server}: {ex.Message}", 1, ex);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new CliException($"the service at {Server} did not answer within {Timeout.TotalSeconds:0} s", 1, ex);
+        }
+
+        using (response)
+        {
+            var text = await response.Content.ReadAsStringAsync(cancellationToken);
+            return response.IsSuccessStatusCode ? text : throw new CliException(DescribeFailure(response.StatusCode, text), ExitCodeFor(response.StatusCode));
+        }
+    }
+
     public Task<JsonElement> PostAsync(string path, object? body, CancellationToken cancellationToken, string? idempotencyKey = null) =>
         SendAsync(HttpMethod.Post, path, body, idempotencyKey, cancellationToken);
 

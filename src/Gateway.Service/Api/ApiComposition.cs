@@ -105,6 +105,7 @@ public static class ApiComposition
         OperatorEndpoints.MapOperatorEndpoints,
         AuditEndpoints.MapAuditEndpoints,
         Backups.BackupEndpoints.MapBackupEndpoints,
+        Inventory.InventoryEndpoints.MapInventoryEndpoints,
     ];
 
     public sealed record WhoAmI(string OperatorId, string DisplayName, IReadOnlyList<string> Roles);

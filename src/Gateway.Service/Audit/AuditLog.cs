@@ -16,13 +16,15 @@ public sealed class AuditLog : IUnitOfWorkObserver
 {
     private readonly GatewayDatabase _database;
     private readonly AuditKey _key;
-    private readonly IEnumerable<IAuditHeadSource> _headSources;
+    private readonly IServiceProvider _services;
 
-    public AuditLog(GatewayDatabase database, AuditKey key, IEnumerable<IAuditHeadSource> headSources)
+    // Head sources (inventory) write through the unit of work, which calls this observer: resolving
+    // them lazily at verification breaks the cycle.
+    public AuditLog(GatewayDatabase database, AuditKey key, IServiceProvider services)
     {
         _database = database;
         _key = key;
-        _headSources = headSources;
+        _services = services;
     }
 
     public async Task OnCommittingAsync(UnitOfWork unitOfWork, IReadOnlyList<AuditEntry> entries, CancellationToken cancellationToken)
@@ -145,7 +147,7 @@ public sealed class AuditLog : IUnitOfWorkObserver
             heads.Add(exportedHead);
         }
 
-        foreach (var source in _headSources)
+        foreach (var source in _services.GetServices<IAuditHeadSource>())
         {
             heads.AddRange(await source.RecordedHeadsAsync(connection, transaction, cancellationToken));
         }

@@ -37,6 +37,8 @@ public static class OperatorEndpoints
         });
         services.AddSingleton<NotificationDispatcher>();
         services.AddSingleton<Backups.BackupService>();
+        services.AddSingleton<Inventory.InventoryStore>();
+        services.AddSingleton<IAuditHeadSource>(sp => sp.GetRequiredService<Inventory.InventoryStore>());
         services.AddSingleton<SecurityStartup>();
         services.AddHostedService(sp => sp.GetRequiredService<SecurityStartup>());
         services.AddHostedService(sp => sp.GetRequiredService<NotificationDispatcher>());
