@@ -63,8 +63,19 @@ public sealed class EncoderEndToEndTests : IAsyncLifetime
         Assert.Equal("completed", Scalar(host, "SELECT outcome FROM card_write_journal WHERE kind = 'issue'"));
         Assert.Equal("verify", Scalar(host, "SELECT last_step FROM card_write_journal WHERE kind = 'issue'"));
 
-        using var who = await host.Client.GetAsync(new Uri("api/encoders/desk/card", UriKind.Relative));
-        var answer = await ApiTestHost.ReadJsonAsync(who);
+        // Reading may miss the same deadline (502 encoder-failed): reading again is harmless.
+        var answer = default(System.Text.Json.JsonElement);
+        for (var attempt = 1; attempt <= 4; attempt++)
+        {
+            using var who = await host.Client.GetAsync(new Uri("api/encoders/desk/card", UriKind.Relative));
+            answer = await ApiTestHost.ReadJsonAsync(who);
+            if (who.StatusCode != HttpStatusCode.BadGateway)
+            {
+                Assert.True(who.StatusCode == HttpStatusCode.OK, answer.GetRawText());
+                break;
+            }
+        }
+
         Assert.True(answer.GetProperty("valid").GetBoolean(), answer.GetRawText());
         Assert.Equal(100001, answer.GetProperty("card").GetProperty("number").GetInt64());
         Assert.Equal("3-2-1201", answer.GetProperty("card").GetProperty("holder").GetProperty("unitAddress").GetString());
