@@ -128,6 +128,22 @@ public sealed class SlaveEngineTests
         Assert.Equal(2, slave.Statistics.FramesSent); // "more follows" after the first object
     }
 
+    [LinuxFact]
+    public async Task SerialEndpoint_SlaveOpensThePort_MasterOnTheOtherSideOfThePty()
+    {
+        // The slave engine as a device on a serial port (here the slave side of a pty, opened
+        // through System.IO.Ports), Gateway's master on the pty's master side.
+        using var folder = new TempFolder("gateway-serial-slave");
+        await using var pty = PseudoTerminal.Create(folder.Combine("ttySerialSlave"));
+        var model = new ModbusMemoryModel(10);
+        model.SetHolding(3, 4242);
+        await using var slave = await ModbusSlave.StartAsync(new Dictionary<byte, IModbusDataModel> { [9] = model }, DeviceEndpoint.Parse($"serial://{pty.LinkPath}?baud=38400&parity=none"));
+        await using var master = ModbusMaster.CreateRtu(pty, new ModbusMasterOptions { Timeout = TimeSpan.FromSeconds(2), Retries = 2 }, ownsChannel: false);
+        Assert.Equal(new ushort[] { 4242 }, await master.ReadHoldingRegistersAsync(9, 3, 1));
+        await master.WriteMultipleRegistersAsync(9, 0, new ushort[] { 1, 2 });
+        Assert.Equal(new ushort[] { 1, 2 }, model.GetHolding(0, 2));
+    }
+
     [Fact]
     public void Start_UnitZeroOrNoUnits_Refused()
     {
