@@ -23,6 +23,7 @@ public static class OperatorEndpoints
         services.AddSingleton<IUnitOfWorkObserver>(sp => sp.GetRequiredService<AuditLog>());
         services.AddSingleton<NotificationOutbox>();
         services.AddSingleton<OperatorStore>();
+        services.AddSingleton<LoginThrottle>();
         services.AddSingleton<IOperatorAuthenticator, OperatorTokenAuthenticator>();
         services.AddHttpClient();
         services.AddSingleton<INotificationSender>(sp =>
@@ -91,8 +92,14 @@ public static class OperatorEndpoints
 
     public sealed record RoleView(string Name, string May);
 
-    private static async Task<IResult> LoginAsync(LoginRequest? body, OperatorStore store, HttpContext context, CancellationToken cancellationToken)
+    private static async Task<IResult> LoginAsync(LoginRequest? body, OperatorStore store, LoginThrottle throttle, HttpContext context, CancellationToken cancellationToken)
     {
+        var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        if (throttle.BlockedUntil(address) is { } blockedUntil)
+        {
+            return TooMany(context, blockedUntil, "too many failed logins from this address");
+        }
+
         var v = new Validator();
         var username = v.Text("username", body?.Username, 32);
         var password = body?.Password;
@@ -111,17 +118,27 @@ public static class OperatorEndpoints
         }
 
         var outcome = await store.LoginAsync(username!, password!, cancellationToken);
+        if (outcome is not LoginOutcome.Success)
+        {
+            throttle.Failed(address);
+        }
+
         switch (outcome)
         {
             case LoginOutcome.Success s:
                 return TypedResults.Ok(new LoginResponse(s.Token, "Bearer", UnitOfWork.Timestamp(s.ExpiresUtc), s.Operator.Id, s.PasswordChangeRequired ? [] : s.Operator.Roles, s.PasswordChangeRequired, s.PasswordChangeReason));
             case LoginOutcome.Locked l:
-                var seconds = Math.Max(1, (int)Math.Ceiling((l.UntilUtc - context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow()).TotalSeconds));
-                context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                return ApiProblems.Problem(StatusCodes.Status429TooManyRequests, TooManyAttemptsType, "Too many failed logins", $"this operator is locked until {UnitOfWork.Timestamp(l.UntilUtc)} after repeated failures");
+                return TooMany(context, l.UntilUtc, $"this operator is locked until {UnitOfWork.Timestamp(l.UntilUtc)} after repeated failures");
             default:
                 return ApiProblems.Problem(StatusCodes.Status401Unauthorized, InvalidCredentialsType, "Login refused", "unknown user name, wrong password, or a disabled operator");
         }
+    }
+
+    private static IResult TooMany(HttpContext context, DateTimeOffset until, string detail)
+    {
+        var seconds = Math.Max(1, (int)Math.Ceiling((until - context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow()).TotalSeconds));
+        context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return ApiProblems.Problem(StatusCodes.Status429TooManyRequests, TooManyAttemptsType, "Too many failed logins", detail);
     }
 
     private static async Task<IResult> LogoutAsync(HttpContext context, OperatorStore store, CancellationToken cancellationToken)

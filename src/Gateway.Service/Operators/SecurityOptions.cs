@@ -49,6 +49,9 @@ public sealed record SecurityOptions(
     TimeSpan Lockout,
     NotificationOptions Notifications)
 {
+    /// <summary>Failed logins from one remote address within <see cref="Lockout"/> before that address is refused.</summary>
+    public int MaxFailedLoginsPerAddress { get; init; } = 20;
+
     /// <summary>PBKDF2-SHA256 iterations by default (OWASP's 2023 figure for PBKDF2-HMAC-SHA256).</summary>
     public const int DefaultPasswordIterations = 600_000;
 
@@ -81,12 +84,16 @@ public sealed record SecurityOptions(
             || !TryInt(section, "Operators:TokenLifetimeMinutes", 12 * 60, 1, 31 * 24 * 60, out var tokenMinutes, out error)
             || !TryInt(section, "Operators:MaxFailedLogins", 5, 1, 100, out var maxFailed, out error)
             || !TryInt(section, "Operators:LockoutMinutes", 15, 1, 24 * 60, out var lockoutMinutes, out error)
+            || !TryInt(section, "Operators:MaxFailedLoginsPerAddress", 20, 1, 10_000, out var maxPerAddress, out error)
             || !TryLoadNotifications(section.GetSection("Notifications"), out var notifications, out error))
         {
             return false;
         }
 
-        options = new SecurityOptions(keyFile, iterations, lifetimeMonths, TimeSpan.FromMinutes(tokenMinutes), maxFailed, TimeSpan.FromMinutes(lockoutMinutes), notifications);
+        options = new SecurityOptions(keyFile, iterations, lifetimeMonths, TimeSpan.FromMinutes(tokenMinutes), maxFailed, TimeSpan.FromMinutes(lockoutMinutes), notifications)
+        {
+            MaxFailedLoginsPerAddress = maxPerAddress,
+        };
         return true;
     }
 

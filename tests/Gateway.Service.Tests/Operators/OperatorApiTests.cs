@@ -129,6 +129,29 @@ public sealed class OperatorApiTests
     }
 
     [Fact]
+    public async Task Login_ManyFailuresFromOneAddressAcrossNames_AddressRefused_NothingWritten_UntilWindowPasses()
+    {
+        var time = new FakeTimeProvider(Start);
+        await using var host = await ApiTestHost.StartAsync(time: time, configuration: new Dictionary<string, string?> { ["Gateway:Operators:MaxFailedLoginsPerAddress"] = "3", ["Gateway:Operators:LockoutMinutes"] = "10" });
+        await OperatorTestKit.ReadyOperatorAsync(host, "clerk", GatewayRoles.FrontDesk);
+        foreach (var name in new[] { "nobody-1", "nobody-2", "clerk" })
+        {
+            using var wrong = await OperatorTestKit.LoginAsync(host, name, "not-the-password");
+            await ApiTestHost.AssertProblemAsync(wrong, 401, OperatorEndpoints.InvalidCredentialsType);
+        }
+
+        var audit = host.Count("audit_log");
+        using (var refused = await OperatorTestKit.LoginAsync(host, "clerk", OperatorTestKit.Password))
+        {
+            await ApiTestHost.AssertProblemAsync(refused, 429, OperatorEndpoints.TooManyAttemptsType);
+        }
+
+        Assert.Equal(audit, host.Count("audit_log"));
+        time.Advance(TimeSpan.FromMinutes(10));
+        await OperatorTestKit.TokenAsync(host, "clerk", OperatorTestKit.Password);
+    }
+
+    [Fact]
     public async Task Password_ExpiresAfterAQuarter_MustBeChangedBeforeAnythingElse_AndTheChangeIsNotified()
     {
         var time = new FakeTimeProvider(Start);
