@@ -49,6 +49,12 @@ public sealed class SerialChannel : IByteChannel
         }
 
         Close();
+        if (!OperatingSystem.IsWindows() && !File.Exists(_endpoint.PortName))
+        {
+            // System.IO.Ports reports a missing device as "access denied"; say what is wrong.
+            throw new DeviceConnectionException(Name, $"cannot open {_endpoint.PortName}: no such device");
+        }
+
         var port = new SerialPort(_endpoint.PortName, _endpoint.BaudRate, ToParity(_endpoint.Parity), _endpoint.DataBits, _endpoint.StopBits == 2 ? StopBits.Two : StopBits.One)
         {
             Handshake = Handshake.None,

@@ -43,6 +43,17 @@ public sealed class ReconnectTests
     }
 
     [LinuxFact]
+    public async Task SerialPortMissing_ThrowsConnectionException_NamingTheDevice()
+    {
+        using var folder = new TempFolder("gateway-missing");
+        var path = folder.Combine("ttyNowhere");
+        await using var master = ModbusMaster.Create($"serial://{path}", new ModbusMasterOptions { Retries = 0 });
+        var error = await Assert.ThrowsAsync<ModbusConnectionException>(() => master.ReadHoldingRegistersAsync(2, 0, 1));
+        Assert.Contains($"cannot open {path}: no such device", error.Message, StringComparison.Ordinal);
+        Assert.Equal(2, error.Unit);
+    }
+
+    [LinuxFact]
     public async Task PtyVanishesAndReturns_MasterReopensThePort()
     {
         using var folder = new TempFolder("gateway-reopen");
