@@ -24,6 +24,7 @@ public static class Program
         var root = new RootCommand("gatewayctl: operate a Gateway site over its HTTP API, and diagnose its devices directly");
         root.Subcommands.Add(HealthCommand.Create());
         root.Subcommands.Add(ModbusCommand.Create());
+        root.Subcommands.Add(EncoderCommand.Create());
         root.Subcommands.Add(LoginCommand.Create());
         root.Subcommands.Add(HoldersCommand.Create());
         root.Subcommands.Add(CardsCommand.Create());

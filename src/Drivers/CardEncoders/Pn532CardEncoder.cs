@@ -766,6 +766,21 @@ public sealed class Pn532CardEncoder : ICardEncoder
             return _reader;
         }
 
+        // Opening is tried twice: a reader just plugged in (or a simulator just started) may miss
+        // the binding's fixed 89 ms deadline on its first frames.
+        try
+        {
+            return Open();
+        }
+        catch (EncoderNotRespondingException ex)
+        {
+            _logger.LogInformation("PN532 on {Port} did not answer at open ({Reason}); trying once more", Port, ex.Message);
+            return Open();
+        }
+    }
+
+    private Pn532 Open()
+    {
         Pn532? reader = null;
         try
         {

@@ -34,6 +34,23 @@ public static class EncoderCommand
         return command;
     }
 
+    private static void WarmUp()
+    {
+        var scratch = new Pn532Emulator();
+        var card = scratch.PlaceNewCard(Gateway.Drivers.CardEncoders.Layout.MifareClassicType.Classic1K);
+        byte[] ff = [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF];
+        byte[][] commands = [[0x02], [0x14, 0x01, 0x17, 0x00], [0x12, 0x14], [0x32, 0x05, 0x02, 0x01, 0x01], [0x4A, 0x02, 0x00], [0x40, 0x01, 0x60, 0x07, .. ff, .. card.Uid], [0x40, 0x01, 0x30, 0x04], [0x44, 0x01], [0x54, 0x01]];
+        foreach (var command in commands)
+        {
+            var frame = Pn532Frames.EncodeCommand(command[0], command.AsSpan(1));
+            if (Pn532Frames.TryDecodeHostFrame(frame, out var decoded, out _) && decoded is not null)
+            {
+                var reply = scratch.Handle(decoded.Command, decoded.Data);
+                _ = Pn532Frames.EncodeReply(decoded.Command, reply ?? []);
+            }
+        }
+    }
+
     [SupportedOSPlatform("linux")]
     private static async Task<int> RunAsync(string pty, string card, string? uidText, string? controlText, CancellationToken cancellationToken)
     {
@@ -62,6 +79,10 @@ public static class EncoderCommand
             await Console.Error.WriteLineAsync($"gateway-sim: encoder: --control '{controlText}' is not a URL");
             return 2;
         }
+
+        // Run the frame and card code once before announcing the port, so that the first real
+        // frames are not answered by code still being compiled (the client waits only ~89 ms).
+        WarmUp();
 
         Pn532Simulator simulator;
         try
