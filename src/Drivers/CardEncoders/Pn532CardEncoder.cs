@@ -133,7 +133,18 @@ public sealed class Pn532CardEncoder : ICardEncoder
         await _operation.WaitAsync(cancellationToken);
         try
         {
-            var payload = await OnWorker(() => ReadPayload(target, keys, cancellationToken));
+            CardPayload payload;
+            try
+            {
+                payload = await OnWorker(() => ReadPayload(target, keys, cancellationToken));
+            }
+            catch (CardEncoderException ex) when (ex is CardWriteException or CardAuthenticationException || (ex is NotGatewayCardException n && n.Reason == NotGatewayCardReason.UnknownKeys))
+            {
+                // A lost reply looks like a wrong key to the binding: read once more before saying so.
+                _logger.LogDebug("Reading card {CardUid} on {Port} once more after {Reason}", uid, Port, ex.Message);
+                payload = await OnWorker(() => ReadPayload(target, keys, cancellationToken));
+            }
+
             return new GatewayCard(target.Card, payload);
         }
         finally
