@@ -358,6 +358,23 @@ public sealed class CardApiTests
     }
 
     [Fact]
+    public async Task HolderMovesBuilding_MarksTheirCards_AndEntriesFollowTheNewBuilding()
+    {
+        await using var host = await FrontDeskHost.StartAsync(new FakeEncoder());
+        var holder = (await FrontDeskHost.CreateHolderAsync(host.Client)).GetProperty("id").GetInt64();
+        await FrontDeskHost.ReceiveAsync(host.Client, 100001, 100001);
+        (await FrontDeskHost.IssueAsync(host.Client, 100001, holder, "access")).Dispose();
+        var before = await ApiTestHost.ReadJsonAsync(await host.Client.GetAsync(new Uri("api/cards/100001/entries", UriKind.Relative)));
+        Assert.Equal(["b3-door", "lobby"], before.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("controllerId").GetString()).Order());
+
+        using var moved = await host.Client.PatchAsJsonAsync(new Uri($"api/holders/{holder}", UriKind.Relative), new { building = "5" });
+        Assert.Equal(HttpStatusCode.OK, moved.StatusCode);
+        Assert.Equal("1", Scalar(host, "SELECT COUNT(*) FROM card_outbox WHERE card_id = 100001 AND reason = 'holder-moved'"));
+        var after = await ApiTestHost.ReadJsonAsync(await host.Client.GetAsync(new Uri("api/cards/100001/entries", UriKind.Relative)));
+        Assert.Equal(["lobby"], after.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("controllerId").GetString()));
+    }
+
+    [Fact]
     public async Task Revoke_MovedOut_NeedsNoText_AndWritesOutbox()
     {
         await using var host = await FrontDeskHost.StartAsync(new FakeEncoder());
