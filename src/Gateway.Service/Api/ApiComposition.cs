@@ -48,6 +48,7 @@ public static class ApiComposition
         services.TryAddSingleton<Devices.ICardEncoderPort, Devices.Pn532EncoderPort>();
         services.AddSingleton<CardIssuing>();
         services.AddOperators();
+        Sync.SyncComposition.AddGatewaySync(services);
     }
 
     /// <summary>The JSON conventions of the API: camelCase, enums as kebab-case strings, strict numbers, unknown fields refused.</summary>
@@ -106,6 +107,9 @@ public static class ApiComposition
         AuditEndpoints.MapAuditEndpoints,
         Backups.BackupEndpoints.MapBackupEndpoints,
         Inventory.InventoryEndpoints.MapInventoryEndpoints,
+        Sync.DeviceEndpoints.MapDeviceEndpoints,
+        Events.EventEndpoints.MapEventEndpoints,
+        Alarms.AlarmEndpoints.MapAlarmEndpoints,
     ];
 
     public sealed record WhoAmI(string OperatorId, string DisplayName, IReadOnlyList<string> Roles);

@@ -19,7 +19,7 @@ public static class HealthEndpoints
                 ready ? "ready" : "not-ready",
                 options.SiteId,
                 new StorageHealth(ready ? "open" : "closed", database.SchemaVersion),
-                devices.Snapshot().Select(d => new DeviceHealth(d.Id, d.Kind.ToString().ToLowerInvariant(), d.Endpoint, d.State.ToString().ToLowerInvariant(), d.LastError, d.SinceUtc)).ToList());
+                devices.Snapshot().Select(d => new DeviceHealth(d.Id, d.Kind.ToString().ToLowerInvariant(), d.Endpoint, d.State.ToString().ToLowerInvariant(), d.LastError, d.SinceUtc, d.Drifted, d.ClockSkewSeconds)).ToList());
             return Results.Json(body, statusCode: ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
         })
             .AllowAnonymous()
@@ -32,5 +32,5 @@ public static class HealthEndpoints
 
     public sealed record StorageHealth(string State, int SchemaVersion);
 
-    public sealed record DeviceHealth(string Id, string Kind, string Endpoint, string State, string? LastError, DateTimeOffset? Since);
+    public sealed record DeviceHealth(string Id, string Kind, string Endpoint, string State, string? LastError, DateTimeOffset? Since, bool Drifted, double? ClockSkewSeconds);
 }

@@ -13,7 +13,15 @@ public enum DeviceState
 }
 
 /// <summary>One device's health as shown on /health and over the API.</summary>
-public sealed record DeviceStatus(string Id, DeviceKind Kind, string Endpoint, DeviceState State, string? LastError, DateTimeOffset? SinceUtc);
+/// <param name="Id">The device id from configuration.</param>
+/// <param name="Kind">Barrier (or door) controller, or encoder.</param>
+/// <param name="Endpoint">Where it is reached.</param>
+/// <param name="State">Connected, degraded, down, or unknown before first contact.</param>
+/// <param name="LastError">The last error seen, kept after recovery.</param>
+/// <param name="SinceUtc">When the state last changed.</param>
+/// <param name="Drifted">A controller whose whitelist differs from the site's truth (being repaired).</param>
+/// <param name="ClockSkewSeconds">A controller's clock minus UTC when last read (it is set when more than 1 s off).</param>
+public sealed record DeviceStatus(string Id, DeviceKind Kind, string Endpoint, DeviceState State, string? LastError, DateTimeOffset? SinceUtc, bool Drifted = false, double? ClockSkewSeconds = null);
 
 /// <summary>
 /// The latest health of every configured device. Device workers report here; /health and the API
@@ -34,6 +42,15 @@ public sealed class DeviceStatusBoard
     }
 
     public IReadOnlyList<DeviceStatus> Snapshot() => _devices.Values.OrderBy(d => d.Id, StringComparer.Ordinal).ToList();
+
+    /// <summary>Records a controller's whitelist drift and clock skew, as the sync engine last found them.</summary>
+    public void ReportSync(string deviceId, bool drifted, double? clockSkewSeconds)
+    {
+        _devices.AddOrUpdate(
+            deviceId,
+            _ => throw new ArgumentException($"device '{deviceId}' is not configured", nameof(deviceId)),
+            (_, old) => old with { Drifted = drifted, ClockSkewSeconds = clockSkewSeconds });
+    }
 
     /// <summary>Records a new state; the time is kept only when the state changes.</summary>
     public void Report(string deviceId, DeviceState state, string? lastError = null)

@@ -67,6 +67,9 @@ public sealed partial record GatewayOptions(
     /// </summary>
     public Gateway.Drivers.CardEncoders.Keys.CardKeyOptions? CardKeys { get; init; }
 
+    /// <summary>The sync engine's pacing and retention (<c>Gateway:Sync:*</c>); see docs/sync.md.</summary>
+    public Gateway.Service.Sync.SyncOptions Sync { get; init; } = Gateway.Service.Sync.SyncOptions.Default;
+
     /// <summary>Full path of the SQLite database file.</summary>
     public string DatabasePath => Path.Combine(DataFolder, "gateway.db");
 
@@ -163,7 +166,6 @@ public sealed partial record GatewayOptions(
             return false;
         }
 
-
         Gateway.Drivers.CardEncoders.Keys.CardKeyOptions? cardKeys = null;
         var keyFile = section["CardKeys:KeyFile"];
         var keyVariable = section["CardKeys:EnvironmentVariable"];
@@ -182,7 +184,12 @@ public sealed partial record GatewayOptions(
                 keyVersion);
         }
 
-        options = new GatewayOptions(dataFolder, siteId, timeZone, new HttpOptions(address, port), devices) { BootstrapToken = bootstrapToken, Security = security, CardKeys = cardKeys };
+        if (!Gateway.Service.Sync.SyncOptions.TryLoad(section, out var sync, out error))
+        {
+            return false;
+        }
+
+        options = new GatewayOptions(dataFolder, siteId, timeZone, new HttpOptions(address, port), devices) { BootstrapToken = bootstrapToken, Security = security, CardKeys = cardKeys, Sync = sync };
         error = null;
         return true;
     }

@@ -1,0 +1,196 @@
+using System.Globalization;
+using Gateway.Drivers.Barriers;
+using Gateway.Service.Api;
+using Gateway.Service.Storage;
+using Gateway.Service.Sync;
+using Microsoft.Data.Sqlite;
+
+namespace Gateway.Service.Events;
+
+/// <summary>One collected controller event, with the card, holder and plate it was matched to when collected.</summary>
+public sealed record ControllerEventView(
+    long Id,
+    string ControllerId,
+    uint BootId,
+    uint Sequence,
+    DateTimeOffset TimeUtc,
+    string CardUid,
+    int Lane,
+    string Direction,
+    string Decision,
+    string Reason,
+    long? CardNumber,
+    long? HolderId,
+    string? Plate,
+    DateTimeOffset CollectedUtc);
+
+/// <summary>Filters of the event list; null = any. Times bound the controller's event time, [from, to).</summary>
+public sealed record EventFilter(long? CardNumber = null, string? CardUid = null, long? HolderId = null, string? Plate = null, string? ControllerId = null, string? Decision = null, string? Reason = null, DateTimeOffset? FromUtc = null, DateTimeOffset? ToUtc = null);
+
+/// <summary>
+/// The events collected from the controllers (table <c>controller_events</c>). Keyed by (controller,
+/// boot id, sequence): storing an event a second time (a read repeated after a lost acknowledgement)
+/// changes nothing, so collection is at-least-once and storage exactly-once.
+/// </summary>
+public sealed class EventStore
+{
+    private readonly GatewayDatabase _database;
+    private readonly UnitOfWorkFactory _writes;
+    private readonly TimeProvider _time;
+
+    public EventStore(GatewayDatabase database, UnitOfWorkFactory writes, TimeProvider time)
+    {
+        _database = database;
+        _writes = writes;
+        _time = time;
+    }
+
+    /// <summary>Stores <paramref name="events"/> of one controller and boot; returns those that were new (duplicates dropped).</summary>
+    public Task<IReadOnlyList<ControllerEventView>> StoreAsync(string controllerId, uint bootId, IReadOnlyList<BarrierEvent> events, CancellationToken cancellationToken)
+    {
+        if (events.Count == 0)
+        {
+            return Task.FromResult<IReadOnlyList<ControllerEventView>>([]);
+        }
+
+        return _writes.RunExclusiveAsync<IReadOnlyList<ControllerEventView>>(
+            async (connection, transaction) =>
+            {
+                var hasCards = await SqliteSyncStore.HasTablesAsync(connection, transaction, cancellationToken, "cards");
+                var hasParking = hasCards && await SqliteSyncStore.HasTablesAsync(connection, transaction, cancellationToken, "parking_agreements");
+                var card = hasCards ? "(SELECT number FROM cards WHERE uid = $uid)" : "NULL";
+                var holder = hasCards ? "(SELECT holder_id FROM cards WHERE uid = $uid)" : "NULL";
+                var plate = hasParking
+                    ? "(SELECT a.plate FROM parking_agreements a JOIN cards c ON c.number = a.card_number WHERE c.uid = $uid ORDER BY a.ended_utc IS NULL DESC, a.id DESC LIMIT 1)"
+                    : "NULL";
+                await using var insert = connection.CreateCommand();
+                insert.Transaction = transaction;
+                insert.CommandText = $"""
+                    INSERT INTO controller_events(controller_id, boot_id, sequence, time_utc, card_uid, lane, direction, decision, reason, card_number, holder_id, plate, collected_utc)
+                    VALUES ($controller, $boot, $sequence, $time, $uid, $lane, $direction, $decision, $reason, {card}, {holder}, {plate}, $now)
+                    ON CONFLICT (controller_id, boot_id, sequence) DO NOTHING
+                    RETURNING id, card_number, holder_id, plate
+                    """;
+                var now = _time.GetUtcNow();
+                insert.Parameters.AddWithValue("$controller", controllerId);
+                insert.Parameters.AddWithValue("$boot", (long)bootId);
+                insert.Parameters.AddWithValue("$now", UnitOfWork.Timestamp(now));
+                var sequence = insert.Parameters.Add("$sequence", SqliteType.Integer);
+                var time = insert.Parameters.Add("$time", SqliteType.Text);
+                var uid = insert.Parameters.Add("$uid", SqliteType.Text);
+                var lane = insert.Parameters.Add("$lane", SqliteType.Integer);
+                var direction = insert.Parameters.Add("$direction", SqliteType.Text);
+                var decision = insert.Parameters.Add("$decision", SqliteType.Text);
+                var reason = insert.Parameters.Add("$reason", SqliteType.Text);
+                var stored = new List<ControllerEventView>();
+                foreach (var e in events)
+                {
+                    sequence.Value = (long)e.Sequence;
+                    time.Value = UnitOfWork.Timestamp(e.Time);
+                    uid.Value = e.Uid.ToString();
+                    lane.Value = e.Lane;
+                    direction.Value = Name(e.Direction);
+                    decision.Value = Name(e.Decision);
+                    reason.Value = Name(e.Reason);
+                    await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
+                    if (await reader.ReadAsync(cancellationToken))
+                    {
+                        stored.Add(new ControllerEventView(
+                            reader.GetInt64(0),
+                            controllerId,
+                            bootId,
+                            e.Sequence,
+                            e.Time,
+                            e.Uid.ToString(),
+                            e.Lane,
+                            Name(e.Direction),
+                            Name(e.Decision),
+                            Name(e.Reason),
+                            reader.IsDBNull(1) ? null : reader.GetInt64(1),
+                            reader.IsDBNull(2) ? null : reader.GetInt64(2),
+                            reader.IsDBNull(3) ? null : reader.GetString(3),
+                            now));
+                    }
+                }
+
+                return stored;
+            },
+            cancellationToken);
+    }
+
+    /// <summary>One page of events matching <paramref name="filter"/>, by id ascending.</summary>
+    public async Task<Page<ControllerEventView>> ListAsync(EventFilter filter, PageRequest page, CancellationToken cancellationToken)
+    {
+        await using var connection = _database.OpenConnection();
+        await using var command = connection.CreateCommand();
+        var where = new List<string> { "id > $after" };
+        void Add(string clause, string name, object? value)
+        {
+            if (value is not null)
+            {
+                where.Add(clause);
+                command.Parameters.AddWithValue(name, value);
+            }
+        }
+
+        Add("card_number = $card", "$card", filter.CardNumber);
+        Add("card_uid = $uid", "$uid", filter.CardUid);
+        Add("holder_id = $holder", "$holder", filter.HolderId);
+        Add("plate = $plate", "$plate", filter.Plate);
+        Add("controller_id = $controller", "$controller", filter.ControllerId);
+        Add("decision = $decision", "$decision", filter.Decision);
+        Add("reason = $reason", "$reason", filter.Reason);
+        Add("time_utc >= $from", "$from", filter.FromUtc is { } from ? UnitOfWork.Timestamp(from) : null);
+        Add("time_utc < $to", "$to", filter.ToUtc is { } to ? UnitOfWork.Timestamp(to) : null);
+        command.CommandText = $"""
+            SELECT id, controller_id, boot_id, sequence, time_utc, card_uid, lane, direction, decision, reason, card_number, holder_id, plate, collected_utc
+            FROM controller_events WHERE {string.Join(" AND ", where)} ORDER BY id LIMIT $limit
+            """;
+        command.Parameters.AddWithValue("$after", page.After);
+        command.Parameters.AddWithValue("$limit", page.Limit + 1);
+        var rows = new List<ControllerEventView>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(new ControllerEventView(
+                reader.GetInt64(0),
+                reader.GetString(1),
+                (uint)reader.GetInt64(2),
+                (uint)reader.GetInt64(3),
+                UnitOfWork.ParseTimestamp(reader.GetString(4)),
+                reader.GetString(5),
+                (int)reader.GetInt64(6),
+                reader.GetString(7),
+                reader.GetString(8),
+                reader.GetString(9),
+                reader.IsDBNull(10) ? null : reader.GetInt64(10),
+                reader.IsDBNull(11) ? null : reader.GetInt64(11),
+                reader.IsDBNull(12) ? null : reader.GetString(12),
+                UnitOfWork.ParseTimestamp(reader.GetString(13))));
+        }
+
+        return page.ToPage(rows, r => r.Id);
+    }
+
+    /// <summary>How many events of a controller are stored (per boot id when given).</summary>
+    public async Task<long> CountAsync(string controllerId, CancellationToken cancellationToken)
+    {
+        await using var connection = _database.OpenConnection();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM controller_events WHERE controller_id = $id";
+        command.Parameters.AddWithValue("$id", controllerId);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+    }
+
+    public static string Name(LaneDirection direction) => direction == LaneDirection.Exit ? "exit" : "entry";
+
+    public static string Name(AccessDecision decision) => decision == AccessDecision.Granted ? "granted" : "denied";
+
+    public static string Name(DenyReason reason) => reason switch
+    {
+        DenyReason.None => "none",
+        DenyReason.NotYetValid => "not-yet-valid",
+        DenyReason.AntiPassback => "anti-passback",
+        _ => reason.ToString().ToLowerInvariant(),
+    };
+}

@@ -1,0 +1,87 @@
+using Gateway.Drivers.Modbus;
+
+namespace Gateway.Service.Sync;
+
+/// <summary>
+/// One worker per bus: a serial line or an RTU-over-TCP endpoint shared by several units, or one Modbus
+/// TCP controller. RTU is half-duplex, so the worker gives its controllers turns in rotation, one step
+/// each, until none has work; then it sleeps until the next poll or until the outbox moves. A controller
+/// backing off is skipped, so one that is down costs the bus one timeout per back-off period, and a
+/// bus never waits for another.
+/// </summary>
+public sealed class BusWorker : IAsyncDisposable
+{
+    private readonly IModbusMaster _master;
+    private readonly IReadOnlyList<ControllerSession> _sessions;
+    private readonly SyncOptions _options;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _wake = new(0, 1);
+    private int _next;
+
+    public BusWorker(string bus, IModbusMaster master, IReadOnlyList<ControllerSession> sessions, SyncOptions options, ILogger logger)
+    {
+        Bus = bus;
+        _master = master;
+        _sessions = sessions;
+        _options = options;
+        _logger = logger;
+    }
+
+    public string Bus { get; }
+
+    public IReadOnlyList<ControllerSession> Sessions => _sessions;
+
+    /// <summary>Wakes the worker before its next poll (the outbox moved).</summary>
+    public void Wake()
+    {
+        try
+        {
+            _wake.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already woken: one wake-up is enough.
+        }
+    }
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        _logger.LogInformation("Sync worker for bus {Bus} started with {Count} controller(s)", Bus, _sessions.Count);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await ServeAsync(cancellationToken);
+            }
+            catch (Microsoft.Data.Sqlite.SqliteException ex)
+            {
+                // Storage busy or failing: log, wait a poll, go on (device errors are handled per controller).
+                _logger.LogError(ex, "Sync worker for bus {Bus}: storage error, retrying", Bus);
+            }
+
+            // A wake-up or the poll interval, whichever comes first (a PeriodicTimer cannot be woken early).
+            await _wake.WaitAsync(_options.PollInterval, cancellationToken);
+        }
+    }
+
+    /// <summary>Gives every controller turns in rotation until none has anything to do.</summary>
+    public async Task ServeAsync(CancellationToken cancellationToken)
+    {
+        bool worked;
+        do
+        {
+            worked = false;
+            for (var i = 0; i < _sessions.Count; i++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var session = _sessions[(_next + i) % _sessions.Count];
+                worked |= await session.TurnAsync(cancellationToken);
+            }
+
+            _next = (_next + 1) % _sessions.Count;
+        }
+        while (worked);
+    }
+
+    public ValueTask DisposeAsync() => _master.DisposeAsync();
+}

@@ -1,0 +1,441 @@
+using Gateway.Drivers;
+using Gateway.Drivers.Barriers;
+using Gateway.Service.Alarms;
+using Gateway.Service.Events;
+using Gateway.Service.Hosting;
+
+namespace Gateway.Service.Sync;
+
+/// <summary>What a controller session needs from the engine, shared by every controller.</summary>
+public sealed record SyncContext(
+    ISyncStore Store,
+    SnapshotCache Snapshots,
+    OutboxWatcher Outbox,
+    EventStore Events,
+    AlarmStore Alarms,
+    DeviceStatusBoard Board,
+    WhitelistRules Rules,
+    SyncOptions Options,
+    TimeProvider Time,
+    ILogger Logger);
+
+/// <summary>
+/// One controller as the sync engine drives it. Its bus worker gives it turns; each turn does at most
+/// one step of a few Modbus transactions (connect, a slice of pending whitelist changes, the clock, a
+/// count+digest check, the outbox, the events), so controllers sharing a bus are served in turn and a
+/// 10,000-entry repair of one does not stop the others. Device errors are caught here: the controller
+/// backs off (1 s doubling to <see cref="SyncOptions.MaxBackoff"/>), and while it waits it costs its bus nothing.
+/// </summary>
+public sealed class ControllerSession
+{
+    private const int UpsertSlice = 4 * 15;
+    private const int DeleteSlice = 4 * 30;
+    private static readonly TimeSpan SnapshotMaxAge = TimeSpan.FromSeconds(30);
+    private static readonly DateTimeOffset UnsetClockBefore = new(2020, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private readonly SyncContext _context;
+    private readonly BarrierController _driver;
+    private readonly Queue<Func<CancellationToken, Task>> _pending = new();
+    private long _pendingTarget = -1;
+    private bool _verifyAfterPending;
+
+    private bool _loaded;
+    private bool _connected;
+    private bool _needsCheck = true;
+    private bool _needsClock = true;
+    private bool _verifying;
+    private bool _justBooted;
+    private long _applied;
+    private uint? _bootId;
+    private DateTimeOffset? _lastCheck;
+    private DateTimeOffset _nextEvents;
+    private DateTimeOffset _nextClock;
+    private DateTimeOffset _nextAttempt;
+    private int _failures;
+
+    // Health, read by other threads through Health().
+    private volatile ControllerHealth _health;
+
+    public ControllerSession(DeviceOptions device, BarrierController driver, SyncContext context)
+    {
+        Device = device;
+        _driver = driver;
+        _context = context;
+        _health = new ControllerHealth(device.Id, device.Endpoint, device.Unit, device.Zone ?? string.Empty, DeviceState.Unknown, false, null, null, null, null, null, 0, 0, 0, 0, 0, null);
+    }
+
+    public DeviceOptions Device { get; }
+
+    private string Id => Device.Id;
+
+    private string Zone => Device.Zone ?? string.Empty;
+
+    public ControllerHealth Health() => _health;
+
+    /// <summary>Asks for a count+digest check (and repair) at the next turn.</summary>
+    public void RequestCheck() => _needsCheck = true;
+
+    /// <summary>Asks for a clock reading at the next turn.</summary>
+    public void RequestClock() => _needsClock = true;
+
+    /// <summary>Asks for the events to be read at the next turn.</summary>
+    public void RequestEvents() => _nextEvents = DateTimeOffset.MinValue;
+
+    /// <summary>Does the next step, if one is due. False when there was nothing to do (or the controller is backing off).</summary>
+    public async Task<bool> TurnAsync(CancellationToken cancellationToken)
+    {
+        var now = _context.Time.GetUtcNow();
+        if (now < _nextAttempt)
+        {
+            return false;
+        }
+
+        if (!_loaded)
+        {
+            var saved = await _context.Store.LoadControllerAsync(Id, cancellationToken);
+            _applied = saved?.AppliedSequence ?? 0;
+            _bootId = saved?.BootId;
+            _lastCheck = saved?.LastCheckUtc;
+            _loaded = true;
+            Update(h => h with { AppliedSequence = _applied });
+        }
+
+        try
+        {
+            var worked = await StepAsync(now, cancellationToken);
+            if (_failures > 0 || !_connected)
+            {
+                _context.Logger.LogInformation("Controller {DeviceId} at {Endpoint} unit {UnitId} is connected", Id, Device.Endpoint, Device.Unit);
+                _failures = 0;
+                _connected = true;
+                Report(DeviceState.Connected, null);
+            }
+
+            Update(h => h with { LastContactUtc = _context.Time.GetUtcNow(), ConsecutiveFailures = 0, NextAttemptUtc = null });
+            return worked;
+        }
+        catch (DeviceException ex)
+        {
+            await FailAsync(ex, cancellationToken);
+            return false;
+        }
+    }
+
+    private async Task<bool> StepAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (!_connected)
+        {
+            var identity = await _driver.IdentifyAsync(cancellationToken);
+            await OnBootIdAsync(identity.BootId, cancellationToken);
+            _needsCheck = true;
+            _needsClock = true;
+            _nextEvents = now;
+            return true;
+        }
+
+        if (_pending.Count > 0)
+        {
+            await _pending.Dequeue()(cancellationToken);
+            if (_pending.Count == 0)
+            {
+                await CompletePendingAsync(cancellationToken);
+            }
+
+            Update(h => h with { PendingChanges = _pending.Count });
+            return true;
+        }
+
+        if (_needsClock || now >= _nextClock)
+        {
+            await ClockAsync(now, cancellationToken);
+            return true;
+        }
+
+        if (_needsCheck || _lastCheck is null || now >= _lastCheck + _context.Options.CheckInterval)
+        {
+            await CheckAsync(now, cancellationToken);
+            return true;
+        }
+
+        if (_context.Outbox.Latest > _applied)
+        {
+            await OutboxAsync(now, cancellationToken);
+            return true;
+        }
+
+        if (now >= _nextEvents)
+        {
+            await EventsAsync(now, cancellationToken);
+            return true;
+        }
+
+        return false;
+    }
+
+    private async Task OnBootIdAsync(uint bootId, CancellationToken cancellationToken)
+    {
+        if (_bootId == bootId)
+        {
+            return;
+        }
+
+        if (_bootId is not null)
+        {
+            _context.Logger.LogWarning("Controller {DeviceId} restarted (boot id {OldBootId:X8} → {BootId:X8}): checking its whitelist and clock", Id, _bootId, bootId);
+            _justBooted = true;
+        }
+
+        _bootId = bootId;
+        _pending.Clear();
+        _pendingTarget = -1;
+        _needsCheck = true;
+        _needsClock = true;
+        await SaveAsync(cancellationToken);
+        Update(h => h with { BootId = bootId });
+    }
+
+    private async Task ClockAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var reading = await _driver.ReadClockAsync(cancellationToken);
+        var skew = reading.Drift;
+
+        // A clock before 2020 was never set (it counts from 0 after a restart without a battery-backed clock): set it, no alarm.
+        var unset = reading.ControllerTime < UnsetClockBefore;
+        Update(h => h with { ClockSkewSeconds = Math.Round(skew.TotalSeconds, 1) });
+        if (skew.Duration() > SyncOptions.ClockTolerance)
+        {
+            await _driver.SetClockAsync(null, cancellationToken);
+            _context.Logger.LogInformation("Controller {DeviceId} clock was {SkewSeconds:F1} s off; set to UTC", Id, skew.TotalSeconds);
+            if (skew.Duration() > SyncOptions.ClockAlarmThreshold && !_justBooted && !unset)
+            {
+                await RaiseAsync(new AlarmRaise(AlarmKind.ClockSkew, Id, $"clock of {Id} was {skew.TotalSeconds:F0} s off UTC; it was set"), cancellationToken);
+            }
+
+            Update(h => h with { ClockSkewSeconds = 0 });
+        }
+
+        _needsClock = false;
+        _context.Board.ReportSync(Id, _health.Drifted, _health.ClockSkewSeconds);
+        _nextClock = now + _context.Options.ClockInterval;
+    }
+
+    private async Task CheckAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var loaded = await _context.Snapshots.GetAsync(_context.Outbox.Latest, SnapshotMaxAge, cancellationToken);
+        var cards = loaded.Snapshot.Cards;
+        var expected = DesiredWhitelist.For(Zone, cards, _context.Rules, now);
+
+        // Entries whose retention ended since the last check go first, so the comparison below sees a purge as planned, not as drift.
+        if (_lastCheck is { } before && before < now)
+        {
+            var purge = DesiredWhitelist.PurgedBetween(Zone, cards, _context.Rules, before, now);
+            if (purge.Count > 0)
+            {
+                await _driver.DeleteWhitelistAsync(purge, cancellationToken);
+                _context.Logger.LogInformation("Controller {DeviceId}: purged {Count} entries whose retention ended", Id, purge.Count);
+            }
+        }
+
+        var check = await _driver.CheckDriftAsync(expected, cancellationToken);
+        _needsCheck = false;
+        _lastCheck = now;
+        Update(h => h with { WhitelistCount = check.ActualCount, ExpectedCount = check.ExpectedCount });
+        if (check.InSync)
+        {
+            _applied = Math.Max(_applied, loaded.Snapshot.OutboxSequence);
+            _verifying = false;
+            _justBooted = false;
+            await SaveAsync(cancellationToken);
+            SetDrifted(false);
+            Update(h => h with { AppliedSequence = _applied });
+            return;
+        }
+
+        IReadOnlyList<WhitelistEntry> upserts;
+        IReadOnlyList<CardUid> deletes;
+        if (check.ActualCount == 0)
+        {
+            upserts = expected;
+            deletes = [];
+        }
+        else
+        {
+            var audit = await _driver.AuditWhitelistAsync(expected, cancellationToken);
+            upserts = audit.Differences.Where(d => d.Expected is not null).Select(d => d.Expected!.Value).ToList();
+            deletes = audit.Differences.Where(d => d.Expected is null).Select(d => d.Uid).ToList();
+        }
+
+        var restoring = check.ActualCount == 0 && (_justBooted || _applied == 0);
+        if (restoring)
+        {
+            _context.Logger.LogInformation("Controller {DeviceId} holds no whitelist: writing {Count} entries", Id, upserts.Count);
+        }
+        else
+        {
+            _context.Logger.LogWarning("Controller {DeviceId} drifted: {Count} of {Expected} entries expected, digest {Digest:X16} instead of {ExpectedDigest:X16}; repairing {Upserts} upserts and {Deletes} deletes", Id, check.ActualCount, check.ExpectedCount, check.ActualDigest, check.ExpectedDigest, upserts.Count, deletes.Count);
+            SetDrifted(true);
+            if (!_verifying)
+            {
+                await RaiseAsync(new AlarmRaise(AlarmKind.Drift, Id, $"whitelist of {Id} differed: {upserts.Count} entries missing or different, {deletes.Count} extra; repaired"), cancellationToken);
+            }
+        }
+
+        Enqueue(upserts, deletes, loaded.Snapshot.OutboxSequence, verify: true);
+    }
+
+    private async Task OutboxAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var loaded = await _context.Snapshots.GetAsync(_context.Outbox.Latest, SnapshotMaxAge, cancellationToken);
+        var target = loaded.Snapshot.OutboxSequence;
+        var marked = await _context.Store.ReadOutboxAsync(_applied, target, cancellationToken);
+        var cards = marked.Select(m => loaded.ByNumber.GetValueOrDefault(m.Number)).OfType<SyncCard>().ToList();
+        var upserts = DesiredWhitelist.For(Zone, cards, _context.Rules, now);
+        var keep = upserts.Select(e => e.Uid).ToHashSet();
+        var deletes = marked
+            .Select(m => loaded.ByNumber.TryGetValue(m.Number, out var card) ? card.Uid : m.Uid)
+            .OfType<CardUid>()
+            .Where(uid => !keep.Contains(uid))
+            .Distinct()
+            .ToList();
+        if (upserts.Count == 0 && deletes.Count == 0)
+        {
+            await CommitAppliedAsync(target, cancellationToken);
+            return;
+        }
+
+        _context.Logger.LogDebug("Controller {DeviceId}: outbox up to {Sequence}: {Upserts} upserts, {Deletes} deletes", Id, target, upserts.Count, deletes.Count);
+        Enqueue(upserts, deletes, target, verify: false);
+
+        // The first slice goes out in this turn: a single change reaches the controller without waiting for another.
+        await _pending.Dequeue()(cancellationToken);
+        if (_pending.Count == 0)
+        {
+            await CompletePendingAsync(cancellationToken);
+        }
+    }
+
+    private async Task EventsAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var batch = await _driver.ReadEventsAsync(cancellationToken);
+        if (batch.BootId != _bootId)
+        {
+            await OnBootIdAsync(batch.BootId, cancellationToken);
+        }
+
+        var stored = await _context.Events.StoreAsync(Id, batch.BootId, batch.Events, cancellationToken);
+        if (batch.Lost > 0)
+        {
+            await RaiseAsync(new AlarmRaise(AlarmKind.BufferOverflow, Id, $"{Id} lost {batch.Lost} events to a full buffer (boot {batch.BootId:X8}, after sequence {batch.Acknowledged})", Lost: batch.Lost), cancellationToken);
+        }
+
+        foreach (var e in stored.Where(e => e.Reason == "blocked"))
+        {
+            var card = e.CardNumber is { } n ? $"card {n}" : "a card";
+            await RaiseAsync(new AlarmRaise(AlarmKind.BlockedCard, Id, $"blocked {card} (UID {e.CardUid}) presented at {Id} lane {e.Lane}", e.CardUid, e.CardNumber), cancellationToken);
+        }
+
+        if (batch.Events.Count > 0)
+        {
+            await _driver.AcknowledgeEventsAsync(batch.LastSequence, cancellationToken);
+            _context.Logger.LogDebug("Controller {DeviceId}: {Count} events collected ({New} new) up to sequence {Sequence}", Id, batch.Events.Count, stored.Count, batch.LastSequence);
+            Update(h => h with { EventsCollected = h.EventsCollected + stored.Count });
+        }
+
+        _nextEvents = batch.More ? now : now + _context.Options.EventInterval;
+    }
+
+    private void Enqueue(IReadOnlyList<WhitelistEntry> upserts, IReadOnlyList<CardUid> deletes, long target, bool verify)
+    {
+        // Deletes first: they free capacity the upserts may need.
+        for (var i = 0; i < deletes.Count; i += DeleteSlice)
+        {
+            var slice = deletes.Skip(i).Take(DeleteSlice).ToArray();
+            _pending.Enqueue(ct => _driver.DeleteWhitelistAsync(slice, ct));
+        }
+
+        for (var i = 0; i < upserts.Count; i += UpsertSlice)
+        {
+            var slice = upserts.Skip(i).Take(UpsertSlice).ToArray();
+            _pending.Enqueue(ct => _driver.UpsertWhitelistAsync(slice, ct));
+        }
+
+        _pendingTarget = target;
+        _verifyAfterPending = verify;
+        Update(h => h with { PendingChanges = _pending.Count });
+    }
+
+    private async Task CompletePendingAsync(CancellationToken cancellationToken)
+    {
+        // Recorded only now: every batch of this change was confirmed by the controller's result register.
+        if (_pendingTarget >= 0)
+        {
+            await CommitAppliedAsync(_pendingTarget, cancellationToken);
+        }
+
+        _pendingTarget = -1;
+        if (_verifyAfterPending)
+        {
+            _needsCheck = true;
+            _verifying = true;
+        }
+    }
+
+    private async Task CommitAppliedAsync(long target, CancellationToken cancellationToken)
+    {
+        if (target > _applied)
+        {
+            _applied = target;
+            await SaveAsync(cancellationToken);
+            Update(h => h with { AppliedSequence = _applied });
+        }
+    }
+
+    private async Task FailAsync(DeviceException ex, CancellationToken cancellationToken)
+    {
+        _failures++;
+        _connected = false;
+        _pending.Clear();
+        _pendingTarget = -1;
+        _needsCheck = true;
+        var wait = Backoff(_failures, _context.Options.MaxBackoff);
+        _nextAttempt = _context.Time.GetUtcNow() + wait;
+        var state = _failures == 1 ? DeviceState.Degraded : DeviceState.Down;
+        _context.Logger.LogWarning("Controller {DeviceId} at {Endpoint} unit {UnitId} failed ({Failures} in a row), next attempt in {BackoffSeconds} s: {Error}", Id, Device.Endpoint, Device.Unit, _failures, wait.TotalSeconds, ex.Message);
+        Update(h => h with { ConsecutiveFailures = _failures, NextAttemptUtc = _nextAttempt, LastError = ex.Message });
+        Report(state, ex.Message);
+        if (_failures == 2)
+        {
+            await RaiseAsync(new AlarmRaise(AlarmKind.DeviceDown, Id, $"{Id} at {Device.Endpoint} unit {Device.Unit} does not answer: {ex.Message}"), cancellationToken);
+        }
+    }
+
+    /// <summary>The wait after <paramref name="failures"/> failures in a row: 1 s, 2 s, 4 s … capped at <paramref name="max"/>.</summary>
+    public static TimeSpan Backoff(int failures, TimeSpan max)
+    {
+        var seconds = Math.Pow(2, Math.Clamp(failures - 1, 0, 30));
+        return TimeSpan.FromSeconds(Math.Min(seconds, max.TotalSeconds));
+    }
+
+    private async Task RaiseAsync(AlarmRaise raise, CancellationToken cancellationToken)
+    {
+        var alarm = await _context.Alarms.RaiseAsync(raise, cancellationToken);
+        _context.Logger.LogWarning("Alarm {AlarmId} {AlarmKind} on {DeviceId}: {Message}", alarm.Id, AlarmStore.Name(alarm.Kind), Id, alarm.Message);
+    }
+
+    private Task SaveAsync(CancellationToken cancellationToken) =>
+        _context.Store.SaveControllerAsync(new ControllerSyncState(Id, _applied, _bootId, _lastCheck), cancellationToken);
+
+    private void SetDrifted(bool drifted)
+    {
+        Update(h => h with { Drifted = drifted });
+        _context.Board.ReportSync(Id, drifted, _health.ClockSkewSeconds);
+    }
+
+    private void Report(DeviceState state, string? error)
+    {
+        _health = _health with { State = state, LastError = error ?? _health.LastError };
+        _context.Board.Report(Id, state, error);
+    }
+
+    private void Update(Func<ControllerHealth, ControllerHealth> change) => _health = change(_health);
+}

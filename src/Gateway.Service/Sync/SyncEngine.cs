@@ -1,0 +1,160 @@
+using Gateway.Drivers.Barriers;
+using Gateway.Drivers.Channels;
+using Gateway.Drivers.Modbus;
+using Gateway.Service.Alarms;
+using Gateway.Service.Events;
+using Gateway.Service.Hosting;
+
+namespace Gateway.Service.Sync;
+
+/// <summary>
+/// Keeps every configured barrier and door controller equal to the site's truth (docs/sync.md): one
+/// <see cref="BusWorker"/> per bus, an <see cref="OutboxWatcher"/> that wakes them when cards change.
+/// A controller that is down never stops the others; a storage or programming error stops the host.
+/// </summary>
+public sealed class SyncEngine : BackgroundService
+{
+    private readonly GatewayOptions _options;
+    private readonly SyncContext _context;
+    private readonly List<BusWorker> _buses = [];
+
+    public SyncEngine(GatewayOptions options, ISyncStore store, EventStore events, AlarmStore alarms, DeviceStatusBoard board, TimeProvider time, ILoggerFactory loggers)
+    {
+        _options = options;
+        var sync = options.Sync;
+        var rules = RulesFrom(options);
+        _context = new SyncContext(store, new SnapshotCache(store, time), new OutboxWatcher(store), events, alarms, board, rules, sync, time, loggers.CreateLogger<SyncEngine>());
+        foreach (var bus in options.Devices.Where(d => d.Kind == DeviceKind.Barrier && d.ModbusEndpoint is not null).GroupBy(BusKey, StringComparer.Ordinal))
+        {
+            var endpoint = bus.First().ModbusEndpoint!;
+            var master = ModbusMaster.Create(endpoint, new ModbusMasterOptions
+            {
+                Timeout = sync.Timeout,
+                // The engine's back-off is the one retry layer.
+                Retries = 0,
+                Logger = loggers.CreateLogger("Gateway.Drivers.Modbus"),
+            });
+            var driverOptions = new BarrierControllerOptions { TransactionTimeout = sync.Timeout * 3, TimeProvider = time };
+            var sessions = bus.Select(d => new ControllerSession(d, new BarrierController(master, (byte)d.Unit, driverOptions, loggers.CreateLogger<BarrierController>()), _context)).ToList();
+            var worker = new BusWorker(bus.Key, master, sessions, sync, loggers.CreateLogger<BusWorker>());
+            _context.Outbox.OnChange(worker.Wake);
+            _buses.Add(worker);
+        }
+    }
+
+    internal IReadOnlyList<BusWorker> Buses => _buses;
+
+    internal OutboxWatcher Outbox => _context.Outbox;
+
+    /// <summary>Asks every controller for a clock reading at its next turn.</summary>
+    internal void RequestClock()
+    {
+        foreach (var session in _buses.SelectMany(b => b.Sessions))
+        {
+            session.RequestClock();
+        }
+    }
+
+    /// <summary>Asks every controller for its events at its next turn.</summary>
+    internal void RequestEvents()
+    {
+        foreach (var session in _buses.SelectMany(b => b.Sessions))
+        {
+            session.RequestEvents();
+        }
+    }
+
+    /// <summary>Reads the outbox once and gives every bus's controllers their turns until none has work (tests drive the engine this way).</summary>
+    internal async Task ServeOnceAsync(CancellationToken cancellationToken)
+    {
+        await _context.Outbox.PollAsync(cancellationToken);
+        foreach (var bus in _buses)
+        {
+            await bus.ServeAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>The site's whitelist rules from the configuration.</summary>
+    public static WhitelistRules RulesFrom(GatewayOptions options) =>
+        new(new Domain.Parking.ParkingRules(options.SiteTimeZone, 0, false), options.Sync.BlockedRetention, options.Sync.ExpiredRetention);
+
+    /// <summary>Every controller's health, by id.</summary>
+    public IReadOnlyList<ControllerHealth> Health() =>
+        _buses.SelectMany(b => b.Sessions).Select(s => s.Health()).OrderBy(h => h.Id, StringComparer.Ordinal).ToList();
+
+    /// <summary>Asks controller <paramref name="id"/> (or every controller) for a count+digest check now; false when no such controller.</summary>
+    public bool RequestCheck(string? id)
+    {
+        var found = false;
+        foreach (var bus in _buses)
+        {
+            foreach (var session in bus.Sessions.Where(s => id is null || string.Equals(s.Device.Id, id, StringComparison.OrdinalIgnoreCase)))
+            {
+                session.RequestCheck();
+                found = true;
+                bus.Wake();
+            }
+        }
+
+        return found;
+    }
+
+    /// <summary>
+    /// The bus a controller is on: tcp:// controllers are each their own (one connection each); RTU over
+    /// TCP and serial endpoints are shared by every unit configured on them.
+    /// </summary>
+    public static string BusKey(DeviceOptions device) => device.ModbusEndpoint switch
+    {
+        TcpEndpoint { RtuFraming: false } => $"{device.ModbusEndpoint}#{device.Unit}",
+        TcpEndpoint tcp => $"rtu+tcp://{tcp.Host.ToLowerInvariant()}:{tcp.Port}",
+        SerialEndpoint serial => $"serial://{serial.PortName}",
+        _ => device.Endpoint,
+    };
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (_buses.Count == 0)
+        {
+            return;
+        }
+
+        // Let the host finish starting (HTTP, readiness) before the first device I/O.
+        await Task.Yield();
+        var tasks = _buses.Select(b => b.RunAsync(stoppingToken)).ToList();
+        tasks.Add(WatchOutboxAsync(stoppingToken));
+        try
+        {
+            await Task.WhenAll(tasks);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        foreach (var bus in _buses)
+        {
+            await bus.DisposeAsync();
+        }
+    }
+
+    private async Task WatchOutboxAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(_options.Sync.PollInterval, _context.Time);
+        do
+        {
+            try
+            {
+                await _context.Outbox.PollAsync(stoppingToken);
+            }
+            catch (Microsoft.Data.Sqlite.SqliteException ex)
+            {
+                _context.Logger.LogError(ex, "Reading the card outbox failed; retrying");
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+}

@@ -1,0 +1,226 @@
+using System.Globalization;
+using Gateway.Drivers.Barriers;
+using Gateway.Service.Domain.Parking;
+using Gateway.Service.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Gateway.Service.Sync;
+
+/// <summary>One outbox marker's card: its number and UID (null when the card never had one).</summary>
+public sealed record MarkedCard(long Number, CardUid? Uid);
+
+/// <summary>What the sync engine persists of one controller.</summary>
+public sealed record ControllerSyncState(string ControllerId, long AppliedSequence, uint? BootId, DateTimeOffset? LastCheckUtc);
+
+/// <summary>
+/// Where the sync engine reads the site's truth (cards, holders, parking periods, the outbox) and keeps
+/// its own bookkeeping. The SQLite implementation is <see cref="SqliteSyncStore"/>; the engine's tests
+/// may give another.
+/// </summary>
+public interface ISyncStore
+{
+    /// <summary>The newest outbox sequence (0: none).</summary>
+    Task<long> LatestOutboxSequenceAsync(CancellationToken cancellationToken);
+
+    /// <summary>Every issued or blocked card with a UID, and the outbox sequence they reflect, read in one consistent snapshot.</summary>
+    Task<SyncSnapshot> LoadSnapshotAsync(CancellationToken cancellationToken);
+
+    /// <summary>The distinct cards of markers in (<paramref name="after"/>, <paramref name="upTo"/>].</summary>
+    Task<IReadOnlyList<MarkedCard>> ReadOutboxAsync(long after, long upTo, CancellationToken cancellationToken);
+
+    Task<ControllerSyncState?> LoadControllerAsync(string controllerId, CancellationToken cancellationToken);
+
+    Task SaveControllerAsync(ControllerSyncState state, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// The sync engine's view of the SQLite database. Reads use their own connection in a read
+/// transaction (WAL: a consistent snapshot that does not block writers); writes of the engine's
+/// bookkeeping go through the write gate. Tables of features not installed yet (cards, parking) read
+/// as empty, so the engine runs on any schema.
+/// </summary>
+public sealed class SqliteSyncStore : ISyncStore
+{
+    private readonly GatewayDatabase _database;
+    private readonly UnitOfWorkFactory _writes;
+    private readonly TimeProvider _time;
+
+    public SqliteSyncStore(GatewayDatabase database, UnitOfWorkFactory writes, TimeProvider time)
+    {
+        _database = database;
+        _writes = writes;
+        _time = time;
+    }
+
+    public async Task<long> LatestOutboxSequenceAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = _database.OpenConnection();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COALESCE(MAX(sequence), 0) FROM card_outbox";
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+    }
+
+    public async Task<SyncSnapshot> LoadSnapshotAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = _database.OpenConnection();
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        long sequence;
+        await using (var command = Command(connection, transaction, "SELECT COALESCE(MAX(sequence), 0) FROM card_outbox"))
+        {
+            sequence = Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+        }
+
+        var cards = new List<SyncCard>();
+        if (!await HasTablesAsync(connection, transaction, cancellationToken, "cards", "holders", "card_events", "card_issues"))
+        {
+            return new SyncSnapshot(sequence, cards);
+        }
+
+        var periods = await LoadParkingPeriodsAsync(connection, transaction, cancellationToken);
+        await using (var command = Command(connection, transaction, """
+            SELECT c.number, c.uid, c.state, c.kind, h.building, c.updated_utc,
+                   (SELECT MAX(e.at_utc) FROM card_events e WHERE e.card_number = c.number AND e.to_state = c.state),
+                   (SELECT MAX(i.issued_utc) FROM card_issues i WHERE i.card_number = c.number)
+            FROM cards c JOIN holders h ON h.id = c.holder_id
+            WHERE c.state IN ('issued', 'lost', 'revoked', 'damaged') AND c.uid IS NOT NULL AND c.kind IS NOT NULL
+            """))
+        {
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                if (!CardUid.TryParse(reader.GetString(1), out var uid))
+                {
+                    continue;
+                }
+
+                var number = reader.GetInt64(0);
+                var updated = UnitOfWork.ParseTimestamp(reader.GetString(5));
+                var since = reader.IsDBNull(6) ? updated : UnitOfWork.ParseTimestamp(reader.GetString(6));
+                var issued = reader.IsDBNull(7) ? since : UnitOfWork.ParseTimestamp(reader.GetString(7));
+                cards.Add(new SyncCard(
+                    number,
+                    uid,
+                    reader.GetString(2) == "issued" ? SyncCardStatus.Issued : SyncCardStatus.Blocked,
+                    CardZones.For(reader.GetString(3), reader.GetString(4)),
+                    since,
+                    issued,
+                    periods.TryGetValue(number, out var list) ? list : []));
+            }
+        }
+
+        return new SyncSnapshot(sequence, cards);
+    }
+
+    public async Task<IReadOnlyList<MarkedCard>> ReadOutboxAsync(long after, long upTo, CancellationToken cancellationToken)
+    {
+        await using var connection = _database.OpenConnection();
+        var hasCards = await HasTablesAsync(connection, null, cancellationToken, "cards");
+        await using var command = Command(connection, null, hasCards
+            ? "SELECT o.card_id, c.uid FROM card_outbox o LEFT JOIN cards c ON c.number = o.card_id WHERE o.sequence > $after AND o.sequence <= $upTo GROUP BY o.card_id"
+            : "SELECT card_id, NULL FROM card_outbox WHERE sequence > $after AND sequence <= $upTo GROUP BY card_id");
+        command.Parameters.AddWithValue("$after", after);
+        command.Parameters.AddWithValue("$upTo", upTo);
+        var list = new List<MarkedCard>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            CardUid? uid = !reader.IsDBNull(1) && CardUid.TryParse(reader.GetString(1), out var parsed) ? parsed : null;
+            list.Add(new MarkedCard(reader.GetInt64(0), uid));
+        }
+
+        return list;
+    }
+
+    public async Task<ControllerSyncState?> LoadControllerAsync(string controllerId, CancellationToken cancellationToken)
+    {
+        await using var connection = _database.OpenConnection();
+        await using var command = Command(connection, null, "SELECT applied_sequence, boot_id, last_check_utc FROM sync_controllers WHERE controller_id = $id");
+        command.Parameters.AddWithValue("$id", controllerId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+
+        return new ControllerSyncState(
+            controllerId,
+            reader.GetInt64(0),
+            reader.IsDBNull(1) ? null : (uint)reader.GetInt64(1),
+            reader.IsDBNull(2) ? null : UnitOfWork.ParseTimestamp(reader.GetString(2)));
+    }
+
+    public Task SaveControllerAsync(ControllerSyncState state, CancellationToken cancellationToken) =>
+        _writes.RunExclusiveAsync(
+            async (connection, transaction) =>
+            {
+                await using var command = Command(connection, transaction, """
+                    INSERT INTO sync_controllers(controller_id, applied_sequence, boot_id, last_check_utc, updated_utc)
+                    VALUES ($id, $applied, $boot, $check, $now)
+                    ON CONFLICT(controller_id) DO UPDATE SET applied_sequence = excluded.applied_sequence, boot_id = excluded.boot_id,
+                        last_check_utc = excluded.last_check_utc, updated_utc = excluded.updated_utc
+                    """);
+                command.Parameters.AddWithValue("$id", state.ControllerId);
+                command.Parameters.AddWithValue("$applied", state.AppliedSequence);
+                command.Parameters.AddWithValue("$boot", state.BootId is { } boot ? (long)boot : DBNull.Value);
+                command.Parameters.AddWithValue("$check", state.LastCheckUtc is { } check ? UnitOfWork.Timestamp(check) : DBNull.Value);
+                command.Parameters.AddWithValue("$now", UnitOfWork.Timestamp(_time.GetUtcNow()));
+                await command.ExecuteNonQueryAsync(cancellationToken);
+                return true;
+            },
+            cancellationToken);
+
+    /// <summary>True when every table exists (features land independently; a missing one reads as empty).</summary>
+    internal static async Task<bool> HasTablesAsync(SqliteConnection connection, SqliteTransaction? transaction, CancellationToken cancellationToken, params string[] tables)
+    {
+        foreach (var table in tables)
+        {
+            await using var command = Command(connection, transaction, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $name");
+            command.Parameters.AddWithValue("$name", table);
+            if (await command.ExecuteScalarAsync(cancellationToken) is null)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static async Task<Dictionary<long, List<PaidPeriod>>> LoadParkingPeriodsAsync(SqliteConnection connection, SqliteTransaction transaction, CancellationToken cancellationToken)
+    {
+        var periods = new Dictionary<long, List<PaidPeriod>>();
+        if (!await HasTablesAsync(connection, transaction, cancellationToken, "parking_agreements", "parking_periods"))
+        {
+            return periods;
+        }
+
+        await using var command = Command(connection, transaction, """
+            SELECT a.card_number, p.payment_id, p.chain_start, p.months, p.days, p.start_date, p.end_date
+            FROM parking_agreements a JOIN parking_periods p ON p.agreement_id = a.id
+            WHERE a.ended_utc IS NULL
+            ORDER BY a.card_number, p.seq
+            """);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var card = reader.GetInt64(0);
+            if (!periods.TryGetValue(card, out var list))
+            {
+                periods[card] = list = [];
+            }
+
+            list.Add(new PaidPeriod(reader.GetInt64(1), Date(reader.GetString(2)), reader.GetInt32(3), reader.GetInt32(4), Date(reader.GetString(5)), Date(reader.GetString(6))));
+        }
+
+        return periods;
+    }
+
+    private static DateOnly Date(string text) => DateOnly.ParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        return command;
+    }
+}

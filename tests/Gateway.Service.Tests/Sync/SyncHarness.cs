@@ -1,0 +1,223 @@
+using Gateway.Drivers.Barriers;
+using Gateway.Drivers.Channels;
+using Gateway.Service.Alarms;
+using Gateway.Service.Events;
+using Gateway.Service.Hosting;
+using Gateway.Service.Storage;
+using Gateway.Service.Sync;
+using Gateway.Simulators.Barrier;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Gateway.Service.Tests.Sync;
+
+/// <summary>
+/// The site's cards and outbox held in memory behind <see cref="ISyncStore"/> (the storage seam), so a
+/// test states exactly which cards exist; the controllers' bookkeeping is kept here too.
+/// </summary>
+public sealed class InMemorySyncStore : ISyncStore
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<long, SyncCard> _cards = [];
+    private readonly Dictionary<long, CardUid> _uids = [];
+    private readonly List<(long Sequence, long Card)> _outbox = [];
+    private readonly Dictionary<string, ControllerSyncState> _controllers = [];
+
+    /// <summary>Sets (or with null removes) a card and writes its outbox marker, as a change in one transaction would.</summary>
+    public long Change(long number, SyncCard? card)
+    {
+        lock (_gate)
+        {
+            if (card is null)
+            {
+                _cards.Remove(number);
+            }
+            else
+            {
+                _cards[number] = card;
+                _uids[number] = card.Uid;
+            }
+
+            var sequence = _outbox.Count + 1;
+            _outbox.Add((sequence, number));
+            return sequence;
+        }
+    }
+
+    public ControllerSyncState? Controller(string id)
+    {
+        lock (_gate)
+        {
+            return _controllers.GetValueOrDefault(id);
+        }
+    }
+
+    public Task<long> LatestOutboxSequenceAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult((long)_outbox.Count);
+        }
+    }
+
+    public Task<SyncSnapshot> LoadSnapshotAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(new SyncSnapshot(_outbox.Count, _cards.Values.ToList()));
+        }
+    }
+
+    public Task<IReadOnlyList<MarkedCard>> ReadOutboxAsync(long after, long upTo, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<MarkedCard> list = _outbox.Where(o => o.Sequence > after && o.Sequence <= upTo).Select(o => o.Card).Distinct()
+                .Select(n => new MarkedCard(n, _uids.TryGetValue(n, out var uid) ? uid : null)).ToList();
+            return Task.FromResult(list);
+        }
+    }
+
+    public Task<ControllerSyncState?> LoadControllerAsync(string controllerId, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_controllers.GetValueOrDefault(controllerId));
+        }
+    }
+
+    public Task SaveControllerAsync(ControllerSyncState state, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            _controllers[state.ControllerId] = state;
+            return Task.CompletedTask;
+        }
+    }
+}
+
+/// <summary>
+/// A sync engine over a real SQLite file (events, alarms) and an in-memory card store, driving
+/// simulated controllers served in process by the real slave engine on loopback sockets.
+/// </summary>
+public sealed class SyncHarness : IAsyncDisposable
+{
+    private readonly TempFolder _folder;
+
+    private SyncHarness(TempFolder folder, GatewayDatabase database, InMemorySyncStore store, EventStore events, AlarmStore alarms, DeviceStatusBoard board, SyncEngine engine, IReadOnlyList<BarrierSimulator> simulators)
+    {
+        _folder = folder;
+        Database = database;
+        Store = store;
+        Events = events;
+        Alarms = alarms;
+        Board = board;
+        Engine = engine;
+        Simulators = simulators;
+    }
+
+    public static readonly DateTimeOffset Issued = DateTimeOffset.UtcNow.AddDays(-10);
+
+    public GatewayDatabase Database { get; }
+
+    public InMemorySyncStore Store { get; }
+
+    public EventStore Events { get; }
+
+    public AlarmStore Alarms { get; }
+
+    public DeviceStatusBoard Board { get; }
+
+    public SyncEngine Engine { get; }
+
+    public IReadOnlyList<BarrierSimulator> Simulators { get; }
+
+    /// <summary>
+    /// Starts one simulator per entry of <paramref name="buses"/> (its listen scheme and the zones of its
+    /// units 1..N) and an engine whose devices are named <c>c{bus}-{unit}</c>.
+    /// </summary>
+    public static async Task<SyncHarness> StartAsync(params (string Scheme, string[] Zones)[] buses)
+    {
+        var folder = new TempFolder("gateway-sync");
+        var simulators = new List<BarrierSimulator>();
+        var config = new Dictionary<string, string?> { ["Gateway:DataFolder"] = folder.Path, ["Gateway:Sync:TimeoutMs"] = "1000", ["Gateway:Sync:EventIntervalMs"] = "3600000" };
+        var n = 0;
+        for (var b = 0; b < buses.Length; b++)
+        {
+            var units = Enumerable.Range(1, buses[b].Zones.Length).Select(u => (byte)u).ToList();
+            var simulator = await BarrierSimulator.StartAsync(new BarrierSimulatorSettings
+            {
+                Listen = DeviceEndpoint.Parse($"{buses[b].Scheme}://127.0.0.1:0"),
+                Units = units,
+                Controller = new SimulatedBarrierOptions { ArmTravelTime = TimeSpan.FromMilliseconds(10), EventCapacity = 64 },
+            });
+            simulators.Add(simulator);
+            for (var u = 0; u < units.Count; u++)
+            {
+                config[$"Gateway:Devices:{n}:Id"] = $"c{b}-{u + 1}";
+                config[$"Gateway:Devices:{n}:Kind"] = "barrier";
+                config[$"Gateway:Devices:{n}:Endpoint"] = simulator.ModbusEndpoint;
+                config[$"Gateway:Devices:{n}:Unit"] = (u + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                config[$"Gateway:Devices:{n}:Zone"] = buses[b].Zones[u];
+                n++;
+            }
+        }
+
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(config).Build();
+        Assert.True(GatewayOptions.TryLoad(configuration, out var options, out var error), error);
+        var time = TimeProvider.System;
+        var database = new GatewayDatabase(options.DatabasePath);
+        database.Initialize(options.SiteId, Migrator.Discover(), time);
+        var writes = new UnitOfWorkFactory(database, time, []);
+        var store = new InMemorySyncStore();
+        var events = new EventStore(database, writes, time);
+        var alarms = new AlarmStore(database, writes, []);
+        var board = new DeviceStatusBoard(options, time);
+        var engine = new SyncEngine(options, store, events, alarms, board, time, NullLoggerFactory.Instance);
+        return new SyncHarness(folder, database, store, events, alarms, board, engine, simulators);
+    }
+
+    public SimulatedBarrierController Unit(int bus, int unit) => Simulators[bus].Units[(byte)unit];
+
+    public ControllerHealth Health(string id) => Engine.Health().Single(h => h.Id == id);
+
+    public static SyncCard Card(long number, string uid, SyncCardStatus status, string kind, DateTimeOffset? since = null) =>
+        new(number, CardUid.Parse(uid), status, CardZones.For(kind, "3"), since ?? Issued, Issued, []);
+
+    /// <summary>Lets the engine work until no controller has anything left to do.</summary>
+    public Task ServeAsync() => Engine.ServeOnceAsync(CancellationToken.None);
+
+    /// <summary>
+    /// Serves until <paramref name="done"/> holds (a transient failure on a loaded machine backs a controller
+    /// off for a second; this rides it out), at most 60 s.
+    /// </summary>
+    public async Task ServeUntilAsync(Func<Task<bool>> done)
+    {
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(60);
+        await ServeAsync();
+        while (!await done())
+        {
+            Assert.True(DateTimeOffset.UtcNow < deadline, "not done within 60 s: " + string.Join("; ", Engine.Health()));
+            await Task.Delay(100);
+            await ServeAsync();
+        }
+    }
+
+    public async Task<IReadOnlyList<AlarmView>> AlarmsAsync(AlarmKind kind) =>
+        (await Alarms.ListAsync(null, kind, null, new Gateway.Service.Api.PageRequest(500, 0), CancellationToken.None)).Items;
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var bus in Engine.Buses)
+        {
+            await bus.DisposeAsync();
+        }
+
+        foreach (var simulator in Simulators)
+        {
+            await simulator.DisposeAsync();
+        }
+
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        _folder.Dispose();
+    }
+}
