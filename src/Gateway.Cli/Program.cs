@@ -33,6 +33,9 @@ public static class Program
         root.Subcommands.Add(AuditCommand.Create());
         root.Subcommands.Add(BackupCommand.Create());
         root.Subcommands.Add(InventoryCommand.Create());
+        root.Subcommands.Add(DevicesCommand.Create());
+        root.Subcommands.Add(EventsCommand.Create());
+        root.Subcommands.Add(AlarmsCommand.Create());
         return root;
     }
 }
