@@ -336,7 +336,18 @@ public sealed class ControllerSession
 
         if (batch.Events.Count > 0)
         {
-            await _driver.AcknowledgeEventsAsync(batch.LastSequence, cancellationToken);
+            try
+            {
+                await _driver.AcknowledgeEventsAsync(batch, cancellationToken);
+            }
+            catch (BarrierAcknowledgeRejectedException)
+            {
+                // It restarted since the read: what was stored stays stored, and the next read starts on the new boot.
+                _context.Logger.LogInformation("Controller {DeviceId} refused an acknowledgement for boot id {BootId}: it restarted", Id, batch.BootId);
+                _nextEvents = now;
+                return;
+            }
+
             _context.Logger.LogDebug("Controller {DeviceId}: {Count} events collected ({New} new) up to sequence {Sequence}", Id, batch.Events.Count, stored.Count, batch.LastSequence);
             Update(h => h with { EventsCollected = h.EventsCollected + stored.Count });
         }

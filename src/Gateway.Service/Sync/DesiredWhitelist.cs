@@ -47,7 +47,7 @@ public sealed record WhitelistRules(ParkingRules Parking, TimeSpan BlockedRetent
 public static class DesiredWhitelist
 {
     /// <summary>The zone name of the car park, whose entries follow paid parking periods.</summary>
-    public const string CarParkZone = "car-park";
+    public const string CarParkZone = Domain.Zones.ZoneMap.CarPark;
 
     /// <summary>No end: the largest time the profile stores (2106-02-07).</summary>
     public const uint NoEnd = uint.MaxValue;
