@@ -2,6 +2,7 @@ using System.Reflection;
 using Gateway.Service.Api;
 using Gateway.Service.Hosting;
 using Gateway.Service.Storage;
+using Gateway.Service.Sync;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Serilog;
@@ -56,6 +57,7 @@ public static class Program
             builder.Services.AddSingleton(new GatewayDatabase(options.DatabasePath));
             builder.Services.AddSingleton<DeviceStatusBoard>();
             builder.Services.AddGatewayApi();
+            builder.Services.RunGatewaySync();
 
             var app = builder.Build();
 

@@ -3,7 +3,11 @@ using Gateway.Service.Events;
 
 namespace Gateway.Service.Sync;
 
-/// <summary>Registers the sync engine, the event and alarm stores (called by <c>ApiComposition.AddGatewayApi</c>).</summary>
+/// <summary>
+/// Registers the sync engine and the event and alarm stores (called by <c>ApiComposition.AddGatewayApi</c>, so
+/// the endpoints resolve everywhere). The engine runs only where <see cref="RunGatewaySync"/> is called
+/// too (the service's Program): in-process API test hosts do not talk to devices.
+/// </summary>
 public static class SyncComposition
 {
     public static IServiceCollection AddGatewaySync(this IServiceCollection services)
@@ -12,7 +16,10 @@ public static class SyncComposition
         services.AddSingleton<EventStore>();
         services.AddSingleton<AlarmStore>();
         services.AddSingleton<SyncEngine>();
-        services.AddHostedService(sp => sp.GetRequiredService<SyncEngine>());
         return services;
     }
+
+    /// <summary>Runs the sync engine as a hosted service.</summary>
+    public static IServiceCollection RunGatewaySync(this IServiceCollection services) =>
+        services.AddHostedService(sp => sp.GetRequiredService<SyncEngine>());
 }
