@@ -15,6 +15,7 @@ public static class SyncComposition
         services.AddSingleton<ISyncStore, SqliteSyncStore>();
         services.AddSingleton<EventStore>();
         services.AddSingleton<AlarmStore>();
+        services.AddSingleton<IAlarmNotifier, NotificationOutboxAlarmNotifier>();
         services.AddSingleton<SyncEngine>();
         return services;
     }

@@ -89,4 +89,27 @@ public sealed class SyncApiTests
         Assert.Equal("granted", first.GetProperty("decision").GetString());
         Assert.NotEqual(System.Text.Json.JsonValueKind.Null, gate.GetProperty("next").ValueKind);
     }
+
+    [Fact]
+    public async Task RaiseAlarm_NotificationsConfigured_QueuedInTheOutbox_NotConfigured_ListedOnly()
+    {
+        await using (var quiet = await ApiTestHost.StartAsync())
+        {
+            await quiet.Services.GetRequiredService<AlarmStore>().RaiseAsync(new AlarmRaise(AlarmKind.DeviceDown, "gate-1", "gate-1 does not answer"), CancellationToken.None);
+            Assert.Equal(0, quiet.Count("notification_outbox"));
+        }
+
+        await using var host = await ApiTestHost.StartAsync(configuration: new Dictionary<string, string?>
+        {
+            ["Gateway:Notifications:Transport"] = "webhook",
+            ["Gateway:Notifications:Webhook:Url"] = "http://127.0.0.1:9/hook",
+            ["Gateway:Notifications:DepartmentHead"] = "head@example.org",
+        });
+        await host.Services.GetRequiredService<AlarmStore>().RaiseAsync(new AlarmRaise(AlarmKind.DeviceDown, "gate-1", "gate-1 does not answer"), CancellationToken.None);
+
+        var queued = await host.Services.GetRequiredService<Gateway.Service.Notifications.NotificationOutbox>().ListAsync(10, CancellationToken.None);
+        var notice = Assert.Single(queued);
+        Assert.Equal("alarm.device-down", notice.Kind);
+        Assert.Contains("gate-1", notice.Subject, StringComparison.Ordinal);
+    }
 }
