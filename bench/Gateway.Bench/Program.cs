@@ -44,6 +44,18 @@ public static class Program
             await BarrierSyncBenchmark.RunAsync(smoke ? 150 : 10_000, Console.Out);
         }
 
+        if (Wanted("encoder"))
+        {
+            if (OperatingSystem.IsLinux())
+            {
+                await EncoderBenchmark.RunAsync(smoke ? 3 : 20, Console.Out);
+            }
+            else
+            {
+                Console.WriteLine("encoder: skipped, the simulator's pseudo-terminal needs Linux");
+            }
+        }
+
         return 0;
     }
 }
