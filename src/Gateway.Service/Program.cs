@@ -19,14 +19,27 @@ public static class Program
             .WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{NewLine}{Exception}")
             .CreateBootstrapLogger();
 
+        Demo.DemoSupervisor? demo = null;
         try
         {
+            if (args.Contains("--demo"))
+            {
+                args = [.. args.Where(a => a != "--demo")];
+                demo = await Demo.DemoSupervisor.StartAsync(Path.GetFullPath(Path.Combine("data", "demo")), CancellationToken.None);
+            }
+
             var builder = WebApplication.CreateBuilder(new WebApplicationOptions
             {
                 Args = args,
                 // appsettings.json lives beside the binary, whatever the working directory.
                 ContentRootPath = AppContext.BaseDirectory,
             });
+
+            if (demo is not null)
+            {
+                // The demo's devices and folder; the command line still wins (e.g. --Gateway:Http:Port=5081).
+                builder.Configuration.Sources.Insert(builder.Configuration.Sources.Count - 1, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = demo.Configuration });
+            }
 
             if (!GatewayOptions.TryLoad(builder.Configuration, out var options, out var error))
             {
@@ -94,6 +107,11 @@ public static class Program
                 database.SchemaVersion,
                 options.Devices.Count);
 
+            foreach (var note in demo?.Notes ?? [])
+            {
+                Console.WriteLine(note);
+            }
+
             await app.WaitForShutdownAsync();
             Log.Information("Gateway stopped");
             return 0;
@@ -115,6 +133,11 @@ public static class Program
         }
         finally
         {
+            if (demo is not null)
+            {
+                await demo.DisposeAsync();
+            }
+
             await Log.CloseAndFlushAsync();
         }
     }

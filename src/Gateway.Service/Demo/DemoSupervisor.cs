@@ -1,0 +1,212 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+
+namespace Gateway.Service.Demo;
+
+/// <summary>
+/// <c>--demo</c>: starts simulated devices as child processes (<c>gateway-sim</c>, built with the service
+/// by a build-only project reference) and gives the service the configuration that drives them: two
+/// car-park barrier controllers on one pseudo-terminal bus at 19200 baud with line-rate emulation, a
+/// building door controller over Modbus TCP, and a PN532 encoder on a pseudo-terminal with a blank card.
+/// Stops them on exit. Data lives in <c>data/demo</c>; the admin token and card key are created there.
+/// </summary>
+public sealed partial class DemoSupervisor : IAsyncDisposable
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private readonly List<Process> _children = [];
+
+    private DemoSupervisor(string dataFolder)
+    {
+        DataFolder = dataFolder;
+    }
+
+    public string DataFolder { get; }
+
+    /// <summary>Configuration the service runs with (devices, data folder, token, card key).</summary>
+    public Dictionary<string, string?> Configuration { get; } = [];
+
+    /// <summary>Lines for the person at the terminal: the token and the control URLs of the simulators.</summary>
+    public List<string> Notes { get; } = [];
+
+    /// <summary>Starts the simulators; on failure nothing is left running.</summary>
+    public static async Task<DemoSupervisor> StartAsync(string dataFolder, CancellationToken cancellationToken)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            throw new PlatformNotSupportedException("--demo creates pseudo-terminals and runs on Linux");
+        }
+
+        Directory.CreateDirectory(dataFolder);
+        var demo = new DemoSupervisor(dataFolder);
+        try
+        {
+            await demo.StartDevicesAsync(cancellationToken);
+            return demo;
+        }
+        catch
+        {
+            await demo.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>gateway-sim.dll beside this build: src/Simulators/bin/CONFIGURATION/TFM (GATEWAY_SIM overrides).</summary>
+    public static string SimulatorPath()
+    {
+        if (Environment.GetEnvironmentVariable("GATEWAY_SIM") is { Length: > 0 } overridden)
+        {
+            return overridden;
+        }
+
+        var baseDir = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var tfm = baseDir.Name;
+        var configuration = baseDir.Parent?.Name ?? "Debug";
+        for (var dir = baseDir; dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "src", "Simulators", "bin", configuration, tfm, "gateway-sim.dll");
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new FileNotFoundException("gateway-sim.dll was not found beside this build; build the solution (or set GATEWAY_SIM)");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var child in _children)
+        {
+            try
+            {
+                if (!child.HasExited)
+                {
+                    child.Kill(entireProcessTree: true);
+                    await child.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(10)).Token);
+                }
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or OperationCanceledException or System.ComponentModel.Win32Exception)
+            {
+                // Already gone, or not ours to wait for: nothing more to do.
+            }
+            finally
+            {
+                child.Dispose();
+            }
+        }
+
+        _children.Clear();
+    }
+
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    private async Task StartDevicesAsync(CancellationToken cancellationToken)
+    {
+        var sim = SimulatorPath();
+        var carPark = await StartAsync(sim, ["barrier", "--pty", Path.Combine(DataFolder, "tty-carpark"), "--units", "1-2", "--baud", "19200", "--arm-time-ms", "500", "--control", "http://127.0.0.1:0"], cancellationToken);
+        var door = await StartAsync(sim, ["barrier", "--listen", "tcp://127.0.0.1:0", "--units", "1", "--arm-time-ms", "500", "--control", "http://127.0.0.1:0"], cancellationToken);
+        var encoder = await StartAsync(sim, ["encoder", "--pty", Path.Combine(DataFolder, "tty-encoder"), "--card", "1k", "--control", "http://127.0.0.1:0"], cancellationToken);
+
+        var carParkPort = Path.Combine(DataFolder, "tty-carpark");
+        var doorEndpoint = Match(door.Lines, @"^modbus (\S+)").Groups[1].Value;
+        Device(0, "carpark-in", "barrier", $"serial://{carParkPort}?baud=19200&parity=even", 1, "car-park");
+        Device(1, "carpark-out", "barrier", $"serial://{carParkPort}?baud=19200&parity=even", 2, "car-park");
+        Device(2, "door-b3", "barrier", doorEndpoint, 1, "building-3");
+        Device(3, "desk", "encoder", Path.Combine(DataFolder, "tty-encoder"), null, null);
+
+        var tokenFile = Path.Combine(DataFolder, "admin.token");
+        if (!File.Exists(tokenFile))
+        {
+            await File.WriteAllTextAsync(tokenFile, Convert.ToHexString(RandomNumberGenerator.GetBytes(32)).ToLowerInvariant() + "\n", cancellationToken);
+            File.SetUnixFileMode(tokenFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        var keyFile = Path.Combine(DataFolder, "card.key");
+        if (!File.Exists(keyFile))
+        {
+            await File.WriteAllTextAsync(keyFile, "1:" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16)) + "\n", cancellationToken);
+            File.SetUnixFileMode(keyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        var token = (await File.ReadAllTextAsync(tokenFile, cancellationToken)).Trim();
+        Configuration["Gateway:DataFolder"] = DataFolder;
+        Configuration["Gateway:SiteId"] = "demo";
+        Configuration["Gateway:BootstrapToken"] = token;
+        Configuration["Gateway:CardKeys:KeyFile"] = keyFile;
+        Configuration["Gateway:Sync:EventIntervalMs"] = "1000";
+
+        Notes.Add($"demo admin token: {token}   (also in {tokenFile})");
+        Notes.Add($"  export GATEWAY_TOKEN={token}");
+        Notes.Add($"car park controllers carpark-in (unit 1) and carpark-out (unit 2): control {Match(carPark.Lines, @"^control (\S+)").Groups[1].Value}");
+        Notes.Add($"building 3 door door-b3 (unit 1, {doorEndpoint}): control {Match(door.Lines, @"^control (\S+)").Groups[1].Value}");
+        Notes.Add($"encoder desk on {Path.Combine(DataFolder, "tty-encoder")}: control {Match(encoder.Lines, @"^control (\S+)").Groups[1].Value}");
+    }
+
+    private void Device(int index, string id, string kind, string endpoint, int? unit, string? zone)
+    {
+        Configuration[$"Gateway:Devices:{index}:Id"] = id;
+        Configuration[$"Gateway:Devices:{index}:Kind"] = kind;
+        Configuration[$"Gateway:Devices:{index}:Endpoint"] = endpoint;
+        if (unit is { } u)
+        {
+            Configuration[$"Gateway:Devices:{index}:Unit"] = u.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (zone is not null)
+        {
+            Configuration[$"Gateway:Devices:{index}:Zone"] = zone;
+        }
+    }
+
+    private async Task<(Process Process, List<string> Lines)> StartAsync(string sim, string[] args, CancellationToken cancellationToken)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(sim);
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(info) ?? throw new InvalidOperationException("dotnet could not be started");
+        _children.Add(process);
+        var lines = new List<string>();
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                ready.TrySetException(new InvalidOperationException($"gateway-sim {args[0]} exited before it was ready"));
+                return;
+            }
+
+            lock (lines)
+            {
+                lines.Add(e.Data);
+            }
+
+            if (e.Data == "ready")
+            {
+                ready.TrySetResult();
+            }
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                Console.Error.WriteLine($"gateway-sim {args[0]}: {e.Data}");
+            }
+        };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        await ready.Task.WaitAsync(StartTimeout, cancellationToken);
+        lock (lines)
+        {
+            return (process, [.. lines]);
+        }
+    }
+
+    private static Match Match(List<string> lines, string pattern) =>
+        lines.Select(l => Regex.Match(l, pattern)).FirstOrDefault(m => m.Success)
+        ?? throw new InvalidOperationException($"gateway-sim did not print /{pattern}/");
+}
