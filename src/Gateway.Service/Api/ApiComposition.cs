@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Gateway.Service.Api.Parking;
 using Gateway.Service.Audit;
 using Gateway.Service.Hosting;
 using Gateway.Service.Operators;
@@ -49,6 +50,7 @@ public static class ApiComposition
         services.AddSingleton<CardIssuing>();
         services.AddOperators();
         Sync.SyncComposition.AddGatewaySync(services);
+        services.AddParking();
     }
 
     /// <summary>The JSON conventions of the API: camelCase, enums as kebab-case strings, strict numbers, unknown fields refused.</summary>
@@ -110,6 +112,7 @@ public static class ApiComposition
         Sync.DeviceEndpoints.MapDeviceEndpoints,
         Events.EventEndpoints.MapEventEndpoints,
         Alarms.AlarmEndpoints.MapAlarmEndpoints,
+        ParkingEndpoints.MapParkingEndpoints,
     ];
 
     public sealed record WhoAmI(string OperatorId, string DisplayName, IReadOnlyList<string> Roles);

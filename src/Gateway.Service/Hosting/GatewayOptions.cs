@@ -70,6 +70,9 @@ public sealed partial record GatewayOptions(
     /// <summary>The sync engine's pacing and retention (<c>Gateway:Sync:*</c>); see docs/sync.md.</summary>
     public Gateway.Service.Sync.SyncOptions Sync { get; init; } = Gateway.Service.Sync.SyncOptions.Default;
 
+    /// <summary>The parking rules (<c>Gateway:Parking:*</c> with the site time zone); see docs/parking.md.</summary>
+    public Domain.Parking.ParkingRules Parking { get; init; } = new(TimeZoneInfo.Utc, 0, false);
+
     /// <summary>Full path of the SQLite database file.</summary>
     public string DatabasePath => Path.Combine(DataFolder, "gateway.db");
 
@@ -189,7 +192,12 @@ public sealed partial record GatewayOptions(
             return false;
         }
 
-        options = new GatewayOptions(dataFolder, siteId, timeZone, new HttpOptions(address, port), devices) { BootstrapToken = bootstrapToken, Security = security, CardKeys = cardKeys, Sync = sync };
+        if (!ParkingOptions.TryLoad(section, timeZone, out var parking, out error))
+        {
+            return false;
+        }
+
+        options = new GatewayOptions(dataFolder, siteId, timeZone, new HttpOptions(address, port), devices) { BootstrapToken = bootstrapToken, Security = security, CardKeys = cardKeys, Sync = sync, Parking = parking };
         error = null;
         return true;
     }

@@ -1,0 +1,327 @@
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+using Gateway.Service.Domain.Parking;
+using Gateway.Service.Hosting;
+using Gateway.Service.Storage;
+using Gateway.Service.Storage.Parking;
+
+namespace Gateway.Service.Api.Parking;
+
+/// <summary>The problem types of the parking rules (422: the request is well-formed, the rules refuse it).</summary>
+public static class ParkingProblemTypes
+{
+    /// <summary>e.g. <c>urn:gateway:problem:parking-not-whole-cycles</c>; the codes are listed in docs/api.md.</summary>
+    public static string Refused(string code) => ProblemTypes.Prefix + "parking-" + code;
+}
+
+/// <summary>
+/// <c>/api/parking/...</c>: agreements, payments, grants and reversals, bank debit both ways, and
+/// expiry reminders. Every input is validated before anything is written; each endpoint names its
+/// policy from DESIGN's role matrix. See docs/api.md.
+/// </summary>
+public static partial class ParkingEndpoints
+{
+    /// <summary>Largest bank result file accepted, in characters (the request limit applies too).</summary>
+    public const int MaxBankFileChars = 1024 * 1024;
+
+    public static void AddParking(this IServiceCollection services)
+    {
+        services.AddSingleton(sp => sp.GetRequiredService<GatewayOptions>().Parking);
+        services.AddSingleton<ParkingStore>();
+    }
+
+    public static void MapParkingEndpoints(this RouteGroupBuilder api)
+    {
+        var parking = api.MapGroup("/parking").WithTags("Parking");
+
+        parking.MapPost("/agreements", CreateAgreementAsync)
+            .RequireAuthorization(GatewayPolicies.FrontDesk)
+            .WithName("CreateParkingAgreement").WithSummary("Record a parking agreement");
+        parking.MapGet("/agreements", ListAgreementsAsync)
+            .RequireAuthorization(GatewayPolicies.ReadParking)
+            .WithName("ListParkingAgreements").WithSummary("List agreements, filtered by plate, holder, card, number, space or state");
+        parking.MapGet("/agreements/{id:long}", GetAgreementAsync)
+            .RequireAuthorization(GatewayPolicies.ReadParking)
+            .WithName("GetParkingAgreement").WithSummary("One agreement with its periods and the validity the controllers get");
+        parking.MapPost("/agreements/{id:long}/end", EndAgreementAsync)
+            .RequireAuthorization(GatewayPolicies.FrontDesk)
+            .WithName("EndParkingAgreement").WithSummary("End an agreement (move-out)");
+        parking.MapPost("/agreements/{id:long}/payments", RecordPaymentAsync)
+            .RequireAuthorization(GatewayPolicies.FrontDesk)
+            .RequireIdempotencyKey()
+            .WithName("RecordParkingPayment").WithSummary("Record a payment received at the front desk");
+        parking.MapGet("/payments", ListPaymentsAsync)
+            .RequireAuthorization(GatewayPolicies.ReadPayments)
+            .WithName("ListParkingPayments").WithSummary("List payments, filtered by agreement and state");
+        parking.MapGet("/payments/{id:long}", GetPaymentAsync)
+            .RequireAuthorization(GatewayPolicies.ReadPayments)
+            .WithName("GetParkingPayment").WithSummary("One payment and the period it bought");
+        parking.MapPost("/payments/{id:long}/grant", GrantAsync)
+            .RequireAuthorization(GatewayPolicies.ParkingAuthorizer)
+            .RequireIdempotencyKey()
+            .WithName("GrantParkingPeriod").WithSummary("Grant the period a recorded payment buys");
+        parking.MapPost("/payments/{id:long}/reverse", ReverseAsync)
+            .RequireAuthorization(GatewayPolicies.ParkingAuthorizer)
+            .WithName("ReverseParkingPayment").WithSummary("Reverse a payment; later periods of its chain move earlier");
+        parking.MapGet("/expiring", ExpiringAsync)
+            .RequireAuthorization(GatewayPolicies.ReadParking)
+            .WithName("ListExpiringParkingAgreements").WithSummary("Active agreements whose paid period ends within N days");
+        parking.MapGet("/bank-debit/requests", ExportDebitsAsync)
+            .RequireAuthorization(GatewayPolicies.ParkingAuthorizer)
+            .WithName("ExportBankDebitRequests").WithSummary("The month's debit requests as CSV");
+        parking.MapPost("/bank-debit/results", ImportResultsAsync)
+            .RequireAuthorization(GatewayPolicies.ParkingAuthorizer)
+            .RequireIdempotencyKey()
+            .Accepts<string>("text/csv", "text/plain")
+            .WithName("ImportBankDebitResults").WithSummary("Import the bank's result file (CSV) in one operation");
+    }
+
+    // ---- requests ----
+
+    public sealed record CreateAgreementRequest(string? AgreementNumber, long? HolderId, long? CardId, string? Plate, string? Space, long? MonthlyFeeFen, string? BillingCycle, string? PaymentMethod, string? SignedCopyRef);
+
+    public sealed record EndAgreementRequest(string? Reason);
+
+    public sealed record RecordPaymentRequest(long? AmountFen, string? Method, string? ReceiptNumber);
+
+    public sealed record ReverseRequest(string? Reason);
+
+    /// <summary>Largest monthly fee accepted: 100,000.00 yuan.</summary>
+    public const long MaxMonthlyFeeFen = 10_000_000;
+
+    /// <summary>Largest single payment accepted: 10,000,000.00 yuan.</summary>
+    public const long MaxPaymentFen = 1_000_000_000;
+
+    private static readonly string[] Cycles = ["month", "quarter", "half-year"];
+    private static readonly string[] Methods = ["cash", "bank-debit"];
+    private static readonly string[] AgreementStates = ["active", "ended"];
+    private static readonly string[] PaymentStates = ["recorded", "granted", "reversed"];
+
+    private static async Task<IResult> CreateAgreementAsync(CreateAgreementRequest? body, HttpContext context, ParkingStore store, CancellationToken cancellationToken)
+    {
+        var v = new Validator();
+        if (body is null)
+        {
+            v.Add("body", "is required");
+            return v.ToProblem();
+        }
+
+        var number = v.Pattern("agreementNumber", body.AgreementNumber, AgreementNumberPattern(), "must be 1-32 letters, digits, '-', '_' or '/'");
+        var holder = v.Range("holderId", body.HolderId, 1, long.MaxValue);
+        var card = v.Range("cardId", body.CardId, 1, long.MaxValue);
+        var plate = v.Pattern("plate", body.Plate?.ToUpperInvariant(), PlatePattern(), "must be 2-12 letters or digits (e.g. 沪A12345)");
+        var space = v.Pattern("space", body.Space, SpacePattern(), "must be 1-32 letters, digits, spaces, '-', '_', '/' or '.'");
+        var fee = v.Range("monthlyFeeFen", body.MonthlyFeeFen, 1, MaxMonthlyFeeFen);
+        var cycle = v.OneOf("billingCycle", body.BillingCycle, Cycles);
+        var method = v.OneOf("paymentMethod", body.PaymentMethod, Methods);
+        var copy = v.Text("signedCopyRef", body.SignedCopyRef, 200);
+        if (!v.IsValid)
+        {
+            return v.ToProblem();
+        }
+
+        ParkingNames.TryParseCycle(cycle, out var billingCycle);
+        ParkingNames.TryParseMethod(method, out var paymentMethod);
+        var outcome = await store.CreateAgreementAsync(context.User.ToActor(), new NewAgreement(number!, holder!.Value, card!.Value, plate!, space!, fee!.Value, billingCycle, paymentMethod, copy!), cancellationToken);
+        return outcome.Value is { } created
+            ? TypedResults.Created($"/api/parking/agreements/{created.Id}", created)
+            : ToProblem(outcome.Error!);
+    }
+
+    private static async Task<IResult> ListAgreementsAsync(
+        ParkingStore store,
+        string? plate,
+        long? holderId,
+        long? cardId,
+        string? cardNumber,
+        string? agreementNumber,
+        string? space,
+        string? state,
+        int? limit,
+        long? after,
+        CancellationToken cancellationToken)
+    {
+        var v = new Validator();
+        var page = PageRequest.From(v, limit, after);
+        var filter = new AgreementFilter(
+            v.Text("plate", plate?.ToUpperInvariant(), 12, required: false),
+            v.Range("holderId", holderId, 1, long.MaxValue, required: false),
+            v.Range("cardId", cardId, 1, long.MaxValue, required: false),
+            v.Text("cardNumber", cardNumber, 32, required: false),
+            v.Text("agreementNumber", agreementNumber, 32, required: false),
+            v.OneOf("state", state, AgreementStates, required: false),
+            v.Text("space", space, 32, required: false));
+        if (!v.IsValid)
+        {
+            return v.ToProblem();
+        }
+
+        var rows = await store.ListAgreementsAsync(filter, page.Limit + 1, page.After, cancellationToken);
+        return TypedResults.Ok(page.ToPage(rows, a => a.Id));
+    }
+
+    private static async Task<IResult> GetAgreementAsync(long id, ParkingStore store, CancellationToken cancellationToken) =>
+        await store.GetAgreementAsync(id, cancellationToken) is { } agreement
+            ? TypedResults.Ok(agreement)
+            : ApiProblems.NotFound($"agreement {id}");
+
+    private static async Task<IResult> EndAgreementAsync(long id, EndAgreementRequest? body, HttpContext context, ParkingStore store, CancellationToken cancellationToken)
+    {
+        var v = new Validator();
+        var reason = v.Text("reason", body?.Reason, 200);
+        if (!v.IsValid)
+        {
+            return v.ToProblem();
+        }
+
+        var outcome = await store.EndAgreementAsync(context.User.ToActor(), id, reason!, cancellationToken);
+        return outcome.Value is { } ended ? TypedResults.Ok(ended) : ToProblem(outcome.Error!);
+    }
+
+    private static async Task<IResult> RecordPaymentAsync(long id, RecordPaymentRequest? body, HttpContext context, ParkingStore store, CancellationToken cancellationToken)
+    {
+        var v = new Validator();
+        var amount = v.Range("amountFen", body?.AmountFen, 1, MaxPaymentFen);
+        var method = v.OneOf("method", body?.Method, Methods);
+        var receipt = v.Pattern("receiptNumber", body?.ReceiptNumber, ReceiptPattern(), "must be 1-64 letters, digits, '-', '_', '/' or ':'");
+        if (!v.IsValid)
+        {
+            return v.ToProblem();
+        }
+
+        ParkingNames.TryParseMethod(method, out var paymentMethod);
+        var outcome = await store.RecordPaymentAsync(context.User.ToActor(), new NewPayment(id, amount!.Value, paymentMethod, receipt!), cancellationToken);
+        return outcome.Value is { } recorded
+            ? TypedResults.Created($"/api/parking/payments/{recorded.Id}", recorded)
+            : ToProblem(outcome.Error!);
+    }
+
+    private static async Task<IResult> ListPaymentsAsync(ParkingStore store, long? agreementId, string? state, int? limit, long? after, CancellationToken cancellationToken)
+    {
+        var v = new Validator();
+        var page = PageRequest.From(v, limit, after);
+        var agreement = v.Range("agreementId", agreementId, 1, long.MaxValue, required: false);
+        var s = v.OneOf("state", state, PaymentStates, required: false);
+        if (!v.IsValid)
+        {
+            return v.ToProblem();
+        }
+
+        var rows = await store.ListPaymentsAsync(agreement, s, page.Limit + 1, page.After, cancellationToken);
+        return TypedResults.Ok(page.ToPage(rows, p => p.Id));
+    }
+
+    private static async Task<IResult> GetPaymentAsync(long id, ParkingStore store, CancellationToken cancellationToken) =>
+        await store.GetPaymentAsync(id, cancellationToken) is { } payment
+            ? TypedResults.Ok(payment)
+            : ApiProblems.NotFound($"payment {id}");
+
+    private static async Task<IResult> GrantAsync(long id, HttpContext context, ParkingStore store, CancellationToken cancellationToken)
+    {
+        var outcome = await store.GrantAsync(context.User.ToActor(), id, cancellationToken);
+        return outcome.Value is { } grant ? TypedResults.Ok(grant) : ToProblem(outcome.Error!);
+    }
+
+    private static async Task<IResult> ReverseAsync(long id, ReverseRequest? body, HttpContext context, ParkingStore store, CancellationToken cancellationToken)
+    {
+        var v = new Validator();
+        var reason = v.Text("reason", body?.Reason, 200);
+        if (!v.IsValid)
+        {
+            return v.ToProblem();
+        }
+
+        var outcome = await store.ReverseAsync(context.User.ToActor(), id, reason!, cancellationToken);
+        return outcome.Value is { } reversal ? TypedResults.Ok(reversal) : ToProblem(outcome.Error!);
+    }
+
+    private static async Task<IResult> ExpiringAsync(ParkingStore store, TimeProvider time, int? days, int? limit, long? after, CancellationToken cancellationToken)
+    {
+        var v = new Validator();
+        var page = PageRequest.From(v, limit, after);
+        var within = v.Range("days", days ?? 30, 1, 366);
+        if (!v.IsValid)
+        {
+            return v.ToProblem();
+        }
+
+        var rows = await store.ExpiringAsync(time.GetUtcNow(), (int)within!.Value, page.Limit + 1, page.After, cancellationToken);
+        return TypedResults.Ok(page.ToPage(rows, e => e.AgreementId));
+    }
+
+    private static async Task<IResult> ExportDebitsAsync(ParkingStore store, TimeProvider time, string? month, CancellationToken cancellationToken)
+    {
+        DateOnly first;
+        if (month is null)
+        {
+            var today = store.Rules.Calendar.DateOf(time.GetUtcNow());
+            first = new DateOnly(today.Year, today.Month, 1);
+        }
+        else if (DateOnly.TryParseExact(month + "-01", "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out first) && first.Year is >= 2000 and <= 2100)
+        {
+        }
+        else
+        {
+            return ApiProblems.Validation("month", "must be a month yyyy-MM from 2000-01 to 2100-12");
+        }
+
+        var requests = await store.DebitRequestsAsync(first, cancellationToken);
+        var csv = BankDebitFile.FormatRequests(requests);
+        return TypedResults.Text(csv, "text/csv; charset=utf-8", Encoding.UTF8);
+    }
+
+    private static async Task<IResult> ImportResultsAsync(HttpContext context, ParkingStore store, CancellationToken cancellationToken)
+    {
+        var mediaType = context.Request.ContentType is { } type ? type.Split(';')[0].Trim() : null;
+        if (mediaType is not ("text/csv" or "text/plain"))
+        {
+            return ApiProblems.Problem(StatusCodes.Status415UnsupportedMediaType, ProblemTypes.UnsupportedMediaType, "Request refused", "send the bank's result file as text/csv");
+        }
+
+        string text;
+        try
+        {
+            using var reader = new StreamReader(context.Request.Body, new UTF8Encoding(false, throwOnInvalidBytes: true));
+            text = await reader.ReadToEndAsync(cancellationToken);
+        }
+        catch (DecoderFallbackException)
+        {
+            return ApiProblems.Validation("body", "the file is not UTF-8 text");
+        }
+
+        if (text.Length > MaxBankFileChars)
+        {
+            return ApiProblems.Problem(StatusCodes.Status413PayloadTooLarge, ProblemTypes.PayloadTooLarge, "Request refused", "the file is larger than the service accepts");
+        }
+
+        var file = BankDebitFile.ParseResults(text);
+        if (file.Lines.Count == 0 && file.Malformed.Count == 0)
+        {
+            return ApiProblems.Validation("body", $"the file has no lines; expected {BankDebitFile.ResultHeader} and one line per debit");
+        }
+
+        var report = await store.ImportBankResultsAsync(context.User.ToActor(), file, cancellationToken);
+        return TypedResults.Ok(report);
+    }
+
+    private static IResult ToProblem(ParkingError error) => error.Failure switch
+    {
+        ParkingFailure.NotFound => ApiProblems.Problem(StatusCodes.Status404NotFound, ProblemTypes.NotFound, "Not found", error.Detail),
+        ParkingFailure.Conflict => ApiProblems.Conflict(error.Detail),
+        ParkingFailure.InvalidState => ApiProblems.InvalidTransition(error.Detail, error.State),
+        _ => ApiProblems.Problem(StatusCodes.Status422UnprocessableEntity, ParkingProblemTypes.Refused(error.Code), "Refused by the parking rules", error.Detail, new Dictionary<string, object?> { ["code"] = error.Code }),
+    };
+
+    [GeneratedRegex("^[A-Za-z0-9_/-]{1,32}$")]
+    private static partial Regex AgreementNumberPattern();
+
+    [GeneratedRegex("^[\\p{L}\\p{N}]{2,12}$")]
+    private static partial Regex PlatePattern();
+
+    [GeneratedRegex("^[\\p{L}\\p{N} _/.-]{1,32}$")]
+    private static partial Regex SpacePattern();
+
+    [GeneratedRegex("^[A-Za-z0-9_/:-]{1,64}$")]
+    private static partial Regex ReceiptPattern();
+}

@@ -1,0 +1,100 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Gateway.Service.Tests.Api.Parking;
+
+/// <summary>Helpers shared by the parking API tests: a live host on a real file, a fake clock, and seeded holders and cards.</summary>
+internal static class ParkingApi
+{
+    /// <summary>10:00 on 31 January 2026 in Shanghai.</summary>
+    public static readonly DateTimeOffset Start = new(2026, 1, 31, 2, 0, 0, TimeSpan.Zero);
+
+    public static async Task<(ApiTestHost Host, FakeTimeProvider Clock)> StartAsync(int graceDays = 0, bool proration = false)
+    {
+        var clock = new FakeTimeProvider(Start);
+        var host = await ApiTestHost.StartAsync(
+            configuration: new Dictionary<string, string?>
+            {
+                ["Gateway:Parking:GraceDays"] = graceDays.ToString(CultureInfo.InvariantCulture),
+                ["Gateway:Parking:ProrationAllowed"] = proration ? "true" : "false",
+            },
+            time: clock);
+        return (host, clock);
+    }
+
+    /// <summary>Inserts a holder and a parking card; returns their ids.</summary>
+    public static (long HolderId, long CardId) SeedHolderAndCard(ApiTestHost host, string cardNumber)
+    {
+        using var connection = host.Database.OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO holders(name) VALUES ('Resident ' || $n);
+            INSERT INTO cards(card_number, holder_id, kind, state) VALUES ($n, last_insert_rowid(), 'parking', 'issued');
+            SELECT holder_id, id FROM cards WHERE card_number = $n;
+            """;
+        command.Parameters.AddWithValue("$n", cardNumber);
+        using var reader = command.ExecuteReader();
+        reader.Read();
+        return (reader.GetInt64(0), reader.GetInt64(1));
+    }
+
+    public static object AgreementBody(string number, long holderId, long cardId, string cycle = "month", string method = "cash", long fee = 30000, string? space = null, string plate = "沪A12345") => new
+    {
+        agreementNumber = number,
+        holderId,
+        cardId,
+        plate,
+        space = space ?? "B1-" + number,
+        monthlyFeeFen = fee,
+        billingCycle = cycle,
+        paymentMethod = method,
+        signedCopyRef = "archive/2026/" + number + ".pdf",
+    };
+
+    public static async Task<JsonElement> CreateAgreementAsync(ApiTestHost host, string number, string cycle = "month", string method = "cash", long fee = 30000)
+    {
+        var (holder, card) = SeedHolderAndCard(host, "C" + number);
+        var response = await host.Client.PostAsync("api/parking/agreements", ApiTestHost.Json(AgreementBody(number, holder, card, cycle, method, fee)));
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return await ApiTestHost.ReadJsonAsync(response);
+    }
+
+    public static async Task<HttpResponseMessage> PostWithKeyAsync(HttpClient client, string path, HttpContent? content, string key)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = content };
+        request.Headers.Add("Idempotency-Key", key);
+        return await client.SendAsync(request);
+    }
+
+    public static async Task<long> RecordPaymentAsync(ApiTestHost host, long agreementId, long amount, string receipt)
+    {
+        var response = await PostWithKeyAsync(host.Client, $"api/parking/agreements/{agreementId}/payments", ApiTestHost.Json(new { amountFen = amount, method = "cash", receiptNumber = receipt }), "pay-" + receipt);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await ApiTestHost.ReadJsonAsync(response)).GetProperty("id").GetInt64();
+    }
+
+    public static async Task<JsonElement> GrantAsync(ApiTestHost host, long paymentId)
+    {
+        var response = await PostWithKeyAsync(host.Client, $"api/parking/payments/{paymentId}/grant", null, "grant-" + paymentId);
+        var body = await ApiTestHost.ReadJsonAsync(response);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body.ToString());
+        return body;
+    }
+
+    public static async Task<JsonElement> GetAsync(ApiTestHost host, string path)
+    {
+        var response = await host.Client.GetAsync(path);
+        var body = await ApiTestHost.ReadJsonAsync(response);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body.ToString());
+        return body;
+    }
+
+    public static string Date(JsonElement element, string property) => element.GetProperty(property).GetString()!;
+
+    public static HttpContent Csv(string text) => new StringContent(text, System.Text.Encoding.UTF8, "text/csv");
+
+    public static Task<HttpResponseMessage> PostJsonAsync(HttpClient client, string path, object body) => client.PostAsJsonAsync(path, body);
+}

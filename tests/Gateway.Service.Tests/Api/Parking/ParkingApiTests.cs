@@ -1,0 +1,386 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Gateway.Service.Api;
+using static Gateway.Service.Tests.Api.Parking.ParkingApi;
+
+namespace Gateway.Service.Tests.Api.Parking;
+
+/// <summary>The parking API on a live HTTP server on 127.0.0.1 over a real SQLite file, with a fake clock.</summary>
+public sealed class ParkingApiTests
+{
+    [Fact]
+    public async Task Grant_RecordedPayment_BuysPeriodFromAnchor_WritesOutbox_AndShowsOnAgreement()
+    {
+        var (host, clock) = await StartAsync(graceDays: 3);
+        await using var _ = host;
+        var agreement = await CreateAgreementAsync(host, "P-001");
+        var id = agreement.GetProperty("id").GetInt64();
+        var cardId = agreement.GetProperty("cardId").GetInt64();
+        Assert.Equal("active", agreement.GetProperty("state").GetString());
+
+        var first = await RecordPaymentAsync(host, id, 30000, "R-1");
+        var outboxBefore = host.Count("card_outbox");
+        var grant = await GrantAsync(host, first);
+
+        Assert.Equal("2026-01-31", Date(grant.GetProperty("period"), "start"));
+        Assert.Equal("2026-02-28", Date(grant.GetProperty("period"), "end"));
+        Assert.Equal("2026-01-30T16:00:00+00:00", grant.GetProperty("period").GetProperty("startUtc").GetString());
+        Assert.Equal("2026-03-02T16:00:00+00:00", grant.GetProperty("validity").GetProperty("validToUtc").GetString()); // + 3 days grace
+        Assert.Equal(outboxBefore + 1, host.Count("card_outbox"));
+        Assert.Equal(cardId, LastOutboxCard(host));
+
+        clock.Advance(TimeSpan.FromDays(20));
+        var second = await RecordPaymentAsync(host, id, 30000, "R-2");
+        var extended = await GrantAsync(host, second);
+        Assert.True(extended.GetProperty("extended").GetBoolean());
+        Assert.Equal("2026-03-31", Date(extended.GetProperty("period"), "end"));
+
+        var detail = await GetAsync(host, $"api/parking/agreements/{id}");
+        Assert.Equal("2026-03-31", Date(detail, "paidUntil"));
+        Assert.Equal(2, detail.GetProperty("periods").GetArrayLength());
+        var payment = await GetAsync(host, $"api/parking/payments/{second}");
+        Assert.Equal("granted", payment.GetProperty("state").GetString());
+        Assert.Equal("2026-02-28", Date(payment.GetProperty("period"), "start"));
+    }
+
+    [Fact]
+    public async Task Grant_NotWholeCycles_Refused422_AndPaymentStaysRecorded()
+    {
+        var (host, _) = await StartAsync();
+        await using var __ = host;
+        var id = (await CreateAgreementAsync(host, "P-Q", cycle: "quarter")).GetProperty("id").GetInt64();
+        var payment = await RecordPaymentAsync(host, id, 30000, "R-Q1");
+        var before = host.Snapshot();
+
+        var response = await PostWithKeyAsync(host.Client, $"api/parking/payments/{payment}/grant", null, "g-q1");
+        await ApiTestHost.AssertProblemAsync(response, 422, "urn:gateway:problem:parking-not-whole-cycles");
+
+        Assert.Equal(before, host.Snapshot());
+        Assert.Equal("recorded", (await GetAsync(host, $"api/parking/payments/{payment}")).GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public async Task Grant_WithProrationAllowed_BuysMonthsAndDays()
+    {
+        var (host, _) = await StartAsync(proration: true);
+        await using var __ = host;
+        var id = (await CreateAgreementAsync(host, "P-PR", fee: 36500)).GetProperty("id").GetInt64();
+        var payment = await RecordPaymentAsync(host, id, 36500 + (1200 * 10), "R-PR");
+
+        var grant = await GrantAsync(host, payment);
+
+        Assert.Equal(1, grant.GetProperty("period").GetProperty("months").GetInt32());
+        Assert.Equal(10, grant.GetProperty("period").GetProperty("days").GetInt32());
+        Assert.Equal("2026-03-10", Date(grant.GetProperty("period"), "end"));
+    }
+
+    [Fact]
+    public async Task Reverse_MiddleOfChain_LaterPeriodMovesEarlier_AndSecondReversalRefused()
+    {
+        var (host, _) = await StartAsync();
+        await using var __ = host;
+        var id = (await CreateAgreementAsync(host, "P-REV")).GetProperty("id").GetInt64();
+        var p1 = await RecordPaymentAsync(host, id, 30000, "R-A");
+        var p2 = await RecordPaymentAsync(host, id, 90000, "R-B");
+        var p3 = await RecordPaymentAsync(host, id, 30000, "R-C");
+        foreach (var p in new[] { p1, p2, p3 })
+        {
+            await GrantAsync(host, p);
+        }
+
+        var outbox = host.Count("card_outbox");
+        var response = await host.Client.PostAsync($"api/parking/payments/{p2}/reverse", ApiTestHost.Json(new { reason = "cheque bounced" }));
+        var body = await ApiTestHost.ReadJsonAsync(response);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body.ToString());
+
+        Assert.Equal("2026-05-31", Date(body.GetProperty("removed"), "end"));
+        var moved = Assert.Single(body.GetProperty("moved").EnumerateArray());
+        Assert.Equal(p3, moved.GetProperty("paymentId").GetInt64());
+        Assert.Equal("2026-02-28", Date(moved, "start"));
+        Assert.Equal("2026-03-31", Date(moved, "end"));
+        Assert.Equal(outbox + 1, host.Count("card_outbox"));
+        Assert.Equal("2026-03-31", Date(await GetAsync(host, $"api/parking/agreements/{id}"), "paidUntil"));
+
+        var before = host.Snapshot();
+        var again = await host.Client.PostAsync($"api/parking/payments/{p2}/reverse", ApiTestHost.Json(new { reason = "twice" }));
+        var problem = await ApiTestHost.AssertProblemAsync(again, 409, ProblemTypes.InvalidTransition);
+        Assert.Equal("reversed", problem.GetProperty("state").GetString());
+        Assert.Equal(before, host.Snapshot());
+    }
+
+    [Fact]
+    public async Task EndAgreement_WritesOutbox_ThenPaymentsAndGrantsRefused()
+    {
+        var (host, _) = await StartAsync();
+        await using var __ = host;
+        var id = (await CreateAgreementAsync(host, "P-END")).GetProperty("id").GetInt64();
+        var recorded = await RecordPaymentAsync(host, id, 30000, "R-END");
+        var outbox = host.Count("card_outbox");
+
+        var end = await host.Client.PostAsync($"api/parking/agreements/{id}/end", ApiTestHost.Json(new { reason = "moved out" }));
+        Assert.Equal(HttpStatusCode.OK, end.StatusCode);
+        Assert.Equal("ended", (await ApiTestHost.ReadJsonAsync(end)).GetProperty("state").GetString());
+        Assert.Equal(outbox + 1, host.Count("card_outbox"));
+
+        var before = host.Snapshot();
+        await ApiTestHost.AssertProblemAsync(await PostWithKeyAsync(host.Client, $"api/parking/agreements/{id}/payments", ApiTestHost.Json(new { amountFen = 30000, method = "cash", receiptNumber = "R-LATE" }), "late"), 409, ProblemTypes.InvalidTransition);
+        await ApiTestHost.AssertProblemAsync(await PostWithKeyAsync(host.Client, $"api/parking/payments/{recorded}/grant", null, "late-grant"), 409, ProblemTypes.InvalidTransition);
+        await ApiTestHost.AssertProblemAsync(await host.Client.PostAsync($"api/parking/agreements/{id}/end", ApiTestHost.Json(new { reason = "again" })), 409, ProblemTypes.InvalidTransition);
+        Assert.Equal(before, host.Snapshot());
+    }
+
+    [Fact]
+    public async Task CreateAgreement_DuplicateNumberCardOrSpace_Conflict409_ChangesNothing()
+    {
+        var (host, _) = await StartAsync();
+        await using var __ = host;
+        var first = await CreateAgreementAsync(host, "P-DUP");
+        var (holder2, card2) = SeedHolderAndCard(host, "C-OTHER");
+        var before = host.Snapshot();
+
+        var sameNumber = AgreementBody("P-DUP", holder2, card2);
+        var sameCard = AgreementBody("P-DUP2", first.GetProperty("holderId").GetInt64(), first.GetProperty("cardId").GetInt64());
+        var sameSpace = AgreementBody("P-DUP3", holder2, card2, space: first.GetProperty("space").GetString());
+        foreach (var body in new[] { sameNumber, sameCard, sameSpace })
+        {
+            await ApiTestHost.AssertProblemAsync(await host.Client.PostAsync("api/parking/agreements", ApiTestHost.Json(body)), 409, ProblemTypes.Conflict);
+        }
+
+        await ApiTestHost.AssertProblemAsync(await host.Client.PostAsync("api/parking/agreements", ApiTestHost.Json(AgreementBody("P-X", 999, card2))), 404, ProblemTypes.NotFound);
+        Assert.Equal(before, host.Snapshot());
+    }
+
+    public static TheoryData<string, string, string?, string, int, string> BadRequests() => new()
+    {
+        // method, path, body, content type, status, problem type
+        { "POST", "api/parking/agreements", "{}", "application/json", 400, ProblemTypes.ValidationFailed },
+        { "POST", "api/parking/agreements", "not json", "application/json", 400, ProblemTypes.MalformedRequest },
+        { "POST", "api/parking/agreements", "{\"agreementNumber\":\"P 1\",\"holderId\":1,\"cardId\":1,\"plate\":\"沪A1\",\"space\":\"S1\",\"monthlyFeeFen\":30000,\"billingCycle\":\"month\",\"paymentMethod\":\"cash\",\"signedCopyRef\":\"x\"}", "application/json", 400, ProblemTypes.ValidationFailed },
+        { "POST", "api/parking/agreements", "{\"agreementNumber\":\"P1\",\"holderId\":1,\"cardId\":1,\"plate\":\"沪A1\",\"space\":\"S1\",\"monthlyFeeFen\":0,\"billingCycle\":\"month\",\"paymentMethod\":\"cash\",\"signedCopyRef\":\"x\"}", "application/json", 400, ProblemTypes.ValidationFailed },
+        { "POST", "api/parking/agreements", "{\"agreementNumber\":\"P1\",\"holderId\":1,\"cardId\":1,\"plate\":\"沪A1\",\"space\":\"S1\",\"monthlyFeeFen\":30000,\"billingCycle\":\"week\",\"paymentMethod\":\"cheque\",\"signedCopyRef\":\"x\"}", "application/json", 400, ProblemTypes.ValidationFailed },
+        { "POST", "api/parking/agreements", "{\"agreementNumber\":\"P1\",\"holderId\":\"one\",\"cardId\":1}", "application/json", 400, ProblemTypes.MalformedRequest },
+        { "POST", "api/parking/agreements", "{\"agreementNumber\":\"P1\",\"extra\":true}", "application/json", 400, ProblemTypes.MalformedRequest },
+        { "POST", "api/parking/agreements", "{\"agreementNumber\":\"P1\",\"holderId\":1,\"cardId\":1,\"plate\":\"沪A1\",\"space\":\"S1\",\"monthlyFeeFen\":30000,\"billingCycle\":\"month\",\"paymentMethod\":\"cash\",\"signedCopyRef\":\"" + new string('x', 300) + "\"}", "application/json", 400, ProblemTypes.ValidationFailed },
+        { "POST", "api/parking/agreements", "<a/>", "application/xml", 415, ProblemTypes.UnsupportedMediaType },
+        { "POST", "api/parking/agreements/{agreement}/end", "{}", "application/json", 400, ProblemTypes.ValidationFailed },
+        { "POST", "api/parking/agreements/999999/end", "{\"reason\":\"x\"}", "application/json", 404, ProblemTypes.NotFound },
+        { "POST", "api/parking/agreements/{agreement}/payments", "{\"amountFen\":-5,\"method\":\"cash\",\"receiptNumber\":\"R9\"}", "application/json", 400, ProblemTypes.ValidationFailed },
+        { "POST", "api/parking/agreements/{agreement}/payments", "{\"amountFen\":30000,\"method\":\"cash\",\"receiptNumber\":\"R-1\"}", "application/json", 409, ProblemTypes.Conflict },
+        { "POST", "api/parking/agreements/{agreement}/payments", "{\"amountFen\":1e3,\"method\":\"cash\",\"receiptNumber\":\"R9\"}", "application/json", 400, ProblemTypes.MalformedRequest },
+        { "POST", "api/parking/agreements/{agreement}/payments", "{\"amountFen\":99999999999,\"method\":\"cash\",\"receiptNumber\":\"R9\"}", "application/json", 400, ProblemTypes.ValidationFailed },
+        { "POST", "api/parking/agreements/999999/payments", "{\"amountFen\":30000,\"method\":\"cash\",\"receiptNumber\":\"R9\"}", "application/json", 404, ProblemTypes.NotFound },
+        { "POST", "api/parking/payments/999999/grant", null, "", 404, ProblemTypes.NotFound },
+        { "POST", "api/parking/payments/{payment}/grant", null, "", 409, ProblemTypes.InvalidTransition },
+        { "POST", "api/parking/payments/{payment}/reverse", "{\"reason\":\"\"}", "application/json", 400, ProblemTypes.ValidationFailed },
+        { "POST", "api/parking/payments/999999/reverse", "{\"reason\":\"x\"}", "application/json", 404, ProblemTypes.NotFound },
+        { "GET", "api/parking/agreements?limit=0", null, "", 400, ProblemTypes.ValidationFailed },
+        { "GET", "api/parking/agreements?state=gone", null, "", 400, ProblemTypes.ValidationFailed },
+        { "GET", "api/parking/agreements?holderId=abc", null, "", 400, ProblemTypes.MalformedRequest },
+        { "GET", "api/parking/agreements/999999", null, "", 404, ProblemTypes.NotFound },
+        { "GET", "api/parking/payments?state=paid", null, "", 400, ProblemTypes.ValidationFailed },
+        { "GET", "api/parking/payments/999999", null, "", 404, ProblemTypes.NotFound },
+        { "GET", "api/parking/expiring?days=0", null, "", 400, ProblemTypes.ValidationFailed },
+        { "GET", "api/parking/expiring?days=400", null, "", 400, ProblemTypes.ValidationFailed },
+        { "GET", "api/parking/bank-debit/requests?month=2026-13", null, "", 400, ProblemTypes.ValidationFailed },
+        { "POST", "api/parking/bank-debit/results", "", "text/csv", 400, ProblemTypes.ValidationFailed },
+        { "POST", "api/parking/bank-debit/results", "{\"a\":1}", "application/json", 415, ProblemTypes.UnsupportedMediaType },
+        { "POST", "api/parking/bank-debit/results", new string('x', 2 * 1024 * 1024), "text/csv", 413, ProblemTypes.PayloadTooLarge },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadRequests))]
+    public async Task Endpoint_BadInput_Problem4xx_AndChangesNothing(string method, string path, string? body, string contentType, int status, string type)
+    {
+        var (host, _) = await StartAsync();
+        await using var __ = host;
+        var agreement = (await CreateAgreementAsync(host, "P-BAD")).GetProperty("id").GetInt64();
+        var payment = await RecordPaymentAsync(host, agreement, 30000, "R-1");
+        await GrantAsync(host, payment);
+        var before = host.Snapshot();
+
+        using var request = new HttpRequestMessage(new HttpMethod(method), path.Replace("{agreement}", agreement.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal).Replace("{payment}", payment.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
+        if (body is not null)
+        {
+            request.Content = new StringContent(body, Encoding.UTF8);
+            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(contentType);
+        }
+
+        request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
+        var response = await host.Client.SendAsync(request);
+
+        await ApiTestHost.AssertProblemAsync(response, status, type);
+        Assert.Equal(before, host.Snapshot());
+    }
+
+    [Theory]
+    [InlineData("POST", "api/parking/agreements")]
+    [InlineData("GET", "api/parking/agreements")]
+    [InlineData("POST", "api/parking/payments/1/grant")]
+    [InlineData("GET", "api/parking/bank-debit/requests")]
+    [InlineData("GET", "api/parking/expiring")]
+    public async Task Endpoint_WithoutToken_Unauthorized401(string method, string path)
+    {
+        var (host, _) = await StartAsync();
+        await using var __ = host;
+        using var anonymous = host.CreateClient(null);
+        using var request = new HttpRequestMessage(new HttpMethod(method), path);
+        await ApiTestHost.AssertProblemAsync(await anonymous.SendAsync(request), 401, ProblemTypes.Unauthorized);
+    }
+
+    [Fact]
+    public async Task Grant_SamePaymentTwiceConcurrently_TakesEffectOnce()
+    {
+        var (host, _) = await StartAsync();
+        await using var __ = host;
+        var agreement = (await CreateAgreementAsync(host, "P-RACE")).GetProperty("id").GetInt64();
+        for (var round = 0; round < 5; round++)
+        {
+            var payment = await RecordPaymentAsync(host, agreement, 30000, $"R-RACE-{round}");
+            var outbox = host.Count("card_outbox");
+            var periods = host.Count("parking_periods");
+
+            var responses = await Task.WhenAll(
+                PostWithKeyAsync(host.Client, $"api/parking/payments/{payment}/grant", null, $"a-{round}"),
+                PostWithKeyAsync(host.Client, $"api/parking/payments/{payment}/grant", null, $"b-{round}"));
+
+            Assert.Equal([HttpStatusCode.OK, HttpStatusCode.Conflict], responses.Select(r => r.StatusCode).Order());
+            Assert.Equal(periods + 1, host.Count("parking_periods"));
+            Assert.Equal(outbox + 1, host.Count("card_outbox"));
+        }
+    }
+
+    [Fact]
+    public async Task Grant_SameKeyTwiceConcurrently_OnePeriod_SecondInFlightOrReplayed()
+    {
+        var (host, _) = await StartAsync();
+        await using var __ = host;
+        var agreement = (await CreateAgreementAsync(host, "P-SAME")).GetProperty("id").GetInt64();
+        var payment = await RecordPaymentAsync(host, agreement, 30000, "R-SAME");
+
+        var responses = await Task.WhenAll(
+            PostWithKeyAsync(host.Client, $"api/parking/payments/{payment}/grant", null, "same"),
+            PostWithKeyAsync(host.Client, $"api/parking/payments/{payment}/grant", null, "same"));
+
+        Assert.Contains(responses, r => r.StatusCode == HttpStatusCode.OK && !r.Headers.Contains(IdempotencyMiddleware.ReplayedHeader));
+        var other = responses.Single(r => r.StatusCode != HttpStatusCode.OK || r.Headers.Contains(IdempotencyMiddleware.ReplayedHeader));
+        if (other.StatusCode == HttpStatusCode.Conflict)
+        {
+            await ApiTestHost.AssertProblemAsync(other, 409, ProblemTypes.IdempotencyInFlight);
+        }
+        else
+        {
+            Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+        }
+
+        Assert.Equal(1, host.Count("parking_periods"));
+    }
+
+    [Fact]
+    public async Task RecordPayment_SameKeyAgain_ReplaysStoredResponse_DifferentBody422()
+    {
+        var (host, _) = await StartAsync();
+        await using var __ = host;
+        var agreement = (await CreateAgreementAsync(host, "P-IDEM")).GetProperty("id").GetInt64();
+        var path = $"api/parking/agreements/{agreement}/payments";
+        object Body(long amount) => new { amountFen = amount, method = "cash", receiptNumber = "R-IDEM" };
+
+        var first = await PostWithKeyAsync(host.Client, path, ApiTestHost.Json(Body(30000)), "k1");
+        var replay = await PostWithKeyAsync(host.Client, path, ApiTestHost.Json(Body(30000)), "k1");
+
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, replay.StatusCode);
+        Assert.True(replay.Headers.Contains(IdempotencyMiddleware.ReplayedHeader));
+        Assert.Equal(await first.Content.ReadAsStringAsync(), await replay.Content.ReadAsStringAsync());
+        Assert.Equal(first.Headers.Location, replay.Headers.Location);
+        Assert.Equal(1, host.Count("parking_payments"));
+
+        var before = host.Snapshot();
+        await ApiTestHost.AssertProblemAsync(await PostWithKeyAsync(host.Client, path, ApiTestHost.Json(Body(60000)), "k1"), 422, ProblemTypes.IdempotencyKeyReused);
+        await ApiTestHost.AssertProblemAsync(await host.Client.PostAsync(path, ApiTestHost.Json(Body(30000))), 400, ProblemTypes.IdempotencyKeyMissing);
+        Assert.Equal(before, host.Snapshot());
+    }
+
+    [Fact]
+    public async Task Grant_KeyStillRunning_InFlight409_AndNothingGranted()
+    {
+        var (host, _) = await StartAsync();
+        await using var __ = host;
+        var agreement = (await CreateAgreementAsync(host, "P-FLIGHT")).GetProperty("id").GetInt64();
+        var payment = await RecordPaymentAsync(host, agreement, 30000, "R-FLIGHT");
+        var path = $"/api/parking/payments/{payment}/grant";
+
+        // The state a first request leaves while it runs in this process: a 'running' record of the live owner.
+        var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes($"POST\n{path}\n\n")));
+        using (var connection = host.Database.OpenConnection())
+        using (var insert = connection.CreateCommand())
+        {
+            insert.CommandText = "INSERT INTO idempotency_requests(operator_id, route, idem_key, request_hash, state, owner, created_utc) VALUES ('bootstrap-admin', $route, 'busy', $hash, 'running', $owner, $at)";
+            insert.Parameters.AddWithValue("$route", "POST " + path);
+            insert.Parameters.AddWithValue("$hash", hash);
+            insert.Parameters.AddWithValue("$owner", host.Services.GetRequiredService<IdempotencyStore>().Owner);
+            insert.Parameters.AddWithValue("$at", Gateway.Service.Storage.UnitOfWork.Timestamp(Start));
+            insert.ExecuteNonQuery();
+        }
+
+        var response = await PostWithKeyAsync(host.Client, path.TrimStart('/'), null, "busy");
+
+        await ApiTestHost.AssertProblemAsync(response, 409, ProblemTypes.IdempotencyInFlight);
+        Assert.Equal(0, host.Count("parking_periods"));
+    }
+
+    [Fact]
+    public async Task Expiring_ListsActiveAgreementsEndingWithinDays()
+    {
+        var (host, clock) = await StartAsync();
+        await using var __ = host;
+        var soon = (await CreateAgreementAsync(host, "P-SOON")).GetProperty("id").GetInt64();
+        var later = (await CreateAgreementAsync(host, "P-LATER")).GetProperty("id").GetInt64();
+        await CreateAgreementAsync(host, "P-NEVER"); // nothing granted: not listed
+        await GrantAsync(host, await RecordPaymentAsync(host, soon, 30000, "R-S"));
+        await GrantAsync(host, await RecordPaymentAsync(host, later, 90000, "R-L"));
+        clock.Advance(TimeSpan.FromDays(20)); // 20 Feb: P-SOON ends 28 Feb, P-LATER 30 Apr
+
+        var page = await GetAsync(host, "api/parking/expiring?days=10");
+
+        var item = Assert.Single(page.GetProperty("items").EnumerateArray());
+        Assert.Equal("P-SOON", item.GetProperty("agreementNumber").GetString());
+        Assert.Equal("2026-02-28", Date(item, "paidUntil"));
+        Assert.Equal(8, item.GetProperty("daysLeft").GetInt32());
+        Assert.Equal(2, (await GetAsync(host, "api/parking/expiring?days=90")).GetProperty("items").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task ListAgreements_FiltersAndPages()
+    {
+        var (host, _) = await StartAsync();
+        await using var __ = host;
+        for (var i = 0; i < 5; i++)
+        {
+            await CreateAgreementAsync(host, $"P-L{i}");
+        }
+
+        var first = await GetAsync(host, "api/parking/agreements?limit=2");
+        Assert.Equal(2, first.GetProperty("items").GetArrayLength());
+        var next = first.GetProperty("next").GetInt64();
+        var second = await GetAsync(host, $"api/parking/agreements?limit=10&after={next}");
+        Assert.Equal(3, second.GetProperty("items").GetArrayLength());
+        Assert.Equal(JsonValueKind.Null, second.GetProperty("next").ValueKind);
+
+        var byNumber = await GetAsync(host, "api/parking/agreements?agreementNumber=P-L3");
+        Assert.Equal("P-L3", Assert.Single(byNumber.GetProperty("items").EnumerateArray()).GetProperty("agreementNumber").GetString());
+        var byCard = await GetAsync(host, "api/parking/agreements?cardNumber=CP-L4");
+        Assert.Equal("P-L4", Assert.Single(byCard.GetProperty("items").EnumerateArray()).GetProperty("agreementNumber").GetString());
+        Assert.Equal(5, (await GetAsync(host, "api/parking/agreements?plate=沪a12345&state=active")).GetProperty("items").GetArrayLength());
+        Assert.Equal(0, (await GetAsync(host, "api/parking/agreements?state=ended")).GetProperty("items").GetArrayLength());
+    }
+
+    private static long LastOutboxCard(ApiTestHost host)
+    {
+        using var connection = host.Database.OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT card_id FROM card_outbox ORDER BY sequence DESC LIMIT 1";
+        return (long)command.ExecuteScalar()!;
+    }
+}
