@@ -40,7 +40,7 @@ public static partial class ParkingEndpoints
             .WithName("CreateParkingAgreement").WithSummary("Record a parking agreement");
         parking.MapGet("/agreements", ListAgreementsAsync)
             .RequireAuthorization(GatewayPolicies.ReadParking)
-            .WithName("ListParkingAgreements").WithSummary("List agreements, filtered by plate, holder, card, number, space or state");
+            .WithName("ListParkingAgreements").WithSummary("List agreements, filtered by plate, holder, card number, agreement number, space or state");
         parking.MapGet("/agreements/{id:long}", GetAgreementAsync)
             .RequireAuthorization(GatewayPolicies.ReadParking)
             .WithName("GetParkingAgreement").WithSummary("One agreement with its periods and the validity the controllers get");
@@ -79,13 +79,16 @@ public static partial class ParkingEndpoints
 
     // ---- requests ----
 
-    public sealed record CreateAgreementRequest(string? AgreementNumber, long? HolderId, long? CardId, string? Plate, string? Space, long? MonthlyFeeFen, string? BillingCycle, string? PaymentMethod, string? SignedCopyRef);
+    public sealed record CreateAgreementRequest(string? AgreementNumber, long? HolderId, long? CardNumber, string? Plate, string? Space, long? MonthlyFeeFen, string? BillingCycle, string? PaymentMethod, string? SignedCopyRef);
 
     public sealed record EndAgreementRequest(string? Reason);
 
     public sealed record RecordPaymentRequest(long? AmountFen, string? Method, string? ReceiptNumber);
 
     public sealed record ReverseRequest(string? Reason);
+
+    /// <summary>Card numbers are 1-99999999 (the printed number, the cards table's key).</summary>
+    public const long MaxCardNumber = 99_999_999;
 
     /// <summary>Largest monthly fee accepted: 100,000.00 yuan.</summary>
     public const long MaxMonthlyFeeFen = 10_000_000;
@@ -109,7 +112,7 @@ public static partial class ParkingEndpoints
 
         var number = v.Pattern("agreementNumber", body.AgreementNumber, AgreementNumberPattern(), "must be 1-32 letters, digits, '-', '_' or '/'");
         var holder = v.Range("holderId", body.HolderId, 1, long.MaxValue);
-        var card = v.Range("cardId", body.CardId, 1, long.MaxValue);
+        var card = v.Range("cardNumber", body.CardNumber, 1, MaxCardNumber);
         var plate = v.Pattern("plate", body.Plate?.ToUpperInvariant(), PlatePattern(), "must be 2-12 letters or digits (e.g. 沪A12345)");
         var space = v.Pattern("space", body.Space, SpacePattern(), "must be 1-32 letters, digits, spaces, '-', '_', '/' or '.'");
         var fee = v.Range("monthlyFeeFen", body.MonthlyFeeFen, 1, MaxMonthlyFeeFen);
@@ -133,8 +136,7 @@ public static partial class ParkingEndpoints
         ParkingStore store,
         string? plate,
         long? holderId,
-        long? cardId,
-        string? cardNumber,
+        long? cardNumber,
         string? agreementNumber,
         string? space,
         string? state,
@@ -147,8 +149,7 @@ public static partial class ParkingEndpoints
         var filter = new AgreementFilter(
             v.Text("plate", plate?.ToUpperInvariant(), 12, required: false),
             v.Range("holderId", holderId, 1, long.MaxValue, required: false),
-            v.Range("cardId", cardId, 1, long.MaxValue, required: false),
-            v.Text("cardNumber", cardNumber, 32, required: false),
+            v.Range("cardNumber", cardNumber, 1, MaxCardNumber, required: false),
             v.Text("agreementNumber", agreementNumber, 32, required: false),
             v.OneOf("state", state, AgreementStates, required: false),
             v.Text("space", space, 32, required: false));

@@ -17,7 +17,7 @@ public sealed class M0250_Parking : SqlMigration
             id                INTEGER PRIMARY KEY,
             agreement_number  TEXT NOT NULL UNIQUE,
             holder_id         INTEGER NOT NULL REFERENCES holders(id),
-            card_id           INTEGER NOT NULL REFERENCES cards(id),
+            card_number       INTEGER NOT NULL REFERENCES cards(number),
             plate             TEXT NOT NULL,
             space             TEXT NOT NULL,
             monthly_fee_fen   INTEGER NOT NULL CHECK (monthly_fee_fen > 0),
@@ -32,7 +32,7 @@ public sealed class M0250_Parking : SqlMigration
             paid_until_date   TEXT,
             paid_until_utc    TEXT
         ) STRICT;
-        CREATE UNIQUE INDEX parking_agreements_active_card ON parking_agreements(card_id) WHERE ended_utc IS NULL;
+        CREATE UNIQUE INDEX parking_agreements_active_card ON parking_agreements(card_number) WHERE ended_utc IS NULL;
         CREATE UNIQUE INDEX parking_agreements_active_space ON parking_agreements(space) WHERE ended_utc IS NULL;
         CREATE INDEX parking_agreements_plate ON parking_agreements(plate);
         CREATE INDEX parking_agreements_holder ON parking_agreements(holder_id);

@@ -3,7 +3,7 @@ using Gateway.Service.Domain.Parking;
 namespace Gateway.Service.Storage.Parking;
 
 /// <summary>A new agreement, validated by the caller.</summary>
-public sealed record NewAgreement(string AgreementNumber, long HolderId, long CardId, string Plate, string Space, long MonthlyFeeFen, BillingCycle Cycle, PaymentMethod Method, string SignedCopyRef);
+public sealed record NewAgreement(string AgreementNumber, long HolderId, long CardNumber, string Plate, string Space, long MonthlyFeeFen, BillingCycle Cycle, PaymentMethod Method, string SignedCopyRef);
 
 /// <summary>A payment the front desk records, validated by the caller.</summary>
 public sealed record NewPayment(long AgreementId, long AmountFen, PaymentMethod Method, string ReceiptNumber);
@@ -16,7 +16,7 @@ public sealed record AgreementView(
     long Id,
     string AgreementNumber,
     long HolderId,
-    long CardId,
+    long CardNumber,
     string Plate,
     string Space,
     long MonthlyFeeFen,
@@ -60,10 +60,10 @@ public sealed record GrantView(PaymentView Payment, PeriodView Period, bool Exte
 public sealed record ReversalView(PaymentView Payment, PeriodView? Removed, IReadOnlyList<PeriodView> Moved, ControllerValidity? Validity, long OutboxSequence);
 
 /// <summary>An agreement whose paid period ends soon.</summary>
-public sealed record ExpiringView(long AgreementId, string AgreementNumber, long HolderId, long CardId, string Plate, string Space, string PaymentMethod, DateOnly PaidUntil, DateTimeOffset PaidUntilUtc, int DaysLeft);
+public sealed record ExpiringView(long AgreementId, string AgreementNumber, long HolderId, long CardNumber, string Plate, string Space, string PaymentMethod, DateOnly PaidUntil, DateTimeOffset PaidUntilUtc, int DaysLeft);
 
 /// <summary>Filters of the agreement list.</summary>
-public sealed record AgreementFilter(string? Plate, long? HolderId, long? CardId, string? CardNumber, string? AgreementNumber, string? State, string? Space);
+public sealed record AgreementFilter(string? Plate, long? HolderId, long? CardNumber, string? AgreementNumber, string? State, string? Space);
 
 /// <summary>One line of a bank-result import, as reported back.</summary>
 public sealed record ImportLineView(int Line, string? AgreementNumber, long? AmountFen, DateOnly? Date, string Outcome, string Detail, long? PaymentId, PeriodView? Period);

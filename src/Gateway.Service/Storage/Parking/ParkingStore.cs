@@ -14,7 +14,7 @@ namespace Gateway.Service.Storage.Parking;
 /// </summary>
 public sealed class ParkingStore
 {
-    private const string AgreementColumns = "a.id, a.agreement_number, a.holder_id, a.card_id, a.plate, a.space, a.monthly_fee_fen, a.billing_cycle, a.payment_method, a.signed_copy_ref, a.created_utc, a.created_by, a.ended_utc, a.end_reason, a.paid_until_date, a.paid_until_utc";
+    private const string AgreementColumns = "a.id, a.agreement_number, a.holder_id, a.card_number, a.plate, a.space, a.monthly_fee_fen, a.billing_cycle, a.payment_method, a.signed_copy_ref, a.created_utc, a.created_by, a.ended_utc, a.end_reason, a.paid_until_date, a.paid_until_utc";
     private const string PaymentColumns = "p.id, p.agreement_id, p.amount_fen, p.method, p.receipt_number, p.state, p.recorded_utc, p.recorded_by, p.granted_utc, p.granted_by, p.reversed_utc, p.reversed_by, p.reversal_reason, r.start_date, r.end_date, r.start_utc, r.end_utc, r.months, r.days, r.chain_start";
 
     private readonly GatewayDatabase _database;
@@ -40,39 +40,57 @@ public sealed class ParkingStore
             return ParkingError.NotFound($"holder {agreement.HolderId}");
         }
 
-        if (!await ExistsAsync(unit, "SELECT 1 FROM cards WHERE id = $id", agreement.CardId, cancellationToken))
+        await using (var card = unit.Command("SELECT state, holder_id, kind FROM cards WHERE number = $number"))
         {
-            return ParkingError.NotFound($"card {agreement.CardId}");
+            card.Parameters.AddWithValue("$number", agreement.CardNumber);
+            await using var reader = await card.ExecuteReaderAsync(cancellationToken);
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                return ParkingError.NotFound($"card {agreement.CardNumber}");
+            }
+
+            // The agreement's card must be the holder's issued parking card: only then does the car park's controller get it.
+            var state = reader.GetString(0);
+            if (state != "issued" || reader.IsDBNull(1) || reader.GetInt64(1) != agreement.HolderId)
+            {
+                return ParkingError.InvalidState($"card {agreement.CardNumber} is {state}{(state == "issued" ? " to another holder" : string.Empty)}; an agreement needs a card issued to holder {agreement.HolderId}", state);
+            }
+
+            var kind = reader.IsDBNull(2) ? null : reader.GetString(2);
+            if (kind is not ("parking" or "both"))
+            {
+                return ParkingError.InvalidState($"card {agreement.CardNumber} is an {kind} card; a parking agreement needs a card of kind parking or both", state);
+            }
         }
 
         await using (var check = unit.Command("""
             SELECT CASE
                 WHEN EXISTS (SELECT 1 FROM parking_agreements WHERE agreement_number = $number) THEN 'number'
-                WHEN EXISTS (SELECT 1 FROM parking_agreements WHERE card_id = $card AND ended_utc IS NULL) THEN 'card'
+                WHEN EXISTS (SELECT 1 FROM parking_agreements WHERE card_number = $card AND ended_utc IS NULL) THEN 'card'
                 WHEN EXISTS (SELECT 1 FROM parking_agreements WHERE space = $space AND ended_utc IS NULL) THEN 'space'
             END
             """))
         {
             check.Parameters.AddWithValue("$number", agreement.AgreementNumber);
-            check.Parameters.AddWithValue("$card", agreement.CardId);
+            check.Parameters.AddWithValue("$card", agreement.CardNumber);
             check.Parameters.AddWithValue("$space", agreement.Space);
             switch (await check.ExecuteScalarAsync(cancellationToken) as string)
             {
                 case "number": return ParkingError.Conflict($"agreement number {agreement.AgreementNumber} is already used");
-                case "card": return ParkingError.Conflict($"card {agreement.CardId} already has an active parking agreement");
+                case "card": return ParkingError.Conflict($"card {agreement.CardNumber} already has an active parking agreement");
                 case "space": return ParkingError.Conflict($"space {agreement.Space} already has an active parking agreement");
             }
         }
 
         long id;
         await using (var insert = unit.Command("""
-            INSERT INTO parking_agreements(agreement_number, holder_id, card_id, plate, space, monthly_fee_fen, billing_cycle, payment_method, signed_copy_ref, created_utc, created_by)
+            INSERT INTO parking_agreements(agreement_number, holder_id, card_number, plate, space, monthly_fee_fen, billing_cycle, payment_method, signed_copy_ref, created_utc, created_by)
             VALUES ($number, $holder, $card, $plate, $space, $fee, $cycle, $method, $copy, $at, $by) RETURNING id
             """))
         {
             insert.Parameters.AddWithValue("$number", agreement.AgreementNumber);
             insert.Parameters.AddWithValue("$holder", agreement.HolderId);
-            insert.Parameters.AddWithValue("$card", agreement.CardId);
+            insert.Parameters.AddWithValue("$card", agreement.CardNumber);
             insert.Parameters.AddWithValue("$plate", agreement.Plate);
             insert.Parameters.AddWithValue("$space", agreement.Space);
             insert.Parameters.AddWithValue("$fee", agreement.MonthlyFeeFen);
@@ -88,7 +106,7 @@ public sealed class ParkingStore
         {
             agreement.AgreementNumber,
             agreement.HolderId,
-            agreement.CardId,
+            agreement.CardNumber,
             agreement.Plate,
             agreement.Space,
             agreement.MonthlyFeeFen,
@@ -125,8 +143,8 @@ public sealed class ParkingStore
             await update.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await unit.MarkCardChangedAsync(agreement.CardId, "parking.agreement.end", cancellationToken);
-        unit.Audit("parking.agreement.end", $"agreement:{agreementId}", new { agreement.AgreementNumber, agreement.CardId, Reason = reason });
+        await unit.MarkCardChangedAsync(agreement.CardNumber, "parking.agreement.end", cancellationToken);
+        unit.Audit("parking.agreement.end", $"agreement:{agreementId}", new { agreement.AgreementNumber, agreement.CardNumber, Reason = reason });
         var view = await ReadAgreementAsync(unit.Connection, unit.Transaction, agreementId, withPeriods: false, cancellationToken);
         await unit.CommitAsync(cancellationToken);
         return view!;
@@ -156,16 +174,10 @@ public sealed class ParkingStore
             command.Parameters.AddWithValue("$holder", filter.HolderId);
         }
 
-        if (filter.CardId is not null)
-        {
-            where.Add("a.card_id = $card");
-            command.Parameters.AddWithValue("$card", filter.CardId);
-        }
-
         if (filter.CardNumber is not null)
         {
-            where.Add("a.card_id IN (SELECT id FROM cards WHERE card_number = $cardNumber)");
-            command.Parameters.AddWithValue("$cardNumber", filter.CardNumber);
+            where.Add("a.card_number = $card");
+            command.Parameters.AddWithValue("$card", filter.CardNumber);
         }
 
         if (filter.AgreementNumber is not null)
@@ -221,7 +233,7 @@ public sealed class ParkingStore
         while (await reader.ReadAsync(cancellationToken))
         {
             var a = ToAgreement(reader);
-            list.Add(new ExpiringView(a.Id, a.AgreementNumber, a.HolderId, a.CardId, a.Plate, a.Space, a.PaymentMethod, a.PaidUntil!.Value, a.PaidUntilUtc!.Value, a.PaidUntil.Value.DayNumber - today.DayNumber));
+            list.Add(new ExpiringView(a.Id, a.AgreementNumber, a.HolderId, a.CardNumber, a.Plate, a.Space, a.PaymentMethod, a.PaidUntil!.Value, a.PaidUntilUtc!.Value, a.PaidUntil.Value.DayNumber - today.DayNumber));
         }
 
         return list;
@@ -336,11 +348,11 @@ public sealed class ParkingStore
 
     private async Task<Outcome<GrantView>> GrantInAsync(UnitOfWork unit, long paymentId, CancellationToken cancellationToken)
     {
-        long agreementId, amount, fee, cardId;
+        long agreementId, amount, fee, cardNumber;
         string state, cycleText;
         bool ended;
         await using (var read = unit.Command("""
-            SELECT p.state, p.amount_fen, a.id, a.monthly_fee_fen, a.billing_cycle, a.card_id, a.ended_utc IS NOT NULL
+            SELECT p.state, p.amount_fen, a.id, a.monthly_fee_fen, a.billing_cycle, a.card_number, a.ended_utc IS NOT NULL
             FROM parking_payments p JOIN parking_agreements a ON a.id = p.agreement_id WHERE p.id = $id
             """))
         {
@@ -356,7 +368,7 @@ public sealed class ParkingStore
             agreementId = reader.GetInt64(2);
             fee = reader.GetInt64(3);
             cycleText = reader.GetString(4);
-            cardId = reader.GetInt64(5);
+            cardNumber = reader.GetInt64(5);
             ended = reader.GetBoolean(6);
         }
 
@@ -403,8 +415,8 @@ public sealed class ParkingStore
         }
 
         await SetPaidUntilAsync(unit, agreementId, period, cancellationToken);
-        var sequence = await unit.MarkCardChangedAsync(cardId, "parking.grant", cancellationToken);
-        unit.Audit("parking.payment.grant", $"payment:{paymentId}", new { AgreementId = agreementId, CardId = cardId, AmountFen = amount, purchase.Months, purchase.Days, period.Start, period.End, grant.Extended });
+        var sequence = await unit.MarkCardChangedAsync(cardNumber, "parking.grant", cancellationToken);
+        unit.Audit("parking.payment.grant", $"payment:{paymentId}", new { AgreementId = agreementId, CardNumber = cardNumber, AmountFen = amount, purchase.Months, purchase.Days, period.Start, period.End, grant.Extended });
         var validity = PeriodChain.Validity(PeriodChain.Layout([.. entries, grant.Period.Entry]), _rules)!;
         var payment = await ReadPaymentAsync(unit.Connection, unit.Transaction, paymentId, cancellationToken);
         return new GrantView(payment!, period, grant.Extended, validity, sequence);
@@ -428,11 +440,11 @@ public sealed class ParkingStore
             return ParkingError.InvalidState($"payment {paymentId} is already reversed", payment.State);
         }
 
-        long cardId;
-        await using (var card = unit.Command("SELECT card_id FROM parking_agreements WHERE id = $id"))
+        long cardNumber;
+        await using (var card = unit.Command("SELECT card_number FROM parking_agreements WHERE id = $id"))
         {
             card.Parameters.AddWithValue("$id", payment.AgreementId);
-            cardId = Convert.ToInt64(await card.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+            cardNumber = Convert.ToInt64(await card.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
         }
 
         PeriodView? removed = null;
@@ -479,8 +491,8 @@ public sealed class ParkingStore
             await update.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        var sequence = await unit.MarkCardChangedAsync(cardId, "parking.reversal", cancellationToken);
-        unit.Audit("parking.payment.reverse", $"payment:{paymentId}", new { payment.AgreementId, CardId = cardId, payment.AmountFen, WasState = payment.State, Reason = reason, Removed = removed, Moved = moved.Select(m => m.PaymentId).ToList() });
+        var sequence = await unit.MarkCardChangedAsync(cardNumber, "parking.reversal", cancellationToken);
+        unit.Audit("parking.payment.reverse", $"payment:{paymentId}", new { payment.AgreementId, CardNumber = cardNumber, payment.AmountFen, WasState = payment.State, Reason = reason, Removed = removed, Moved = moved.Select(m => m.PaymentId).ToList() });
         var after = await ReadPaymentAsync(unit.Connection, unit.Transaction, paymentId, cancellationToken);
         await unit.CommitAsync(cancellationToken);
         return new ReversalView(after!, removed, moved, validity, sequence);

@@ -25,27 +25,31 @@ internal static class ParkingApi
         return (host, clock);
     }
 
-    /// <summary>Inserts a holder and a parking card; returns their ids.</summary>
-    public static (long HolderId, long CardId) SeedHolderAndCard(ApiTestHost host, string cardNumber)
+    private static long _nextCard = 100_000;
+
+    /// <summary>Inserts a holder and a parking card issued to them (straight into the front office's tables); returns the holder id and card number.</summary>
+    public static (long HolderId, long CardNumber) SeedHolderAndCard(ApiTestHost host, string kind = "parking", string state = "issued")
     {
+        var number = Interlocked.Increment(ref _nextCard);
         using var connection = host.Database.OpenConnection();
         using var command = connection.CreateCommand();
         command.CommandText = """
-            INSERT INTO holders(name) VALUES ('Resident ' || $n);
-            INSERT INTO cards(card_number, holder_id, kind, state) VALUES ($n, last_insert_rowid(), 'parking', 'issued');
-            SELECT holder_id, id FROM cards WHERE card_number = $n;
+            INSERT INTO holders(name, building, unit, room, created_utc, updated_utc) VALUES ('Resident ' || $n, '3', '2', '1201', $at, $at);
+            INSERT INTO cards(number, state, holder_id, kind, received_utc, updated_utc) VALUES ($n, $state, last_insert_rowid(), $kind, $at, $at);
+            SELECT holder_id FROM cards WHERE number = $n;
             """;
-        command.Parameters.AddWithValue("$n", cardNumber);
-        using var reader = command.ExecuteReader();
-        reader.Read();
-        return (reader.GetInt64(0), reader.GetInt64(1));
+        command.Parameters.AddWithValue("$n", number);
+        command.Parameters.AddWithValue("$kind", kind);
+        command.Parameters.AddWithValue("$state", state);
+        command.Parameters.AddWithValue("$at", Gateway.Service.Storage.UnitOfWork.Timestamp(Start));
+        return ((long)command.ExecuteScalar()!, number);
     }
 
-    public static object AgreementBody(string number, long holderId, long cardId, string cycle = "month", string method = "cash", long fee = 30000, string? space = null, string plate = "沪A12345") => new
+    public static object AgreementBody(string number, long holderId, long cardNumber, string cycle = "month", string method = "cash", long fee = 30000, string? space = null, string plate = "沪A12345") => new
     {
         agreementNumber = number,
         holderId,
-        cardId,
+        cardNumber,
         plate,
         space = space ?? "B1-" + number,
         monthlyFeeFen = fee,
@@ -56,7 +60,7 @@ internal static class ParkingApi
 
     public static async Task<JsonElement> CreateAgreementAsync(ApiTestHost host, string number, string cycle = "month", string method = "cash", long fee = 30000)
     {
-        var (holder, card) = SeedHolderAndCard(host, "C" + number);
+        var (holder, card) = SeedHolderAndCard(host);
         var response = await host.Client.PostAsync("api/parking/agreements", ApiTestHost.Json(AgreementBody(number, holder, card, cycle, method, fee)));
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         return await ApiTestHost.ReadJsonAsync(response);

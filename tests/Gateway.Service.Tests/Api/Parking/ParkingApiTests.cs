@@ -17,7 +17,7 @@ public sealed class ParkingApiTests
         await using var _ = host;
         var agreement = await CreateAgreementAsync(host, "P-001");
         var id = agreement.GetProperty("id").GetInt64();
-        var cardId = agreement.GetProperty("cardId").GetInt64();
+        var cardNumber = agreement.GetProperty("cardNumber").GetInt64();
         Assert.Equal("active", agreement.GetProperty("state").GetString());
 
         var first = await RecordPaymentAsync(host, id, 30000, "R-1");
@@ -29,7 +29,7 @@ public sealed class ParkingApiTests
         Assert.Equal("2026-01-30T16:00:00+00:00", grant.GetProperty("period").GetProperty("startUtc").GetString());
         Assert.Equal("2026-03-02T16:00:00+00:00", grant.GetProperty("validity").GetProperty("validToUtc").GetString()); // + 3 days grace
         Assert.Equal(outboxBefore + 1, host.Count("card_outbox"));
-        Assert.Equal(cardId, LastOutboxCard(host));
+        Assert.Equal(cardNumber, LastOutboxCard(host));
 
         clock.Advance(TimeSpan.FromDays(20));
         var second = await RecordPaymentAsync(host, id, 30000, "R-2");
@@ -137,18 +137,24 @@ public sealed class ParkingApiTests
         var (host, _) = await StartAsync();
         await using var __ = host;
         var first = await CreateAgreementAsync(host, "P-DUP");
-        var (holder2, card2) = SeedHolderAndCard(host, "C-OTHER");
+        var (holder2, card2) = SeedHolderAndCard(host);
+        var (holder3, accessCard) = SeedHolderAndCard(host, kind: "access");
+        var (holder4, lostCard) = SeedHolderAndCard(host, state: "lost");
         var before = host.Snapshot();
 
         var sameNumber = AgreementBody("P-DUP", holder2, card2);
-        var sameCard = AgreementBody("P-DUP2", first.GetProperty("holderId").GetInt64(), first.GetProperty("cardId").GetInt64());
+        var sameCard = AgreementBody("P-DUP2", first.GetProperty("holderId").GetInt64(), first.GetProperty("cardNumber").GetInt64());
         var sameSpace = AgreementBody("P-DUP3", holder2, card2, space: first.GetProperty("space").GetString());
         foreach (var body in new[] { sameNumber, sameCard, sameSpace })
         {
             await ApiTestHost.AssertProblemAsync(await host.Client.PostAsync("api/parking/agreements", ApiTestHost.Json(body)), 409, ProblemTypes.Conflict);
         }
 
-        await ApiTestHost.AssertProblemAsync(await host.Client.PostAsync("api/parking/agreements", ApiTestHost.Json(AgreementBody("P-X", 999, card2))), 404, ProblemTypes.NotFound);
+        await ApiTestHost.AssertProblemAsync(await host.Client.PostAsync("api/parking/agreements", ApiTestHost.Json(AgreementBody("P-X", holder2, 99_999_998))), 404, ProblemTypes.NotFound);
+        var problem = await ApiTestHost.AssertProblemAsync(await host.Client.PostAsync("api/parking/agreements", ApiTestHost.Json(AgreementBody("P-X", first.GetProperty("holderId").GetInt64(), card2))), 409, ProblemTypes.InvalidTransition);
+        Assert.Contains("to another holder", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        await ApiTestHost.AssertProblemAsync(await host.Client.PostAsync("api/parking/agreements", ApiTestHost.Json(AgreementBody("P-Y", holder3, accessCard))), 409, ProblemTypes.InvalidTransition);
+        await ApiTestHost.AssertProblemAsync(await host.Client.PostAsync("api/parking/agreements", ApiTestHost.Json(AgreementBody("P-Z", holder4, lostCard))), 409, ProblemTypes.InvalidTransition);
         Assert.Equal(before, host.Snapshot());
     }
 
@@ -157,12 +163,12 @@ public sealed class ParkingApiTests
         // method, path, body, content type, status, problem type
         { "POST", "api/parking/agreements", "{}", "application/json", 400, ProblemTypes.ValidationFailed },
         { "POST", "api/parking/agreements", "not json", "application/json", 400, ProblemTypes.MalformedRequest },
-        { "POST", "api/parking/agreements", "{\"agreementNumber\":\"P 1\",\"holderId\":1,\"cardId\":1,\"plate\":\"沪A1\",\"space\":\"S1\",\"monthlyFeeFen\":30000,\"billingCycle\":\"month\",\"paymentMethod\":\"cash\",\"signedCopyRef\":\"x\"}", "application/json", 400, ProblemTypes.ValidationFailed },
-        { "POST", "api/parking/agreements", "{\"agreementNumber\":\"P1\",\"holderId\":1,\"cardId\":1,\"plate\":\"沪A1\",\"space\":\"S1\",\"monthlyFeeFen\":0,\"billingCycle\":\"month\",\"paymentMethod\":\"cash\",\"signedCopyRef\":\"x\"}", "application/json", 400, ProblemTypes.ValidationFailed },
-        { "POST", "api/parking/agreements", "{\"agreementNumber\":\"P1\",\"holderId\":1,\"cardId\":1,\"plate\":\"沪A1\",\"space\":\"S1\",\"monthlyFeeFen\":30000,\"billingCycle\":\"week\",\"paymentMethod\":\"cheque\",\"signedCopyRef\":\"x\"}", "application/json", 400, ProblemTypes.ValidationFailed },
-        { "POST", "api/parking/agreements", "{\"agreementNumber\":\"P1\",\"holderId\":\"one\",\"cardId\":1}", "application/json", 400, ProblemTypes.MalformedRequest },
+        { "POST", "api/parking/agreements", "{\"agreementNumber\":\"P 1\",\"holderId\":1,\"cardNumber\":1,\"plate\":\"沪A1\",\"space\":\"S1\",\"monthlyFeeFen\":30000,\"billingCycle\":\"month\",\"paymentMethod\":\"cash\",\"signedCopyRef\":\"x\"}", "application/json", 400, ProblemTypes.ValidationFailed },
+        { "POST", "api/parking/agreements", "{\"agreementNumber\":\"P1\",\"holderId\":1,\"cardNumber\":1,\"plate\":\"沪A1\",\"space\":\"S1\",\"monthlyFeeFen\":0,\"billingCycle\":\"month\",\"paymentMethod\":\"cash\",\"signedCopyRef\":\"x\"}", "application/json", 400, ProblemTypes.ValidationFailed },
+        { "POST", "api/parking/agreements", "{\"agreementNumber\":\"P1\",\"holderId\":1,\"cardNumber\":1,\"plate\":\"沪A1\",\"space\":\"S1\",\"monthlyFeeFen\":30000,\"billingCycle\":\"week\",\"paymentMethod\":\"cheque\",\"signedCopyRef\":\"x\"}", "application/json", 400, ProblemTypes.ValidationFailed },
+        { "POST", "api/parking/agreements", "{\"agreementNumber\":\"P1\",\"holderId\":\"one\",\"cardNumber\":1}", "application/json", 400, ProblemTypes.MalformedRequest },
         { "POST", "api/parking/agreements", "{\"agreementNumber\":\"P1\",\"extra\":true}", "application/json", 400, ProblemTypes.MalformedRequest },
-        { "POST", "api/parking/agreements", "{\"agreementNumber\":\"P1\",\"holderId\":1,\"cardId\":1,\"plate\":\"沪A1\",\"space\":\"S1\",\"monthlyFeeFen\":30000,\"billingCycle\":\"month\",\"paymentMethod\":\"cash\",\"signedCopyRef\":\"" + new string('x', 300) + "\"}", "application/json", 400, ProblemTypes.ValidationFailed },
+        { "POST", "api/parking/agreements", "{\"agreementNumber\":\"P1\",\"holderId\":1,\"cardNumber\":1,\"plate\":\"沪A1\",\"space\":\"S1\",\"monthlyFeeFen\":30000,\"billingCycle\":\"month\",\"paymentMethod\":\"cash\",\"signedCopyRef\":\"" + new string('x', 300) + "\"}", "application/json", 400, ProblemTypes.ValidationFailed },
         { "POST", "api/parking/agreements", "<a/>", "application/xml", 415, ProblemTypes.UnsupportedMediaType },
         { "POST", "api/parking/agreements/{agreement}/end", "{}", "application/json", 400, ProblemTypes.ValidationFailed },
         { "POST", "api/parking/agreements/999999/end", "{\"reason\":\"x\"}", "application/json", 404, ProblemTypes.NotFound },
@@ -178,6 +184,7 @@ public sealed class ParkingApiTests
         { "GET", "api/parking/agreements?limit=0", null, "", 400, ProblemTypes.ValidationFailed },
         { "GET", "api/parking/agreements?state=gone", null, "", 400, ProblemTypes.ValidationFailed },
         { "GET", "api/parking/agreements?holderId=abc", null, "", 400, ProblemTypes.MalformedRequest },
+        { "GET", "api/parking/agreements?cardNumber=100000000", null, "", 400, ProblemTypes.ValidationFailed },
         { "GET", "api/parking/agreements/999999", null, "", 404, ProblemTypes.NotFound },
         { "GET", "api/parking/payments?state=paid", null, "", 400, ProblemTypes.ValidationFailed },
         { "GET", "api/parking/payments/999999", null, "", 404, ProblemTypes.NotFound },
@@ -356,9 +363,10 @@ public sealed class ParkingApiTests
     {
         var (host, _) = await StartAsync();
         await using var __ = host;
+        var cards = new List<long>();
         for (var i = 0; i < 5; i++)
         {
-            await CreateAgreementAsync(host, $"P-L{i}");
+            cards.Add((await CreateAgreementAsync(host, $"P-L{i}")).GetProperty("cardNumber").GetInt64());
         }
 
         var first = await GetAsync(host, "api/parking/agreements?limit=2");
@@ -370,7 +378,7 @@ public sealed class ParkingApiTests
 
         var byNumber = await GetAsync(host, "api/parking/agreements?agreementNumber=P-L3");
         Assert.Equal("P-L3", Assert.Single(byNumber.GetProperty("items").EnumerateArray()).GetProperty("agreementNumber").GetString());
-        var byCard = await GetAsync(host, "api/parking/agreements?cardNumber=CP-L4");
+        var byCard = await GetAsync(host, $"api/parking/agreements?cardNumber={cards[4]}");
         Assert.Equal("P-L4", Assert.Single(byCard.GetProperty("items").EnumerateArray()).GetProperty("agreementNumber").GetString());
         Assert.Equal(5, (await GetAsync(host, "api/parking/agreements?plate=沪a12345&state=active")).GetProperty("items").GetArrayLength());
         Assert.Equal(0, (await GetAsync(host, "api/parking/agreements?state=ended")).GetProperty("items").GetArrayLength());
