@@ -36,6 +36,7 @@ public static class Program
         root.Subcommands.Add(DevicesCommand.Create());
         root.Subcommands.Add(EventsCommand.Create());
         root.Subcommands.Add(AlarmsCommand.Create());
+        root.Subcommands.Add(ParkingCommand.Create());
         return root;
     }
 }

@@ -138,6 +138,47 @@ public sealed class ApiClient : IDisposable
         }
     }
 
+    /// <summary>
+    /// Sends a request with an optional text body (e.g. a CSV file) and returns the answer as text,
+    /// for the endpoints that speak CSV rather than JSON.
+    /// </summary>
+    /// <exception cref="CliException">The service answered a problem, could not be reached, or did not answer in time.</exception>
+    public async Task<string> SendTextAsync(HttpMethod method, string path, string? body, string? contentType, string? idempotencyKey, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative));
+        if (body is not null)
+        {
+            request.Content = new StringContent(body, new UTF8Encoding(false), contentType ?? "text/plain");
+        }
+
+        if (idempotencyKey is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Idempotency-Key", idempotencyKey);
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(Timeout);
+        try
+        {
+            using var response = await _http.SendAsync(request, timeout.Token);
+            var text = await response.Content.ReadAsStringAsync(timeout.Token);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new CliException(DescribeFailure(response.StatusCode, text), ExitCodeFor(response.StatusCode));
+            }
+
+            return text;
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new CliException($"cannot reach the service at {Server}: {ex.Message}", 1, ex);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new CliException($"the service at {Server} did not answer within {Timeout.TotalSeconds:0} s", 1, ex);
+        }
+    }
+
     /// <summary>One line for a failed response: "title: detail [type]" for a problem, the status otherwise.</summary>
     public static string DescribeFailure(HttpStatusCode status, string body)
     {

@@ -1,0 +1,108 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+
+namespace Gateway.Cli.Tests;
+
+/// <summary>gatewayctl parking … as real processes against a live service on a real SQLite file.</summary>
+public sealed class ParkingCommandTests : IDisposable
+{
+    private const string Token = "cli-parking-bootstrap-token-0123456789abcdef";
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
+    private readonly TempFolder _folder = new("gatewayctl-parking");
+
+    [LinuxFact]
+    public async Task Parking_AgreementPaymentGrantDebitReverse_EndToEnd()
+    {
+        await using var service = ChildProcess.StartDotnet(RepoPaths.Service, [$"--Gateway:DataFolder={_folder.Combine("data")}", "--Gateway:Http:Port=0", $"--Gateway:BootstrapToken={Token}"]);
+        var url = (await service.WaitForLineAsync(@"HTTP (http://[0-9.]+:\d+)", Bound)).Groups[1].Value;
+        var (holder, card) = Seed(_folder.Combine("data", "gateway.db"));
+
+        var agreement = await JsonAsync(url, "parking", "agreements", "create", "--number", "P-CLI-1", "--holder", Str(holder), "--card", Str(card), "--plate", "沪A12345", "--space", "B1-017", "--fee-fen", "30000", "--cycle", "month", "--method", "bank-debit", "--signed-copy", "archive/P-CLI-1.pdf");
+        var agreementId = agreement.GetProperty("id").GetInt64();
+
+        var payment = await JsonAsync(url, "parking", "payments", "record", Str(agreementId), "--amount-fen", "30000", "--receipt", "R-CLI-1");
+        var paymentId = payment.GetProperty("id").GetInt64();
+        var grant = await JsonAsync(url, "parking", "grant", Str(paymentId));
+        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai")).DateTime);
+        var start = DateOnly.Parse(grant.GetProperty("period").GetProperty("start").GetString()!, CultureInfo.InvariantCulture);
+        Assert.InRange(start.DayNumber, today.DayNumber - 1, today.DayNumber); // the clock may cross midnight between the two readings
+        Assert.Equal(1, grant.GetProperty("period").GetProperty("months").GetInt32());
+
+        // The same command again is answered by the first grant (same derived key), not a second period.
+        var again = await JsonAsync(url, "parking", "grant", Str(paymentId));
+        Assert.Equal(grant.GetRawText(), again.GetRawText());
+
+        // Readable table for people.
+        var (code, table, err) = await RunAsync(url, "parking", "agreements", "list", "--plate", "沪A12345");
+        Assert.True(code == 0, err);
+        Assert.Contains("P-CLI-1", table, StringComparison.Ordinal);
+        Assert.StartsWith("ID", table.TrimStart(), StringComparison.Ordinal);
+
+        var expiring = await JsonAsync(url, "parking", "expiring", "--days", "40");
+        Assert.Equal("P-CLI-1", Assert.Single(expiring.GetProperty("items").EnumerateArray()).GetProperty("agreementNumber").GetString());
+
+        // Bank debit: export next month's requests to a file, import a result file twice.
+        var paidUntil = DateOnly.Parse(grant.GetProperty("period").GetProperty("end").GetString()!, CultureInfo.InvariantCulture);
+        var exportPath = _folder.Combine("requests.csv");
+        var (exportCode, _, exportErr) = await RunAsync(url, "parking", "debit", "export", "--month", paidUntil.ToString("yyyy-MM", CultureInfo.InvariantCulture), "--out", exportPath);
+        Assert.True(exportCode == 0, exportErr);
+        Assert.Contains("P-CLI-1,300.00," + paidUntil.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), await File.ReadAllTextAsync(exportPath), StringComparison.Ordinal);
+
+        var resultPath = _folder.Combine("results.csv");
+        await File.WriteAllTextAsync(resultPath, $"agreement_number,amount,date,status\nP-CLI-1,300.00,{paidUntil:yyyy-MM-dd},ok\nP-NOPE,300.00,{paidUntil:yyyy-MM-dd},ok\n");
+        var report = await JsonAsync(url, "parking", "debit", "import", resultPath);
+        Assert.Equal(["granted", "unmatched"], report.GetProperty("results").EnumerateArray().Select(r => r.GetProperty("outcome").GetString()));
+        var (importCode, importText, importErr) = await RunAsync(url, "parking", "debit", "import", resultPath);
+        Assert.True(importCode == 0, importErr);
+        Assert.Contains("granted 1", importText, StringComparison.Ordinal); // the same file: the first report, replayed
+
+        // Reverse the first payment: the debit's period moves to the start of the chain.
+        var reversal = await JsonAsync(url, "parking", "reverse", Str(paymentId), "--reason", "recorded twice");
+        Assert.Equal("reversed", reversal.GetProperty("payment").GetProperty("state").GetString());
+        var moved = Assert.Single(reversal.GetProperty("moved").EnumerateArray());
+        Assert.Equal(grant.GetProperty("period").GetProperty("start").GetString(), moved.GetProperty("start").GetString());
+
+        // A refusal is one line on stderr with the problem type, exit 4 for not found.
+        var (missingCode, missingOut, missingErr) = await RunAsync(url, "parking", "grant", "999999");
+        Assert.Equal(4, missingCode);
+        Assert.Equal(string.Empty, missingOut.Trim());
+        Assert.Contains("urn:gateway:problem:not-found", Assert.Single(missingErr.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+    }
+
+    public void Dispose() => _folder.Dispose();
+
+    private static string Str(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private async Task<JsonElement> JsonAsync(string url, params string[] args)
+    {
+        var (code, stdout, stderr) = await RunAsync(url, [.. args, "--json"]);
+        Assert.True(code == 0, $"gatewayctl {string.Join(' ', args)}: exit {code}: {stderr}");
+        using var document = JsonDocument.Parse(stdout);
+        return document.RootElement.Clone();
+    }
+
+    private Task<(int ExitCode, string StandardOutput, string StandardError)> RunAsync(string url, params string[] args) =>
+        ChildProcess.RunDotnetAsync(RepoPaths.Cli, [.. args, "--server", url], Bound, environment: new Dictionary<string, string?>
+        {
+            ["GATEWAY_TOKEN"] = Token,
+            ["GATEWAY_CREDENTIALS"] = _folder.Combine("none.json"),
+            ["GATEWAY_SERVER"] = null,
+        });
+
+    /// <summary>A holder with an issued parking card, written straight into the front office's tables.</summary>
+    private static (long Holder, long Card) Seed(string database)
+    {
+        using var connection = new SqliteConnection($"Data Source={database};Default Timeout=30");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO holders(name, building, unit, room, created_utc, updated_utc) VALUES ('Resident', '3', '2', '1201', '2026-01-01T00:00:00.0000000Z', '2026-01-01T00:00:00.0000000Z');
+            INSERT INTO cards(number, state, holder_id, kind, received_utc, updated_utc) VALUES (200001, 'issued', last_insert_rowid(), 'parking', '2026-01-01T00:00:00.0000000Z', '2026-01-01T00:00:00.0000000Z');
+            SELECT holder_id FROM cards WHERE number = 200001;
+            """;
+        var holder = (long)command.ExecuteScalar()!;
+        SqliteConnection.ClearAllPools();
+        return (holder, 200001);
+    }
+}
