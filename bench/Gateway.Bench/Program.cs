@@ -56,6 +56,11 @@ public static class Program
             }
         }
 
+        if (Wanted("parking"))
+        {
+            await ParkingBenchmark.RunAsync(ParkingBenchmark.WithArguments(smoke ? ParkingBenchmark.Smoke : ParkingBenchmark.Full, args), Console.Out);
+        }
+
         return 0;
     }
 }

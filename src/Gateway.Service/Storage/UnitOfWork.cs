@@ -34,35 +34,35 @@ public interface IUnitOfWorkObserver
 }
 
 /// <summary>
-/// The one write path: a connection and an IMMEDIATE transaction, held for one request. Every change
-/// goes through here; changes that may alter a card's whitelist entries call
-/// <see cref="MarkCardChangedAsync"/> (the outbox), and every change records at least one
-/// <see cref="Audit"/> entry — <see cref="CommitAsync"/> refuses a change without one. Disposing
-/// without commit rolls back. Not thread-safe: one request, one unit of work.
+/// The one write path: a transaction held for one request. Every change goes through here; changes
+/// that may alter a card's whitelist entries call <see cref="MarkCardChangedAsync"/> (the outbox),
+/// and every change records at least one <see cref="Audit"/> entry — <see cref="CommitAsync"/>
+/// refuses a change without one. Disposing without commit rolls back. Not thread-safe: one request,
+/// one unit of work. Units are group-committed (see <see cref="UnitOfWorkFactory"/>): each runs alone
+/// inside a savepoint of a shared write transaction, and <see cref="CommitAsync"/> returns once that
+/// transaction is durably committed.
 /// </summary>
 public sealed class UnitOfWork : IAsyncDisposable
 {
     private static readonly JsonSerializerOptions DetailsJson = new(JsonSerializerDefaults.Web);
-    private readonly SqliteTransaction _transaction;
+    private readonly UnitOfWorkFactory _owner;
+    private readonly UnitOfWorkFactory.Batch _batch;
     private readonly IReadOnlyList<IUnitOfWorkObserver> _observers;
     private readonly List<AuditEntry> _audit = [];
-    private readonly IDisposable _writeGate;
     private bool _completed;
 
-    internal UnitOfWork(SqliteConnection connection, Actor actor, DateTimeOffset nowUtc, IReadOnlyList<IUnitOfWorkObserver> observers, IDisposable writeGate)
+    internal UnitOfWork(UnitOfWorkFactory owner, UnitOfWorkFactory.Batch batch, Actor actor, DateTimeOffset nowUtc, IReadOnlyList<IUnitOfWorkObserver> observers)
     {
-        Connection = connection;
+        _owner = owner;
+        _batch = batch;
         Actor = actor;
         NowUtc = nowUtc;
         _observers = observers;
-        _writeGate = writeGate;
-        // IMMEDIATE: take SQLite's write lock at BEGIN, so two writers never deadlock upgrading a read lock.
-        _transaction = connection.BeginTransaction(deferred: false);
     }
 
-    public SqliteConnection Connection { get; }
+    public SqliteConnection Connection => _batch.Connection;
 
-    public SqliteTransaction Transaction => _transaction;
+    public SqliteTransaction Transaction => _batch.Transaction;
 
     /// <summary>Who makes this change.</summary>
     public Actor Actor { get; }
@@ -77,7 +77,7 @@ public sealed class UnitOfWork : IAsyncDisposable
     public SqliteCommand Command(string sql)
     {
         var command = Connection.CreateCommand();
-        command.Transaction = _transaction;
+        command.Transaction = Transaction;
         command.CommandText = sql;
         return command;
     }
@@ -106,7 +106,10 @@ public sealed class UnitOfWork : IAsyncDisposable
         return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
     }
 
-    /// <summary>Lets the observers append (audit) and commits. A change without an audit entry is a programming error.</summary>
+    /// <summary>
+    /// Lets the observers append (audit), commits, and returns once the change is durable. A change
+    /// without an audit entry is a programming error.
+    /// </summary>
     /// <exception cref="InvalidOperationException">No audit entry was recorded, or the unit was already completed.</exception>
     public async Task CommitAsync(CancellationToken cancellationToken)
     {
@@ -121,25 +124,17 @@ public sealed class UnitOfWork : IAsyncDisposable
             await observer.OnCommittingAsync(this, _audit, cancellationToken);
         }
 
-        await _transaction.CommitAsync(cancellationToken);
         _completed = true;
+        // Not cancellable from here on: the change is part of the group commit whatever the caller does.
+        await _owner.EndUnitAsync(_batch, commit: true);
     }
 
     public async ValueTask DisposeAsync()
     {
-        try
-        {
-            if (!_completed)
-            {
-                await _transaction.RollbackAsync(CancellationToken.None);
-            }
-        }
-        finally
+        if (!_completed)
         {
             _completed = true;
-            await _transaction.DisposeAsync();
-            await Connection.DisposeAsync();
-            _writeGate.Dispose();
+            await _owner.EndUnitAsync(_batch, commit: false);
         }
     }
 
@@ -151,15 +146,26 @@ public sealed class UnitOfWork : IAsyncDisposable
 }
 
 /// <summary>
-/// Starts units of work. Writers queue on one async gate (SQLite has one writer anyway), so a burst
-/// of requests waits in order instead of spinning in SQLite's busy handler.
+/// Starts units of work, one at a time (writers queue on one async gate, first come first served;
+/// SQLite has one writer anyway), and commits them in groups: consecutive units run in savepoints
+/// of one shared write transaction (BEGIN IMMEDIATE), and one COMMIT — one fsync with
+/// synchronous=FULL — makes a whole group durable. The commit is queued on the gate behind the
+/// units already waiting, so a group is "everything that arrived while the previous commit was
+/// being written"; an idle service commits each unit alone, at once. A unit's
+/// <see cref="UnitOfWork.CommitAsync"/> returns only after its group is durable; if that commit
+/// fails, every unit of the group sees the failure. Rolling one unit back (dispose without commit)
+/// undoes that unit only. Why: a durable commit costs one or more milliseconds of fsync on a
+/// small PC's disk, and one per change capped the write path far below the parking load target
+/// (docs/benchmarks.md).
 /// </summary>
 public sealed class UnitOfWorkFactory
 {
+    private const string Savepoint = "unit";
     private readonly GatewayDatabase _database;
     private readonly TimeProvider _time;
     private readonly IReadOnlyList<IUnitOfWorkObserver> _observers;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private Batch? _open;
 
     public UnitOfWorkFactory(GatewayDatabase database, TimeProvider time, IEnumerable<IUnitOfWorkObserver> observers)
     {
@@ -168,62 +174,165 @@ public sealed class UnitOfWorkFactory
         _observers = observers.ToList();
     }
 
-    /// <summary>Waits for the write gate, opens a connection and begins the transaction.</summary>
+    /// <summary>Waits for the write gate and begins a unit (a savepoint of the open group's transaction).</summary>
     public async Task<UnitOfWork> BeginAsync(Actor actor, CancellationToken cancellationToken)
     {
-        await _gate.WaitAsync(cancellationToken);
-        var release = new GateRelease(_gate);
-        try
-        {
-            var connection = _database.OpenConnection();
-            try
-            {
-                return new UnitOfWork(connection, actor, _time.GetUtcNow(), _observers, release);
-            }
-            catch
-            {
-                await connection.DisposeAsync();
-                throw;
-            }
-        }
-        catch
-        {
-            release.Dispose();
-            throw;
-        }
+        var batch = await EnterAsync(cancellationToken);
+        return new UnitOfWork(this, batch, actor, _time.GetUtcNow(), _observers);
     }
 
     /// <summary>
     /// Runs a small infrastructure write (not a domain change, so no audit entry: e.g. idempotency
-    /// bookkeeping) under the same write gate, in its own IMMEDIATE transaction, committed on success.
+    /// bookkeeping) under the same write gate, in its own savepoint, and returns once it is durable.
     /// </summary>
     public async Task<T> RunExclusiveAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> work, CancellationToken cancellationToken)
+    {
+        var batch = await EnterAsync(cancellationToken);
+        T result;
+        try
+        {
+            result = await work(batch.Connection, batch.Transaction);
+        }
+        catch
+        {
+            await EndUnitAsync(batch, commit: false);
+            throw;
+        }
+
+        await EndUnitAsync(batch, commit: true);
+        return result;
+    }
+
+    private async Task<Batch> EnterAsync(CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            await using var connection = _database.OpenConnection();
-            await using var transaction = connection.BeginTransaction(deferred: false);
-            var result = await work(connection, transaction);
-            await transaction.CommitAsync(cancellationToken);
-            return result;
+            var batch = _open ??= Batch.Open(_database);
+            batch.Transaction.Save(Savepoint);
+            return batch;
+        }
+        catch
+        {
+            _gate.Release();
+            throw;
+        }
+    }
+
+    /// <summary>Ends the unit holding the gate: keeps or undoes its savepoint, queues the group's commit, releases the gate; for a kept unit, waits until the group is durable.</summary>
+    internal async Task EndUnitAsync(Batch batch, bool commit)
+    {
+        try
+        {
+            if (commit)
+            {
+                batch.Transaction.Release(Savepoint);
+                batch.Units++;
+            }
+            else
+            {
+                batch.Transaction.Rollback(Savepoint);
+                batch.Transaction.Release(Savepoint);
+            }
+        }
+        catch (SqliteException ex)
+        {
+            // The shared transaction itself is broken (e.g. an I/O error rolled it back): fail the group.
+            batch.Broken ??= ex;
         }
         finally
         {
+            batch.Flush ??= FlushAsync(batch);
+            _gate.Release();
+        }
+
+        if (commit)
+        {
+            await batch.Durable.Task;
+        }
+    }
+
+    /// <summary>Commits a group once the units queued before this call have run.</summary>
+    private async Task FlushAsync(Batch batch)
+    {
+        await _gate.WaitAsync(CancellationToken.None);
+        try
+        {
+            if (ReferenceEquals(_open, batch))
+            {
+                _open = null;
+            }
+
+            if (batch.Broken is not null)
+            {
+                throw new InvalidOperationException("the group's write transaction failed; its changes were not committed", batch.Broken);
+            }
+
+            if (batch.Units > 0)
+            {
+                await batch.Transaction.CommitAsync(CancellationToken.None);
+            }
+            else
+            {
+                await batch.Transaction.RollbackAsync(CancellationToken.None);
+            }
+
+            batch.Durable.TrySetResult();
+        }
+        catch (Exception ex)
+        {
+            batch.Durable.TrySetException(ex);
+        }
+        finally
+        {
+            await batch.DisposeAsync();
             _gate.Release();
         }
     }
 
-    private sealed class GateRelease(SemaphoreSlim gate) : IDisposable
+    /// <summary>One group: a connection and its open write transaction.</summary>
+    internal sealed class Batch : IAsyncDisposable
     {
-        private int _released;
-
-        public void Dispose()
+        private Batch(SqliteConnection connection)
         {
-            if (Interlocked.Exchange(ref _released, 1) == 0)
+            Connection = connection;
+            // IMMEDIATE: take SQLite's write lock at BEGIN, so two writers never deadlock upgrading a read lock.
+            Transaction = connection.BeginTransaction(deferred: false);
+        }
+
+        public SqliteConnection Connection { get; }
+
+        public SqliteTransaction Transaction { get; }
+
+        /// <summary>Completed when the group's COMMIT has returned (durable), faulted if it failed.</summary>
+        public TaskCompletionSource Durable { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Units kept in this group.</summary>
+        public int Units { get; set; }
+
+        /// <summary>The queued commit, once a unit has ended.</summary>
+        public Task? Flush { get; set; }
+
+        public Exception? Broken { get; set; }
+
+        public static Batch Open(GatewayDatabase database)
+        {
+            var connection = database.OpenConnection();
+            try
             {
-                gate.Release();
+                return new Batch(connection);
             }
+            catch
+            {
+                connection.Dispose();
+                throw;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Transaction.DisposeAsync();
+            await Connection.DisposeAsync();
         }
     }
 }
