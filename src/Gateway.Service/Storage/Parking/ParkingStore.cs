@@ -348,12 +348,13 @@ public sealed class ParkingStore
 
     private async Task<Outcome<GrantView>> GrantInAsync(UnitOfWork unit, long paymentId, CancellationToken cancellationToken)
     {
-        long agreementId, amount, fee, cardNumber;
-        string state, cycleText;
+        PaymentView payment;
+        long fee, cardNumber;
+        string cycleText;
         bool ended;
-        await using (var read = unit.Command("""
-            SELECT p.state, p.amount_fen, a.id, a.monthly_fee_fen, a.billing_cycle, a.card_number, a.ended_utc IS NOT NULL
-            FROM parking_payments p JOIN parking_agreements a ON a.id = p.agreement_id WHERE p.id = $id
+        await using (var read = unit.Command($"""
+            SELECT {PaymentColumns}, a.monthly_fee_fen, a.billing_cycle, a.card_number, a.ended_utc IS NOT NULL
+            FROM parking_payments p JOIN parking_agreements a ON a.id = p.agreement_id LEFT JOIN parking_periods r ON r.payment_id = p.id WHERE p.id = $id
             """))
         {
             read.Parameters.AddWithValue("$id", paymentId);
@@ -363,15 +364,16 @@ public sealed class ParkingStore
                 return ParkingError.NotFound($"payment {paymentId}");
             }
 
-            state = reader.GetString(0);
-            amount = reader.GetInt64(1);
-            agreementId = reader.GetInt64(2);
-            fee = reader.GetInt64(3);
-            cycleText = reader.GetString(4);
-            cardNumber = reader.GetInt64(5);
-            ended = reader.GetBoolean(6);
+            payment = ToPayment(reader);
+            fee = reader.GetInt64(20);
+            cycleText = reader.GetString(21);
+            cardNumber = reader.GetInt64(22);
+            ended = reader.GetBoolean(23);
         }
 
+        var state = payment.State;
+        var amount = payment.AmountFen;
+        var agreementId = payment.AgreementId;
         if (state != "recorded")
         {
             return ParkingError.InvalidState($"payment {paymentId} is {state}; only a recorded payment can be granted", state);
@@ -406,20 +408,26 @@ public sealed class ParkingStore
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await using (var update = unit.Command("UPDATE parking_payments SET state = 'granted', granted_utc = $at, granted_by = $by WHERE id = $id"))
+        // One command, two statements: the payment is granted and the agreement's paid end follows its last period.
+        await using (var update = unit.Command("""
+            UPDATE parking_payments SET state = 'granted', granted_utc = $at, granted_by = $by WHERE id = $id;
+            UPDATE parking_agreements SET paid_until_date = $date, paid_until_utc = $utc WHERE id = $agreement;
+            """))
         {
             update.Parameters.AddWithValue("$at", UnitOfWork.Timestamp(unit.NowUtc));
             update.Parameters.AddWithValue("$by", unit.Actor.OperatorId);
             update.Parameters.AddWithValue("$id", paymentId);
+            update.Parameters.AddWithValue("$date", DateText(period.End));
+            update.Parameters.AddWithValue("$utc", UnitOfWork.Timestamp(period.EndUtc));
+            update.Parameters.AddWithValue("$agreement", agreementId);
             await update.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await SetPaidUntilAsync(unit, agreementId, period, cancellationToken);
         var sequence = await unit.MarkCardChangedAsync(cardNumber, "parking.grant", cancellationToken);
         unit.Audit("parking.payment.grant", $"payment:{paymentId}", new { AgreementId = agreementId, CardNumber = cardNumber, AmountFen = amount, purchase.Months, purchase.Days, period.Start, period.End, grant.Extended });
         var validity = PeriodChain.Validity(PeriodChain.Layout([.. entries, grant.Period.Entry]), _rules)!;
-        var payment = await ReadPaymentAsync(unit.Connection, unit.Transaction, paymentId, cancellationToken);
-        return new GrantView(payment!, period, grant.Extended, validity, sequence);
+        var granted = payment with { State = "granted", GrantedUtc = unit.NowUtc, GrantedBy = unit.Actor.OperatorId, Period = period };
+        return new GrantView(granted, period, grant.Extended, validity, sequence);
     }
 
     /// <summary>
