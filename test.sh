@@ -29,7 +29,9 @@ dotnet build Gateway.sln -c Release -warnaserror -nologo -clp:ErrorsOnly
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
-dotnet test Gateway.sln -c Release --no-build --nologo "$@" 2>&1 | tee "$log" || status=$?
+# One test assembly at a time (-m:1): several at once on 2 cores starve the PN532 simulator's
+# replies past the binding's fixed ~89 ms deadline. Tests inside an assembly still run in parallel.
+dotnet test Gateway.sln -c Release --no-build --nologo -m:1 "$@" 2>&1 | tee "$log" || status=$?
 
 # Benchmarks never run in full here; a small smoke run proves each still works.
 echo "test.sh: benchmark smoke run"
