@@ -241,6 +241,41 @@ public sealed class BarrierController
     }
 
     /// <summary>
+    /// Makes the controller hold exactly <paramref name="expected"/> with the fewest bytes: one drift
+    /// check; when it differs, a full audit, then deletes of the extra records and upserts of the
+    /// missing and different ones, and a final drift check.
+    /// </summary>
+    /// <exception cref="BarrierCommandException">The controller refused a batch (full, ...).</exception>
+    public async Task<WhitelistReconciliation> ReconcileWhitelistAsync(IEnumerable<WhitelistEntry> expected, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(expected);
+        var list = expected as IReadOnlyCollection<WhitelistEntry> ?? [.. expected];
+        var check = await CheckDriftAsync(list, cancellationToken);
+        if (check.InSync)
+        {
+            return new WhitelistReconciliation([], 1, check);
+        }
+
+        var audit = await AuditWhitelistAsync(list, cancellationToken);
+        var transactions = 1 + audit.Transactions;
+        var extra = audit.Differences.Where(d => d.Kind == WhitelistDifferenceKind.Extra).Select(d => d.Uid).ToList();
+        if (extra.Count > 0)
+        {
+            transactions += (await DeleteWhitelistAsync(extra, cancellationToken)).Transactions;
+        }
+
+        var upserts = audit.Differences.Where(d => d.Kind != WhitelistDifferenceKind.Extra).Select(d => d.Expected!.Value).ToList();
+        if (upserts.Count > 0)
+        {
+            transactions += (await UpsertWhitelistAsync(upserts, cancellationToken)).Transactions;
+        }
+
+        var after = await CheckDriftAsync(list, cancellationToken);
+        _logger.LogInformation("Barrier controller {Device} reconciled: {Differences} differences repaired in {Transactions} transactions, in sync {InSync}", Device, audit.Differences.Count, transactions + 1, after.InSync);
+        return new WhitelistReconciliation(audit.Differences, transactions + 1, after);
+    }
+
+    /// <summary>
     /// Reads up to 12 unacknowledged events, oldest first (one transaction). Nothing is acknowledged:
     /// store them, then call <see cref="AcknowledgeEventsAsync(BarrierEventBatch, CancellationToken)"/>; until then the same events are read again.
     /// </summary>

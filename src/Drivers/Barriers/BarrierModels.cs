@@ -62,6 +62,15 @@ public sealed record WhitelistAudit(int ControllerCount, IReadOnlyList<Whitelist
     public bool InSync => Differences.Count == 0;
 }
 
+/// <summary>What <see cref="BarrierController.ReconcileWhitelistAsync"/> found and repaired.</summary>
+/// <param name="Repaired">The differences found by the audit (none when the first drift check matched).</param>
+/// <param name="Transactions">Modbus transactions used.</param>
+/// <param name="After">The drift check after the repair.</param>
+public sealed record WhitelistReconciliation(IReadOnlyList<WhitelistDifference> Repaired, int Transactions, WhitelistDriftCheck After)
+{
+    public bool InSync => After.InSync;
+}
+
 /// <summary>
 /// Events read from a controller, oldest first, not yet acknowledged. Store them, then call
 /// <see cref="BarrierController.AcknowledgeEventsAsync(BarrierEventBatch, CancellationToken)"/>.

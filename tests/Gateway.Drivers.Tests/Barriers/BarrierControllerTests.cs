@@ -126,6 +126,41 @@ public sealed class BarrierControllerTests
     }
 
     [Fact]
+    public async Task ReconcileWhitelistAsync_InSync_OneTransactionNothingRepaired()
+    {
+        var (_, master, driver) = Make();
+        var entries = Entries(100);
+        await driver.UpsertWhitelistAsync(entries);
+        var before = master.Transactions;
+
+        var result = await driver.ReconcileWhitelistAsync(entries);
+
+        Assert.True(result.InSync);
+        Assert.Empty(result.Repaired);
+        Assert.Equal(1, master.Transactions - before);
+    }
+
+    [Fact]
+    public async Task ReconcileWhitelistAsync_Drifted_RepairsMissingExtraAndDifferent()
+    {
+        var (sim, master, driver) = Make();
+        var entries = Entries(100);
+        await driver.UpsertWhitelistAsync(entries);
+        sim.Tamper(delete: entries[1].Uid);
+        sim.Tamper(upsert: new WhitelistEntry(CardUid.Parse("99999999"), 0u, 1u));
+        sim.Tamper(upsert: new WhitelistEntry(entries[2].Uid, entries[2].ValidFromSeconds, entries[2].ValidToSeconds, !entries[2].Blocked));
+        var before = master.Transactions;
+
+        var result = await driver.ReconcileWhitelistAsync(entries);
+
+        Assert.True(result.InSync);
+        Assert.Equal(3, result.Repaired.Count);
+        Assert.Equal(master.Transactions - before, result.Transactions);
+        Assert.Equal(WhitelistEntry.ComputeDigest(entries), sim.Digest);
+        Assert.True((await driver.AuditWhitelistAsync(entries)).InSync);
+    }
+
+    [Fact]
     public async Task DeleteWhitelistAsync_ManyCards_RemovesThemIn30PerTransaction()
     {
         var (sim, _, driver) = Make();
