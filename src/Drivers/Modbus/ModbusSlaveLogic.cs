@@ -51,24 +51,35 @@ public static class ModbusSlaveLogic
         return 2;
     }
 
+    /// <summary>
+    /// Checks a read request (function, address, quantity: 5 bytes) against the quantity limit and
+    /// the 64 Ki address space; null when it may be served, else the exception code to answer.
+    /// </summary>
+    private static ModbusExceptionCode? CheckReadRequest(ReadOnlySpan<byte> request, int maxQuantity, out int address, out int quantity)
+    {
+        address = 0;
+        quantity = 0;
+        if (request.Length != 5)
+        {
+            return ModbusExceptionCode.IllegalDataValue;
+        }
+
+        address = BinaryPrimitives.ReadUInt16BigEndian(request[1..]); // 01-02 starting address
+        quantity = BinaryPrimitives.ReadUInt16BigEndian(request[3..]); // 03-04 quantity
+        if (quantity < 1 || quantity > maxQuantity)
+        {
+            return ModbusExceptionCode.IllegalDataValue;
+        }
+
+        return address + quantity > 0x10000 ? ModbusExceptionCode.IllegalDataAddress : null;
+    }
+
     private static int ReadBits(IModbusDataModel model, ReadOnlySpan<byte> request, Span<byte> reply)
     {
         var function = request[0];
-        if (request.Length != 5)
+        if (CheckReadRequest(request, ModbusLimits.MaxReadBits, out var address, out var quantity) is { } refused)
         {
-            return Exception(reply, function, ModbusExceptionCode.IllegalDataValue);
-        }
-
-        var address = BinaryPrimitives.ReadUInt16BigEndian(request[1..]);
-        var quantity = BinaryPrimitives.ReadUInt16BigEndian(request[3..]);
-        if (quantity is < 1 or > ModbusLimits.MaxReadBits)
-        {
-            return Exception(reply, function, ModbusExceptionCode.IllegalDataValue);
-        }
-
-        if (address + quantity > 0x10000)
-        {
-            return Exception(reply, function, ModbusExceptionCode.IllegalDataAddress);
+            return Exception(reply, function, refused);
         }
 
         Span<bool> bits = stackalloc bool[quantity];
@@ -88,21 +99,9 @@ public static class ModbusSlaveLogic
     private static int ReadRegisters(IModbusDataModel model, ReadOnlySpan<byte> request, Span<byte> reply)
     {
         var function = request[0];
-        if (request.Length != 5)
+        if (CheckReadRequest(request, ModbusLimits.MaxReadRegisters, out var address, out var quantity) is { } refused)
         {
-            return Exception(reply, function, ModbusExceptionCode.IllegalDataValue);
-        }
-
-        var address = BinaryPrimitives.ReadUInt16BigEndian(request[1..]);
-        var quantity = BinaryPrimitives.ReadUInt16BigEndian(request[3..]);
-        if (quantity is < 1 or > ModbusLimits.MaxReadRegisters)
-        {
-            return Exception(reply, function, ModbusExceptionCode.IllegalDataValue);
-        }
-
-        if (address + quantity > 0x10000)
-        {
-            return Exception(reply, function, ModbusExceptionCode.IllegalDataAddress);
+            return Exception(reply, function, refused);
         }
 
         Span<ushort> registers = stackalloc ushort[quantity];
