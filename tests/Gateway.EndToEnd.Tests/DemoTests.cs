@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text.Json;
 
-namespace Gateway.Service.Tests.Sync;
+namespace Gateway.EndToEnd.Tests;
 
 /// <summary>The service run with --demo as a real process: simulators started as its children, synced, stopped with it.</summary>
 public sealed class DemoTests : IDisposable
@@ -49,56 +49,24 @@ public sealed class DemoTests : IDisposable
     [LinuxFact]
     public async Task Demo_Walkthrough_IssuedCardGrantedAtDoorLostCardDeniedAtEveryControllerWithAlarm()
     {
-        await using var service = ChildProcess.StartDotnet(RepoPaths.Service, ["--demo", "--Gateway:Http:Port=0"], workingDirectory: _folder.Path);
-        var url = (await service.WaitForLineAsync(@"HTTP (http://[0-9.]+:\d+)", Bound)).Groups[1].Value;
-        var token = (await service.WaitForLineAsync(@"^demo admin token: ([0-9a-f]{64})", Bound)).Groups[1].Value;
-        var door = (await service.WaitForLineAsync(@"^building 3 door .* control (\S+)", Bound)).Groups[1].Value;
-        var carPark = (await service.WaitForLineAsync(@"^car park controllers .* control (\S+)", Bound)).Groups[1].Value;
-        var env = new Dictionary<string, string?> { ["GATEWAY_TOKEN"] = token, ["GATEWAY_SERVER"] = url, ["GATEWAY_CREDENTIALS"] = _folder.Combine("credentials.json") };
-
-        async Task<string> Ctl(params string[] args)
-        {
-            var (code, stdout, stderr) = await ChildProcess.RunDotnetAsync(RepoPaths.Cli, args, Bound, environment: env);
-            Assert.True(code == 0, $"gatewayctl {string.Join(' ', args)}: {stderr}");
-            return stdout;
-        }
-
-        async Task<string> Present(string control, int unit, string uid)
-        {
-            var (code, stdout, stderr) = await ChildProcess.RunDotnetAsync(RepoPaths.Simulator, ["present", "--control", control, "--unit", unit.ToString(System.Globalization.CultureInfo.InvariantCulture), "--lane", "1", "--uid", uid], Bound);
-            Assert.True(code == 0, stderr);
-            return stdout;
-        }
-
-        async Task Until(Func<Task<bool>> condition, string what)
-        {
-            var deadline = DateTimeOffset.UtcNow + Bound;
-            while (!await condition())
-            {
-                Assert.True(DateTimeOffset.UtcNow < deadline, what);
-                await Task.Delay(300);
-            }
-        }
-
-        await Ctl("holders", "add", "--name", "Li Wei", "--unit", "3-2-1201");
-        await Ctl("cards", "receive", "100001", "100010");
-        await Ctl("cards", "issue", "100001", "--holder", "1", "--kind", "both", "--receipt", "R-1");
-        using var card = JsonDocument.Parse(await Ctl("cards", "show", "100001", "--json"));
+        await using var site = await DemoSite.StartAsync(_folder.Path);
+        await site.CtlAsync("holders", "add", "--name", "Li Wei", "--unit", "3-2-1201");
+        await site.CtlAsync("cards", "receive", "100001", "100010");
+        await site.CtlAsync("cards", "issue", "100001", "--holder", "1", "--kind", "both", "--receipt", "R-1");
+        using var card = JsonDocument.Parse(await site.CtlAsync("cards", "show", "100001", "--json"));
         var uid = card.RootElement.GetProperty("uid").GetString()!;
 
         // The issue reached the door through the outbox: the card opens it (move-in issuance, then granted at the door).
-        await Until(async () => (await Present(door, 1, uid)).StartsWith("granted", StringComparison.Ordinal), "the issued card was never granted at the door");
-        await Until(async () => (await Ctl("events", "--uid", uid, "--decision", "granted")).Contains("100001", StringComparison.Ordinal), "the granted event was not collected");
+        await DemoSite.UntilDecisionAsync(site.DoorControl, 1, uid, "granted");
+        await DemoSite.UntilAsync(async () => (await site.CtlAsync("events", "--uid", uid, "--decision", "granted")).Contains("100001", StringComparison.Ordinal), "the granted event was not collected");
 
-        await Ctl("cards", "lost", "100001");
-        await Until(async () => (await Present(door, 1, uid)).StartsWith("denied blocked", StringComparison.Ordinal), "the lost card was not blocked at the door");
+        await site.CtlAsync("cards", "lost", "100001");
+        await DemoSite.UntilDecisionAsync(site.DoorControl, 1, uid, "denied blocked");
         // No paid period: the car park never held the card as valid; now it holds it blocked on both units.
-        await Until(async () => (await Present(carPark, 1, uid)).StartsWith("denied blocked", StringComparison.Ordinal), "not blocked at carpark-in");
-        await Until(async () => (await Present(carPark, 2, uid)).StartsWith("denied blocked", StringComparison.Ordinal), "not blocked at carpark-out");
-        await Until(async () => (await Ctl("alarms", "--kind", "blocked-card", "--json")).Contains(uid, StringComparison.Ordinal), "no blocked-card alarm");
-
-        service.Signal(15);
-        Assert.Equal(0, await service.WaitForExitAsync(Bound));
+        await DemoSite.UntilDecisionAsync(site.CarParkControl, 1, uid, "denied blocked");
+        await DemoSite.UntilDecisionAsync(site.CarParkControl, 2, uid, "denied blocked");
+        await DemoSite.UntilAsync(async () => (await site.CtlAsync("alarms", "--kind", "blocked-card", "--json")).Contains(uid, StringComparison.Ordinal), "no blocked-card alarm");
+        await site.StopAsync();
     }
 
     public void Dispose()
