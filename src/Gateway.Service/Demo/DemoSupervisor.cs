@@ -136,6 +136,9 @@ public sealed partial class DemoSupervisor : IAsyncDisposable
         Configuration["Gateway:CardKeys:KeyFile"] = keyFile;
         Configuration["Gateway:Sync:EventIntervalMs"] = "1000";
 
+        // A site's usual grace, so the demo's car park shows an entry valid to the paid end plus 3 days.
+        Configuration["Gateway:Parking:GraceDays"] = "3";
+
         Notes.Add($"demo admin token: {token}   (also in {tokenFile})");
         Notes.Add($"  export GATEWAY_TOKEN={token}");
         Notes.Add($"car park controllers carpark-in (unit 1) and carpark-out (unit 2): control {Match(carPark.Lines, @"^control (\S+)").Groups[1].Value}");

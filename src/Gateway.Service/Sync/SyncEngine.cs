@@ -74,9 +74,20 @@ public sealed class SyncEngine : BackgroundService
         }
     }
 
-    /// <summary>The site's whitelist rules from the configuration.</summary>
-    public static WhitelistRules RulesFrom(GatewayOptions options) =>
-        new(new Domain.Parking.ParkingRules(options.SiteTimeZone, 0, false), options.Sync.BlockedRetention, options.Sync.ExpiredRetention);
+    /// <summary>
+    /// The site's whitelist rules from the configuration: the parking rules of <c>Gateway:Parking:*</c>
+    /// (grace days, added to the end written to car-park controllers) in the site's time zone, and the
+    /// retention periods of <c>Gateway:Sync:*</c>.
+    /// </summary>
+    public static WhitelistRules RulesFrom(GatewayOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+
+        // Built anew rather than with `with`: the calendar is derived from the zone at construction, and the
+        // site's zone is the one periods are laid out in (the grant path uses the same Gateway:Parking rules).
+        var parking = options.Parking;
+        return new(new Domain.Parking.ParkingRules(options.SiteTimeZone, parking.GraceDays, parking.ProrationAllowed), options.Sync.BlockedRetention, options.Sync.ExpiredRetention);
+    }
 
     /// <summary>Every controller's health, by id.</summary>
     public IReadOnlyList<ControllerHealth> Health() =>

@@ -135,11 +135,21 @@ public sealed class SyncHarness : IAsyncDisposable
     /// Starts one simulator per entry of <paramref name="buses"/> (its listen scheme and the zones of its
     /// units 1..N) and an engine whose devices are named <c>c{bus}-{unit}</c>.
     /// </summary>
-    public static async Task<SyncHarness> StartAsync(params (string Scheme, string[] Zones)[] buses)
+    public static Task<SyncHarness> StartAsync(params (string Scheme, string[] Zones)[] buses) =>
+        StartAsync(new Dictionary<string, string?>(), buses);
+
+    /// <summary>As <see cref="StartAsync(ValueTuple{string, string[]}[])"/>, with more configuration (e.g. <c>Gateway:Parking:GraceDays</c>).</summary>
+    public static async Task<SyncHarness> StartAsync(IReadOnlyDictionary<string, string?> settings, params (string Scheme, string[] Zones)[] buses)
     {
+        ArgumentNullException.ThrowIfNull(settings);
         var folder = new TempFolder("gateway-sync");
         var simulators = new List<BarrierSimulator>();
         var config = new Dictionary<string, string?> { ["Gateway:DataFolder"] = folder.Path, ["Gateway:Sync:TimeoutMs"] = "1000", ["Gateway:Sync:EventIntervalMs"] = "3600000" };
+        foreach (var (key, value) in settings)
+        {
+            config[key] = value;
+        }
+
         var n = 0;
         for (var b = 0; b < buses.Length; b++)
         {
