@@ -61,6 +61,13 @@ public static class Program
             await ParkingBenchmark.RunAsync(ParkingBenchmark.WithArguments(smoke ? ParkingBenchmark.Smoke : ParkingBenchmark.Full, args), Console.Out);
         }
 
+        if (Wanted("sync") || Wanted("sync-revoke") || Wanted("sync-idle"))
+        {
+            // "sync" runs both parts; "sync-revoke" or "sync-idle" one of them.
+            var all = Wanted("sync");
+            await SyncBenchmark.RunAsync(SyncBenchmark.WithArguments(smoke ? SyncBenchmark.Smoke : SyncBenchmark.Full, args), all || names.Contains("sync-revoke"), all || names.Contains("sync-idle"), Console.Out);
+        }
+
         return 0;
     }
 }

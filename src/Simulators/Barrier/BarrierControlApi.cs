@@ -43,6 +43,9 @@ public sealed record UnitStateResponse(
     uint Overflow,
     IReadOnlyList<SimulatedLaneState> Lanes);
 
+/// <summary>One controller's view of a card, from <c>GET /whitelist/{uid}</c>: its entry (if any) and the decision it would make at lane 1 now.</summary>
+public sealed record WhitelistLookupResponse(int Unit, bool Held, uint? ValidFrom, uint? ValidTo, bool? Blocked, AccessDecision Decision, DenyReason Reason);
+
 /// <summary>What the Modbus engine saw on the line or connections.</summary>
 public sealed record StatisticsResponse(long BytesReceived, long BytesSent, long FramesReceived, long FramesSent, long CorruptFrames, long ExceptionsSent, double EmulatedLineMs);
 
@@ -71,6 +74,20 @@ public static class BarrierControlApi
         {
             var s = simulator.Statistics;
             return Results.Ok(new StatisticsResponse(s.BytesReceived, s.BytesSent, s.FramesReceived, s.FramesSent, s.CorruptFrames, s.ExceptionsSent, s.EmulatedLineTime.TotalMilliseconds));
+        });
+        // Every unit's view of one card in one request, with no event logged and nothing on the bus.
+        app.MapGet("/whitelist/{uid}", (string uid) =>
+        {
+            if (!CardUid.TryParse(uid, out var card))
+            {
+                return Invalid($"'{uid}' is not a card UID (8 or 14 hex digits)");
+            }
+
+            return Results.Ok(simulator.Units.OrderBy(u => u.Key).Select(u =>
+            {
+                var (reason, entry) = u.Value.Lookup(1, card);
+                return new WhitelistLookupResponse(u.Key, entry is not null, entry?.ValidFromSeconds, entry?.ValidToSeconds, entry?.Blocked, reason == DenyReason.None ? AccessDecision.Granted : AccessDecision.Denied, reason);
+            }).ToList());
         });
         app.MapPost("/units/{unit:int}/present", (int unit, PresentRequest request) => WithUnit(simulator, unit, sim =>
         {

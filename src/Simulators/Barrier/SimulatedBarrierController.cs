@@ -283,6 +283,22 @@ public sealed class SimulatedBarrierController : IModbusDataModel
         }
     }
 
+    /// <summary>
+    /// What the controller would decide if <paramref name="uid"/> were presented at <paramref name="lane"/> now,
+    /// and the whitelist entry it holds for it (null: none), without logging an event or moving an arm.
+    /// Benchmarks and tests watch a change reach a controller this way without touching its bus or event ring.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">No such lane.</exception>
+    public (DenyReason Reason, WhitelistEntry? Entry) Lookup(int lane, CardUid uid)
+    {
+        lock (_gate)
+        {
+            CheckLane(lane);
+            var reason = Decide(uid, Clock(), DirectionOf(lane));
+            return (reason, _whitelist.TryGetValue(uid.SortKey, out var entry) ? entry : null);
+        }
+    }
+
     /// <summary>Logs <paramref name="count"/> denied presentations of unknown cards at lane 1 (to overflow the ring).</summary>
     public void FloodEvents(int count)
     {

@@ -34,6 +34,13 @@ public sealed class BarrierSimulatorProcessTests
         Assert.Equal(("denied", "unknown"), await PresentAsync(1, "05050505"));
         var state = await sim.GetAsync("units/1");
         Assert.Equal(7u, state.GetProperty("lastSequence").GetUInt32());
+
+        // The lookup answers the same decision without logging an event.
+        var blocked = (await sim.GetAsync("whitelist/02020202"))[0];
+        Assert.Equal((1, true, true, "denied", "blocked"), (blocked.GetProperty("unit").GetInt32(), blocked.GetProperty("held").GetBoolean(), blocked.GetProperty("blocked").GetBoolean(), blocked.GetProperty("decision").GetString(), blocked.GetProperty("reason").GetString()));
+        var unknown = (await sim.GetAsync("whitelist/05050505"))[0];
+        Assert.Equal((false, "unknown"), (unknown.GetProperty("held").GetBoolean(), unknown.GetProperty("reason").GetString()));
+        Assert.Equal(7u, (await sim.GetAsync("units/1")).GetProperty("lastSequence").GetUInt32());
     }
 
     [LinuxFact]

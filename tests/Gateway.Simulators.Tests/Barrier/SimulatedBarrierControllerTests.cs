@@ -218,6 +218,26 @@ public sealed class SimulatedBarrierControllerTests
     }
 
     [Fact]
+    public void Lookup_BlockedAndUnknownCards_DecidesWithoutLoggingOrMovingTheArm()
+    {
+        var sim = new SimulatedBarrierController(null, _time);
+        sim.SetClock(NowSeconds);
+        Command(sim, BarrierCommand.Upsert, Entry("01010101", NowSeconds - 10, NowSeconds + 10), Entry("02020202", NowSeconds - 10, NowSeconds + 10, blocked: true));
+
+        var (granted, held) = sim.Lookup(1, CardUid.Parse("01010101"));
+        var (blocked, blockedEntry) = sim.Lookup(1, CardUid.Parse("02020202"));
+        var (unknown, none) = sim.Lookup(1, CardUid.Parse("05050505"));
+
+        Assert.Equal((DenyReason.None, NowSeconds + 10), (granted, held!.Value.ValidToSeconds));
+        Assert.Equal((DenyReason.Blocked, true), (blocked, blockedEntry!.Value.Blocked));
+        Assert.Equal(DenyReason.Unknown, unknown);
+        Assert.Null(none);
+        Assert.Equal(0u, sim.LastSequence);
+        Assert.False(sim.LaneState(1).Moving);
+        Assert.False(sim.LaneState(1).ArmUp);
+    }
+
+    [Fact]
     public void Present_AntiPassbackOptionOff_GrantsTwiceInTheSameDirection()
     {
         var sim = new SimulatedBarrierController(null, _time);
