@@ -73,6 +73,9 @@ public sealed partial record GatewayOptions(
     /// <summary>The parking rules (<c>Gateway:Parking:*</c> with the site time zone); see docs/parking.md.</summary>
     public Domain.Parking.ParkingRules Parking { get; init; } = new(TimeZoneInfo.Utc, 0, false);
 
+    /// <summary>The monthly inventory's settings (<c>Gateway:Inventory:*</c>); see docs/inventory.md.</summary>
+    public Gateway.Service.Inventory.InventoryOptions Inventory { get; init; } = Gateway.Service.Inventory.InventoryOptions.Default;
+
     /// <summary>Full path of the SQLite database file.</summary>
     public string DatabasePath => Path.Combine(DataFolder, "gateway.db");
 
@@ -197,7 +200,12 @@ public sealed partial record GatewayOptions(
             return false;
         }
 
-        options = new GatewayOptions(dataFolder, siteId, timeZone, new HttpOptions(address, port), devices) { BootstrapToken = bootstrapToken, Security = security, CardKeys = cardKeys, Sync = sync, Parking = parking };
+        if (!Gateway.Service.Inventory.InventoryOptions.TryLoad(section, out var inventory, out error))
+        {
+            return false;
+        }
+
+        options = new GatewayOptions(dataFolder, siteId, timeZone, new HttpOptions(address, port), devices) { BootstrapToken = bootstrapToken, Security = security, CardKeys = cardKeys, Sync = sync, Parking = parking, Inventory = inventory };
         error = null;
         return true;
     }

@@ -178,6 +178,11 @@ public static class InventoryRendering
             csv.Append(CultureInfo.InvariantCulture, $"anomaly,card-without-state,,{n},,,,,\r\n");
         }
 
+        foreach (var card in report.Anomalies.NotSeenAtControllers ?? [])
+        {
+            csv.Append(CultureInfo.InvariantCulture, $"anomaly,not-seen-at-controllers,,{card.CardNumber},,,,,{Quote(Seen(card))}\r\n");
+        }
+
         csv.Append(CultureInfo.InvariantCulture, $"sign-off,{report.State},,,,,,,{Quote(report.SignedOffBy is null ? null : $"{report.SignedOffBy} at {report.SignedOffUtc}; audit head {report.AuditHead?.LastId} {report.AuditHead?.Mac}")}\r\n");
         return csv.ToString();
     }
@@ -206,13 +211,21 @@ public static class InventoryRendering
         text.AppendLine(CultureInfo.InvariantCulture, $"  issued without a recorded hand-over: {List(report.Anomalies.IssuedWithoutHandOver)}");
         text.AppendLine(CultureInfo.InvariantCulture, $"  stock numbers missing from every state: {(report.Anomalies.MissingStockNumbers.Count == 0 ? "none" : string.Join("; ", report.Anomalies.MissingStockNumbers.Select(b => $"batch {b.Batch}: {List(b.Numbers)}")))}");
         text.AppendLine(CultureInfo.InvariantCulture, $"  cards received but in no state: {List(report.Anomalies.CardsWithoutState)}");
-        text.AppendLine(CultureInfo.InvariantCulture, $"  issued cards not seen at any controller for 90 days: {report.Anomalies.NotSeenAtControllers}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"  issued cards not seen at any controller for {report.Anomalies.NotSeenDays} days: {report.Anomalies.NotSeenAtControllers switch
+        {
+            null => "not evaluated (signed off before controller events were collected)",
+            [] => "none",
+            var cards => string.Join("; ", cards.Select(c => $"{c.CardNumber} ({Seen(c)})")),
+        }}");
         text.AppendLine();
         text.AppendLine(report.SignedOffBy is null
             ? $"Not signed off.{(report.Blocking.Count > 0 ? " Blocking: " + string.Join("; ", report.Blocking) : " Ready to sign off.")}"
             : $"Signed off by {report.SignedOffBy} at {report.SignedOffUtc}; audit chain head: row {report.AuditHead?.LastId}, MAC {report.AuditHead?.Mac}");
         return text.ToString();
     }
+
+    private static string Seen(NotSeenCard card) =>
+        $"UID {card.Uid ?? "unknown"}, issued {card.IssuedUtc}, {(card.LastSeenUtc is null ? "never seen" : "last seen " + card.LastSeenUtc)}";
 
     private static string N(long? value, string empty = "") => value?.ToString(CultureInfo.InvariantCulture) ?? empty;
 

@@ -28,12 +28,23 @@ public sealed record InventoryMovement(string Action, long Count);
 /// <summary>Cards of one batch whose numbers are absent from the card table altogether.</summary>
 public sealed record MissingNumbers(string Batch, IReadOnlyList<long> Numbers);
 
-/// <summary>What looks wrong in the records, whatever the counts say.</summary>
+/// <summary>
+/// An issued card with no event at any controller during the last <see cref="InventoryAnomalies.NotSeenDays"/>
+/// days of the month: its UID as the controllers report it, when its current issue began, and the time of
+/// its last event before month end (null: never seen).
+/// </summary>
+public sealed record NotSeenCard(long CardNumber, string? Uid, string IssuedUtc, string? LastSeenUtc);
+
+/// <summary>
+/// What looks wrong in the records, whatever the counts say. <see cref="NotSeenAtControllers"/> is null
+/// only in a report signed off before controller events were collected.
+/// </summary>
 public sealed record InventoryAnomalies(
     IReadOnlyList<long> IssuedWithoutHandOver,
     IReadOnlyList<MissingNumbers> MissingStockNumbers,
     IReadOnlyList<long> CardsWithoutState,
-    string NotSeenAtControllers);
+    IReadOnlyList<NotSeenCard>? NotSeenAtControllers,
+    int NotSeenDays);
 
 /// <summary>The month's report (JSON; CSV and text are renderings of it).</summary>
 public sealed record InventoryReport(
@@ -74,18 +85,18 @@ public sealed class InventoryStore : IAuditHeadSource
     /// <summary>States whose cards are held at the office, so finance can count them physically.</summary>
     public static IReadOnlySet<string> PhysicalStates { get; } = new HashSet<string> { Wire.Name(CardState.InStock), Wire.Name(CardState.Returned), Wire.Name(CardState.Damaged) };
 
-    public const string NotSeenPending = "waits for controller event collection (sync engine): not evaluated yet";
-
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly GatewayDatabase _database;
     private readonly UnitOfWorkFactory _units;
     private readonly TimeZoneInfo _zone;
+    private readonly int _notSeenDays;
 
     public InventoryStore(GatewayDatabase database, UnitOfWorkFactory units, GatewayOptions options)
     {
         _database = database;
         _units = units;
         _zone = options.SiteTimeZone;
+        _notSeenDays = options.Inventory.NotSeenDays;
     }
 
     /// <summary>[start, end) of a month at the site's local midnights, in UTC.</summary>
@@ -288,7 +299,7 @@ public sealed class InventoryStore : IAuditHeadSource
         return (reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5));
     }
 
-    private static async Task<InventoryReport?> ReportAsync(SqliteConnection connection, SqliteTransaction? transaction, string month, CancellationToken cancellationToken)
+    private async Task<InventoryReport?> ReportAsync(SqliteConnection connection, SqliteTransaction? transaction, string month, CancellationToken cancellationToken)
     {
         var row = await MonthRowAsync(connection, transaction, month, cancellationToken);
         if (row is null)
@@ -299,7 +310,7 @@ public sealed class InventoryStore : IAuditHeadSource
         if (row.Value.Report is { } frozen)
         {
             // A signed-off month answers with exactly what was signed.
-            return JsonSerializer.Deserialize<InventoryReport>(frozen, Json);
+            return Thaw(frozen);
         }
 
         var (_, starts, ends, openedBy, openedUtc, _) = row.Value;
@@ -356,7 +367,8 @@ public sealed class InventoryStore : IAuditHeadSource
             await NumbersAsync(connection, transaction, IssuedWithoutHandOverSql, ends, cancellationToken),
             await MissingNumbersAsync(connection, transaction, ends, cancellationToken),
             await NumbersAsync(connection, transaction, WithoutStateSql, ends, cancellationToken),
-            NotSeenPending);
+            await NotSeenAsync(connection, transaction, ends, _notSeenDays, cancellationToken),
+            _notSeenDays);
         return new InventoryReport(month, row.Value.State, starts, ends, openedBy, openedUtc, null, null, null, lines, movements, anomalies, blocking);
     }
 
@@ -387,6 +399,62 @@ public sealed class InventoryStore : IAuditHeadSource
           AND NOT EXISTS (SELECT 1 FROM card_events e WHERE e.card_number = c.number AND e.at_utc < $at)
         ORDER BY number LIMIT 1000
         """;
+
+    // Issued at $at, the current issue begun (the last transition into issued from another state) no later
+    // than $since, and no controller event in [$since, $at). Events are matched by the UID the controllers
+    // report (the card's UID at its last issue, else the card's row) and by the card number the sync engine
+    // resolved when it collected them.
+    private const string NotSeenSql = """
+        WITH issued AS (
+            SELECT last.card_number AS number,
+                (SELECT MAX(e.at_utc) FROM card_events e
+                 WHERE e.card_number = last.card_number AND e.at_utc < $at AND e.to_state = 'issued'
+                   AND (e.from_state IS NULL OR e.from_state <> 'issued')) AS since,
+                COALESCE(
+                    (SELECT i.uid FROM card_issues i WHERE i.card_number = last.card_number AND i.issued_utc < $at ORDER BY i.issued_utc DESC, i.id DESC LIMIT 1),
+                    (SELECT c.uid FROM cards c WHERE c.number = last.card_number)) AS uid
+            FROM (
+                SELECT card_number, to_state, ROW_NUMBER() OVER (PARTITION BY card_number ORDER BY at_utc DESC, id DESC) AS rn
+                FROM card_events WHERE at_utc < $at) last
+            WHERE rn = 1 AND to_state = 'issued'),
+        seen AS (
+            SELECT number, uid, since, NULLIF(MAX(
+                COALESCE((SELECT MAX(v.time_utc) FROM controller_events v WHERE v.card_uid = issued.uid AND v.time_utc < $at), ''),
+                COALESCE((SELECT MAX(v.time_utc) FROM controller_events v WHERE v.card_number = issued.number AND v.time_utc < $at), '')), '') AS last_seen
+            FROM issued WHERE since <= $since)
+        SELECT number, uid, since, last_seen FROM seen
+        WHERE last_seen IS NULL OR last_seen < $since
+        ORDER BY number LIMIT 1000
+        """;
+
+    private static async Task<IReadOnlyList<NotSeenCard>> NotSeenAsync(SqliteConnection connection, SqliteTransaction? transaction, string at, int days, CancellationToken cancellationToken)
+    {
+        var since = UnitOfWork.Timestamp(UnitOfWork.ParseTimestamp(at).AddDays(-days));
+        var cards = new List<NotSeenCard>();
+        await using var command = Command(connection, transaction, NotSeenSql, ("$at", at), ("$since", since));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            cards.Add(new NotSeenCard(reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3)));
+        }
+
+        return cards;
+    }
+
+    /// <summary>
+    /// A frozen report as signed. Reports signed before controller events were collected carry a sentence
+    /// instead of the not-seen list: they read back with the list null (not evaluated), never as "none".
+    /// </summary>
+    private static InventoryReport Thaw(string frozen)
+    {
+        var node = System.Text.Json.Nodes.JsonNode.Parse(frozen)!;
+        if (node["anomalies"] is System.Text.Json.Nodes.JsonObject anomalies && anomalies["notSeenAtControllers"] is System.Text.Json.Nodes.JsonValue)
+        {
+            anomalies["notSeenAtControllers"] = null;
+        }
+
+        return node.Deserialize<InventoryReport>(Json)!;
+    }
 
     private static async Task<Dictionary<string, long>> StatesAtAsync(SqliteConnection connection, SqliteTransaction? transaction, string at, CancellationToken cancellationToken)
     {
