@@ -23,9 +23,12 @@ public sealed class OperatorCommandsTests : IDisposable
         var oneTime = (await File.ReadAllTextAsync(Path.Combine(data, "initial-admin-password.txt"))).Trim();
         var credentials = _folder.Combine("credentials.json");
 
-        var login = await RunAsync(["login", "--server", url, "--user", "admin"], credentials, ("GATEWAY_PASSWORD", oneTime));
+        // The password piped on stdin, as a script does: read as one line, no prompt, never shown.
+        var login = await RunAsync(["login", "--server", url, "--user", "admin"], credentials, stdin: oneTime + "\n");
         Assert.True(login.Code == 0, login.Err);
         Assert.Contains("password change required", login.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("password:", login.Err, StringComparison.Ordinal);
+        Assert.DoesNotContain(oneTime, login.Out + login.Err, StringComparison.Ordinal);
 
         var refused = await RunAsync(["operators", "list"], credentials);
         Assert.Equal(3, refused.Code);
@@ -102,7 +105,10 @@ public sealed class OperatorCommandsTests : IDisposable
 
     public void Dispose() => _folder.Dispose();
 
-    private static async Task<(int Code, string Out, string Err)> RunAsync(string[] args, string credentials, params (string Key, string Value)[] extra)
+    private static Task<(int Code, string Out, string Err)> RunAsync(string[] args, string credentials, params (string Key, string Value)[] extra) =>
+        RunAsync(args, credentials, null, extra);
+
+    private static async Task<(int Code, string Out, string Err)> RunAsync(string[] args, string credentials, string? stdin, params (string Key, string Value)[] extra)
     {
         var environment = new Dictionary<string, string?>
         {
@@ -117,7 +123,9 @@ public sealed class OperatorCommandsTests : IDisposable
             environment[key] = value;
         }
 
-        var (code, stdout, stderr) = await ChildProcess.RunDotnetAsync(RepoPaths.Cli, args, Bound, environment: environment);
-        return (code, stdout, stderr);
+        await using var child = ChildProcess.StartDotnet(RepoPaths.Cli, args, environment: environment);
+        await child.WriteInputAndCloseAsync(stdin ?? string.Empty);
+        var code = await child.WaitForExitAsync(Bound);
+        return (code, child.StandardOutput, child.StandardError);
     }
 }

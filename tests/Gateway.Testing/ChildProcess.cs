@@ -87,6 +87,13 @@ public sealed partial class ChildProcess : IAsyncDisposable
         return (code, child.StandardOutput, child.StandardError);
     }
 
+    /// <summary>Writes <paramref name="text"/> to the child's standard input and closes it (end of input), as a pipe would.</summary>
+    public async Task WriteInputAndCloseAsync(string text)
+    {
+        await _process.StandardInput.WriteAsync(text);
+        _process.StandardInput.Close();
+    }
+
     /// <summary>Waits for a stdout or stderr line matching <paramref name="pattern"/>; returns the match.</summary>
     public async Task<Match> WaitForLineAsync(string pattern, TimeSpan timeout)
     {

@@ -27,20 +27,10 @@ public static class LoginCommand
                 return await PasswordLoginAsync(uri, username, cancellationToken);
             }
 
-            var token = Environment.GetEnvironmentVariable(TokenStore.TokenVariable);
-            if (string.IsNullOrEmpty(token))
+            var token = (await Secrets.ReadAsync(TokenStore.TokenVariable, "token", cancellationToken)).Trim();
+            if (token.Length == 0)
             {
-                if (!Console.IsInputRedirected)
-                {
-                    await Console.Error.WriteAsync("token: ");
-                }
-
-                token = (await Console.In.ReadLineAsync(cancellationToken))?.Trim();
-            }
-
-            if (string.IsNullOrEmpty(token))
-            {
-                throw new CliException("no token given: pipe it on stdin or set GATEWAY_TOKEN");
+                throw new CliException($"no token given: pipe it on stdin or set {TokenStore.TokenVariable}");
             }
 
             using var client = new ApiClient(uri, token);
@@ -67,30 +57,5 @@ public static class LoginCommand
         }
 
         return 0;
-    }
-}
-
-/// <summary>Reads a secret from an environment variable (scripts) or one line of stdin (people, pipes); never from an argument.</summary>
-public static class Secrets
-{
-    public static async Task<string> ReadAsync(string variable, string prompt, CancellationToken cancellationToken)
-    {
-        if (Environment.GetEnvironmentVariable(variable) is { Length: > 0 } fromEnvironment)
-        {
-            return fromEnvironment;
-        }
-
-        if (!Console.IsInputRedirected)
-        {
-            await Console.Error.WriteAsync(prompt + ": ");
-        }
-
-        var line = await Console.In.ReadLineAsync(cancellationToken);
-        if (string.IsNullOrEmpty(line))
-        {
-            throw new CliException($"no {prompt} given: pipe it on stdin or set {variable}");
-        }
-
-        return line;
     }
 }
