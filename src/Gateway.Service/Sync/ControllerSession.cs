@@ -312,6 +312,8 @@ public sealed class ControllerSession
         {
             await CompletePendingAsync(cancellationToken);
         }
+
+        Update(h => h with { PendingChanges = _pending.Count });
     }
 
     private async Task EventsAsync(DateTimeOffset now, CancellationToken cancellationToken)

@@ -113,6 +113,23 @@ public sealed class ParkingGraceSyncTests : IDisposable
         Assert.Equal(DenyReason.Expired, unit.Present(2, card.Uid).Reason);
     }
 
+    [Fact]
+    public async Task Serve_GrantReachesConnectedControllerThroughOutbox_EntryWrittenAndNothingLeftPending()
+    {
+        await using var h = await SyncHarness.StartAsync(new Dictionary<string, string?> { ["Gateway:Parking:GraceDays"] = "3" }, ("tcp", ["car-park"]));
+        var card = SyncHarness.Card(1, "04A1B2C3", SyncCardStatus.Issued, "both");
+        var issued = h.Store.Change(1, card);
+        await h.ServeUntilAsync(() => Task.FromResult(h.Health("c0-1").AppliedSequence == issued));
+        Assert.Empty(h.Unit(0, 1).Whitelist());
+
+        var chainStart = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, Shanghai).DateTime);
+        var granted = h.Store.Change(1, card with { ParkingPeriods = [new PaidPeriod(1, chainStart, 1, 0, chainStart, chainStart.AddMonths(1))] });
+        await h.ServeUntilAsync(() => Task.FromResult(h.Health("c0-1").AppliedSequence == granted));
+
+        Assert.Equal(LocalMidnight(chainStart.AddMonths(1).AddDays(3)), Assert.Single(h.Unit(0, 1).Whitelist()).ValidTo);
+        Assert.Equal(0, h.Health("c0-1").PendingChanges);
+    }
+
     public void Dispose()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
