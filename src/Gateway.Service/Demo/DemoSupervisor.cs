@@ -144,6 +144,7 @@ public sealed partial class DemoSupervisor : IAsyncDisposable
         Notes.Add($"car park controllers carpark-in (unit 1) and carpark-out (unit 2): control {Match(carPark.Lines, @"^control (\S+)").Groups[1].Value}");
         Notes.Add($"building 3 door door-b3 (unit 1, {doorEndpoint}): control {Match(door.Lines, @"^control (\S+)").Groups[1].Value}");
         Notes.Add($"encoder desk on {Path.Combine(DataFolder, "tty-encoder")}: control {Match(encoder.Lines, @"^control (\S+)").Groups[1].Value}");
+        Notes.Add("walkthrough: README.md, \"The demo in five minutes\"");
     }
 
     private void Device(int index, string id, string kind, string endpoint, int? unit, string? zone)

@@ -1,0 +1,156 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace Gateway.EndToEnd.Tests;
+
+/// <summary>
+/// One demo (grace 3 days) shared by the car-park scenarios. Each scenario issues its own card to its own
+/// holder and uses its own controller of the car-park bus, so they never see each other's changes.
+/// </summary>
+public sealed class ParkingDemoFixture : IAsyncLifetime
+{
+    private readonly TempFolder _folder = new("gateway-e2e-parking");
+    private DemoSite? _site;
+
+    public DemoSite Site => _site ?? throw new InvalidOperationException("the demo runs on Linux only");
+
+    public async Task InitializeAsync()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        _site = await DemoSite.StartAsync(_folder.Path);
+        await _site.CtlAsync("cards", "receive", "200001", "200010");
+    }
+
+    /// <summary>Adds a holder in building 3, issues card <paramref name="number"/> of <paramref name="kind"/> on the encoder, and returns the holder id and the card's UID.</summary>
+    public async Task<(long Holder, string Uid)> IssueAsync(string name, string unit, long number, string kind)
+    {
+        using var holder = JsonDocument.Parse(await Site.CtlAsync("holders", "add", "--name", name, "--unit", unit, "--json"));
+        var holderId = holder.RootElement.GetProperty("id").GetInt64();
+        var card = Number(number);
+        var blank = await DemoControl.PlaceBlankCardAsync(Site.EncoderControl);
+        string[] issue = ["cards", "issue", card, "--holder", Number(holderId), "--kind", kind, "--receipt", "R-" + card];
+        await DemoControl.RunResumingAsync(RepoPaths.Cli, issue, Site.Environment, "gatewayctl " + string.Join(' ', issue));
+        using var shown = JsonDocument.Parse(await Site.CtlAsync("cards", "show", card, "--json"));
+        var uid = shown.RootElement.GetProperty("uid").GetString()!;
+        Assert.Equal(blank, uid);
+        return (holderId, uid);
+    }
+
+    /// <summary>Signs a monthly agreement for the card, records <paramref name="amountFen"/> in cash and grants it; returns the grant as gatewayctl printed it.</summary>
+    public async Task<JsonElement> PayAndGrantAsync(long holder, long card, string space, long amountFen)
+    {
+        var number = "P-" + Number(card);
+        using var agreement = JsonDocument.Parse(await Site.CtlAsync(
+            "parking", "agreements", "create", "--number", number, "--holder", Number(holder), "--card", Number(card),
+            "--plate", string.Create(CultureInfo.InvariantCulture, $"沪B{card % 100_000:D5}"), "--space", space, "--fee-fen", "30000", "--cycle", "month", "--method", "cash", "--signed-copy", $"archive/{number}.pdf", "--json"));
+        using var payment = JsonDocument.Parse(await Site.CtlAsync(
+            "parking", "payments", "record", Number(agreement.RootElement.GetProperty("id").GetInt64()), "--amount-fen", Number(amountFen), "--receipt", "R-" + number, "--json"));
+        using var grant = JsonDocument.Parse(await Site.CtlAsync("parking", "grant", Number(payment.RootElement.GetProperty("id").GetInt64()), "--json"));
+        return grant.RootElement.Clone();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_site is not null)
+        {
+            await _site.DisposeAsync();
+        }
+
+        _folder.Dispose();
+    }
+
+    private static string Number(long value) => value.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>
+/// The car park end to end with real processes: a grant reaches the barrier, which grants until the paid
+/// end plus the site's grace by its own clock and denies after; a controller that restarts with a
+/// volatile whitelist is restored by the sync engine with nobody acting.
+/// </summary>
+public sealed class ParkingGateTests(ParkingDemoFixture demo) : IClassFixture<ParkingDemoFixture>
+{
+    private const int GraceDays = 3; // the demo's Gateway:Parking:GraceDays
+    private const int CarParkIn = 1;
+    private const int CarParkOut = 2;
+    private const int Entry = 1;
+    private const int Exit = 2;
+    private static readonly TimeZoneInfo Site = TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai");
+
+    [LinuxFact]
+    public async Task Grant_TwoMonthsPaid_GrantedAtBarrierUntilEndPlusGraceAndDeniedExpiredAfter()
+    {
+        var site = demo.Site;
+        var (holder, uid) = await demo.IssueAsync("Zhang Min", "3-1-0802", 200001, "parking");
+
+        var grant = await demo.PayAndGrantAsync(holder, 200001, "B1-101", 60_000);
+
+        var period = grant.GetProperty("period");
+        var start = DateOnly.Parse(period.GetProperty("start").GetString()!, CultureInfo.InvariantCulture);
+        var end = DateOnly.Parse(period.GetProperty("end").GetString()!, CultureInfo.InvariantCulture);
+        Assert.Equal(start.AddMonths(2), end);
+        var validTo = LocalMidnight(end.AddDays(GraceDays));
+        Assert.Equal(LocalMidnight(start), grant.GetProperty("validity").GetProperty("validFromUtc").GetDateTimeOffset());
+        Assert.Equal(validTo, grant.GetProperty("validity").GetProperty("validToUtc").GetDateTimeOffset());
+
+        await site.SyncedAsync();
+        try
+        {
+            // Today, by the controller's own (set) clock: the paid period opens the barrier.
+            Assert.StartsWith("granted", await DemoSite.PresentAsync(site.CarParkControl, CarParkOut, uid), StringComparison.Ordinal);
+
+            // Within grace: after the paid end, before end + grace.
+            var inGrace = await DemoControl.PresentAtAsync(site.CarParkControl, CarParkOut, Exit, uid, LocalMidnight(end.AddDays(1)).AddHours(12));
+            Assert.Equal(("granted", "none"), (inGrace.Decision, inGrace.Reason));
+            var lastSecond = await DemoControl.PresentAtAsync(site.CarParkControl, CarParkOut, Entry, uid, validTo.AddSeconds(-1));
+            Assert.Equal(("granted", "none"), (lastSecond.Decision, lastSecond.Reason));
+
+            // From end + grace on (valid-to is exclusive): expired.
+            var atEnd = await DemoControl.PresentAtAsync(site.CarParkControl, CarParkOut, Exit, uid, validTo);
+            Assert.Equal(("denied", "expired"), (atEnd.Decision, atEnd.Reason));
+            var later = await DemoControl.PresentAtAsync(site.CarParkControl, CarParkOut, Entry, uid, validTo.AddDays(1));
+            Assert.Equal(("denied", "expired"), (later.Decision, later.Reason));
+        }
+        finally
+        {
+            await DemoControl.SetClockAsync(site.CarParkControl, CarParkOut, DateTimeOffset.UtcNow);
+        }
+    }
+
+    [LinuxFact]
+    public async Task Reboot_VolatileCarParkControllerRestarts_EngineRestoresItsWhitelistAndCardGrantedAgain()
+    {
+        var site = demo.Site;
+        var (holder, uid) = await demo.IssueAsync("Wang Fang", "3-2-0501", 200002, "both");
+        await demo.PayAndGrantAsync(holder, 200002, "B1-102", 30_000);
+        await site.SyncedAsync();
+        Assert.StartsWith("granted", await DemoSite.PresentAsync(site.CarParkControl, CarParkIn, uid), StringComparison.Ordinal);
+        var before = await DemoControl.UnitAsync(site.CarParkControl, CarParkIn);
+        Assert.True(before.WhitelistCount >= 1);
+
+        var rebooted = await DemoControl.RebootAsync(site.CarParkControl, CarParkIn);
+
+        Assert.NotEqual(before.BootId, rebooted.BootId);
+        Assert.Equal(0, rebooted.WhitelistCount);
+
+        // Nobody acts: the engine sees the new boot id, writes the whitelist again and sets the clock.
+        await DemoSite.UntilDecisionAsync(site.CarParkControl, CarParkIn, uid, "granted");
+        var restored = await DemoControl.UnitAsync(site.CarParkControl, CarParkIn);
+        Assert.Equal(rebooted.BootId, restored.BootId);
+        Assert.Equal(before.WhitelistCount, restored.WhitelistCount);
+        Assert.Equal(before.Digest, restored.Digest);
+        Assert.InRange(restored.Clock, (uint)DateTimeOffset.UtcNow.AddMinutes(-10).ToUnixTimeSeconds(), (uint)DateTimeOffset.UtcNow.AddMinutes(10).ToUnixTimeSeconds());
+        var device = (await site.BarriersAsync()).Single(d => d.GetProperty("id").GetString() == "carpark-in");
+        Assert.Equal(rebooted.BootId.ToString("X8", CultureInfo.InvariantCulture), device.GetProperty("bootId").GetString());
+
+        // A restore is not drift: no alarm asks anyone to act.
+        using var drift = JsonDocument.Parse(await site.CtlAsync("alarms", "--kind", "drift", "--device", "carpark-in", "--state", "all", "--json"));
+        Assert.Empty(drift.RootElement.GetProperty("items").EnumerateArray());
+    }
+
+    private static DateTimeOffset LocalMidnight(DateOnly date) =>
+        new(TimeZoneInfo.ConvertTimeToUtc(date.ToDateTime(TimeOnly.MinValue), Site), TimeSpan.Zero);
+}

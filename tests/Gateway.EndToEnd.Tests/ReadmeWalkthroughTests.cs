@@ -1,0 +1,288 @@
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Gateway.EndToEnd.Tests;
+
+/// <summary>
+/// README's "The demo in five minutes", run as a newcomer would: every line of its shell block as
+/// written, against a real demo. The only substitutions are the ones the README asks of the reader
+/// (the card's UID, the control URLs the service printed); the aliases run the built programs. The test
+/// fails when a command goes stale (non-zero exit, unknown option) or an outcome the README promises
+/// does not happen.
+/// </summary>
+public sealed partial class ReadmeWalkthroughTests : IDisposable
+{
+    private const int DemoGraceDays = 3;
+    private const string PlateKey = "--plate";
+    private static readonly TimeZoneInfo Site = TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai");
+    private readonly TempFolder _folder = new("gateway-readme");
+
+    [Fact]
+    public void Parse_ReadmeWalkthrough_OnlyAliasesExportsAndTheTwoProgramsWithTheirPlaceholdersExplained()
+    {
+        var walkthrough = Walkthrough.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "README.md")));
+
+        Assert.NotEmpty(walkthrough.Lines);
+        foreach (var line in walkthrough.Lines)
+        {
+            Assert.True(line.Words[0] is "alias" or "export" or "gatewayctl" or "gateway-sim", $"README's walkthrough runs '{line.Text}', which this test cannot run as written");
+        }
+
+        foreach (var placeholder in Walkthrough.Placeholders.Where(p => walkthrough.Lines.Any(l => l.Words.Contains(p))))
+        {
+            Assert.Contains(placeholder, walkthrough.Prose, StringComparison.Ordinal);
+        }
+    }
+
+    [LinuxFact]
+    public async Task Readme_DemoWalkthroughRunVerbatim_EveryCommandSucceedsAndTheDocumentedOutcomesHold()
+    {
+        var walkthrough = Walkthrough.Parse(await File.ReadAllTextAsync(Path.Combine(RepoPaths.Root, "README.md")));
+        await using var site = await DemoSite.StartAsync(_folder.Path);
+        var values = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["DOOR-CONTROL-URL"] = site.DoorControl,
+            ["CARPARK-CONTROL-URL"] = site.CarParkControl,
+        };
+
+        // The service's address (tests never use a fixed port) and a credentials file of the test's own; the token comes from the README's export line.
+        var environment = new Dictionary<string, string?>
+        {
+            ["GATEWAY_SERVER"] = site.Url,
+            ["GATEWAY_CREDENTIALS"] = Path.Combine(site.Folder, "credentials.json"),
+            ["GATEWAY_TOKEN"] = null,
+        };
+        var programs = new Dictionary<string, string>(StringComparer.Ordinal);
+        var outcomes = new List<string>();
+        foreach (var line in walkthrough.Lines)
+        {
+            switch (line.Words[0])
+            {
+                case "alias":
+                    var alias = AliasLine().Match(line.Command);
+                    Assert.True(alias.Success, $"unexpected alias line '{line.Text}'");
+                    programs[alias.Groups[1].Value] = alias.Groups[2].Value switch
+                    {
+                        "src/Gateway.Cli" => RepoPaths.Cli,
+                        "src/Simulators" => RepoPaths.Simulator,
+                        var other => throw new Xunit.Sdk.XunitException($"the README aliases {alias.Groups[1].Value} to project {other}, which is not gatewayctl or gateway-sim"),
+                    };
+                    break;
+                case "export":
+                    var export = ExportLine().Match(line.Command);
+                    Assert.True(export.Success, $"unexpected export line '{line.Text}'");
+                    var value = (await File.ReadAllTextAsync(Path.Combine(site.Folder, export.Groups[2].Value))).Trim();
+                    environment[export.Groups[1].Value] = value;
+                    break;
+                default:
+                    Assert.True(programs.TryGetValue(line.Words[0], out var dll), $"'{line.Text}' runs {line.Words[0]}, which the walkthrough's aliases do not define");
+                    var args = line.Words.Skip(1).Select(w => Substitute(w, values, line)).ToArray();
+                    var outcome = await RunAsync(site, dll, line, args, environment, values);
+                    if (outcome is not null)
+                    {
+                        outcomes.Add(outcome);
+                    }
+
+                    break;
+            }
+        }
+
+        // The walkthrough must keep showing what issue and parking promise a newcomer, in this order.
+        Assert.Equal(["door granted", "grant with grace", "car park granted", "door denied blocked", "blocked-card alarm"], outcomes.Where(o => o is not ("devices connected" or "events collected")));
+        Assert.Contains("devices connected", outcomes);
+        Assert.Contains("events collected", outcomes);
+        await site.StopAsync();
+    }
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        _folder.Dispose();
+    }
+
+    /// <summary>Runs one README line (as written, placeholders filled) and checks what the README says of it; returns the outcome checked, if any.</summary>
+    private static async Task<string?> RunAsync(DemoSite site, string dll, ReadmeLine line, string[] args, Dictionary<string, string?> environment, Dictionary<string, string> values)
+    {
+        var command = string.Join(' ', args.Take(2));
+        switch (line.Words[0], command)
+        {
+            case ("gateway-sim", _) when args[0] == "present":
+                // A person types slower than the engine syncs; the test waits for it explicitly instead.
+                await site.SyncedAsync();
+                var decision = (await RunOnceAsync(dll, line, args, environment)).Trim();
+                var expected = Quoted().Match(line.Comment);
+                Assert.True(expected.Success, $"'{line.Text}' says nothing of the decision it shows");
+                var promised = expected.Groups[1].Value;
+                if (promised.EndsWith("...", StringComparison.Ordinal))
+                {
+                    Assert.StartsWith(promised[..^3].TrimEnd(), decision, StringComparison.Ordinal);
+                }
+                else
+                {
+                    Assert.Equal(promised, decision);
+                }
+
+                var gate = line.Words.Contains("DOOR-CONTROL-URL") ? "door" : line.Words.Contains("CARPARK-CONTROL-URL") ? "car park" : "gate";
+                return decision.StartsWith("granted", StringComparison.Ordinal) ? $"{gate} granted" : $"{gate} {string.Join(' ', decision.Split(' ').Take(2))}";
+
+            case ("gatewayctl", "devices"):
+                await RunUntilAsync(dll, line, args, environment, o => new[] { "carpark-in", "carpark-out", "door-b3" }.All(id => Regex.IsMatch(o, $@"^{id}\s+barrier\s+\S+\s+connected\b", RegexOptions.Multiline)));
+                return "devices connected";
+
+            case ("gatewayctl", "cards show"):
+                var shown = await RunOnceAsync(dll, line, args, environment);
+                var uid = Regex.Match(shown, @"^uid\s+([0-9A-F]{8}(?:[0-9A-F]{6})?)\s*$", RegexOptions.Multiline);
+                Assert.True(uid.Success, $"'{line.Text}' shows no uid:\n{shown}");
+                values["UID"] = uid.Groups[1].Value;
+                return null;
+
+            case ("gatewayctl", "parking grant"):
+                var granted = await RunOnceAsync(dll, line, args, environment);
+                var end = DateOnly.ParseExact(DemoSite.Field(granted, @"^end\s+(\S+)\s*$"), "yyyy-MM-dd", CultureInfo.InvariantCulture);
+                var validTo = DateTimeOffset.Parse(DemoSite.Field(granted, @"^valid to \(UTC\)\s+(\S+)\s*$"), CultureInfo.InvariantCulture);
+                Assert.Equal(TimeZoneInfo.ConvertTimeToUtc(end.AddDays(DemoGraceDays).ToDateTime(TimeOnly.MinValue), Site), validTo.UtcDateTime);
+                return "grant with grace";
+
+            case ("gatewayctl", "parking agreements") when args[2] == "create":
+                await RunOnceAsync(dll, line, args, environment);
+                values[PlateKey] = args[Array.IndexOf(args, "--plate") + 1];
+                return null;
+
+            case ("gatewayctl", "events"):
+                var uidOfCard = values["UID"];
+                var plate = values.TryGetValue(PlateKey, out var p) ? Regex.Escape(p) : null;
+                await RunUntilAsync(dll, line, args, environment, o =>
+                    Regex.IsMatch(o, $@"\bdoor-b3\s.*\bgranted\b.*\b{uidOfCard}\s+100001\b", RegexOptions.Multiline)
+                    && (plate is null || Regex.IsMatch(o, $@"\bcarpark-in\s.*\bgranted\b.*\b{uidOfCard}\s+100001\s+\d+\s+{plate}\s*$", RegexOptions.Multiline)));
+                return "events collected";
+
+            case ("gatewayctl", "alarms"):
+                await RunUntilAsync(dll, line, args, environment, o => Regex.IsMatch(o, @"\bblocked-card\s+door-b3\s+100001\b", RegexOptions.Multiline));
+                return "blocked-card alarm";
+
+            default:
+                await RunOnceAsync(dll, line, args, environment);
+                return null;
+        }
+    }
+
+    /// <summary>Runs the line once; should it fail with gatewayctl's resume hint (a slow encoder on a loaded machine), follows the hint as its message tells the reader to.</summary>
+    private static Task<string> RunOnceAsync(string dll, ReadmeLine line, string[] args, Dictionary<string, string?> environment) =>
+        DemoControl.RunResumingAsync(dll, args, environment, $"README line '{line.Text}'");
+
+    /// <summary>Runs a read-only line again until what it prints shows <paramref name="holds"/> (the engine collects events and raises alarms in the background).</summary>
+    private static async Task RunUntilAsync(string dll, ReadmeLine line, string[] args, Dictionary<string, string?> environment, Func<string, bool> holds)
+    {
+        var last = string.Empty;
+        await DemoSite.UntilAsync(async () => holds(last = await RunOnceAsync(dll, line, args, environment)), $"README line '{line.Text}' never showed what it promises ('{line.Comment}'):\n{last}");
+    }
+
+    private static string Substitute(string word, Dictionary<string, string> values, ReadmeLine line)
+    {
+        if (!Walkthrough.Placeholders.Contains(word))
+        {
+            return word;
+        }
+
+        Assert.True(values.TryGetValue(word, out var value), $"'{line.Text}' needs {word} before the walkthrough has shown it");
+        return value;
+    }
+
+    [GeneratedRegex(@"^alias ([\w-]+)='dotnet run --project (\S+) --'$")]
+    private static partial Regex AliasLine();
+
+    [GeneratedRegex(@"^export (\w+)=\$\(cat (\S+)\)$")]
+    private static partial Regex ExportLine();
+
+    [GeneratedRegex("\"([^\"]+)\"")]
+    private static partial Regex Quoted();
+}
+
+/// <summary>One line of the walkthrough: the command's words (shell quoting removed) and its comment.</summary>
+public sealed record ReadmeLine(string Text, string Command, IReadOnlyList<string> Words, string Comment);
+
+/// <summary>The README walkthrough's shell block and the prose after it.</summary>
+public sealed record Walkthrough(IReadOnlyList<ReadmeLine> Lines, string Prose)
+{
+    /// <summary>The words the README asks the reader to replace.</summary>
+    public static readonly IReadOnlySet<string> Placeholders = new HashSet<string>(StringComparer.Ordinal) { "UID", "DOOR-CONTROL-URL", "CARPARK-CONTROL-URL" };
+
+    private const string Section = "### The demo in five minutes";
+
+    public static Walkthrough Parse(string readme)
+    {
+        var section = readme.IndexOf(Section, StringComparison.Ordinal);
+        Assert.True(section >= 0, $"README has no '{Section}'");
+        var open = readme.IndexOf("```sh\n", section, StringComparison.Ordinal);
+        Assert.True(open >= 0, $"README's '{Section}' has no ```sh block");
+        var close = readme.IndexOf("\n```", open + 6, StringComparison.Ordinal);
+        Assert.True(close >= 0, "README's walkthrough block is not closed");
+        var next = readme.IndexOf("\n#", close + 4, StringComparison.Ordinal);
+        var prose = readme[(close + 4)..(next < 0 ? readme.Length : next)];
+        var lines = readme[(open + 6)..close].Split('\n')
+            .Select(l => l.Trim())
+            .Where(l => l.Length > 0 && !l.StartsWith('#'))
+            .Select(ParseLine)
+            .ToList();
+        return new Walkthrough(lines, prose);
+    }
+
+    /// <summary>Splits a shell line into words (single and double quotes, a trailing comment), as sh would for these simple lines.</summary>
+    public static ReadmeLine ParseLine(string text)
+    {
+        var words = new List<string>();
+        var word = new StringBuilder();
+        var inWord = false;
+        char? quote = null;
+        var commentAt = text.Length;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (quote is { } q)
+            {
+                if (c == q)
+                {
+                    quote = null;
+                }
+                else
+                {
+                    word.Append(c);
+                }
+            }
+            else if (c is '"' or '\'')
+            {
+                quote = c;
+                inWord = true;
+            }
+            else if (c == '#' && !inWord)
+            {
+                commentAt = i;
+                break;
+            }
+            else if (char.IsWhiteSpace(c))
+            {
+                if (inWord)
+                {
+                    words.Add(word.ToString());
+                    word.Clear();
+                    inWord = false;
+                }
+            }
+            else
+            {
+                word.Append(c);
+                inWord = true;
+            }
+        }
+
+        Assert.True(quote is null, $"unclosed quote in README line '{text}'");
+        if (inWord)
+        {
+            words.Add(word.ToString());
+        }
+
+        var comment = commentAt < text.Length ? text[(commentAt + 1)..].Trim() : string.Empty;
+        return new ReadmeLine(text, text[..commentAt].Trim(), words, comment);
+    }
+}
