@@ -261,8 +261,8 @@ public static class CardEndpoints
         }
 
         var after = card with { State = decision.To!.Value, StateReason = reason, StateNote = note };
+        after = await CardStore.SaveTransitionAsync(unit, card, after, CardLife.Name(action), reason, note, cancellationToken);
         var name = CardLife.Name(action);
-        await CardStore.SaveTransitionAsync(unit, card, after, name, reason, note, cancellationToken);
         await unit.MarkCardChangedAsync(number, name, cancellationToken);
         unit.Audit($"card.{name}", $"card:{number}", new { from = Wire.Name(card.State), to = Wire.Name(after.State), reason, note });
         var response = await ToResponseAsync(unit.Connection, unit.Transaction, after, [], cancellationToken);
@@ -326,7 +326,7 @@ public static class CardEndpoints
 
         // Back to stock: the physical card keeps its number and UID; who held it stays in the history.
         var after = current with { State = CardState.InStock, HolderId = null, Kind = null, Replaces = null, ReplacedBy = null, StateReason = null, StateNote = null };
-        await CardStore.SaveTransitionAsync(unit, current, after, "recycle", null, null, cancellationToken);
+        after = await CardStore.SaveTransitionAsync(unit, current, after, "recycle", null, null, cancellationToken);
         await unit.MarkCardChangedAsync(number, "recycle", cancellationToken);
         unit.Audit("card.recycle", $"card:{number}", new { from = Wire.Name(current.State), to = Wire.Name(after.State) });
         var response = await ToResponseAsync(unit.Connection, unit.Transaction, after, [], cancellationToken);

@@ -143,7 +143,7 @@ public sealed class CardIssuing
             StateReason = null,
             StateNote = null,
         };
-        await CardStore.SaveTransitionAsync(unit, card, issued, order.Replaces is null ? "issue" : "issue-replacement", null, order.HandOver.ReceiptReference, cancellationToken);
+        issued = await CardStore.SaveTransitionAsync(unit, card, issued, order.Replaces is null ? "issue" : "issue-replacement", null, order.HandOver.ReceiptReference, cancellationToken);
         await CardStore.InsertIssueAsync(unit, issued, order.HandOver.Items, order.HandOver.ReceiptReference, cancellationToken);
         await unit.MarkCardChangedAsync(issued.Number, "issue", cancellationToken);
 
@@ -152,7 +152,7 @@ public sealed class CardIssuing
             var old = (await CardStore.GetAsync(unit, oldNumber, cancellationToken))!;
             var decision = CardLife.DecideReplace(old.Facts, order.ReplaceReason!.Value);
             var replaced = old with { State = decision.To!.Value, ReplacedBy = issued.Number, StateReason = Wire.Name(order.ReplaceReason.Value) };
-            await CardStore.SaveTransitionAsync(unit, old, replaced, "replace", Wire.Name(order.ReplaceReason.Value), $"replaced by card {issued.Number}", cancellationToken);
+            replaced = await CardStore.SaveTransitionAsync(unit, old, replaced, "replace", Wire.Name(order.ReplaceReason.Value), $"replaced by card {issued.Number}", cancellationToken);
             await unit.MarkCardChangedAsync(oldNumber, "replace", cancellationToken);
             unit.Audit("card.replace", $"card:{oldNumber}", new { from = Wire.Name(old.State), to = Wire.Name(replaced.State), replacedBy = issued.Number });
         }

@@ -95,8 +95,8 @@ public static class CardStore
         return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
     }
 
-    /// <summary>Writes the card's new state and life fields, and appends the transition to its history.</summary>
-    public static async Task SaveTransitionAsync(UnitOfWork unit, CardRecord before, CardRecord after, string action, string? reason, string? note, CancellationToken cancellationToken)
+    /// <summary>Writes the card's new state and life fields, and appends the transition to its history. Returns the card as stored (its updated time is the unit's).</summary>
+    public static async Task<CardRecord> SaveTransitionAsync(UnitOfWork unit, CardRecord before, CardRecord after, string action, string? reason, string? note, CancellationToken cancellationToken)
     {
         await using (var command = unit.Command("""
             UPDATE cards SET state = $state, uid = $uid, holder_id = $holder, kind = $kind, issue_count = $count,
@@ -131,6 +131,7 @@ public static class CardStore
         history.Parameters.AddWithValue("$now", UnitOfWork.Timestamp(unit.NowUtc));
         history.Parameters.AddWithValue("$op", unit.Actor.OperatorId);
         await history.ExecuteNonQueryAsync(cancellationToken);
+        return after with { UpdatedUtc = unit.NowUtc };
     }
 
     /// <summary>Records an issue's hand-over (history of who held the card and what they signed for).</summary>

@@ -269,6 +269,29 @@ public sealed class CardApiTests
     }
 
     [Fact]
+    public async Task Transition_Answered_CardCarriesTheUpdatedTimeItWasStoredWith()
+    {
+        var encoder = new FakeEncoder();
+        await using var host = await FrontDeskHost.StartAsync(encoder);
+        var alice = (await FrontDeskHost.CreateHolderAsync(host.Client, "Alice")).GetProperty("id").GetInt64();
+        await FrontDeskHost.ReceiveAsync(host.Client, 100001, 100002);
+        DateTimeOffset issuedAt;
+        using (var issued = await FrontDeskHost.IssueAsync(host.Client, 100001, alice))
+        {
+            var card = await ApiTestHost.ReadJsonAsync(issued);
+            issuedAt = card.GetProperty("updated").GetDateTimeOffset();
+            Assert.Equal(issuedAt, (await FrontDeskHost.GetCardAsync(host.Client, 100001)).GetProperty("updated").GetDateTimeOffset());
+        }
+
+        await Task.Delay(20);
+        using var lost = await FrontDeskHost.PostAsync(host.Client, "api/cards/100001/report-lost", null);
+        var answered = (await ApiTestHost.ReadJsonAsync(lost)).GetProperty("updated").GetDateTimeOffset();
+        var stored = (await FrontDeskHost.GetCardAsync(host.Client, 100001)).GetProperty("updated").GetDateTimeOffset();
+        Assert.Equal(stored, answered);
+        Assert.True(answered > issuedAt, $"the lost card's answer still shows the issue time {issuedAt:O}");
+    }
+
+    [Fact]
     public async Task Life_LostFoundReplaceRecycle_AndTheNumberGoesToAnotherHolderOnlyAfterRecycle()
     {
         var encoder = new FakeEncoder();
