@@ -117,10 +117,19 @@ public static class OperatorEndpoints
             return v.ToProblem();
         }
 
-        var outcome = await store.LoginAsync(username!, password!, cancellationToken);
-        if (outcome is not LoginOutcome.Success)
+        LoginOutcome outcome;
+        await using (var turn = await throttle.EnterAsync(username!, address, cancellationToken))
         {
-            throttle.Failed(address);
+            if (turn is null)
+            {
+                return TooMany(context, context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow() + throttle.SlowDown, "a login of this operator from this address is already waiting: logins of this operator are slowed down after many failures");
+            }
+
+            outcome = await store.LoginAsync(username!, password!, address, cancellationToken);
+            if (outcome is not LoginOutcome.Success)
+            {
+                turn.Failed();
+            }
         }
 
         switch (outcome)
@@ -128,7 +137,7 @@ public static class OperatorEndpoints
             case LoginOutcome.Success s:
                 return TypedResults.Ok(new LoginResponse(s.Token, "Bearer", UnitOfWork.Timestamp(s.ExpiresUtc), s.Operator.Id, s.PasswordChangeRequired ? [] : s.Operator.Roles, s.PasswordChangeRequired, s.PasswordChangeReason));
             case LoginOutcome.Locked l:
-                return TooMany(context, l.UntilUtc, $"this operator is locked until {UnitOfWork.Timestamp(l.UntilUtc)} after repeated failures");
+                return TooMany(context, l.UntilUtc, $"this operator is locked for logins from this address until {UnitOfWork.Timestamp(l.UntilUtc)} after repeated failures");
             default:
                 return ApiProblems.Problem(StatusCodes.Status401Unauthorized, InvalidCredentialsType, "Login refused", "unknown user name, wrong password, or a disabled operator");
         }

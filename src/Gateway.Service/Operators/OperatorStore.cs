@@ -57,9 +57,11 @@ public sealed partial class OperatorStore
     private readonly PasswordHasher _hasher;
     private readonly TimeProvider _time;
     private readonly NotificationOutbox _outbox;
+    private readonly LoginThrottle _throttle;
 
-    public OperatorStore(GatewayDatabase database, UnitOfWorkFactory units, GatewayOptions options, TimeProvider time, NotificationOutbox outbox)
+    public OperatorStore(GatewayDatabase database, UnitOfWorkFactory units, GatewayOptions options, TimeProvider time, NotificationOutbox outbox, LoginThrottle throttle)
     {
+        _throttle = throttle;
         _database = database;
         _units = units;
         _options = options.Security;
@@ -188,16 +190,28 @@ public sealed partial class OperatorStore
         var after = (await ReadAsync(unit.Connection, unit.Transaction, id, cancellationToken))[0];
         unit.Audit("operator.update", Subject(id), new { before = AuditView(before), after = AuditView(after) });
         await unit.CommitAsync(cancellationToken);
+        if (hash is not null || (before.Disabled && !after.Disabled))
+        {
+            // An admin's new one-time password or re-enabling lifts the operator's login locks at every address.
+            _throttle.Clear(id);
+        }
+
         return ToView(after);
     }
 
     /// <summary>
-    /// Checks a user name and password. Too many failures lock the operator for the configured time;
-    /// while locked, even the right password is refused. Unknown names cost a hash too, so timing does
-    /// not tell which names exist.
+    /// Checks a user name and password from a remote address. Too many consecutive failures lock the
+    /// operator at that address only (<see cref="LoginThrottle"/>); while locked there, even the right
+    /// password is refused. Unknown names cost a hash too, so timing does not tell which names exist.
+    /// Callers check <see cref="LoginThrottle.BlockedUntil"/> and take a <see cref="LoginThrottle.EnterAsync"/> turn first.
     /// </summary>
-    public async Task<LoginOutcome> LoginAsync(string username, string password, CancellationToken cancellationToken)
+    public async Task<LoginOutcome> LoginAsync(string username, string password, string address, CancellationToken cancellationToken)
     {
+        if (_throttle.LockedUntil(username, address) is { } lockedUntil)
+        {
+            return new LoginOutcome.Locked(lockedUntil);
+        }
+
         // The slow hash runs outside the write gate, so a login never holds up other writers.
         OperatorRow? row;
         await using (var connection = _database.OpenConnection())
@@ -209,36 +223,21 @@ public sealed partial class OperatorStore
         if (row is null || row.Disabled)
         {
             _ = PasswordHasher.Verify(password, DummyHash);
-            return new LoginOutcome.Refused();
-        }
-
-        var now = _time.GetUtcNow();
-        if (row.LockedUntilUtc is { } lockedText && UnitOfWork.ParseTimestamp(lockedText) > now)
-        {
-            return new LoginOutcome.Locked(UnitOfWork.ParseTimestamp(lockedText));
+            return _throttle.Failed(username, address) is { } until ? new LoginOutcome.Locked(until) : new LoginOutcome.Refused();
         }
 
         var verified = PasswordHasher.Verify(password, row.PasswordHash);
         await using var unit = await _units.BeginAsync(new Actor(row.Id, row.DisplayName), cancellationToken);
-        now = unit.NowUtc;
+        var now = unit.NowUtc;
         if (!verified)
         {
-            var lockedUntil = UnitOfWork.Timestamp(now + _options.Lockout);
-            await using var update = unit.Command("""
-                UPDATE operators SET
-                    locked_until_utc = CASE WHEN failed_logins + 1 >= $max THEN $until ELSE locked_until_utc END,
-                    failed_logins = CASE WHEN failed_logins + 1 >= $max THEN 0 ELSE failed_logins + 1 END
-                WHERE id = $id
-                RETURNING locked_until_utc
-                """);
-            update.Parameters.AddWithValue("$max", _options.MaxFailedLogins);
-            update.Parameters.AddWithValue("$until", lockedUntil);
-            update.Parameters.AddWithValue("$id", row.Id);
-            var locked = await update.ExecuteScalarAsync(cancellationToken) as string == lockedUntil;
-            unit.Audit(locked ? "operator.locked" : "operator.login-failed", Subject(row.Id), new { lockedUntilUtc = locked ? lockedUntil : null });
+            var locked = _throttle.Failed(row.Id, address);
+            unit.Audit(locked is null ? "operator.login-failed" : "operator.locked", Subject(row.Id), new { address, lockedUntilUtc = locked is { } l ? UnitOfWork.Timestamp(l) : null });
             await unit.CommitAsync(cancellationToken);
-            return locked ? new LoginOutcome.Locked(UnitOfWork.ParseTimestamp(lockedUntil)) : new LoginOutcome.Refused();
+            return locked is { } until ? new LoginOutcome.Locked(until) : new LoginOutcome.Refused();
         }
+
+        _throttle.Succeeded(row.Id, address);
 
         var token = Base64Url(RandomNumberGenerator.GetBytes(32));
         var expires = now + _options.TokenLifetime;
@@ -426,7 +425,7 @@ public sealed partial class OperatorStore
         ChangeReason(row, _time.GetUtcNow()) is not null,
         row.PasswordChangedUtc,
         UnitOfWork.Timestamp(PasswordExpiry(UnitOfWork.ParseTimestamp(row.PasswordChangedUtc))),
-        row.LockedUntilUtc,
+        _throttle.LockedUntil(row.Id) is { } locked ? UnitOfWork.Timestamp(locked) : null,
         row.CreatedUtc);
 
     private static object AuditView(OperatorRow row) => new { displayName = row.DisplayName, roles = row.Roles, disabled = row.Disabled, mustChangePassword = row.MustChangePassword };

@@ -52,6 +52,12 @@ public sealed record SecurityOptions(
     /// <summary>Failed logins from one remote address within <see cref="Lockout"/> before that address is refused.</summary>
     public int MaxFailedLoginsPerAddress { get; init; } = 20;
 
+    /// <summary>Failed logins of one operator from all addresses, without a quiet <see cref="Lockout"/> period, before its logins are slowed down.</summary>
+    public int SlowDownAfterFailedLogins { get; init; } = 20;
+
+    /// <summary>While an operator's logins are slowed down: checks run one at a time and each failure holds the line this long.</summary>
+    public TimeSpan SlowDown { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>PBKDF2-SHA256 iterations by default (OWASP's 2023 figure for PBKDF2-HMAC-SHA256).</summary>
     public const int DefaultPasswordIterations = 600_000;
 
@@ -85,6 +91,8 @@ public sealed record SecurityOptions(
             || !TryInt(section, "Operators:MaxFailedLogins", 5, 1, 100, out var maxFailed, out error)
             || !TryInt(section, "Operators:LockoutMinutes", 15, 1, 24 * 60, out var lockoutMinutes, out error)
             || !TryInt(section, "Operators:MaxFailedLoginsPerAddress", 20, 1, 10_000, out var maxPerAddress, out error)
+            || !TryInt(section, "Operators:SlowDownAfterFailedLogins", 20, 1, 100_000, out var slowDownAfter, out error)
+            || !TryInt(section, "Operators:SlowDownSeconds", 5, 1, 60, out var slowDownSeconds, out error)
             || !TryLoadNotifications(section.GetSection("Notifications"), out var notifications, out error))
         {
             return false;
@@ -93,6 +101,8 @@ public sealed record SecurityOptions(
         options = new SecurityOptions(keyFile, iterations, lifetimeMonths, TimeSpan.FromMinutes(tokenMinutes), maxFailed, TimeSpan.FromMinutes(lockoutMinutes), notifications)
         {
             MaxFailedLoginsPerAddress = maxPerAddress,
+            SlowDownAfterFailedLogins = slowDownAfter,
+            SlowDown = TimeSpan.FromSeconds(slowDownSeconds),
         };
         return true;
     }

@@ -128,6 +128,43 @@ public sealed class OperatorApiTests
         Assert.Single(audit.GetProperty("items").EnumerateArray());
     }
 
+    [LinuxFact]
+    public async Task Login_LockedFromOneAddress_SameOperatorStillLogsInFromAnother()
+    {
+        var time = new FakeTimeProvider(Start);
+        await using var host = await ApiTestHost.StartAsync(time: time, configuration: new Dictionary<string, string?> { ["Gateway:Operators:MaxFailedLogins"] = "3" });
+        await OperatorTestKit.ReadyOperatorAsync(host, "clerk", GatewayRoles.FrontDesk);
+
+        // Two machines: real connections from two loopback source addresses.
+        using var attacker = ClientFrom(host, "127.0.0.2");
+        using var desk = ClientFrom(host, "127.0.0.3");
+        for (var i = 0; i < 2; i++)
+        {
+            using var wrong = await LoginAsync(attacker, "clerk", "not-the-password");
+            await ApiTestHost.AssertProblemAsync(wrong, 401, OperatorEndpoints.InvalidCredentialsType);
+        }
+
+        using (var third = await LoginAsync(attacker, "clerk", "not-the-password"))
+        {
+            await ApiTestHost.AssertProblemAsync(third, 429, OperatorEndpoints.TooManyAttemptsType);
+        }
+
+        using (var right = await LoginAsync(attacker, "clerk", OperatorTestKit.Password))
+        {
+            await ApiTestHost.AssertProblemAsync(right, 429, OperatorEndpoints.TooManyAttemptsType);
+        }
+
+        using (var elsewhere = await LoginAsync(desk, "clerk", OperatorTestKit.Password))
+        {
+            Assert.True(elsewhere.StatusCode == HttpStatusCode.OK, await elsewhere.Content.ReadAsStringAsync());
+        }
+
+        var view = await OperatorTestKit.GetJsonAsync(host.Client, "api/operators/clerk");
+        Assert.Equal("2026-01-05T02:15:00.0000000Z", view.GetProperty("lockedUntilUtc").GetString());
+        var locked = Assert.Single((await OperatorTestKit.GetJsonAsync(host.Client, "api/audit?subject=operator:clerk&action=operator.locked")).GetProperty("items").EnumerateArray());
+        Assert.Contains("127.0.0.2", locked.GetRawText(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Login_ManyFailuresFromOneAddressAcrossNames_AddressRefused_NothingWritten_UntilWindowPasses()
     {
@@ -150,6 +187,32 @@ public sealed class OperatorApiTests
         time.Advance(TimeSpan.FromMinutes(10));
         await OperatorTestKit.TokenAsync(host, "clerk", OperatorTestKit.Password);
     }
+
+    private static HttpClient ClientFrom(ApiTestHost host, string source)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (context, cancellationToken) =>
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                try
+                {
+                    socket.Bind(new IPEndPoint(IPAddress.Parse(source), 0));
+                    await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                    return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+        };
+        return new HttpClient(handler) { BaseAddress = host.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    private static Task<HttpResponseMessage> LoginAsync(HttpClient client, string username, string password) =>
+        client.PostAsync(new Uri("api/login", UriKind.Relative), ApiTestHost.Json(new { username, password }));
 
     [Fact]
     public async Task Password_ExpiresAfterAQuarter_MustBeChangedBeforeAnythingElse_AndTheChangeIsNotified()
