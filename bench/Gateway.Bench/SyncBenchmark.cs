@@ -115,12 +115,13 @@ public static partial class SyncBenchmark
         var devices = Enumerable.Range(1, s.RevokeControllers)
             .Select(u => new Device($"gate-{u}", $"serial://{link}?baud=19200&parity=even", u, "building-1"))
             .ToList();
-        var (http, _) = await StartServiceAsync(processes, service, folder, devices);
+        var (http, gateway) = await StartServiceAsync(processes, service, folder, devices);
         using var api = http;
         using var simulator = new HttpClient { BaseAddress = control, Timeout = TimeSpan.FromSeconds(30) };
 
         var inZone = cards.Where(c => c.Building == 1).ToList();
-        var synced = await WaitForSyncAsync(api, devices.Count, output);
+        var synced = await WaitForSyncAsync(api, devices.Count, cards.Count, output);
+        gateway.TakeWarnings();
         await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"sync revoke: {devices.Count} controllers on one 19200-baud pty bus (line-rate emulation), zone building-1 with {inZone.Count} of {cards.Count} issued cards; first full sync took {synced.TotalSeconds:0.0} s"));
 
         var all = new Stats();
@@ -183,6 +184,11 @@ public static partial class SyncBenchmark
                 perRank[i].AddTicks(sorted[i] - start);
             }
 
+            foreach (var warning in gateway.TakeWarnings())
+            {
+                await output.WriteLineAsync("    service: " + warning);
+            }
+
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  revoke {r + 1}: card {card.Number}, all {devices.Count} deny after {Ms(sorted[^1] - start):0} ms (first {Ms(sorted[0] - start):0} ms, API call {Ms(called):0} ms); order {string.Join(' ', deniedAt.OrderBy(p => p.Value).Select(p => p.Key))}"));
         }
 
@@ -233,9 +239,10 @@ public static partial class SyncBenchmark
             }
         }
 
-        var (http, pid) = await StartServiceAsync(processes, service, folder, devices);
+        var (http, gateway) = await StartServiceAsync(processes, service, folder, devices);
         using var api = http;
-        var synced = await WaitForSyncAsync(api, devices.Count, output);
+        var pid = gateway.Id;
+        var synced = await WaitForSyncAsync(api, devices.Count, cards.Count, output);
         await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"sync idle: {cards.Count} issued cards, {devices.Count} controllers ({devices.Count(d => d.Endpoint.StartsWith("rtu+tcp", StringComparison.Ordinal))} on RTU-over-TCP buses, {devices.Count(d => d.Endpoint.StartsWith("tcp:", StringComparison.Ordinal))} Modbus TCP; {devices.Count(d => d.Zone == "common")} common doors), all synced in {synced.TotalSeconds:0.0} s; RSS then {Rss(pid) / 1024.0:0.0} MB"));
 
         // Let start-up work (JIT tiering, the first checks' garbage) settle before the window opens.
@@ -253,6 +260,11 @@ public static partial class SyncBenchmark
         }
 
         var cpuAfter = CpuTicks(pid);
+        foreach (var warning in gateway.TakeWarnings())
+        {
+            await output.WriteLineAsync("    service: " + warning);
+        }
+
         var elapsed = Stopwatch.GetElapsedTime(at);
         var frames = await FramesAsync(simulators, controls) - framesBefore;
         var cpuSeconds = (cpuAfter - cpuBefore) / (double)ClockTicksPerSecond();
@@ -339,7 +351,7 @@ public static partial class SyncBenchmark
         return cards;
     }
 
-    private static async Task<(HttpClient Api, int Pid)> StartServiceAsync(ProcessGroup processes, string service, string folder, IReadOnlyList<Device> devices)
+    private static async Task<(HttpClient Api, Child Service)> StartServiceAsync(ProcessGroup processes, string service, string folder, IReadOnlyList<Device> devices)
     {
         var args = new List<string>
         {
@@ -359,15 +371,22 @@ public static partial class SyncBenchmark
             args.Add($"--Gateway:Devices:{i}:Zone={d.Zone}");
         }
 
+        // Diagnostics: GATEWAY_BENCH_SERVICE_ARGS adds arguments, e.g. --Serilog:MinimumLevel:Default=Verbose
+        // (every Modbus frame, with milliseconds, in the service's log file under the kept folder).
+        args.AddRange((Environment.GetEnvironmentVariable("GATEWAY_BENCH_SERVICE_ARGS") ?? string.Empty).Split(' ', StringSplitOptions.RemoveEmptyEntries));
         var process = await processes.StartAsync("gateway", "dotnet", args, folder, @"HTTP (http://[0-9.]+:\d+)");
         var url = process.Match(@"HTTP (http://[0-9.]+:\d+)").Groups[1].Value;
         var api = new HttpClient { BaseAddress = new Uri(url + "/"), Timeout = TimeSpan.FromSeconds(60) };
         api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
-        return (api, process.Id);
+        return (api, process);
     }
 
-    /// <summary>Waits until every controller is connected, holds what it should and has nothing pending; prints progress.</summary>
-    private static async Task<TimeSpan> WaitForSyncAsync(HttpClient api, int controllers, TextWriter output)
+    /// <summary>
+    /// Waits until every controller is connected, was checked in sync at <paramref name="outboxSequence"/> (the
+    /// seeded markers: its applied sequence moves there only once count and digest matched), holds what it
+    /// should and has nothing pending; prints progress.
+    /// </summary>
+    private static async Task<TimeSpan> WaitForSyncAsync(HttpClient api, int controllers, long outboxSequence, TextWriter output)
     {
         var watch = Stopwatch.StartNew();
         var lastPrint = TimeSpan.Zero;
@@ -377,7 +396,7 @@ public static partial class SyncBenchmark
                 .Where(d => d.GetProperty("kind").GetString() == "barrier").ToList();
             int Value(JsonElement d, string name) => d.GetProperty(name).ValueKind == JsonValueKind.Number ? d.GetProperty(name).GetInt32() : 0;
             var done = devices.Count(d => d.GetProperty("state").GetString() == "connected"
-                && d.GetProperty("expectedCount").ValueKind == JsonValueKind.Number
+                && d.GetProperty("appliedSequence").ValueKind == JsonValueKind.Number && d.GetProperty("appliedSequence").GetInt64() >= outboxSequence
                 && Value(d, "whitelistCount") == Value(d, "expectedCount")
                 && Value(d, "pendingChanges") == 0
                 && !d.GetProperty("drifted").GetBoolean());
@@ -472,7 +491,11 @@ public static partial class SyncBenchmark
             SqliteConnection.ClearAllPools();
             try
             {
-                Directory.Delete(folder, recursive: true);
+                // Diagnostics: GATEWAY_BENCH_KEEP=1 keeps the folder (database, service log) for reading.
+                if (Environment.GetEnvironmentVariable("GATEWAY_BENCH_KEEP") != "1")
+                {
+                    Directory.Delete(folder, recursive: true);
+                }
             }
             catch (IOException)
             {
@@ -547,6 +570,12 @@ public static partial class SyncBenchmark
                     {
                         _lines.Add(e.Data);
                     }
+
+                    // Warnings and errors (a controller that failed, a drift) explain outliers.
+                    if (e.Data.Contains(" WRN]", StringComparison.Ordinal) || e.Data.Contains(" ERR]", StringComparison.Ordinal))
+                    {
+                        Warnings.Add(e.Data);
+                    }
                 }
 
                 if (ready.IsMatch(e.Data))
@@ -568,6 +597,19 @@ public static partial class SyncBenchmark
         public string Name { get; }
 
         public Process Process { get; }
+
+        /// <summary>Lines logged at warning or error level, in order (read under the lock of <see cref="Lines"/>).</summary>
+        public List<string> Warnings { get; } = [];
+
+        public List<string> TakeWarnings()
+        {
+            lock (_lines)
+            {
+                var list = Warnings.ToList();
+                Warnings.Clear();
+                return list;
+            }
+        }
 
         public int Id => Process.Id;
 

@@ -50,6 +50,7 @@ public sealed class UnitOfWork : IAsyncDisposable
     private readonly IReadOnlyList<IUnitOfWorkObserver> _observers;
     private readonly List<AuditEntry> _audit = [];
     private bool _completed;
+    private bool _outboxMarked;
 
     internal UnitOfWork(UnitOfWorkFactory owner, UnitOfWorkFactory.Batch batch, Actor actor, DateTimeOffset nowUtc, IReadOnlyList<IUnitOfWorkObserver> observers)
     {
@@ -99,6 +100,7 @@ public sealed class UnitOfWork : IAsyncDisposable
     public async Task<long> MarkCardChangedAsync(long cardId, string reason, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        _outboxMarked = true;
         await using var command = Command("INSERT INTO card_outbox(card_id, reason, created_utc) VALUES ($card, $reason, $at) RETURNING sequence");
         command.Parameters.AddWithValue("$card", cardId);
         command.Parameters.AddWithValue("$reason", reason);
@@ -127,6 +129,10 @@ public sealed class UnitOfWork : IAsyncDisposable
         _completed = true;
         // Not cancellable from here on: the change is part of the group commit whatever the caller does.
         await _owner.EndUnitAsync(_batch, commit: true);
+        if (_outboxMarked)
+        {
+            _owner.OnOutboxCommitted();
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -174,12 +180,21 @@ public sealed class UnitOfWorkFactory
         _observers = observers.ToList();
     }
 
+    /// <summary>
+    /// Raised after a unit that wrote outbox markers (<see cref="UnitOfWork.MarkCardChangedAsync"/>) is
+    /// durably committed, on the committing request's thread: the sync engine reads the outbox at once
+    /// instead of at its next poll. Handlers must be quick and must not throw.
+    /// </summary>
+    public event EventHandler? OutboxCommitted;
+
     /// <summary>Waits for the write gate and begins a unit (a savepoint of the open group's transaction).</summary>
     public async Task<UnitOfWork> BeginAsync(Actor actor, CancellationToken cancellationToken)
     {
         var batch = await EnterAsync(cancellationToken);
         return new UnitOfWork(this, batch, actor, _time.GetUtcNow(), _observers);
     }
+
+    internal void OnOutboxCommitted() => OutboxCommitted?.Invoke(this, EventArgs.Empty);
 
     /// <summary>
     /// Runs a small infrastructure write (not a domain change, so no audit entry: e.g. idempotency

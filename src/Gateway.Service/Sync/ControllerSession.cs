@@ -285,14 +285,15 @@ public sealed class ControllerSession
 
     private async Task OutboxAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var loaded = await _context.Snapshots.GetAsync(_context.Outbox.Latest, SnapshotMaxAge, cancellationToken);
-        var target = loaded.Snapshot.OutboxSequence;
-        var marked = await _context.Store.ReadOutboxAsync(_applied, target, cancellationToken);
-        var cards = marked.Select(m => loaded.ByNumber.GetValueOrDefault(m.Number)).OfType<SyncCard>().ToList();
-        var upserts = DesiredWhitelist.For(Zone, cards, _context.Rules, now);
+        // Only the marked cards are read (one small query), not the whole site: a revoke with 20,000 cards
+        // on file costs no more than with 20 (docs/benchmarks.md, "sync").
+        var changes = await _context.Store.LoadChangesAsync(_applied, cancellationToken);
+        var target = changes.OutboxSequence;
+        var byNumber = changes.Cards.ToDictionary(c => c.Number);
+        var upserts = DesiredWhitelist.For(Zone, changes.Cards, _context.Rules, now);
         var keep = upserts.Select(e => e.Uid).ToHashSet();
-        var deletes = marked
-            .Select(m => loaded.ByNumber.TryGetValue(m.Number, out var card) ? card.Uid : m.Uid)
+        var deletes = changes.Marked
+            .Select(m => byNumber.TryGetValue(m.Number, out var card) ? card.Uid : m.Uid)
             .OfType<CardUid>()
             .Where(uid => !keep.Contains(uid))
             .Distinct()

@@ -154,8 +154,7 @@ public sealed class SyncEngine : BackgroundService
 
     private async Task WatchOutboxAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(_options.Sync.PollInterval, _context.Time);
-        do
+        while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
@@ -165,7 +164,9 @@ public sealed class SyncEngine : BackgroundService
             {
                 _context.Logger.LogError(ex, "Reading the card outbox failed; retrying");
             }
+
+            // A change committed here (the API) nudges at once; the poll catches anything else.
+            await _context.Outbox.WaitAsync(_options.Sync.PollInterval, stoppingToken);
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 }

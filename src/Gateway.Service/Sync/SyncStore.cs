@@ -9,6 +9,15 @@ namespace Gateway.Service.Sync;
 /// <summary>One outbox marker's card: its number and UID (null when the card never had one).</summary>
 public sealed record MarkedCard(long Number, CardUid? Uid);
 
+/// <summary>
+/// The outbox markers after a sequence and the state of the cards they mark, read in one consistent
+/// snapshot: what a controller needs to apply the outbox without reloading every card.
+/// </summary>
+/// <param name="OutboxSequence">The newest marker reflected (every marker up to it is in <paramref name="Marked"/> or older).</param>
+/// <param name="Marked">The distinct marked cards with their UID now (null: none).</param>
+/// <param name="Cards">Those of the marked cards that are issued or blocked with a UID, as <see cref="ISyncStore.LoadSnapshotAsync"/> would give them.</param>
+public sealed record SyncChanges(long OutboxSequence, IReadOnlyList<MarkedCard> Marked, IReadOnlyList<SyncCard> Cards);
+
 /// <summary>What the sync engine persists of one controller.</summary>
 public sealed record ControllerSyncState(string ControllerId, long AppliedSequence, uint? BootId, DateTimeOffset? LastCheckUtc);
 
@@ -24,6 +33,12 @@ public interface ISyncStore
 
     /// <summary>Every issued or blocked card with a UID, and the outbox sequence they reflect, read in one consistent snapshot.</summary>
     Task<SyncSnapshot> LoadSnapshotAsync(CancellationToken cancellationToken);
+
+    /// <summary>The markers after <paramref name="after"/> up to the newest, and their cards, in one consistent snapshot.</summary>
+    Task<SyncChanges> LoadChangesAsync(long after, CancellationToken cancellationToken);
+
+    /// <summary>Raised when a change that wrote outbox markers was committed in this process (the engine reads the outbox at once).</summary>
+    event EventHandler? OutboxCommitted;
 
     /// <summary>The distinct cards of markers in (<paramref name="after"/>, <paramref name="upTo"/>].</summary>
     Task<IReadOnlyList<MarkedCard>> ReadOutboxAsync(long after, long upTo, CancellationToken cancellationToken);
@@ -50,7 +65,10 @@ public sealed class SqliteSyncStore : ISyncStore
         _database = database;
         _writes = writes;
         _time = time;
+        _writes.OutboxCommitted += (_, e) => OutboxCommitted?.Invoke(this, e);
     }
+
+    public event EventHandler? OutboxCommitted;
 
     public async Task<long> LatestOutboxSequenceAsync(CancellationToken cancellationToken)
     {
@@ -63,28 +81,57 @@ public sealed class SqliteSyncStore : ISyncStore
     public async Task<SyncSnapshot> LoadSnapshotAsync(CancellationToken cancellationToken)
     {
         await using var connection = _database.OpenConnection();
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        // Deferred: a read snapshot from the first SELECT, no write lock (BEGIN IMMEDIATE would hold up the API's writes meanwhile).
+        await using var transaction = connection.BeginTransaction(deferred: true);
         long sequence;
         await using (var command = Command(connection, transaction, "SELECT COALESCE(MAX(sequence), 0) FROM card_outbox"))
         {
             sequence = Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
         }
 
+        return new SyncSnapshot(sequence, await ReadCardsAsync(connection, transaction, null, cancellationToken));
+    }
+
+    public async Task<SyncChanges> LoadChangesAsync(long after, CancellationToken cancellationToken)
+    {
+        await using var connection = _database.OpenConnection();
+        // Deferred: a read snapshot from the first SELECT, no write lock (BEGIN IMMEDIATE would hold up the API's writes meanwhile).
+        await using var transaction = connection.BeginTransaction(deferred: true);
+        long sequence;
+        await using (var command = Command(connection, transaction, "SELECT COALESCE(MAX(sequence), 0) FROM card_outbox"))
+        {
+            sequence = Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+        }
+
+        if (sequence <= after)
+        {
+            return new SyncChanges(sequence, [], []);
+        }
+
+        var marked = await ReadOutboxAsync(connection, transaction, after, sequence, cancellationToken);
+        return new SyncChanges(sequence, marked, await ReadCardsAsync(connection, transaction, (after, sequence), cancellationToken));
+    }
+
+    /// <summary>Issued and blocked cards with a UID; with <paramref name="marked"/>, only the cards of markers in (after, upTo].</summary>
+    private static async Task<List<SyncCard>> ReadCardsAsync(SqliteConnection connection, SqliteTransaction transaction, (long After, long UpTo)? marked, CancellationToken cancellationToken)
+    {
         var cards = new List<SyncCard>();
         if (!await HasTablesAsync(connection, transaction, cancellationToken, "cards", "holders", "card_events", "card_issues"))
         {
-            return new SyncSnapshot(sequence, cards);
+            return cards;
         }
 
-        var periods = await LoadParkingPeriodsAsync(connection, transaction, cancellationToken);
-        await using (var command = Command(connection, transaction, """
+        const string MarkedOnly = " IN (SELECT card_id FROM card_outbox WHERE sequence > $after AND sequence <= $upTo)";
+        var periods = await LoadParkingPeriodsAsync(connection, transaction, marked is null ? string.Empty : " AND a.card_number" + MarkedOnly, marked, cancellationToken);
+        await using (var command = Command(connection, transaction, $"""
             SELECT c.number, c.uid, c.state, c.kind, h.building, c.updated_utc,
                    (SELECT MAX(e.at_utc) FROM card_events e WHERE e.card_number = c.number AND e.to_state = c.state),
                    (SELECT MAX(i.issued_utc) FROM card_issues i WHERE i.card_number = c.number)
             FROM cards c JOIN holders h ON h.id = c.holder_id
-            WHERE c.state IN ('issued', 'lost', 'revoked', 'damaged') AND c.uid IS NOT NULL AND c.kind IS NOT NULL
+            WHERE c.state IN ('issued', 'lost', 'revoked', 'damaged') AND c.uid IS NOT NULL AND c.kind IS NOT NULL{(marked is null ? string.Empty : " AND c.number" + MarkedOnly)}
             """))
         {
+            AddRange(command, marked);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
@@ -108,14 +155,28 @@ public sealed class SqliteSyncStore : ISyncStore
             }
         }
 
-        return new SyncSnapshot(sequence, cards);
+        return cards;
+    }
+
+    private static void AddRange(SqliteCommand command, (long After, long UpTo)? marked)
+    {
+        if (marked is { } range)
+        {
+            command.Parameters.AddWithValue("$after", range.After);
+            command.Parameters.AddWithValue("$upTo", range.UpTo);
+        }
     }
 
     public async Task<IReadOnlyList<MarkedCard>> ReadOutboxAsync(long after, long upTo, CancellationToken cancellationToken)
     {
         await using var connection = _database.OpenConnection();
-        var hasCards = await HasTablesAsync(connection, null, cancellationToken, "cards");
-        await using var command = Command(connection, null, hasCards
+        return await ReadOutboxAsync(connection, null, after, upTo, cancellationToken);
+    }
+
+    private static async Task<IReadOnlyList<MarkedCard>> ReadOutboxAsync(SqliteConnection connection, SqliteTransaction? transaction, long after, long upTo, CancellationToken cancellationToken)
+    {
+        var hasCards = await HasTablesAsync(connection, transaction, cancellationToken, "cards");
+        await using var command = Command(connection, transaction, hasCards
             ? "SELECT o.card_id, c.uid FROM card_outbox o LEFT JOIN cards c ON c.number = o.card_id WHERE o.sequence > $after AND o.sequence <= $upTo GROUP BY o.card_id"
             : "SELECT card_id, NULL FROM card_outbox WHERE sequence > $after AND sequence <= $upTo GROUP BY card_id");
         command.Parameters.AddWithValue("$after", after);
@@ -185,7 +246,7 @@ public sealed class SqliteSyncStore : ISyncStore
         return true;
     }
 
-    private static async Task<Dictionary<long, List<PaidPeriod>>> LoadParkingPeriodsAsync(SqliteConnection connection, SqliteTransaction transaction, CancellationToken cancellationToken)
+    private static async Task<Dictionary<long, List<PaidPeriod>>> LoadParkingPeriodsAsync(SqliteConnection connection, SqliteTransaction transaction, string filter, (long After, long UpTo)? marked, CancellationToken cancellationToken)
     {
         var periods = new Dictionary<long, List<PaidPeriod>>();
         if (!await HasTablesAsync(connection, transaction, cancellationToken, "parking_agreements", "parking_periods"))
@@ -193,12 +254,13 @@ public sealed class SqliteSyncStore : ISyncStore
             return periods;
         }
 
-        await using var command = Command(connection, transaction, """
+        await using var command = Command(connection, transaction, $"""
             SELECT a.card_number, p.payment_id, p.chain_start, p.months, p.days, p.start_date, p.end_date
             FROM parking_agreements a JOIN parking_periods p ON p.agreement_id = a.id
-            WHERE a.ended_utc IS NULL
+            WHERE a.ended_utc IS NULL{filter}
             ORDER BY a.card_number, p.seq
             """);
+        AddRange(command, marked);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {

@@ -57,6 +57,38 @@ public sealed class UnitOfWorkTests : IDisposable
     }
 
     [Fact]
+    public async Task OutboxCommitted_MarkerCommitted_RaisedOnceAfterTheCommitIsDurable()
+    {
+        var factory = new UnitOfWorkFactory(_database, _time, []);
+        var seen = new List<long>();
+        factory.OutboxCommitted += (_, _) => seen.Add(Count("card_outbox"));
+
+        await using (var plain = await factory.BeginAsync(Desk, CancellationToken.None))
+        {
+            await InsertAsync(plain, "no marker");
+            plain.Audit("thing.create", "thing:a");
+            await plain.CommitAsync(CancellationToken.None);
+        }
+
+        await using (var rolledBack = await factory.BeginAsync(Desk, CancellationToken.None))
+        {
+            await rolledBack.MarkCardChangedAsync(1, "test", CancellationToken.None);
+        }
+
+        Assert.Empty(seen);
+        await using (var marked = await factory.BeginAsync(Desk, CancellationToken.None))
+        {
+            await marked.MarkCardChangedAsync(1, "test", CancellationToken.None);
+            await marked.MarkCardChangedAsync(2, "test", CancellationToken.None);
+            marked.Audit("card.revoke", "card:1");
+            await marked.CommitAsync(CancellationToken.None);
+        }
+
+        // Raised once, when another connection already sees both markers.
+        Assert.Equal([2L], seen);
+    }
+
+    [Fact]
     public async Task Observers_SeeEntriesInsideTheTransaction_AndCommitTogether()
     {
         var factory = new UnitOfWorkFactory(_database, _time, [new CopyingObserver()]);

@@ -8,13 +8,63 @@ public sealed class SqliteSyncStoreTests : IDisposable
 {
     private readonly TempFolder _folder = new("gateway-syncstore");
     private readonly GatewayDatabase _database;
+    private readonly UnitOfWorkFactory _writes;
     private readonly SqliteSyncStore _store;
 
     public SqliteSyncStoreTests()
     {
         _database = new GatewayDatabase(_folder.Combine("gateway.db"));
         _database.Initialize("site-1", Migrator.Discover());
-        _store = new SqliteSyncStore(_database, new UnitOfWorkFactory(_database, TimeProvider.System, []), TimeProvider.System);
+        _writes = new UnitOfWorkFactory(_database, TimeProvider.System, []);
+        _store = new SqliteSyncStore(_database, _writes, TimeProvider.System);
+    }
+
+    [Fact]
+    public async Task LoadChanges_AfterASequence_OnlyTheMarkedCardsAsTheSnapshotGivesThem()
+    {
+        Exec("""
+            INSERT INTO holders(id, name, building, unit, room, created_utc, updated_utc) VALUES (1, 'A', '3', '2', '1201', '2026-01-01T00:00:00.0000000Z', '2026-01-01T00:00:00.0000000Z');
+            INSERT INTO cards(number, state, uid, holder_id, kind, received_utc, updated_utc) VALUES
+              (100001, 'issued', '04A1B2C3', 1, 'access', '2026-01-01T00:00:00.0000000Z', '2026-01-02T00:00:00.0000000Z'),
+              (100002, 'revoked', '04000002', 1, 'access', '2026-01-01T00:00:00.0000000Z', '2026-02-01T00:00:00.0000000Z'),
+              (100003, 'returned', '04000003', 1, 'access', '2026-01-01T00:00:00.0000000Z', '2026-02-01T00:00:00.0000000Z'),
+              (100004, 'issued', '04000004', 1, 'access', '2026-01-01T00:00:00.0000000Z', '2026-01-02T00:00:00.0000000Z');
+            INSERT INTO card_events(card_number, action, from_state, to_state, at_utc, operator_id) VALUES
+              (100002, 'revoke', 'issued', 'revoked', '2026-02-01T05:00:00.0000000Z', 'desk');
+            INSERT INTO card_outbox(card_id, reason, created_utc) VALUES
+              (100001, 'issue', '2026-01-02T03:00:00.0000000Z'), (100004, 'issue', '2026-01-02T03:00:00.0000000Z'),
+              (100002, 'revoke', '2026-02-01T05:00:00.0000000Z'), (100003, 'return', '2026-02-01T00:00:00.0000000Z');
+            """);
+        var snapshot = await _store.LoadSnapshotAsync(CancellationToken.None);
+
+        var changes = await _store.LoadChangesAsync(2, CancellationToken.None);
+
+        Assert.Equal(4, changes.OutboxSequence);
+        Assert.Equal([100002L, 100003L], changes.Marked.Select(m => m.Number).Order());
+        Assert.Equal(CardUid.Parse("04000003"), changes.Marked.Single(m => m.Number == 100003).Uid);
+        var revoked = Assert.Single(changes.Cards);
+        Assert.Equal(snapshot.Cards.Single(c => c.Number == 100002), revoked, SyncCardComparer);
+        Assert.Equal(SyncCardStatus.Blocked, revoked.Status);
+        var none = await _store.LoadChangesAsync(4, CancellationToken.None);
+        Assert.Equal((4L, 0, 0), (none.OutboxSequence, none.Marked.Count, none.Cards.Count));
+    }
+
+    [Fact]
+    public async Task OutboxCommitted_UnitWithMarkerCommitted_NudgesTheWatcherWhichSeesTheNewSequence()
+    {
+        var watcher = new OutboxWatcher(_store);
+        Assert.False(await watcher.WaitAsync(TimeSpan.Zero, CancellationToken.None));
+
+        await using (var unit = await _writes.BeginAsync(new Actor("desk", "Desk"), CancellationToken.None))
+        {
+            await unit.MarkCardChangedAsync(100001, "revoke", CancellationToken.None);
+            unit.Audit("card.revoke", "card:100001");
+            await unit.CommitAsync(CancellationToken.None);
+        }
+
+        Assert.True(await watcher.WaitAsync(TimeSpan.Zero, CancellationToken.None));
+        Assert.True(await watcher.PollAsync(CancellationToken.None));
+        Assert.Equal(1, watcher.Latest);
     }
 
     [Fact]
@@ -64,6 +114,10 @@ public sealed class SqliteSyncStoreTests : IDisposable
 
         Assert.Equal(new ControllerSyncState("gate-1", 9, 0xFEEDF00D, at), loaded);
     }
+
+    // Records compare their lists by reference: compare what the engine uses.
+    private static readonly IEqualityComparer<SyncCard> SyncCardComparer = EqualityComparer<SyncCard>.Create(
+        (a, b) => a is not null && b is not null && (a.Number, a.Uid, a.Status, a.StatusSinceUtc, a.IssuedUtc) == (b.Number, b.Uid, b.Status, b.StatusSinceUtc, b.IssuedUtc) && a.Zones.SequenceEqual(b.Zones) && a.ParkingPeriods.SequenceEqual(b.ParkingPeriods));
 
     public void Dispose()
     {

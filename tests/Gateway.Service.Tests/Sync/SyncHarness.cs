@@ -39,9 +39,12 @@ public sealed class InMemorySyncStore : ISyncStore
 
             var sequence = _outbox.Count + 1;
             _outbox.Add((sequence, number));
+            OutboxCommitted?.Invoke(this, EventArgs.Empty);
             return sequence;
         }
     }
+
+    public event EventHandler? OutboxCommitted;
 
     public ControllerSyncState? Controller(string id)
     {
@@ -64,6 +67,16 @@ public sealed class InMemorySyncStore : ISyncStore
         lock (_gate)
         {
             return Task.FromResult(new SyncSnapshot(_outbox.Count, _cards.Values.ToList()));
+        }
+    }
+
+    public async Task<SyncChanges> LoadChangesAsync(long after, CancellationToken cancellationToken)
+    {
+        var upTo = await LatestOutboxSequenceAsync(cancellationToken);
+        var marked = await ReadOutboxAsync(after, upTo, cancellationToken);
+        lock (_gate)
+        {
+            return new SyncChanges(upTo, marked, marked.Select(m => _cards.GetValueOrDefault(m.Number)).OfType<SyncCard>().ToList());
         }
     }
 
