@@ -15,21 +15,33 @@ public sealed class BusWorker : IAsyncDisposable
     private readonly IReadOnlyList<ControllerSession> _sessions;
     private readonly SyncOptions _options;
     private readonly ILogger _logger;
+    private readonly TimeProvider _time;
     private readonly SemaphoreSlim _wake = new(0, 1);
     private int _next;
 
-    public BusWorker(string bus, IModbusMaster master, IReadOnlyList<ControllerSession> sessions, SyncOptions options, ILogger logger)
+    public BusWorker(string bus, IModbusMaster master, IReadOnlyList<ControllerSession> sessions, SyncOptions options, TimeProvider time, ILogger logger)
     {
         Bus = bus;
         _master = master;
         _sessions = sessions;
         _options = options;
+        _time = time;
         _logger = logger;
     }
+
+    /// <summary>The longest a controller's routine work (events, clock, checks) waits while others apply outbox changes.</summary>
+    public static readonly TimeSpan RoutineStarvationBound = TimeSpan.FromSeconds(10);
 
     public string Bus { get; }
 
     public IReadOnlyList<ControllerSession> Sessions => _sessions;
+
+    /// <summary>The index of the controller whose turn opens the next round (tests set it to make an order certain).</summary>
+    internal int NextTurn
+    {
+        get => _next;
+        set => _next = value % _sessions.Count;
+    }
 
     /// <summary>Wakes the worker before its next poll (the outbox moved).</summary>
     public void Wake()
@@ -64,7 +76,12 @@ public sealed class BusWorker : IAsyncDisposable
         }
     }
 
-    /// <summary>Gives every controller turns in rotation until none has anything to do.</summary>
+    /// <summary>
+    /// Gives every controller turns in rotation until none has anything to do. While the outbox has moved
+    /// past some controller, only those controllers get turns: a revoke reaches every controller of the bus
+    /// before any reads its events or clock (an event window takes ~150 ms at 19200 baud). A controller whose
+    /// routine work has waited longer than <see cref="RoutineStarvationBound"/> gets its turn anyway.
+    /// </summary>
     public async Task ServeAsync(CancellationToken cancellationToken)
     {
         bool worked;
@@ -75,6 +92,14 @@ public sealed class BusWorker : IAsyncDisposable
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var session = _sessions[(_next + i) % _sessions.Count];
+                var now = _time.GetUtcNow();
+                if (!session.HasOutboxChange(now) && now - session.LastRoutineTurn < RoutineStarvationBound && _sessions.Any(s => s.HasOutboxChange(now)))
+                {
+                    // Its routine work waits for the next round: others have a change to apply.
+                    worked = true;
+                    continue;
+                }
+
                 worked |= await session.TurnAsync(cancellationToken);
             }
 

@@ -81,6 +81,17 @@ public sealed class ControllerSession
     /// <summary>Asks for the events to be read at the next turn.</summary>
     public void RequestEvents() => _nextEvents = DateTimeOffset.MinValue;
 
+    /// <summary>When this controller last had a turn for routine work (the bus lets outbox changes go first, but not for ever).</summary>
+    public DateTimeOffset LastRoutineTurn { get; private set; } = DateTimeOffset.MinValue;
+
+    /// <summary>
+    /// True when the outbox moved past what this controller applied and it can take the change in its next
+    /// turn: connected, not backing off, no slices of an earlier change pending. Its bus serves such
+    /// controllers before any routine work (events, clocks, checks), so a revoke is not queued behind them.
+    /// </summary>
+    public bool HasOutboxChange(DateTimeOffset now) =>
+        _loaded && _connected && now >= _nextAttempt && _pending.Count == 0 && !_needsCheck && _context.Outbox.Latest > _applied;
+
     /// <summary>Does the next step, if one is due. False when there was nothing to do (or the controller is backing off).</summary>
     public async Task<bool> TurnAsync(CancellationToken cancellationToken)
     {
@@ -145,13 +156,9 @@ public sealed class ControllerSession
             return true;
         }
 
-        if (_needsClock || now >= _nextClock)
-        {
-            await ClockAsync(now, cancellationToken);
-            return true;
-        }
-
-        if (_needsCheck || _lastCheck is null || now >= _lastCheck + _context.Options.CheckInterval)
+        // A check asked for (after connecting, a restart, a repair) comes before the outbox: it brings the
+        // applied sequence up to date by itself. Checks and clock readings that are merely due wait for it.
+        if (_needsCheck || _lastCheck is null)
         {
             await CheckAsync(now, cancellationToken);
             return true;
@@ -160,6 +167,19 @@ public sealed class ControllerSession
         if (_context.Outbox.Latest > _applied)
         {
             await OutboxAsync(now, cancellationToken);
+            return true;
+        }
+
+        LastRoutineTurn = now;
+        if (_needsClock || now >= _nextClock)
+        {
+            await ClockAsync(now, cancellationToken);
+            return true;
+        }
+
+        if (now >= _lastCheck + _context.Options.CheckInterval)
+        {
+            await CheckAsync(now, cancellationToken);
             return true;
         }
 

@@ -36,7 +36,7 @@ public sealed class SyncEngine : BackgroundService
             });
             var driverOptions = new BarrierControllerOptions { TransactionTimeout = sync.Timeout * 3, TimeProvider = time };
             var sessions = bus.Select(d => new ControllerSession(d, new BarrierController(master, (byte)d.Unit, driverOptions, loggers.CreateLogger<BarrierController>()), _context)).ToList();
-            var worker = new BusWorker(bus.Key, master, sessions, sync, loggers.CreateLogger<BusWorker>());
+            var worker = new BusWorker(bus.Key, master, sessions, sync, time, loggers.CreateLogger<BusWorker>());
             _context.Outbox.OnChange(worker.Wake);
             _buses.Add(worker);
         }

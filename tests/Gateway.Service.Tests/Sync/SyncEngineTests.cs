@@ -39,6 +39,41 @@ public sealed class SyncEngineTests
     }
 
     [Fact]
+    public async Task Serve_OutboxMovedWhileEventsAreDue_EveryControllerOnTheBusAppliesItBeforeAnyReadsEvents()
+    {
+        var log = new CapturingLoggerFactory();
+        await using var h = await SyncHarness.StartAsync(log, ("rtu+tcp", ["common", "common", "common"]));
+        h.Store.Change(1, Access);
+        await h.ServeUntilAsync(() => Task.FromResult(h.Engine.Health().All(x => x.State == DeviceState.Connected && x.PendingChanges == 0 && x.AppliedSequence == 1)));
+        for (var unit = 1; unit <= 3; unit++)
+        {
+            Assert.Equal(AccessDecision.Granted, h.Unit(0, unit).Present(1, Access.Uid).Decision);
+        }
+
+        var bus = Assert.Single(h.Engine.Buses);
+        h.Store.Change(1, Access with { Status = SyncCardStatus.Blocked, StatusSinceUtc = DateTimeOffset.UtcNow });
+        await h.Engine.Outbox.PollAsync(CancellationToken.None);
+
+        // The controller that opens the next round has taken the change already: it has only routine work left.
+        bus.NextTurn = 0;
+        Assert.True(await bus.Sessions[0].TurnAsync(CancellationToken.None));
+        h.Engine.RequestEvents();
+        log.Clear();
+        await bus.ServeAsync(CancellationToken.None);
+
+        var messages = log.Messages.ToList();
+        var lastOutbox = messages.FindLastIndex(m => m.Contains("outbox up to", StringComparison.Ordinal));
+        var firstEvents = messages.FindIndex(m => m.Contains("events collected", StringComparison.Ordinal));
+        Assert.True(lastOutbox >= 0 && firstEvents > lastOutbox, string.Join(Environment.NewLine, messages));
+        Assert.Equal(2, messages.Count(m => m.Contains("outbox up to", StringComparison.Ordinal)));
+        Assert.Equal(3, messages.Count(m => m.Contains("events collected", StringComparison.Ordinal)));
+        for (var unit = 1; unit <= 3; unit++)
+        {
+            Assert.Equal(DenyReason.Blocked, h.Unit(0, unit).Present(2, Access.Uid).Reason);
+        }
+    }
+
+    [Fact]
     public async Task Serve_CardReportedLostThenReturned_BlockedThenRemoved()
     {
         await using var h = await SyncHarness.StartAsync(("tcp", ["common"]));

@@ -152,7 +152,14 @@ public sealed class SyncHarness : IAsyncDisposable
         StartAsync(new Dictionary<string, string?>(), buses);
 
     /// <summary>As <see cref="StartAsync(ValueTuple{string, string[]}[])"/>, with more configuration (e.g. <c>Gateway:Parking:GraceDays</c>).</summary>
-    public static async Task<SyncHarness> StartAsync(IReadOnlyDictionary<string, string?> settings, params (string Scheme, string[] Zones)[] buses)
+    public static Task<SyncHarness> StartAsync(IReadOnlyDictionary<string, string?> settings, params (string Scheme, string[] Zones)[] buses) =>
+        StartAsync(settings, NullLoggerFactory.Instance, buses);
+
+    /// <summary>As <see cref="StartAsync(ValueTuple{string, string[]}[])"/>, the engine logging to <paramref name="loggers"/>.</summary>
+    public static Task<SyncHarness> StartAsync(ILoggerFactory loggers, params (string Scheme, string[] Zones)[] buses) =>
+        StartAsync(new Dictionary<string, string?>(), loggers, buses);
+
+    private static async Task<SyncHarness> StartAsync(IReadOnlyDictionary<string, string?> settings, ILoggerFactory loggers, (string Scheme, string[] Zones)[] buses)
     {
         ArgumentNullException.ThrowIfNull(settings);
         var folder = new TempFolder("gateway-sync");
@@ -195,7 +202,7 @@ public sealed class SyncHarness : IAsyncDisposable
         var events = new EventStore(database, writes, time);
         var alarms = new AlarmStore(database, writes, []);
         var board = new DeviceStatusBoard(options, time);
-        var engine = new SyncEngine(options, store, events, alarms, board, time, NullLoggerFactory.Instance);
+        var engine = new SyncEngine(options, store, events, alarms, board, time, loggers);
         return new SyncHarness(folder, database, store, events, alarms, board, engine, simulators);
     }
 
@@ -242,5 +249,59 @@ public sealed class SyncHarness : IAsyncDisposable
 
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         _folder.Dispose();
+    }
+}
+
+/// <summary>Keeps every message logged at Debug and above, in order, to check what the engine did first.</summary>
+public sealed class CapturingLoggerFactory : ILoggerFactory
+{
+    private readonly List<string> _messages = [];
+
+    public IReadOnlyList<string> Messages
+    {
+        get
+        {
+            lock (_messages)
+            {
+                return [.. _messages];
+            }
+        }
+    }
+
+    public void Clear()
+    {
+        lock (_messages)
+        {
+            _messages.Clear();
+        }
+    }
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this);
+
+    public void AddProvider(ILoggerProvider provider)
+    {
+    }
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(CapturingLoggerFactory owner) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Debug;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (IsEnabled(logLevel))
+            {
+                lock (owner._messages)
+                {
+                    owner._messages.Add(formatter(state, exception));
+                }
+            }
+        }
     }
 }
