@@ -55,7 +55,13 @@ public sealed class SerialChannel : IByteChannel
             throw new DeviceConnectionException(Name, $"cannot open {_endpoint.PortName}: no such device");
         }
 
-        var port = new SerialPort(_endpoint.PortName, _endpoint.BaudRate, ToParity(_endpoint.Parity), _endpoint.DataBits, _endpoint.StopBits == 2 ? StopBits.Two : StopBits.One)
+        // A pseudo-terminal carries bytes whatever the line settings, but the Linux pty driver forces
+        // 8 data bits and clears PARENB: asked for parity (or 7 bits), the settings never stick, and
+        // System.IO.Ports refuses the open whenever the baud rate does not change either — the second
+        // open of the same pty (a service restarted against a simulator that kept running) fails with
+        // "Value does not fall within the expected range". On a pty the port is opened 8N1.
+        var pty = IsPseudoTerminal(ResolveDevice());
+        var port = new SerialPort(_endpoint.PortName, _endpoint.BaudRate, pty ? Parity.None : ToParity(_endpoint.Parity), pty ? 8 : _endpoint.DataBits, _endpoint.StopBits == 2 ? StopBits.Two : StopBits.One)
         {
             Handshake = Handshake.None,
         };
@@ -182,6 +188,10 @@ public sealed class SerialChannel : IByteChannel
             return null;
         }
     }
+
+    /// <summary>True for a Unix98 pseudo-terminal slave (/dev/pts/N), the device a simulator's link path resolves to.</summary>
+    internal static bool IsPseudoTerminal(string? device) =>
+        device is not null && device.StartsWith("/dev/pts/", StringComparison.Ordinal);
 
     private static Parity ToParity(SerialParity parity) => parity switch
     {
