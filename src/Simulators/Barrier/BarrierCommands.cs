@@ -9,7 +9,7 @@ using Gateway.Drivers.Channels;
 namespace Gateway.Simulators.Barrier;
 
 /// <summary>
-/// <c>gateway-sim barrier --listen ENDPOINT|--pty LINKPATH [--units LIST] [--baud B] [--control URL] [--state FILE]</c>
+/// <c>gateway-sim barrier --listen ENDPOINT|--pty LINKPATH [--units LIST] [--baud B] [--control URL] [--state FILE] [--parent-pid PID]</c>
 /// and <c>gateway-sim present --control URL --unit N --lane L --uid HEX</c>.
 /// </summary>
 public static class BarrierCommands
@@ -26,9 +26,10 @@ public static class BarrierCommands
         var capacity = new Option<int>("--capacity") { Description = "Whitelist capacity per controller", DefaultValueFactory = _ => 20_000 };
         var events = new Option<int>("--event-capacity") { Description = "Unacknowledged events a controller holds", DefaultValueFactory = _ => 1024 };
         var armTime = new Option<int>("--arm-time-ms") { Description = "Time the arm takes to move, in milliseconds", DefaultValueFactory = _ => 1000 };
+        var parentPid = ParentWatch.CreateOption();
 
         var command = new Command("barrier", "Simulated gateway-barrier/1 controllers (docs/barrier-profile.md) on one bus");
-        foreach (var option in new Option[] { listen, pty, units, baud, control, state, lanes, capacity, events, armTime })
+        foreach (var option in new Option[] { listen, pty, units, baud, control, state, lanes, capacity, events, armTime, parentPid })
         {
             command.Options.Add(option);
         }
@@ -65,7 +66,8 @@ public static class BarrierCommands
                 throw new ArgumentException("--pty needs Linux pseudo-terminals");
             }
 
-            await using var simulator = await BarrierSimulator.StartAsync(settings, cancellationToken: cancellationToken);
+            await using var lifetime = ParentWatch.Start(parse.GetValue(parentPid), cancellationToken);
+            await using var simulator = await BarrierSimulator.StartAsync(settings, cancellationToken: lifetime.Token);
 
             // Tests start the simulator on port 0 and read where it went from these lines.
             Console.WriteLine($"modbus {simulator.ModbusEndpoint} units {string.Join(',', settings.Units)}{(simulator.PtyDevice is { } device ? $" pty {device}" : string.Empty)}{(settings.Baud is { } b ? $" baud {b}" : string.Empty)}");
@@ -75,14 +77,14 @@ public static class BarrierCommands
             }
 
             Console.WriteLine("ready");
-            await Console.Out.FlushAsync(cancellationToken);
+            await Console.Out.FlushAsync(lifetime.Token);
             try
             {
-                await Task.Delay(Timeout.Infinite, cancellationToken);
+                await Task.Delay(Timeout.Infinite, lifetime.Token);
             }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            catch (OperationCanceledException) when (lifetime.Token.IsCancellationRequested)
             {
-                // Ctrl+C or SIGTERM: stop serving, save the state, exit 0.
+                // Ctrl+C, SIGTERM or the parent gone: stop serving, save the state, exit 0.
             }
 
             return 0;

@@ -46,6 +46,9 @@ public sealed record UnitStateResponse(
 /// <summary>One controller's view of a card, from <c>GET /whitelist/{uid}</c>: its entry (if any) and the decision it would make at lane 1 now.</summary>
 public sealed record WhitelistLookupResponse(int Unit, bool Held, uint? ValidFrom, uint? ValidTo, bool? Blocked, AccessDecision Decision, DenyReason Reason);
 
+/// <summary>One whitelist record as the control API lists it.</summary>
+public sealed record WhitelistEntryResponse(string Uid, uint ValidFrom, uint ValidTo, bool Blocked);
+
 /// <summary>What the Modbus engine saw on the line or connections.</summary>
 public sealed record StatisticsResponse(long BytesReceived, long BytesSent, long FramesReceived, long FramesSent, long CorruptFrames, long ExceptionsSent, double EmulatedLineMs);
 
@@ -133,6 +136,7 @@ public static class BarrierControlApi
             sim.InjectFaults(new ModbusFault(kind.Value, TimeSpan.FromMilliseconds(request.DelayMs)), request.Count);
             return Results.NoContent();
         }));
+        app.MapDelete("/units/{unit:int}/faults", (int unit) => WithUnit(simulator, unit, sim => Results.Ok(new { cleared = sim.ClearFaults() })));
         app.MapPost("/units/{unit:int}/reboot", (int unit) => WithUnit(simulator, unit, sim =>
         {
             sim.Reboot();
@@ -183,6 +187,8 @@ public static class BarrierControlApi
             sim.Tamper(upsert: new WhitelistEntry(card, request.ValidFrom, request.ValidTo, request.Blocked));
             return Results.Ok(State(unit, sim));
         }));
+        app.MapGet("/units/{unit:int}/whitelist", (int unit) => WithUnit(simulator, unit, sim => Results.Ok(
+            sim.Whitelist().OrderBy(e => e.Uid).Select(e => new WhitelistEntryResponse(e.Uid.ToString(), e.ValidFromSeconds, e.ValidToSeconds, e.Blocked)))));
         app.MapDelete("/units/{unit:int}/whitelist/{uid}", (int unit, string uid) => WithUnit(simulator, unit, sim =>
         {
             if (!CardUid.TryParse(uid, out var card))

@@ -254,6 +254,17 @@ public sealed class SimulatedBarrierController : IModbusDataModel
         }
     }
 
+    /// <summary>Drops the faults still queued: a controller made silent with many drops answers again.</summary>
+    public int ClearFaults()
+    {
+        lock (_gate)
+        {
+            var count = _faults.Count;
+            _faults.Clear();
+            return count;
+        }
+    }
+
     public ModbusFault NextFault()
     {
         lock (_gate)

@@ -5,7 +5,7 @@ using Gateway.Drivers;
 namespace Gateway.Simulators.Encoder;
 
 /// <summary>
-/// <c>gateway-sim encoder --pty LINKPATH [--card 1k|4k|none] [--uid HEX] [--control http://127.0.0.1:PORT]</c>:
+/// <c>gateway-sim encoder --pty LINKPATH [--card 1k|4k|none] [--uid HEX] [--control http://127.0.0.1:PORT] [--parent-pid PID]</c>:
 /// a PN532 encoder on a pseudo-terminal, with a blank card on it unless told otherwise.
 /// </summary>
 public static class EncoderCommand
@@ -16,11 +16,13 @@ public static class EncoderCommand
         var card = new Option<string>("--card") { Description = "The card on the reader at start: 1k, 4k or none", DefaultValueFactory = _ => "1k" };
         var uid = new Option<string?>("--uid") { Description = "UID of that card (4 or 7 bytes of hex; default random)" };
         var control = new Option<string?>("--control") { Description = "Serve the control API here (http://127.0.0.1:PORT, loopback only, port 0 for any)" };
+        var parentPid = ParentWatch.CreateOption();
         var command = new Command("encoder", "Simulate a PN532 card encoder with MIFARE Classic cards on a pseudo-terminal");
         command.Options.Add(pty);
         command.Options.Add(card);
         command.Options.Add(uid);
         command.Options.Add(control);
+        command.Options.Add(parentPid);
         command.SetAction(async (parse, cancellationToken) =>
         {
             if (!OperatingSystem.IsLinux())
@@ -29,7 +31,21 @@ public static class EncoderCommand
                 return 2;
             }
 
-            return await RunAsync(parse.GetValue(pty)!, parse.GetValue(card)!, parse.GetValue(uid), parse.GetValue(control), cancellationToken);
+            ParentWatch lifetime;
+            try
+            {
+                lifetime = ParentWatch.Start(parse.GetValue(parentPid), cancellationToken);
+            }
+            catch (ArgumentException ex)
+            {
+                await Console.Error.WriteLineAsync($"gateway-sim: encoder: {ex.Message}");
+                return 2;
+            }
+
+            await using (lifetime)
+            {
+                return await RunAsync(parse.GetValue(pty)!, parse.GetValue(card)!, parse.GetValue(uid), parse.GetValue(control), lifetime.Token);
+            }
         });
         return command;
     }

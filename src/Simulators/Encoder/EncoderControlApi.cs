@@ -20,14 +20,14 @@ public sealed record NewCardRequest(string? Type, string? Uid);
 public sealed record TearRequest(int AfterCommands);
 
 /// <summary>Body of POST /faults.</summary>
-public sealed record FaultRequest(int? ReplyDelayMilliseconds, bool? Stalled);
+public sealed record FaultRequest(int? ReplyDelayMilliseconds, bool? Stalled, int? StallAfterCommands);
 
 /// <summary>Body of PUT /cards/{uid}/blocks/{block}.</summary>
 public sealed record BlockRequest(string Data);
 
 /// <summary>
 /// The simulator's loopback HTTP control API (docs/encoder.md): place, remove and swap cards, tear
-/// a card away after the Nth card command, slow or stall replies, read or poke a card's memory.
+/// a card away or stall the reader after the Nth card command, slow or stall replies, read or poke a card's memory.
 /// </summary>
 public static class EncoderControlApi
 {
@@ -138,6 +138,11 @@ public static class EncoderControlApi
             if (request.Stalled is { } stalled)
             {
                 emulator.Stalled = stalled;
+            }
+
+            if (request.StallAfterCommands is { } after)
+            {
+                emulator.StallAfter(after);
             }
 
             return Results.NoContent();

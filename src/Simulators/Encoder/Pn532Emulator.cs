@@ -19,6 +19,8 @@ public sealed class Pn532Emulator
     private readonly List<VirtualMifareCard?> _targets = [];
     private byte _maxRetriesPassive = 0xFF;
     private int _tearAfter = -1;
+    private int _stallAfter = -1;
+    private bool _stalled;
     private long _commands;
     private long _cardCommands;
 
@@ -32,7 +34,11 @@ public sealed class Pn532Emulator
     public TimeSpan ReplyDelay { get; set; }
 
     /// <summary>While true, commands get neither ACK nor reply (a hung or unplugged reader).</summary>
-    public bool Stalled { get; set; }
+    public bool Stalled
+    {
+        get => Volatile.Read(ref _stalled);
+        set => Volatile.Write(ref _stalled, value);
+    }
 
     /// <summary>Places a new blank card in the field and returns it.</summary>
     public VirtualMifareCard PlaceNewCard(MifareClassicType type, byte[]? uid = null)
@@ -142,6 +148,23 @@ public sealed class Pn532Emulator
     }
 
     /// <summary>
+    /// Stalls the reader (as <see cref="Stalled"/>) once <paramref name="commands"/> more card
+    /// commands (InDataExchange) have been executed: the last one completes on the card and is
+    /// answered, then nothing is. Zero stalls at once; a negative value disarms.
+    /// </summary>
+    public void StallAfter(int commands)
+    {
+        lock (_lock)
+        {
+            _stallAfter = commands;
+            if (commands == 0)
+            {
+                Stalled = true;
+            }
+        }
+    }
+
+    /// <summary>
     /// Tears every card off the field once <paramref name="commands"/> more card commands
     /// (InDataExchange) have been executed: the last one completes on the card and is answered,
     /// then the card is gone. A negative value disarms.
@@ -230,6 +253,13 @@ public sealed class Pn532Emulator
     private byte[] DataExchange(ReadOnlySpan<byte> data)
     {
         Interlocked.Increment(ref _cardCommands);
+        if (_stallAfter > 0 && --_stallAfter == 0)
+        {
+            // This command is still answered (the reply is computed now); the next one is not.
+            Stalled = true;
+            _stallAfter = -1;
+        }
+
         var card = Target(data);
         if (card is null)
         {

@@ -126,6 +126,37 @@ public sealed class BarrierSimulatorProcessTests
     }
 
     [LinuxFact]
+    public async Task Whitelist_TwoRecords_ListedInProfileOrderWithTheirWindows()
+    {
+        await using var sim = await BarrierSimulatorProcess.StartAsync("--listen", "tcp://127.0.0.1:0");
+        await sim.PutAsync("units/1/whitelist/04AABBCCDDEEFF", new { validFrom = 10u, validTo = 20u, blocked = true });
+        await sim.PutAsync("units/1/whitelist/0A0B0C0D", new { validFrom = 0u, validTo = 2_000_000u });
+
+        var list = await sim.GetAsync("units/1/whitelist");
+
+        Assert.Equal(2, list.GetArrayLength());
+        Assert.Equal("0A0B0C0D", list[0].GetProperty("uid").GetString());
+        Assert.Equal(2_000_000u, list[0].GetProperty("validTo").GetUInt32());
+        Assert.False(list[0].GetProperty("blocked").GetBoolean());
+        Assert.Equal("04AABBCCDDEEFF", list[1].GetProperty("uid").GetString());
+        Assert.Equal(10u, list[1].GetProperty("validFrom").GetUInt32());
+        Assert.True(list[1].GetProperty("blocked").GetBoolean());
+    }
+
+    [LinuxFact]
+    public async Task Faults_ClearedAfterManyDrops_ControllerAnswersAgain()
+    {
+        await using var sim = await BarrierSimulatorProcess.StartAsync("--listen", "tcp://127.0.0.1:0");
+        await sim.PostAsync("units/1/faults", new { kind = "drop", count = 100_000 });
+
+        var cleared = await sim.DeleteAsync("units/1/faults");
+
+        Assert.Equal(100_000, cleared.GetProperty("cleared").GetInt32());
+        var output = await MbpollAsync("-m", "tcp", "-a", "1", "-r", "1", "-c", "1", "-t", "4:hex", "-1", "-p", sim.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "127.0.0.1");
+        Assert.Contains("[1]: \t0x4742", output, StringComparison.Ordinal);
+    }
+
+    [LinuxFact]
     public async Task Flood_WithoutCount_OverflowsTheRing()
     {
         await using var sim = await BarrierSimulatorProcess.StartAsync("--listen", "tcp://127.0.0.1:0", "--event-capacity", "50");

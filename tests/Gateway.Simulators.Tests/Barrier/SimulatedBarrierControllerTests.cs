@@ -349,6 +349,19 @@ public sealed class SimulatedBarrierControllerTests
             Enumerable.Range(0, 4).Select(_ => sim.NextFault().Kind));
     }
 
+    [Fact]
+    public void ClearFaults_ManyDropsQueued_RepliesAgainAndSaysHowManyWereCleared()
+    {
+        var sim = new SimulatedBarrierController(null, _time);
+        sim.InjectFaults(new ModbusFault(ModbusFaultKind.Drop), 1000);
+        Assert.Equal(ModbusFaultKind.Drop, sim.NextFault().Kind);
+
+        Assert.Equal(999, sim.ClearFaults());
+
+        Assert.Equal(ModbusFaultKind.None, sim.NextFault().Kind);
+        Assert.Equal(0, sim.ClearFaults());
+    }
+
     private static WhitelistEntry Entry(string uid, uint from, uint to, bool blocked = false) => new(CardUid.Parse(uid), from, to, blocked);
 
     private static ushort[] Read(SimulatedBarrierController sim, int address, int count)
