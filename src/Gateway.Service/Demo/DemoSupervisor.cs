@@ -10,7 +10,8 @@ namespace Gateway.Service.Demo;
 /// by a build-only project reference) and gives the service the configuration that drives them: two
 /// car-park barrier controllers on one pseudo-terminal bus at 19200 baud with line-rate emulation, a
 /// building door controller over Modbus TCP, and a PN532 encoder on a pseudo-terminal with a blank card.
-/// Stops them on exit. Data lives in <c>data/demo</c>; the admin token and card key are created there.
+/// Stops them on exit; each child also exits by itself when this process is gone (<c>--parent-pid</c>), so
+/// a SIGKILL of the service leaves no simulator behind. Data lives in <c>data/demo</c>; the admin token and card key are created there.
 /// </summary>
 public sealed partial class DemoSupervisor : IAsyncDisposable
 {
@@ -171,6 +172,10 @@ public sealed partial class DemoSupervisor : IAsyncDisposable
         {
             info.ArgumentList.Add(arg);
         }
+
+        // Nothing runs in this process after a SIGKILL: the child watches for this process itself and exits when it is gone.
+        info.ArgumentList.Add("--parent-pid");
+        info.ArgumentList.Add(Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
 
         var process = Process.Start(info) ?? throw new InvalidOperationException("dotnet could not be started");
         _children.Add(process);
