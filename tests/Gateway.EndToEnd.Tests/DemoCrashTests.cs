@@ -1,6 +1,7 @@
 namespace Gateway.EndToEnd.Tests;
 
 /// <summary>The demo's simulators never outlive the service, even when it is killed with SIGKILL (no clean-up runs then).</summary>
+[Collection(CrashCollection.Name)]
 public sealed class DemoCrashTests : IDisposable
 {
     private readonly TempFolder _folder = new("gateway-demo-kill");

@@ -9,6 +9,7 @@ namespace Gateway.EndToEnd.Tests;
 /// on a pseudo-terminal RTU bus, then started again on the same data: the controller converges to
 /// exactly the desired whitelist and the audit chain verifies.
 /// </summary>
+[Collection(CrashCollection.Name)]
 public sealed class SyncCrashTests : IDisposable
 {
     private const int Cards = 10_000;
