@@ -16,7 +16,8 @@ namespace Gateway.Service.Operators;
 /// failures have accumulated without a quiet lockout period, password checks of that operator run one at
 /// a time and each failure holds the line for <see cref="SecurityOptions.SlowDown"/>. Guessing from many
 /// addresses is bounded to one guess per slow-down interval, while the operator's own login still
-/// succeeds, after a wait, from anywhere. Each address may have one check waiting per operator.</item>
+/// succeeds, after a wait, from anywhere. Each address may have one check in the line (waiting or being
+/// checked) per operator.</item>
 /// </list>
 /// </summary>
 public sealed class LoginThrottle
@@ -77,14 +78,14 @@ public sealed class LoginThrottle
 
     /// <summary>
     /// Waits for the operator's turn when its logins are slowed down (immediately otherwise). Null when this
-    /// address already has a check waiting for this operator: refuse the attempt.
+    /// address already has a check in this operator's line: refuse the attempt.
     /// </summary>
     public async Task<Turn?> EnterAsync(string username, string address, CancellationToken cancellationToken)
     {
         var key = Key(username);
         if (!IsSlowedDown(key))
         {
-            return new Turn(this, null);
+            return new Turn(this, null, default);
         }
 
         if (!_waiting.TryAdd((key, address), 0))
@@ -96,11 +97,12 @@ public sealed class LoginThrottle
         {
             var gate = _gates.GetOrAdd(key, _ => new SemaphoreSlim(1, 1));
             await gate.WaitAsync(cancellationToken);
-            return new Turn(this, gate);
+            return new Turn(this, gate, (key, address));
         }
-        finally
+        catch
         {
             _waiting.TryRemove((key, address), out _);
+            throw;
         }
     }
 
@@ -188,13 +190,15 @@ public sealed class LoginThrottle
     public sealed class Turn : IAsyncDisposable
     {
         private readonly LoginThrottle _throttle;
+        private readonly (string Operator, string Address) _place;
         private SemaphoreSlim? _gate;
         private bool _failed;
 
-        internal Turn(LoginThrottle throttle, SemaphoreSlim? gate)
+        internal Turn(LoginThrottle throttle, SemaphoreSlim? gate, (string Operator, string Address) place)
         {
             _throttle = throttle;
             _gate = gate;
+            _place = place;
         }
 
         /// <summary>Whether this check waited in a slowed-down operator's line.</summary>
@@ -219,6 +223,7 @@ public sealed class LoginThrottle
             }
             finally
             {
+                _throttle._waiting.TryRemove(_place, out _);
                 gate.Release();
             }
         }

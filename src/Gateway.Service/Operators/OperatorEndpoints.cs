@@ -117,12 +117,18 @@ public static class OperatorEndpoints
             return v.ToProblem();
         }
 
+        // A name locked at this address is refused before it could queue behind a slowed-down operator's line.
+        if (throttle.LockedUntil(username!, address) is { } lockedUntil)
+        {
+            return TooMany(context, lockedUntil, $"this operator is locked for logins from this address until {UnitOfWork.Timestamp(lockedUntil)} after repeated failures");
+        }
+
         LoginOutcome outcome;
         await using (var turn = await throttle.EnterAsync(username!, address, cancellationToken))
         {
             if (turn is null)
             {
-                return TooMany(context, context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow() + throttle.SlowDown, "a login of this operator from this address is already waiting: logins of this operator are slowed down after many failures");
+                return TooMany(context, context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow() + throttle.SlowDown, "a login of this operator from this address is already in line: logins of this operator are slowed down after many failures");
             }
 
             outcome = await store.LoginAsync(username!, password!, address, cancellationToken);

@@ -88,6 +88,7 @@ public sealed class LoginThrottleTests
         // A guess from yet another address takes the line and fails: the line stays held for the slow-down.
         var guess = (await throttle.EnterAsync("admin", "203.0.113.7", CancellationToken.None))!;
         Assert.True(guess.Gated);
+        Assert.Null(await throttle.EnterAsync("admin", "203.0.113.7", CancellationToken.None));
         throttle.Failed("admin", "203.0.113.7");
         guess.Failed();
         var released = guess.DisposeAsync().AsTask();

@@ -165,6 +165,56 @@ public sealed class OperatorApiTests
         Assert.Contains("127.0.0.2", locked.GetRawText(), StringComparison.Ordinal);
     }
 
+    [LinuxFact]
+    public async Task Login_FailuresFromManyAddresses_SlowDownHoldsEachGuess_OperatorStillGetsIn()
+    {
+        var time = new FakeTimeProvider(Start);
+        await using var host = await ApiTestHost.StartAsync(time: time, configuration: new Dictionary<string, string?>
+        {
+            ["Gateway:Operators:SlowDownAfterFailedLogins"] = "3",
+            ["Gateway:Operators:SlowDownSeconds"] = "5",
+        });
+        await OperatorTestKit.ReadyOperatorAsync(host, "admin2", GatewayRoles.Admin);
+        for (var i = 2; i <= 4; i++)
+        {
+            using var source = ClientFrom(host, $"127.0.0.{i}");
+            using var wrong = await LoginAsync(source, "admin2", "not-the-password");
+            await ApiTestHost.AssertProblemAsync(wrong, 401, OperatorEndpoints.InvalidCredentialsType);
+        }
+
+        // Slowed down: a guess from a fifth address fails and holds the line for 5 (fake) seconds.
+        using var guesser = ClientFrom(host, "127.0.0.5");
+        using var desk = ClientFrom(host, "127.0.0.6");
+        var guess = LoginAsync(guesser, "admin2", "still-not-the-password");
+        await WaitUntilAsync(() => host.Count("audit_log WHERE action = 'operator.login-failed'") == 4);
+        var login = LoginAsync(desk, "admin2", OperatorTestKit.Password);
+        using (var second = await LoginAsync(guesser, "admin2", "another-guess"))
+        {
+            // The guessing address already has its check in the line: refused, not queued.
+            await ApiTestHost.AssertProblemAsync(second, 429, OperatorEndpoints.TooManyAttemptsType);
+        }
+
+        Assert.False(guess.IsCompleted);
+        Assert.False(login.IsCompleted);
+        time.Advance(TimeSpan.FromSeconds(5));
+        using (var failed = await guess.WaitAsync(TimeSpan.FromSeconds(60)))
+        {
+            await ApiTestHost.AssertProblemAsync(failed, 401, OperatorEndpoints.InvalidCredentialsType);
+        }
+
+        using var ok = await login.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(ok.StatusCode == HttpStatusCode.OK, await ok.Content.ReadAsStringAsync());
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (!condition())
+        {
+            await Task.Delay(20, bound.Token);
+        }
+    }
+
     [Fact]
     public async Task Login_ManyFailuresFromOneAddressAcrossNames_AddressRefused_NothingWritten_UntilWindowPasses()
     {
