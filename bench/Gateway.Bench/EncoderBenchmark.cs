@@ -1,19 +1,70 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.IO.Ports;
 using System.Net.Http.Json;
+using System.Runtime.Versioning;
 using Gateway.Drivers.CardEncoders;
 using Gateway.Drivers.CardEncoders.Keys;
+using Gateway.Drivers.Channels;
 
 namespace Gateway.Bench;
 
 /// <summary>
-/// Time to issue and verify one card: the real binding through Gateway's encoder against
-/// `gateway-sim encoder` (a real process on a pty), a fresh blank 1K card each time. Reports the
-/// median, the PN532 commands per card, and the time per journaled step.
+/// Time to issue and verify one card: Gateway's encoder against `gateway-sim encoder` (a real
+/// process on a pty), a fresh blank 1K card each time, through each transport (Gateway's own HSU
+/// frame layer, then the Iot.Device.Bindings Pn532 class). Reports the median, the PN532 commands
+/// per card, the time per journaled step, and the floor under the binding's per-command cost.
 /// </summary>
+[SupportedOSPlatform("linux")]
 public static class EncoderBenchmark
 {
     public static async Task RunAsync(int cards, TextWriter output)
+    {
+        foreach (var transport in new[] { Pn532Transport.Direct, Pn532Transport.Binding })
+        {
+            await RunAsync(cards, transport, output);
+        }
+
+        await FloorAsync(cards * 10, output);
+    }
+
+    // What one PN532 command through the binding waits on: a Thread.Sleep(1) of its polling loops,
+    // and one System.IO.Ports read of a byte that is already there (the binding reads a reply with
+    // about a dozen such calls), against one read on Gateway's termios line.
+    private static async Task FloorAsync(int samples, TextWriter output)
+    {
+        var sleep = new Stats();
+        for (var i = 0; i < samples; i++)
+        {
+            var start = Stopwatch.GetTimestamp();
+            Thread.Sleep(1);
+            sleep.AddTicks(Stopwatch.GetTimestamp() - start);
+        }
+
+        var link = Path.Combine(Path.GetTempPath(), $"gateway-bench-floor-{Environment.ProcessId}.pty");
+        await using var pty = PseudoTerminal.Create(link);
+        var readByte = new Stats();
+        using (var port = new SerialPort(link, 115200, Parity.None, 8, StopBits.One) { ReadTimeout = 1000 })
+        {
+            port.Open();
+            await pty.WriteAsync(new byte[samples], CancellationToken.None);
+            while (port.BytesToRead < samples)
+            {
+                await Task.Delay(1);
+            }
+
+            for (var i = 0; i < samples; i++)
+            {
+                var start = Stopwatch.GetTimestamp();
+                port.ReadByte();
+                readByte.AddTicks(Stopwatch.GetTimestamp() - start);
+            }
+        }
+
+        await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"encoder floor: Thread.Sleep(1) median {sleep.Percentile(50) / 1000.0:0.00} ms; SerialPort.ReadByte of a waiting byte median {readByte.Percentile(50) / 1000.0:0.00} ms (n={samples} each)"));
+    }
+
+    private static async Task RunAsync(int cards, Pn532Transport transport, TextWriter output)
     {
         var root = new DirectoryInfo(AppContext.BaseDirectory);
         while (root is not null && !File.Exists(Path.Combine(root.FullName, "Gateway.sln")))
@@ -57,7 +108,7 @@ public static class EncoderBenchmark
             using var http = new HttpClient { BaseAddress = new Uri(control!) };
             var journal = new TimingJournal();
             var keys = SiteCardKeys.Parse(SiteCardKeys.GenerateKeyText(), 1);
-            await using var encoder = new Pn532CardEncoder(new Pn532EncoderOptions(link, "bench"), keys, journal);
+            await using var encoder = new Pn532CardEncoder(new Pn532EncoderOptions(link, "bench") { Transport = transport }, keys, journal);
             await encoder.GetInfoAsync(CancellationToken.None);
 
             var total = new Stats();
@@ -80,7 +131,7 @@ public static class EncoderBenchmark
             }
 
             var perCard = (double)commands / cards;
-            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"encoder (issue + verify one blank 1K card, binding -> gateway-sim encoder on a pty): {total.Summary("ms")}; {perCard:0} PN532 commands per card, {total.Percentile(50) / 1000.0 / perCard:0.00} ms per command"));
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"encoder {Name(transport)} (issue + verify one blank 1K card -> gateway-sim encoder on a pty): {total.Summary("ms")}; {perCard:0} PN532 commands per card, {total.Percentile(50) / 1000.0 / perCard:0.00} ms per command"));
             foreach (var (step, stats) in journal.Steps)
             {
                 await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  step {step,-18} median {stats.Percentile(50) / 1000.0:0.0} ms"));
@@ -99,6 +150,8 @@ public static class EncoderBenchmark
             }
         }
     }
+
+    private static string Name(Pn532Transport transport) => transport == Pn532Transport.Direct ? "direct" : "binding";
 
     // Journals in memory and notes when each step starts, to report where the time goes.
     private sealed class TimingJournal : ICardWriteJournal

@@ -1,10 +1,6 @@
 using System.Collections.Concurrent;
 using Gateway.Drivers.CardEncoders.Keys;
 using Gateway.Drivers.CardEncoders.Layout;
-using Iot.Device.Card.Mifare;
-using Iot.Device.Pn532;
-using Iot.Device.Pn532.ListPassive;
-using Iot.Device.Pn532.RfConfiguration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -17,12 +13,25 @@ public sealed record Pn532EncoderOptions(string Port, string SiteId)
 {
     /// <summary>How often <see cref="ICardEncoder.WaitForCardAsync"/> looks for a card.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// Gateway's own HSU frame layer (the default on Linux) or the Iot.Device.Bindings Pn532 class
+    /// (the default elsewhere). See docs/encoder.md for why the hot path bypasses the binding.
+    /// </summary>
+    public Pn532Transport Transport { get; init; } = Pn532Transport.Auto;
+
+    /// <summary>
+    /// How long the direct transport waits for the ACK and then for the reply of each command before
+    /// it aborts the command (the binding's deadline is a fixed 89 ms). A PN532 answers a MIFARE
+    /// command in a few milliseconds; the margin is for a loaded host.
+    /// </summary>
+    public TimeSpan ReplyTimeout { get; init; } = TimeSpan.FromMilliseconds(500);
 }
 
 /// <summary>
-/// <see cref="ICardEncoder"/> over the Iot.Device.Bindings Pn532 and MifareCard classes (HSU serial,
-/// 115200 8N1). The binding is synchronous and not thread-safe, so every PN532 command runs on
-/// this encoder's own worker thread; the async methods journal each step, then hand the step's
+/// <see cref="ICardEncoder"/> over a PN532 on HSU serial (115200 8N1): Gateway's own frame layer on
+/// Linux, the Iot.Device.Bindings Pn532 class elsewhere (<see cref="Pn532EncoderOptions.Transport"/>).
+/// Both are synchronous and not thread-safe, so every PN532 command runs on this encoder's own worker thread; the async methods journal each step, then hand the step's
 /// commands to that thread. The binding's sentinels (-1, null, false) and exceptions are turned
 /// into the typed errors of <see cref="ICardEncoder"/> here and nowhere else. When the port fails or
 /// the reader stops answering, the binding object is dropped and the next call opens the port again.
@@ -38,7 +47,7 @@ public sealed class Pn532CardEncoder : ICardEncoder
     private readonly BlockingCollection<Action> _queue = [];
     private readonly Thread _worker;
     private readonly SemaphoreSlim _operation = new(1, 1);
-    private Pn532? _reader;
+    private IPn532Port? _reader;
     private long _commands;
 
     /// <param name="options">Port and site.</param>
@@ -76,9 +85,7 @@ public sealed class Pn532CardEncoder : ICardEncoder
         {
             return await OnWorker(() =>
             {
-                var reader = Reader();
-                var version = reader.FirmwareVersion;
-                var firmware = version is null ? "unknown" : $"PN5{version.IdentificationCode:X2} v{version.Version.Major}.{version.Version.Minor}";
+                var firmware = Reader().Firmware;
                 var cards = List();
                 return new EncoderInfo(Port, firmware, cards.Count == 1 ? cards[0].Card : null);
             });
@@ -183,7 +190,7 @@ public sealed class Pn532CardEncoder : ICardEncoder
             await _operation.WaitAsync(cancellationToken);
             try
             {
-                await OnWorker(() => EnsureBlank(target, keys, cancellationToken));
+                await StepAsync(() => EnsureBlank(target, keys, cancellationToken));
             }
             finally
             {
@@ -364,27 +371,31 @@ public sealed class Pn532CardEncoder : ICardEncoder
 
     private void EnsureBlank(Target target, SiteCardKeys keys, CancellationToken cancellationToken)
     {
-        if (Authenticate(target, CardLayout.PayloadSector, MifareKeySlot.A, MifareClassic.TransportKey))
+        // A lost reply looks like a refused key: "not blank" is concluded only after two rounds.
+        for (var round = 0; round < 2; round++)
         {
-            var data = ReadBlocks(target, CardLayout.PayloadBlocks);
-            if (data.AsSpan().IndexOfAnyExcept((byte)0) >= 0)
+            if (Authenticate(target, CardLayout.PayloadSector, MifareKeySlot.A, MifareClassic.TransportKey))
             {
-                throw new CardNotBlankException(Port, target.Card.Uid, $"card {target.Card.Uid} has transport keys but data in its payload sector: not blank stock (erase it first)");
-            }
+                var data = ReadBlocks(target, CardLayout.PayloadBlocks);
+                if (data.AsSpan().IndexOfAnyExcept((byte)0) >= 0)
+                {
+                    throw new CardNotBlankException(Port, target.Card.Uid, $"card {target.Card.Uid} has transport keys but data in its payload sector: not blank stock (erase it first)");
+                }
 
-            return;
-        }
-
-        Reselect(target);
-        cancellationToken.ThrowIfCancellationRequested();
-        foreach (var version in keys.Versions)
-        {
-            if (Authenticate(target, CardLayout.PayloadSector, MifareKeySlot.B, keys.SectorKey(UidBytes(target), version, CardLayout.PayloadSector, MifareKeySlot.B)))
-            {
-                throw new CardNotBlankException(Port, target.Card.Uid, $"card {target.Card.Uid} is already a Gateway card of this site (key version {version}); erase it to reuse it");
+                return;
             }
 
             Reselect(target);
+            cancellationToken.ThrowIfCancellationRequested();
+            foreach (var version in keys.Versions)
+            {
+                if (Authenticate(target, CardLayout.PayloadSector, MifareKeySlot.B, keys.SectorKey(UidBytes(target), version, CardLayout.PayloadSector, MifareKeySlot.B)))
+                {
+                    throw new CardNotBlankException(Port, target.Card.Uid, $"card {target.Card.Uid} is already a Gateway card of this site (key version {version}); erase it to reuse it");
+                }
+
+                Reselect(target);
+            }
         }
 
         throw new CardNotBlankException(Port, target.Card.Uid, $"card {target.Card.Uid} is not blank stock: its payload sector opens neither with the transport key nor with this site's keys");
@@ -517,7 +528,30 @@ public sealed class Pn532CardEncoder : ICardEncoder
         var trailer = toIssued
             ? AccessBits.BuildTrailer(keys.SectorKey(uid, version, sector, MifareKeySlot.A), AccessBits.Issued, keys.SectorKey(uid, version, sector, MifareKeySlot.B))
             : AccessBits.BuildTrailer(MifareClassic.TransportKey, AccessBits.Transport, MifareClassic.TransportKey);
-        WriteBlock(target, MifareClassic.TrailerBlock(sector), trailer);
+        var block = MifareClassic.TrailerBlock(sector);
+        var ret = TryWriteBlock(target, block, trailer);
+        if (ret == Pn532Port.NoReply)
+        {
+            // The reply was late, so the write may or may not have been done. The sector says which:
+            // the new keys open it (done), or the old ones still do (write again).
+            Reselect(target);
+            if (AuthenticateAs(target, keys, version, sector, toIssued ? SectorState.Issued : SectorState.Transport))
+            {
+                return;
+            }
+
+            Reselect(target);
+            if (AuthenticateAs(target, keys, version, sector, current))
+            {
+                ret = TryWriteBlock(target, block, trailer);
+            }
+        }
+
+        if (ret < 0)
+        {
+            CheckStillThere(target);
+            throw new CardWriteException(Port, target.Card.Uid, block, $"block {block} of card {target.Card.Uid} could not be written");
+        }
     }
 
     private void VerifyIssued(Target target, CardPayload expected, SiteCardKeys keys, CancellationToken cancellationToken)
@@ -621,12 +655,18 @@ public sealed class Pn532CardEncoder : ICardEncoder
     private List<Target> List()
     {
         var reader = Reader();
-        var raw = Call(() => reader.ListPassiveTarget(MaxTarget.Two, TargetBaudRate.B106kbpsTypeA));
+        var raw = Call(reader.ListPassiveTargets);
         if (raw is null)
         {
-            // The binding returns null both for "no card" and "no answer": ask the reader something cheap.
+            // No answer in time. Listing changes nothing, so when the reader answers a cheap probe
+            // the list is asked once more; a silent reader throws from the probe.
             Probe();
-            return [];
+            raw = Call(reader.ListPassiveTargets);
+            if (raw is null)
+            {
+                DropReader();
+                throw new EncoderNotRespondingException(Port, "the PN532 does not answer InListPassiveTarget");
+            }
         }
 
         var targets = new List<Target>();
@@ -655,46 +695,53 @@ public sealed class Pn532CardEncoder : ICardEncoder
                 throw new NotGatewayCardException(Port, Convert.ToHexString(uid), NotGatewayCardReason.UnsupportedCard, $"ATQA {atqa:X4} SAK {sak:X2} is not a MIFARE Classic 1K or 4K");
             }
 
-            var card = new MifareCard(reader, tg) { SerialNumber = uid, Capacity = type == MifareClassicType.Classic1K ? MifareCardCapacity.Mifare1K : MifareCardCapacity.Mifare4K };
-            targets.Add(new Target(new PresentedCard(Convert.ToHexString(uid), type.Value, atqa, sak), card, uid));
+            targets.Add(new Target(new PresentedCard(Convert.ToHexString(uid), type.Value, atqa, sak), tg, uid));
         }
 
         return targets;
     }
 
+    // MIFARE Classic commands inside InDataExchange: 60h/61h authenticate (block, key, the UID's last
+    // four bytes), 30h read 16 bytes, A0h write 16 bytes.
     private bool Authenticate(Target target, int sector, MifareKeySlot slot, ReadOnlySpan<byte> key)
     {
-        var card = target.Mifare;
-        card.BlockNumber = (byte)MifareClassic.TrailerBlock(sector);
-        if (slot == MifareKeySlot.A)
+        Span<byte> command = stackalloc byte[12];
+        command[0] = slot == MifareKeySlot.A ? (byte)0x60 : (byte)0x61;
+        command[1] = (byte)MifareClassic.TrailerBlock(sector);
+        key.CopyTo(command[2..]);
+        target.UidBytes.AsSpan(target.UidBytes.Length - 4).CopyTo(command[8..]);
+        var sent = command.ToArray();
+        command.Clear();
+        var reader = Reader();
+        var ret = Call(() => reader.Exchange(target.Number, sent, []));
+        if (ret == Pn532Port.NoReply)
         {
-            card.KeyA = key.ToArray();
-            card.Command = MifareCardCommand.AuthenticationA;
-        }
-        else
-        {
-            card.KeyB = key.ToArray();
-            card.Command = MifareCardCommand.AuthenticationB;
+            // The reply was late, not a refusal: authenticating again changes nothing, so ask once more.
+            ret = Call(() => reader.Exchange(target.Number, sent, []));
         }
 
-        var ok = Call(card.RunMifareCardCommand) >= 0;
-        card.KeyA = null;
-        card.KeyB = null;
-        return ok;
+        Array.Clear(sent);
+        return ret >= 0;
     }
 
     private byte[] ReadBlock(Target target, int block)
     {
-        var card = target.Mifare;
-        card.BlockNumber = (byte)block;
-        card.Command = MifareCardCommand.Read16Bytes;
-        if (Call(card.RunMifareCardCommand) != MifareClassic.BlockSize)
+        var reader = Reader();
+        var data = new byte[MifareClassic.BlockSize];
+        var n = Call(() => reader.Exchange(target.Number, [0x30, (byte)block], data));
+        if (n == Pn532Port.NoReply)
+        {
+            // A late reply (a loaded host, a slow reader): reading is idempotent, so read once more.
+            n = Call(() => reader.Exchange(target.Number, [0x30, (byte)block], data));
+        }
+
+        if (n != MifareClassic.BlockSize)
         {
             CheckStillThere(target);
             throw new CardWriteException(Port, target.Card.Uid, block, $"block {block} of card {target.Card.Uid} could not be read");
         }
 
-        return card.Data;
+        return data;
     }
 
     private byte[] ReadBlocks(Target target, IReadOnlyList<int> blocks)
@@ -710,22 +757,38 @@ public sealed class Pn532CardEncoder : ICardEncoder
 
     private void WriteBlock(Target target, int block, byte[] data)
     {
+        if (TryWriteBlock(target, block, data) < 0)
+        {
+            CheckStillThere(target);
+            throw new CardWriteException(Port, target.Card.Uid, block, $"block {block} of card {target.Card.Uid} could not be written");
+        }
+    }
+
+    // 0 when written; -1 when refused; NoReply when a trailer write's reply was late (a data block's
+    // late write is read back instead: done when it holds the data).
+    private int TryWriteBlock(Target target, int block, byte[] data)
+    {
         if (MifareClassic.IsTrailer(block) && !AccessBits.IsConsistent(data.AsSpan(6, 3)))
         {
             throw new InvalidOperationException("refusing to write a sector trailer with inconsistent access bits: it would lock the sector for good");
         }
 
-        var card = target.Mifare;
-        card.BlockNumber = (byte)block;
-        card.Command = MifareCardCommand.Write16Bytes;
-        card.Data = data;
-        var ret = Call(card.RunMifareCardCommand);
-        card.Data = [];
-        if (ret < 0)
+        var command = new byte[2 + MifareClassic.BlockSize];
+        command[0] = 0xA0;
+        command[1] = (byte)block;
+        data.CopyTo(command, 2);
+        var reader = Reader();
+        var ret = Call(() => reader.Exchange(target.Number, command, []));
+        Array.Clear(command);
+        if (ret == Pn532Port.NoReply && !MifareClassic.IsTrailer(block))
         {
-            CheckStillThere(target);
-            throw new CardWriteException(Port, target.Card.Uid, block, $"block {block} of card {target.Card.Uid} could not be written");
+            // The write's reply was late: reading the block back says whether it was done.
+            var check = new byte[MifareClassic.BlockSize];
+            var n = Call(() => reader.Exchange(target.Number, [0x30, (byte)block], check));
+            ret = n == MifareClassic.BlockSize && check.AsSpan().SequenceEqual(data) ? 0 : -1;
         }
+
+        return ret;
     }
 
     private void Reselect(Target target) => CheckStillThere(target);
@@ -736,7 +799,7 @@ public sealed class Pn532CardEncoder : ICardEncoder
         var reader = Reader();
         for (var attempt = 0; attempt < 2; attempt++)
         {
-            if (Call(() => reader.ReselectTarget(target.Mifare.Target)))
+            if (Call(() => reader.Reselect(target.Number)))
             {
                 return;
             }
@@ -749,7 +812,7 @@ public sealed class Pn532CardEncoder : ICardEncoder
     private void Probe()
     {
         var reader = Reader();
-        if (!Call(() => reader.SetMaxRetriesInitialization(new MaxRetriesMode { MaxRetryPassiveActivation = 0x01 })))
+        if (!Call(reader.LimitPassiveActivationRetries))
         {
             DropReader();
             throw new EncoderNotRespondingException(Port, "the PN532 does not answer");
@@ -770,7 +833,7 @@ public sealed class Pn532CardEncoder : ICardEncoder
         }
     }
 
-    private Pn532 Reader()
+    private IPn532Port Reader()
     {
         if (_reader is not null)
         {
@@ -778,7 +841,7 @@ public sealed class Pn532CardEncoder : ICardEncoder
         }
 
         // Opening is tried twice: a reader just plugged in (or a simulator just started) may miss
-        // the binding's fixed 89 ms deadline on its first frames.
+        // the first frames.
         try
         {
             return Open();
@@ -790,27 +853,30 @@ public sealed class Pn532CardEncoder : ICardEncoder
         }
     }
 
-    private Pn532 Open()
+    private IPn532Port Open()
     {
-        Pn532? reader = null;
+        IPn532Port? reader = null;
         try
         {
-            // checkVersion: false, so that a silent port yields FirmwareVersion == null rather than `throw new Exception`.
-            reader = new Pn532(Port, checkVersion: false);
-            Interlocked.Add(ref _commands, 4); // wake-up SAM, SAMConfiguration, GetFirmwareVersion, SetParameters
-            if (reader.FirmwareVersion is not { IsPn532: true })
+            var direct = _options.Transport == Pn532Transport.Direct || (_options.Transport == Pn532Transport.Auto && OperatingSystem.IsLinux());
+            if (direct && !OperatingSystem.IsLinux())
             {
-                throw new EncoderNotRespondingException(Port, "no PN532 answers on this port");
+                throw new PlatformNotSupportedException("the direct PN532 transport needs Linux termios");
             }
+
+            // Wake-up and SAMConfiguration, then GetFirmwareVersion (the binding also sends SetParameters).
+            Interlocked.Add(ref _commands, direct ? 2 : 4);
+            reader = (direct && OperatingSystem.IsLinux() ? DirectPn532Port.Open(Port, _options.ReplyTimeout, _logger) : (IPn532Port?)BindingPn532Port.Open(Port))
+                ?? throw new EncoderNotRespondingException(Port, "no PN532 answers on this port");
 
             // Finite passive-activation retries, so that InListPassiveTarget answers "no card" instead of waiting for one.
             Interlocked.Increment(ref _commands);
-            if (!reader.SetMaxRetriesInitialization(new MaxRetriesMode { MaxRetryPassiveActivation = 0x01 }))
+            if (!reader.LimitPassiveActivationRetries())
             {
                 throw new EncoderNotRespondingException(Port, "the PN532 did not accept its configuration");
             }
 
-            _logger.LogInformation("Opened PN532 encoder on {Port}", Port);
+            _logger.LogInformation("Opened PN532 encoder on {Port} ({Transport})", Port, direct ? "direct" : "binding");
             _reader = reader;
             reader = null;
             return _reader;
@@ -894,5 +960,5 @@ public sealed class Pn532CardEncoder : ICardEncoder
         }
     }
 
-    private sealed record Target(PresentedCard Card, MifareCard Mifare, byte[] UidBytes);
+    private sealed record Target(PresentedCard Card, byte Number, byte[] UidBytes);
 }

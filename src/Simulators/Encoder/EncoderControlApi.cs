@@ -20,7 +20,7 @@ public sealed record NewCardRequest(string? Type, string? Uid);
 public sealed record TearRequest(int AfterCommands);
 
 /// <summary>Body of POST /faults.</summary>
-public sealed record FaultRequest(int? ReplyDelayMilliseconds, bool? Stalled, int? StallAfterCommands);
+public sealed record FaultRequest(int? ReplyDelayMilliseconds, bool? Stalled, int? StallAfterCommands = null, int? ReplyDelayEvery = null);
 
 /// <summary>Body of PUT /cards/{uid}/blocks/{block}.</summary>
 public sealed record BlockRequest(string Data);
@@ -135,6 +135,11 @@ public static class EncoderControlApi
                 emulator.ReplyDelay = TimeSpan.FromMilliseconds(Math.Max(0, ms));
             }
 
+            if (request.ReplyDelayEvery is { } every)
+            {
+                emulator.ReplyDelayEvery = Math.Max(1, every);
+            }
+
             if (request.Stalled is { } stalled)
             {
                 emulator.Stalled = stalled;
@@ -148,7 +153,7 @@ public static class EncoderControlApi
             return Results.NoContent();
         });
 
-        app.MapGet("/stats", () => Results.Ok(new { commands = emulator.CommandCount, cardCommands = emulator.CardCommandCount }));
+        app.MapGet("/stats", () => Results.Ok(new { commands = emulator.CommandCount, cardCommands = emulator.CardCommandCount, delayedReplies = emulator.DelayedReplyCount }));
     }
 
     /// <summary>Parses 1k or 4k (null means 1k).</summary>

@@ -23,6 +23,8 @@ public sealed class Pn532Emulator
     private bool _stalled;
     private long _commands;
     private long _cardCommands;
+    private long _replies;
+    private long _delayedReplies;
 
     /// <summary>Total PN532 commands handled since start.</summary>
     public long CommandCount => Interlocked.Read(ref _commands);
@@ -33,11 +35,31 @@ public sealed class Pn532Emulator
     /// <summary>Delay before each reply (after the ACK); zero by default.</summary>
     public TimeSpan ReplyDelay { get; set; }
 
+    /// <summary>Which replies <see cref="ReplyDelay"/> applies to: every Nth (1, the default, is every reply).</summary>
+    public int ReplyDelayEvery { get; set; } = 1;
+
+    /// <summary>Replies sent late so far (by <see cref="ReplyDelay"/>).</summary>
+    public long DelayedReplyCount => Interlocked.Read(ref _delayedReplies);
+
     /// <summary>While true, commands get neither ACK nor reply (a hung or unplugged reader).</summary>
     public bool Stalled
     {
         get => Volatile.Read(ref _stalled);
         set => Volatile.Write(ref _stalled, value);
+    }
+
+    /// <summary>The delay for the reply about to be sent (counts replies for <see cref="ReplyDelayEvery"/>).</summary>
+    public TimeSpan NextReplyDelay()
+    {
+        var delay = ReplyDelay;
+        var n = Interlocked.Increment(ref _replies);
+        if (delay <= TimeSpan.Zero || n % Math.Max(1, ReplyDelayEvery) != 0)
+        {
+            return TimeSpan.Zero;
+        }
+
+        Interlocked.Increment(ref _delayedReplies);
+        return delay;
     }
 
     /// <summary>Places a new blank card in the field and returns it.</summary>

@@ -111,7 +111,7 @@ public sealed class Pn532Simulator : IAsyncDisposable
             return;
         }
 
-        var delay = Emulator.ReplyDelay;
+        var delay = Emulator.NextReplyDelay();
         if (delay > TimeSpan.Zero)
         {
             await Task.Delay(delay, cancellationToken);

@@ -11,16 +11,17 @@ namespace Gateway.Drivers.Tests.CardEncoders;
 public sealed class EncoderLoggingTests
 {
     [LinuxTheory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task IssueReadErase_MostVerboseLevel_NoKeyBytesReachAnySink(bool diagnostics)
+    [InlineData(Pn532Transport.Binding, false)]
+    [InlineData(Pn532Transport.Binding, true)]
+    [InlineData(Pn532Transport.Direct, true)]
+    public async Task IssueReadErase_MostVerboseLevel_NoKeyBytesReachAnySink(Pn532Transport transport, bool diagnostics)
     {
         var sink = new CapturingLoggerProvider();
         using var factory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(sink));
         BindingLogRouting.Install(factory, diagnostics);
         try
         {
-            await EncoderRig.RetryAsync(() => new EncoderRig(), rig => RunAsync(rig, factory, sink, diagnostics));
+            await EncoderRig.RetryAsync(() => new EncoderRig(), rig => RunAsync(rig, factory, sink, transport, diagnostics));
         }
         finally
         {
@@ -28,14 +29,21 @@ public sealed class EncoderLoggingTests
         }
     }
 
-    private static async Task RunAsync(EncoderRig rig, ILoggerFactory factory, CapturingLoggerProvider sink, bool diagnostics)
+    private static async Task RunAsync(EncoderRig rig, ILoggerFactory factory, CapturingLoggerProvider sink, Pn532Transport transport, bool diagnostics)
     {
         {
             while (sink.Entries.TryDequeue(out _))
             {
             }
 
-            await using var encoder = new Pn532CardEncoder(new Pn532EncoderOptions(rig.Link, "site-7"), rig.Keys, rig.Journal, factory.CreateLogger<Pn532CardEncoder>());
+            await using var encoder = new Pn532CardEncoder(new Pn532EncoderOptions(rig.Link, "site-7") { Transport = transport, ReplyTimeout = TimeSpan.FromMilliseconds(100) }, rig.Keys, rig.Journal, factory.CreateLogger<Pn532CardEncoder>());
+            if (transport == Pn532Transport.Direct)
+            {
+                // Late replies, so that the frame layer's own Debug messages (missed deadline, stale frames) are logged too.
+                rig.Emulator.ReplyDelay = TimeSpan.FromMilliseconds(150);
+                rig.Emulator.ReplyDelayEvery = 17;
+            }
+
             await encoder.IssueAsync(new CardIssueRequest(77, CardKind.Access, 1), EncoderRig.Bounded);
             await encoder.ReadAsync(EncoderRig.Bounded);
             await encoder.EraseAsync(EncoderRig.Bounded);
@@ -54,7 +62,7 @@ public sealed class EncoderLoggingTests
 
             Assert.NotEmpty(sink.Entries);
             Assert.Contains(sink.Entries, e => e.Category.StartsWith("Gateway", StringComparison.Ordinal));
-            if (diagnostics)
+            if (diagnostics && transport == Pn532Transport.Binding)
             {
                 // The binding's frame dumps do arrive, masked.
                 Assert.Contains(sink.Entries, e => e.Level == LogLevel.Debug && e.Message.Contains("-**-**-**-**-**-**", StringComparison.Ordinal));
@@ -62,6 +70,12 @@ public sealed class EncoderLoggingTests
             else
             {
                 Assert.DoesNotContain(sink.Entries, e => e.Category.StartsWith(BindingLogRouting.CategoryPrefix, StringComparison.Ordinal) && e.Level < LogLevel.Information);
+            }
+
+            if (transport == Pn532Transport.Direct)
+            {
+                Assert.True(rig.Emulator.DelayedReplyCount > 0);
+                Assert.Contains(sink.Entries, e => e.Level == LogLevel.Debug && e.Message.Contains("no reply to command 40", StringComparison.Ordinal));
             }
 
             foreach (var (category, _, message) in sink.Entries)

@@ -6,13 +6,13 @@ using Gateway.Simulators.Encoder;
 
 namespace Gateway.Drivers.Tests.CardEncoders;
 
-/// <summary>The real binding driving the PN532 simulator over a real pseudo-terminal, in one process.</summary>
+/// <summary>The encoder (direct transport unless configured otherwise) driving the PN532 simulator over a real pseudo-terminal, in one process.</summary>
 [SupportedOSPlatform("linux")]
 internal sealed class EncoderRig : IAsyncDisposable
 {
     private readonly TempFolder _folder = new("gateway-encoder");
 
-    public EncoderRig(string siteId = "site-7", SiteCardKeys? keys = null, bool placeCard = true)
+    public EncoderRig(string siteId = "site-7", SiteCardKeys? keys = null, bool placeCard = true, Func<Pn532EncoderOptions, Pn532EncoderOptions>? configure = null)
     {
         // The in-process simulator answers on thread-pool continuations while SerialPort's I/O and
         // xunit hold pool threads; on a 2-core runner a starved pool delays replies past the
@@ -29,7 +29,8 @@ internal sealed class EncoderRig : IAsyncDisposable
         Simulator = Pn532Simulator.Start(Link, Emulator);
         Keys = keys ?? SiteCardKeys.Parse(SiteCardKeysTests.RandomKeyHex(), 1);
         Journal = new MarkingJournal(() => Emulator.CardCommandCount);
-        Encoder = new Pn532CardEncoder(new Pn532EncoderOptions(Link, siteId) { PollInterval = TimeSpan.FromMilliseconds(20) }, Keys, Journal);
+        var options = new Pn532EncoderOptions(Link, siteId) { PollInterval = TimeSpan.FromMilliseconds(20) };
+        Encoder = new Pn532CardEncoder(configure is null ? options : configure(options), Keys, Journal);
     }
 
     /// <summary>
