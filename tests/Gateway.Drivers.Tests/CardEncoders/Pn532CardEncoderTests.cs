@@ -202,6 +202,9 @@ public sealed class Pn532CardEncoderTests
         await EncoderRig.RetryAsync(() => new EncoderRig(), async rig =>
         {
             rig.Emulator.TearAfter(-1);
+
+            // Slow replies, so that the stall lands mid-card (a whole issue takes a few ms otherwise).
+            rig.Emulator.ReplyDelay = TimeSpan.FromMilliseconds(20);
             var issuing = rig.Encoder.IssueAsync(Request, EncoderRig.Bounded);
             while (rig.Emulator.CardCommandCount < 10)
             {
@@ -211,6 +214,7 @@ public sealed class Pn532CardEncoderTests
             rig.Emulator.Stalled = true;
             await Assert.ThrowsAsync<EncoderNotRespondingException>(() => issuing);
             rig.Emulator.Stalled = false;
+            rig.Emulator.ReplyDelay = TimeSpan.Zero;
 
             Assert.Equal(CardWriteOutcome.Completed, await rig.Encoder.RecoverAsync(rollBack: false, EncoderRig.Bounded));
             Assert.Equal(4711u, (await rig.Encoder.ReadAsync(EncoderRig.Bounded)).Payload.CardNumber);
