@@ -67,6 +67,12 @@ public sealed class SyncCrashTests : IDisposable
         Assert.Single(windows);
         Assert.True(windows[0].Item1 < windows[0].Item2);
 
+        // The half-written controller was the engine's own unfinished work, not drift: no alarm for it.
+        using (var drift = JsonDocument.Parse(await site.CtlAsync("alarms", "--kind", "drift", "--json")))
+        {
+            Assert.Empty(drift.RootElement.GetProperty("items").EnumerateArray());
+        }
+
         var verify = await site.CtlAsync("audit", "verify");
         Assert.Contains("intact", verify, StringComparison.OrdinalIgnoreCase);
         await site.StopAsync();

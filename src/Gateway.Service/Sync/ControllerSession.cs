@@ -44,6 +44,11 @@ public sealed class ControllerSession
     private bool _needsCheck = true;
     private bool _needsClock = true;
     private bool _verifying;
+
+    // A whitelist write of the engine's own (a restore or a repair) started and not yet found complete by
+    // a check. Persisted: a service killed half-way leaves the controller partly written, and finding it so
+    // after the restart is the engine's unfinished work, not drift.
+    private bool _writing;
     private bool _justBooted;
     private long _applied;
     private uint? _bootId;
@@ -107,6 +112,7 @@ public sealed class ControllerSession
             _applied = saved?.AppliedSequence ?? 0;
             _bootId = saved?.BootId;
             _lastCheck = saved?.LastCheckUtc;
+            _writing = saved?.WritePending ?? false;
             _loaded = true;
             Update(h => h with { AppliedSequence = _applied });
         }
@@ -264,6 +270,7 @@ public sealed class ControllerSession
         {
             _applied = Math.Max(_applied, loaded.Snapshot.OutboxSequence);
             _verifying = false;
+            _writing = false;
             _justBooted = false;
             await SaveAsync(cancellationToken);
             SetDrifted(false);
@@ -290,6 +297,10 @@ public sealed class ControllerSession
         {
             _context.Logger.LogInformation("Controller {DeviceId} holds no whitelist: writing {Count} entries", Id, upserts.Count);
         }
+        else if (_writing && !_verifying)
+        {
+            _context.Logger.LogInformation("Controller {DeviceId}: finishing an interrupted whitelist write: {Count} of {Expected} entries held; {Upserts} upserts and {Deletes} deletes left", Id, check.ActualCount, check.ExpectedCount, upserts.Count, deletes.Count);
+        }
         else
         {
             _context.Logger.LogWarning("Controller {DeviceId} drifted: {Count} of {Expected} entries expected, digest {Digest:X16} instead of {ExpectedDigest:X16}; repairing {Upserts} upserts and {Deletes} deletes", Id, check.ActualCount, check.ExpectedCount, check.ActualDigest, check.ExpectedDigest, upserts.Count, deletes.Count);
@@ -298,6 +309,13 @@ public sealed class ControllerSession
             {
                 await RaiseAsync(new AlarmRaise(AlarmKind.Drift, Id, $"whitelist of {Id} differed: {upserts.Count} entries missing or different, {deletes.Count} extra; repaired"), cancellationToken);
             }
+        }
+
+        if (!_writing)
+        {
+            // Recorded before the first batch goes out, so a kill at any point afterwards is recognised.
+            _writing = true;
+            await SaveAsync(cancellationToken);
         }
 
         Enqueue(upserts, deletes, loaded.Snapshot.OutboxSequence, verify: true);
@@ -457,7 +475,7 @@ public sealed class ControllerSession
     }
 
     private Task SaveAsync(CancellationToken cancellationToken) =>
-        _context.Store.SaveControllerAsync(new ControllerSyncState(Id, _applied, _bootId, _lastCheck), cancellationToken);
+        _context.Store.SaveControllerAsync(new ControllerSyncState(Id, _applied, _bootId, _lastCheck, _writing), cancellationToken);
 
     private void SetDrifted(bool drifted)
     {

@@ -19,7 +19,12 @@ public sealed record MarkedCard(long Number, CardUid? Uid);
 public sealed record SyncChanges(long OutboxSequence, IReadOnlyList<MarkedCard> Marked, IReadOnlyList<SyncCard> Cards);
 
 /// <summary>What the sync engine persists of one controller.</summary>
-public sealed record ControllerSyncState(string ControllerId, long AppliedSequence, uint? BootId, DateTimeOffset? LastCheckUtc);
+/// <param name="ControllerId">The device id.</param>
+/// <param name="AppliedSequence">The newest outbox sequence the controller confirmed.</param>
+/// <param name="BootId">The controller's boot id when last seen.</param>
+/// <param name="LastCheckUtc">When its count and digest were last compared.</param>
+/// <param name="WritePending">A restore or repair of the whitelist was started and no check has found it complete since.</param>
+public sealed record ControllerSyncState(string ControllerId, long AppliedSequence, uint? BootId, DateTimeOffset? LastCheckUtc, bool WritePending = false);
 
 /// <summary>
 /// Where the sync engine reads the site's truth (cards, holders, parking periods, the outbox) and keeps
@@ -195,7 +200,7 @@ public sealed class SqliteSyncStore : ISyncStore
     public async Task<ControllerSyncState?> LoadControllerAsync(string controllerId, CancellationToken cancellationToken)
     {
         await using var connection = _database.OpenConnection();
-        await using var command = Command(connection, null, "SELECT applied_sequence, boot_id, last_check_utc FROM sync_controllers WHERE controller_id = $id");
+        await using var command = Command(connection, null, "SELECT applied_sequence, boot_id, last_check_utc, write_pending FROM sync_controllers WHERE controller_id = $id");
         command.Parameters.AddWithValue("$id", controllerId);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
@@ -207,7 +212,8 @@ public sealed class SqliteSyncStore : ISyncStore
             controllerId,
             reader.GetInt64(0),
             reader.IsDBNull(1) ? null : (uint)reader.GetInt64(1),
-            reader.IsDBNull(2) ? null : UnitOfWork.ParseTimestamp(reader.GetString(2)));
+            reader.IsDBNull(2) ? null : UnitOfWork.ParseTimestamp(reader.GetString(2)),
+            reader.GetInt64(3) != 0);
     }
 
     public Task SaveControllerAsync(ControllerSyncState state, CancellationToken cancellationToken) =>
@@ -215,13 +221,14 @@ public sealed class SqliteSyncStore : ISyncStore
             async (connection, transaction) =>
             {
                 await using var command = Command(connection, transaction, """
-                    INSERT INTO sync_controllers(controller_id, applied_sequence, boot_id, last_check_utc, updated_utc)
-                    VALUES ($id, $applied, $boot, $check, $now)
+                    INSERT INTO sync_controllers(controller_id, applied_sequence, boot_id, last_check_utc, write_pending, updated_utc)
+                    VALUES ($id, $applied, $boot, $check, $pending, $now)
                     ON CONFLICT(controller_id) DO UPDATE SET applied_sequence = excluded.applied_sequence, boot_id = excluded.boot_id,
-                        last_check_utc = excluded.last_check_utc, updated_utc = excluded.updated_utc
+                        last_check_utc = excluded.last_check_utc, write_pending = excluded.write_pending, updated_utc = excluded.updated_utc
                     """);
                 command.Parameters.AddWithValue("$id", state.ControllerId);
                 command.Parameters.AddWithValue("$applied", state.AppliedSequence);
+                command.Parameters.AddWithValue("$pending", state.WritePending ? 1 : 0);
                 command.Parameters.AddWithValue("$boot", state.BootId is { } boot ? (long)boot : DBNull.Value);
                 command.Parameters.AddWithValue("$check", state.LastCheckUtc is { } check ? UnitOfWork.Timestamp(check) : DBNull.Value);
                 command.Parameters.AddWithValue("$now", UnitOfWork.Timestamp(_time.GetUtcNow()));

@@ -115,6 +115,17 @@ public sealed class SqliteSyncStoreTests : IDisposable
         Assert.Equal(new ControllerSyncState("gate-1", 9, 0xFEEDF00D, at), loaded);
     }
 
+    [Fact]
+    public async Task SaveController_WritePending_LoadsItBackAndClearsIt()
+    {
+        await _store.SaveControllerAsync(new ControllerSyncState("gate-2", 3, 7, null, WritePending: true), CancellationToken.None);
+        Assert.True((await _store.LoadControllerAsync("gate-2", CancellationToken.None))!.WritePending);
+
+        await _store.SaveControllerAsync(new ControllerSyncState("gate-2", 4, 7, null, WritePending: false), CancellationToken.None);
+
+        Assert.False((await _store.LoadControllerAsync("gate-2", CancellationToken.None))!.WritePending);
+    }
+
     // Records compare their lists by reference: compare what the engine uses.
     private static readonly IEqualityComparer<SyncCard> SyncCardComparer = EqualityComparer<SyncCard>.Create(
         (a, b) => a is not null && b is not null && (a.Number, a.Uid, a.Status, a.StatusSinceUtc, a.IssuedUtc) == (b.Number, b.Uid, b.Status, b.StatusSinceUtc, b.IssuedUtc) && a.Zones.SequenceEqual(b.Zones) && a.ParkingPeriods.SequenceEqual(b.ParkingPeriods));

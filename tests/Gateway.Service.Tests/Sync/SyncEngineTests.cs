@@ -124,6 +124,51 @@ public sealed class SyncEngineTests
         Assert.False(h.Health("c0-1").Drifted);
     }
 
+    [Theory]
+    [InlineData(true, 0)]
+    [InlineData(false, 1)]
+    public async Task Serve_PartlyWrittenControllerAtStart_DriftAlarmOnlyWhenNoWriteOfTheEngineWasPending(bool writePending, int driftAlarms)
+    {
+        // A service killed half-way through writing 40 entries leaves 15 on the controller and, in its
+        // database, the mark that its write was under way; without that mark the same controller is drift.
+        await using var h = await SyncHarness.StartAsync(("tcp", ["common"]));
+        for (var i = 1; i <= 40; i++)
+        {
+            h.Store.Change(i, SyncHarness.Card(i, $"0400{i:X4}", SyncCardStatus.Issued, "access"));
+        }
+
+        var unit = h.Unit(0, 1);
+        for (var i = 1; i <= 15; i++)
+        {
+            unit.Tamper(upsert: new WhitelistEntry(CardUid.Parse($"0400{i:X4}"), 0, uint.MaxValue));
+        }
+
+        await h.Store.SaveControllerAsync(new ControllerSyncState("c0-1", 0, unit.BootId, null, writePending), CancellationToken.None);
+
+        await h.ServeUntilAsync(() => Task.FromResult(h.Health("c0-1").AppliedSequence == 40 && !h.Health("c0-1").Drifted && h.Health("c0-1").PendingChanges == 0));
+
+        Assert.Equal(40, unit.WhitelistCount);
+        Assert.Equal(driftAlarms, (await h.AlarmsAsync(AlarmKind.Drift)).Count);
+        Assert.False(h.Store.Controller("c0-1")!.WritePending);
+    }
+
+    [Fact]
+    public async Task Serve_NewControllerFilled_WriteMarkedPendingThenClearedByTheCheck()
+    {
+        await using var h = await SyncHarness.StartAsync(("tcp", ["common"]));
+        h.Store.Change(1, Access);
+        var pending = new List<bool>();
+        h.Store.Saved += state => pending.Add(state.WritePending);
+
+        await h.ServeUntilAsync(() => Task.FromResult(h.Health("c0-1").AppliedSequence == 1 && h.Health("c0-1").PendingChanges == 0));
+
+        // Marked before the first batch went out, cleared when the check found the controller complete.
+        Assert.Contains(true, pending);
+        Assert.False(pending[^1]);
+        Assert.True(pending.IndexOf(true) < pending.LastIndexOf(false));
+        Assert.Empty(await h.AlarmsAsync(AlarmKind.Drift));
+    }
+
     [Fact]
     public async Task Serve_VolatileControllerRebooted_WhitelistRestoredWithoutDriftAlarm()
     {

@@ -103,9 +103,13 @@ public sealed class InMemorySyncStore : ISyncStore
         lock (_gate)
         {
             _controllers[state.ControllerId] = state;
+            Saved?.Invoke(state);
             return Task.CompletedTask;
         }
     }
+
+    /// <summary>Every state the engine saved, in order (called under the store's lock).</summary>
+    public event Action<ControllerSyncState>? Saved;
 }
 
 /// <summary>
