@@ -48,6 +48,11 @@ public sealed class Pn532CardEncoder : ICardEncoder
     private readonly Thread _worker;
     private readonly SemaphoreSlim _operation = new(1, 1);
     private IPn532Port? _reader;
+
+    // The sector the card is authenticated to right now, and with which keys (worker thread only).
+    // A step that follows on the same sector with the same keys needs no new authentication: the
+    // card keeps the session until another authentication, a failed command or a reselect.
+    private Session? _session;
     private long _commands;
 
     /// <param name="options">Port and site.</param>
@@ -308,7 +313,7 @@ public sealed class Pn532CardEncoder : ICardEncoder
             }
 
             await _journal.RecordStepAsync(id, CardWriteStep.Verify, cancellationToken);
-            await StepAsync(() => VerifyIssued(target, payload, keys, cancellationToken));
+            await StepAsync(() => VerifyIssued(target, payload, keys, cancellationToken, payloadReadBack: true));
         }
         finally
         {
@@ -374,7 +379,7 @@ public sealed class Pn532CardEncoder : ICardEncoder
         // A lost reply looks like a refused key: "not blank" is concluded only after two rounds.
         for (var round = 0; round < 2; round++)
         {
-            if (Authenticate(target, CardLayout.PayloadSector, MifareKeySlot.A, MifareClassic.TransportKey))
+            if (AuthenticateAs(target, keys, keys.CurrentVersion, CardLayout.PayloadSector, SectorState.Transport))
             {
                 var data = ReadBlocks(target, CardLayout.PayloadBlocks);
                 if (data.AsSpan().IndexOfAnyExcept((byte)0) >= 0)
@@ -432,6 +437,12 @@ public sealed class Pn532CardEncoder : ICardEncoder
     // A failed authentication halts the card, so each miss is followed by a reselect.
     private SectorState? ProbeSector(Target target, SiteCardKeys keys, byte version, int sector, bool preferIssued)
     {
+        if (_session is { } session && session.Target == target.Number && session.Sector == sector && session.Version == version)
+        {
+            // Just authenticated with these keys: they open the sector.
+            return session.State;
+        }
+
         SectorState[] order = preferIssued ? [SectorState.Issued, SectorState.Transport] : [SectorState.Transport, SectorState.Issued];
 
         // The binding reports a wrong key and a lost reply alike (-1): a sector is declared
@@ -452,10 +463,22 @@ public sealed class Pn532CardEncoder : ICardEncoder
         return null;
     }
 
-    private bool AuthenticateAs(Target target, SiteCardKeys keys, byte version, int sector, SectorState state) =>
-        state == SectorState.Transport
+    private bool AuthenticateAs(Target target, SiteCardKeys keys, byte version, int sector, SectorState state)
+    {
+        var ok = state == SectorState.Transport
             ? Authenticate(target, sector, MifareKeySlot.A, MifareClassic.TransportKey)
             : Authenticate(target, sector, MifareKeySlot.B, keys.SectorKey(UidBytes(target), version, sector, MifareKeySlot.B));
+        if (ok)
+        {
+            _session = new Session(target.Number, sector, state, version);
+        }
+
+        return ok;
+    }
+
+    // Authenticates unless the card already is, to this sector with these keys.
+    private bool EnsureAuthenticated(Target target, SiteCardKeys keys, byte version, int sector, SectorState state) =>
+        _session == new Session(target.Number, sector, state, version) || AuthenticateAs(target, keys, version, sector, state);
 
     private void RekeyOthers(Target target, SiteCardKeys keys, byte version, bool toIssued, CancellationToken cancellationToken)
     {
@@ -478,7 +501,7 @@ public sealed class Pn532CardEncoder : ICardEncoder
 
     private void WritePayload(Target target, SiteCardKeys keys, byte version, SectorState state, byte[] data, CancellationToken cancellationToken)
     {
-        if (!AuthenticateAs(target, keys, version, CardLayout.PayloadSector, state))
+        if (!EnsureAuthenticated(target, keys, version, CardLayout.PayloadSector, state))
         {
             Reselect(target);
             throw new CardAuthenticationException(Port, target.Card.Uid, CardLayout.PayloadSector, $"sector {CardLayout.PayloadSector} of card {target.Card.Uid} refused the key it opened with a moment ago");
@@ -493,7 +516,7 @@ public sealed class Pn532CardEncoder : ICardEncoder
 
     private void ReadBack(Target target, SiteCardKeys keys, byte version, SectorState state, byte[] expected)
     {
-        if (!AuthenticateAs(target, keys, version, CardLayout.PayloadSector, state))
+        if (!EnsureAuthenticated(target, keys, version, CardLayout.PayloadSector, state))
         {
             Reselect(target);
             throw new CardAuthenticationException(Port, target.Card.Uid, CardLayout.PayloadSector, $"sector {CardLayout.PayloadSector} of card {target.Card.Uid} refused its key before the read-back");
@@ -554,7 +577,10 @@ public sealed class Pn532CardEncoder : ICardEncoder
         }
     }
 
-    private void VerifyIssued(Target target, CardPayload expected, SiteCardKeys keys, CancellationToken cancellationToken)
+    // payloadReadBack: this ReadBack step already read the payload blocks and compared them
+    // with what was written (only the trailer was written since, which is checked here), so they are
+    // not read again.
+    private void VerifyIssued(Target target, CardPayload expected, SiteCardKeys keys, CancellationToken cancellationToken, bool payloadReadBack = false)
     {
         var uid = UidBytes(target);
         var version = expected.KeyVersion;
@@ -564,12 +590,15 @@ public sealed class Pn532CardEncoder : ICardEncoder
             throw new CardAuthenticationException(Port, target.Card.Uid, CardLayout.PayloadSector, $"card {target.Card.Uid} does not open with its new key A: not issued");
         }
 
-        var data = ReadBlocks(target, CardLayout.PayloadBlocks);
-        var payload = CardLayout.TryDecode(data, uid, keys, out var reason, out var detail)
-            ?? throw new NotGatewayCardException(Port, target.Card.Uid, reason, detail);
-        if (payload != expected)
+        if (!payloadReadBack)
         {
-            throw new CardWriteException(Port, target.Card.Uid, CardLayout.PayloadBlocks[0], $"card {target.Card.Uid} carries card number {payload.CardNumber}, not the expected {expected.CardNumber}");
+            var data = ReadBlocks(target, CardLayout.PayloadBlocks);
+            var payload = CardLayout.TryDecode(data, uid, keys, out var reason, out var detail)
+                ?? throw new NotGatewayCardException(Port, target.Card.Uid, reason, detail);
+            if (payload != expected)
+            {
+                throw new CardWriteException(Port, target.Card.Uid, CardLayout.PayloadBlocks[0], $"card {target.Card.Uid} carries card number {payload.CardNumber}, not the expected {expected.CardNumber}");
+            }
         }
 
         var trailer = ReadBlock(target, MifareClassic.TrailerBlock(CardLayout.PayloadSector));
@@ -654,6 +683,7 @@ public sealed class Pn532CardEncoder : ICardEncoder
 
     private List<Target> List()
     {
+        _session = null;
         var reader = Reader();
         var raw = Call(reader.ListPassiveTargets);
         if (raw is null)
@@ -705,6 +735,7 @@ public sealed class Pn532CardEncoder : ICardEncoder
     // four bytes), 30h read 16 bytes, A0h write 16 bytes.
     private bool Authenticate(Target target, int sector, MifareKeySlot slot, ReadOnlySpan<byte> key)
     {
+        _session = null;
         Span<byte> command = stackalloc byte[12];
         command[0] = slot == MifareKeySlot.A ? (byte)0x60 : (byte)0x61;
         command[1] = (byte)MifareClassic.TrailerBlock(sector);
@@ -737,6 +768,7 @@ public sealed class Pn532CardEncoder : ICardEncoder
 
         if (n != MifareClassic.BlockSize)
         {
+            _session = null;
             CheckStillThere(target);
             throw new CardWriteException(Port, target.Card.Uid, block, $"block {block} of card {target.Card.Uid} could not be read");
         }
@@ -788,6 +820,12 @@ public sealed class Pn532CardEncoder : ICardEncoder
             ret = n == MifareClassic.BlockSize && check.AsSpan().SequenceEqual(data) ? 0 : -1;
         }
 
+        if (ret < 0 || MifareClassic.IsTrailer(block))
+        {
+            // A failed command ends the session; a written trailer makes its keys stale.
+            _session = null;
+        }
+
         return ret;
     }
 
@@ -796,6 +834,7 @@ public sealed class Pn532CardEncoder : ICardEncoder
     // After a failed card command: the card may have been taken away, or the reader may be gone.
     private void CheckStillThere(Target target)
     {
+        _session = null;
         var reader = Reader();
         for (var attempt = 0; attempt < 2; attempt++)
         {
@@ -919,7 +958,11 @@ public sealed class Pn532CardEncoder : ICardEncoder
         catch (CardEncoderException ex) when (ex is CardWriteException or CardAuthenticationException)
         {
             _logger.LogWarning("Card step failed on {Port} ({Reason}); trying the step once more", Port, ex.Message);
-            return await OnWorker(work);
+            return await OnWorker(() =>
+            {
+                _session = null;
+                return work();
+            });
         }
     }
 
@@ -961,4 +1004,6 @@ public sealed class Pn532CardEncoder : ICardEncoder
     }
 
     private sealed record Target(PresentedCard Card, byte Number, byte[] UidBytes);
+
+    private readonly record struct Session(byte Target, int Sector, SectorState State, byte Version);
 }

@@ -34,7 +34,7 @@ public sealed class SlowReaderTests
     [LinuxTheory]
     [InlineData(7)]
     [InlineData(11)]
-    [InlineData(23)]
+    [InlineData(17)]
     public async Task Issue_RepliesLaterThanTheDeadline_StaleRepliesDropped_IssuedAndVerified(int every)
     {
         // Each delayed reply misses the encoder's deadline and arrives while it already waits for
@@ -44,7 +44,7 @@ public sealed class SlowReaderTests
         rig.Emulator.ReplyDelayEvery = every;
         await rig.Encoder.IssueAsync(Request, EncoderRig.Bounded);
 
-        Assert.True(rig.Emulator.DelayedReplyCount >= 3, $"only {rig.Emulator.DelayedReplyCount} replies were delayed");
+        Assert.True(rig.Emulator.DelayedReplyCount >= 2, $"only {rig.Emulator.DelayedReplyCount} replies were delayed");
         rig.Emulator.ReplyDelay = TimeSpan.Zero;
         await AssertIssuedAsync(rig);
     }
