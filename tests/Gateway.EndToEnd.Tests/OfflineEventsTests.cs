@@ -7,7 +7,8 @@ namespace Gateway.EndToEnd.Tests;
 /// <summary>
 /// A controller that stops answering (every reply dropped, as a cut RS-485 line looks to the master)
 /// while cards are presented at it: it decides alone and logs the events; when it answers again the
-/// service collects every one of them, each once, and the other controller of the bus was collected
+/// service collects every one of them, each once — although the first acknowledgement after the
+/// return is lost and the events are read twice — and the other controller of the bus was collected
 /// all along.
 /// </summary>
 [Collection(CrashCollection.Name)]
@@ -56,7 +57,10 @@ public sealed partial class OfflineEventsTests : IDisposable
         await DemoSite.UntilAsync(async () => (await EventsAsync(site, "gate-out")).Any(e => e.Sequence == otherSequence), "the other controller's event was not collected while gate-in was down");
         Assert.Equal(Before, (await EventsAsync(site, "gate-in")).Count);
 
-        // Back: every event it logged meanwhile is collected.
+        // Back, and the first acknowledgement it gets is lost (refused, not applied): the service reads
+        // the same events again and must store them once. Armed while the line is still silent, so it
+        // is the acknowledgement of the events logged offline that is lost.
+        await sim.PostAsync("units/1/faults", new { kind = "refuse-ack", count = 1 });
         await sim.DeleteAsync("units/1/faults");
         await DemoSite.UntilAsync(async () => (await EventsAsync(site, "gate-in")).Count >= Before + WhileOffline, "the events logged while offline were not all collected");
 
@@ -64,12 +68,17 @@ public sealed partial class OfflineEventsTests : IDisposable
         presented.Add(await PresentAsync(sim, 1, Uid(Before + WhileOffline)));
         await DemoSite.UntilAsync(async () => (await EventsAsync(site, "gate-in")).Any(e => e.Sequence == presented[^1]), "the event after the return was not collected");
 
+        // Stored, then acknowledged: the acknowledgement follows the store, so wait for it too.
+        await DemoSite.UntilAsync(async () => (await sim.GetAsync("units/1")).GetProperty("acknowledged").GetUInt32() == presented.Max(), "the last event was never acknowledged");
+        var unit = await sim.GetAsync("units/1");
+        Assert.Equal(0, unit.GetProperty("acknowledgementsToRefuse").GetInt32()); // an acknowledgement was lost and the events read twice
+
         var collected = await EventsAsync(site, "gate-in");
         Assert.Equal(presented.Count, collected.Count);
         Assert.Equal(collected.Count, collected.Select(e => (e.BootId, e.Sequence)).Distinct().Count());
         Assert.Equal(presented.Order(), collected.Select(e => e.Sequence).Order());
         Assert.Equal(presented.Count, collected.Select(e => e.Uid).Distinct().Count());
-        Assert.Equal(0u, (await sim.GetAsync("units/1")).GetProperty("overflow").GetUInt32());
+        Assert.Equal(0u, unit.GetProperty("overflow").GetUInt32());
         await site.StopAsync();
     }
 

@@ -41,7 +41,8 @@ public sealed record UnitStateResponse(
     uint LastSequence,
     uint Acknowledged,
     uint Overflow,
-    IReadOnlyList<SimulatedLaneState> Lanes);
+    IReadOnlyList<SimulatedLaneState> Lanes,
+    int AcknowledgementsToRefuse = 0);
 
 /// <summary>One controller's view of a card, from <c>GET /whitelist/{uid}</c>: its entry (if any) and the decision it would make at lane 1 now.</summary>
 public sealed record WhitelistLookupResponse(int Unit, bool Held, uint? ValidFrom, uint? ValidTo, bool? Blocked, AccessDecision Decision, DenyReason Reason);
@@ -120,6 +121,17 @@ public static class BarrierControlApi
         }));
         app.MapPost("/units/{unit:int}/faults", (int unit, FaultRequest request) => WithUnit(simulator, unit, sim =>
         {
+            if (string.Equals(request.Kind, "refuse-ack", StringComparison.OrdinalIgnoreCase))
+            {
+                if (request.Count is < 0 or > 100_000)
+                {
+                    return Invalid("count 0..100000");
+                }
+
+                sim.RefuseAcknowledgements(request.Count);
+                return Results.NoContent();
+            }
+
             ModbusFaultKind? kind = request.Kind.ToLowerInvariant() switch
             {
                 "delay" => ModbusFaultKind.Delay,
@@ -130,7 +142,7 @@ public static class BarrierControlApi
             };
             if (kind is null || request.Count is < 1 or > 100_000 || request.DelayMs is < 0 or > 600_000)
             {
-                return Invalid("kind is delay, drop, corrupt or busy; count 1..100000; delayMs 0..600000");
+                return Invalid("kind is delay, drop, corrupt, busy or refuse-ack; count 1..100000; delayMs 0..600000");
             }
 
             sim.InjectFaults(new ModbusFault(kind.Value, TimeSpan.FromMilliseconds(request.DelayMs)), request.Count);
@@ -217,5 +229,6 @@ public static class BarrierControlApi
         sim.LastSequence,
         sim.Acknowledged,
         sim.Overflow,
-        [.. Enumerable.Range(1, sim.Options.Lanes).Select(sim.LaneState)]);
+        [.. Enumerable.Range(1, sim.Options.Lanes).Select(sim.LaneState)],
+        sim.AcknowledgementsToRefuse);
 }

@@ -84,6 +84,7 @@ public sealed class SimulatedBarrierController : IModbusDataModel
     private uint _bootId;
     private uint _lastSequence;
     private uint _acknowledged;
+    private int _refuseAcknowledgements;
     private uint _overflow;
     private ushort _resultCode;
     private ushort _resultDetail;
@@ -251,6 +252,32 @@ public sealed class SimulatedBarrierController : IModbusDataModel
             {
                 _faults.Enqueue(fault);
             }
+        }
+    }
+
+    /// <summary>Acknowledgements still to be refused (see <see cref="RefuseAcknowledgements"/>).</summary>
+    public int AcknowledgementsToRefuse
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _refuseAcknowledgements;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The next <paramref name="count"/> valid event acknowledgements are answered with exception 06
+    /// (server device busy) and not applied: the acknowledgement is lost, the events stay unacknowledged
+    /// and are read again. Not cleared by <see cref="ClearFaults"/>.
+    /// </summary>
+    public void RefuseAcknowledgements(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        lock (_gate)
+        {
+            _refuseAcknowledgements = count;
         }
     }
 
@@ -572,6 +599,12 @@ public sealed class SimulatedBarrierController : IModbusDataModel
                 if (ack > _lastSequence || BarrierProfile.ReadUInt32(values, BarrierProfile.AcknowledgeBootIdRegister - address) != _bootId)
                 {
                     return ModbusExceptionCode.IllegalDataValue;
+                }
+
+                if (_refuseAcknowledgements > 0)
+                {
+                    _refuseAcknowledgements--;
+                    return ModbusExceptionCode.ServerDeviceBusy;
                 }
             }
 

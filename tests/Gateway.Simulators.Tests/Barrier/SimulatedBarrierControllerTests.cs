@@ -350,6 +350,24 @@ public sealed class SimulatedBarrierControllerTests
     }
 
     [Fact]
+    public void RefuseAcknowledgements_One_FirstValidAcknowledgementBusyAndNotAppliedSecondApplied()
+    {
+        var sim = new SimulatedBarrierController(null, _time);
+        sim.FloodEvents(4);
+        var boot = sim.BootId;
+        ushort[] acknowledgeTwo = [(ushort)(boot >> 16), (ushort)boot, 0, 2];
+        sim.RefuseAcknowledgements(1);
+        sim.InjectFaults(new ModbusFault(ModbusFaultKind.Drop), 3);
+
+        Assert.Equal(ModbusExceptionCode.ServerDeviceBusy, sim.WriteHoldingRegisters(BarrierProfile.AcknowledgeBootIdRegister, acknowledgeTwo));
+        Assert.Equal(0u, sim.Acknowledged);
+        Assert.Equal(0, sim.AcknowledgementsToRefuse);
+        Assert.Equal(3, sim.ClearFaults()); // clears the queued drops only
+        Assert.Null(sim.WriteHoldingRegisters(BarrierProfile.AcknowledgeBootIdRegister, acknowledgeTwo));
+        Assert.Equal(2u, sim.Acknowledged);
+    }
+
+    [Fact]
     public void ClearFaults_ManyDropsQueued_RepliesAgainAndSaysHowManyWereCleared()
     {
         var sim = new SimulatedBarrierController(null, _time);
