@@ -14,9 +14,9 @@ internal sealed class EncoderRig : IAsyncDisposable
 
     public EncoderRig(string siteId = "site-7", SiteCardKeys? keys = null, bool placeCard = true, Func<Pn532EncoderOptions, Pn532EncoderOptions>? configure = null)
     {
-        // The in-process simulator answers on thread-pool continuations while SerialPort's I/O and
-        // xunit hold pool threads; on a 2-core runner a starved pool delays replies past the
-        // binding's 89 ms and the commands fail. A real gateway-sim process has its own pool.
+        // The in-process simulator answers on thread-pool continuations while xunit (and, with the
+        // binding transport, SerialPort's I/O) hold pool threads; on a 2-core runner a starved pool
+        // delays replies past a deadline. A real gateway-sim process has its own pool.
         ThreadPool.GetMinThreads(out var workers, out var io);
         ThreadPool.SetMinThreads(Math.Max(workers, 32), Math.Max(io, 32));
         Link = _folder.Combine("ttyPN532");
@@ -34,9 +34,10 @@ internal sealed class EncoderRig : IAsyncDisposable
     }
 
     /// <summary>
-    /// Runs a test body on a fresh rig, again (up to 3 times) when a reply missed the binding's
-    /// fixed 89 ms deadline (the runner shares 2 cores with parallel builds): such a miss surfaces
-    /// as one of the three transient errors below, never as a wrong outcome, which still fails.
+    /// Runs a test body on a fresh rig, again (up to 3 times) when a reply missed its deadline (the
+    /// runner shares 2 cores with parallel builds; the binding's is a fixed 89 ms): such a miss
+    /// surfaces as one of the three transient errors below, never as a wrong outcome, which still
+    /// fails. SlowReaderTests check the tolerance of late replies without this safety net.
     /// </summary>
     public static async Task RetryAsync(Func<EncoderRig> create, Func<EncoderRig, Task> body)
     {

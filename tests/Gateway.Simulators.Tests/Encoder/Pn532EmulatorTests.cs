@@ -38,4 +38,18 @@ public sealed class Pn532EmulatorTests
 
         Assert.False(emulator.Stalled);
     }
+
+    [Fact]
+    public void NextReplyDelay_EveryThird_DelaysOnlyThoseAndCountsThem()
+    {
+        var emulator = new Pn532Emulator { ReplyDelay = TimeSpan.FromMilliseconds(150), ReplyDelayEvery = 3 };
+        var delays = Enumerable.Range(0, 9).Select(_ => emulator.NextReplyDelay().TotalMilliseconds).ToArray();
+
+        Assert.Equal(new double[] { 0, 0, 150, 0, 0, 150, 0, 0, 150 }, delays);
+        Assert.Equal(3, emulator.DelayedReplyCount);
+
+        emulator.ReplyDelay = TimeSpan.Zero;
+        Assert.Equal(TimeSpan.Zero, emulator.NextReplyDelay());
+        Assert.Equal(3, emulator.DelayedReplyCount);
+    }
 }
