@@ -102,6 +102,20 @@ public sealed class CardWriteCrashTests : IDisposable
 
         Assert.Contains("intact", await site.CtlAsync("audit", "verify"), StringComparison.OrdinalIgnoreCase);
         await site.StopAsync();
+
+        // Underneath: one issue journal, committed, none left open; the card's write journal closed as completed; one issue row.
+        await using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={site.DatabasePath};Mode=ReadOnly;Pooling=False");
+        await db.OpenAsync();
+        Assert.Equal("committed:1", await ScalarAsync(db, $"SELECT group_concat(state || ':' || n) FROM (SELECT state, COUNT(*) AS n FROM card_issue_journal WHERE card_number = {Number} GROUP BY state)"));
+        Assert.Equal("completed", await ScalarAsync(db, $"SELECT group_concat(outcome) FROM card_write_journal WHERE card_uid = '{Uid}'"));
+        Assert.Equal("1", await ScalarAsync(db, $"SELECT COUNT(*) FROM card_issues WHERE card_number = {Number}"));
+    }
+
+    private static async Task<string?> ScalarAsync(Microsoft.Data.Sqlite.SqliteConnection db, string sql)
+    {
+        await using var command = db.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToString(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
     }
 
     private static async Task<long> CardCommandsAsync(HttpClient sim) =>
