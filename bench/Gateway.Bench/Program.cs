@@ -68,6 +68,11 @@ public static class Program
             await SyncBenchmark.RunAsync(SyncBenchmark.WithArguments(smoke ? SyncBenchmark.Smoke : SyncBenchmark.Full, args), all || names.Contains("sync-revoke"), all || names.Contains("sync-idle"), Console.Out);
         }
 
+        if (Wanted("inventory"))
+        {
+            await InventoryBenchmark.RunAsync(smoke ? 300 : 30_000, smoke ? 3_000 : 1_000_000, smoke ? 2 : 10, Console.Out);
+        }
+
         return 0;
     }
 }

@@ -215,6 +215,7 @@ public static class InventoryRendering
         {
             null => "not evaluated (signed off before controller events were collected)",
             [] => "none",
+            var cards when cards.Count < report.Anomalies.NotSeenTotal => $"{report.Anomalies.NotSeenTotal} cards, the first {cards.Count}: " + string.Join("; ", cards.Select(c => $"{c.CardNumber} ({Seen(c)})")),
             var cards => string.Join("; ", cards.Select(c => $"{c.CardNumber} ({Seen(c)})")),
         }}");
         text.AppendLine();

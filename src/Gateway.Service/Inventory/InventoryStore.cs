@@ -37,14 +37,16 @@ public sealed record NotSeenCard(long CardNumber, string? Uid, string IssuedUtc,
 
 /// <summary>
 /// What looks wrong in the records, whatever the counts say. <see cref="NotSeenAtControllers"/> is null
-/// only in a report signed off before controller events were collected.
+/// only in a report signed off before controller events were collected; it lists at most
+/// <see cref="InventoryStore.MaxListed"/> cards of the <see cref="NotSeenTotal"/> flagged.
 /// </summary>
 public sealed record InventoryAnomalies(
     IReadOnlyList<long> IssuedWithoutHandOver,
     IReadOnlyList<MissingNumbers> MissingStockNumbers,
     IReadOnlyList<long> CardsWithoutState,
     IReadOnlyList<NotSeenCard>? NotSeenAtControllers,
-    int NotSeenDays);
+    int NotSeenDays,
+    long NotSeenTotal);
 
 /// <summary>The month's report (JSON; CSV and text are renderings of it).</summary>
 public sealed record InventoryReport(
@@ -84,6 +86,9 @@ public sealed class InventoryStore : IAuditHeadSource
 
     /// <summary>States whose cards are held at the office, so finance can count them physically.</summary>
     public static IReadOnlySet<string> PhysicalStates { get; } = new HashSet<string> { Wire.Name(CardState.InStock), Wire.Name(CardState.Returned), Wire.Name(CardState.Damaged) };
+
+    /// <summary>Most cards an anomaly lists.</summary>
+    public const int MaxListed = 1000;
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly GatewayDatabase _database;
@@ -363,12 +368,14 @@ public sealed class InventoryStore : IAuditHeadSource
             }
         }
 
+        var (notSeen, notSeenTotal) = await NotSeenAsync(connection, transaction, ends, _notSeenDays, cancellationToken);
         var anomalies = new InventoryAnomalies(
             await NumbersAsync(connection, transaction, IssuedWithoutHandOverSql, ends, cancellationToken),
             await MissingNumbersAsync(connection, transaction, ends, cancellationToken),
             await NumbersAsync(connection, transaction, WithoutStateSql, ends, cancellationToken),
-            await NotSeenAsync(connection, transaction, ends, _notSeenDays, cancellationToken),
-            _notSeenDays);
+            notSeen,
+            _notSeenDays,
+            notSeenTotal);
         return new InventoryReport(month, row.Value.State, starts, ends, openedBy, openedUtc, null, null, null, lines, movements, anomalies, blocking);
     }
 
@@ -403,9 +410,9 @@ public sealed class InventoryStore : IAuditHeadSource
     // Issued at $at, the current issue begun (the last transition into issued from another state) no later
     // than $since, and no controller event in [$since, $at). Events are matched by the UID the controllers
     // report (the card's UID at its last issue, else the card's row) and by the card number the sync engine
-    // resolved when it collected them.
+    // resolved when it collected them. MATERIALIZED: evaluated once each, not inlined into every reference.
     private const string NotSeenSql = """
-        WITH issued AS (
+        WITH issued AS MATERIALIZED (
             SELECT last.card_number AS number,
                 (SELECT MAX(e.at_utc) FROM card_events e
                  WHERE e.card_number = last.card_number AND e.at_utc < $at AND e.to_state = 'issued'
@@ -417,28 +424,30 @@ public sealed class InventoryStore : IAuditHeadSource
                 SELECT card_number, to_state, ROW_NUMBER() OVER (PARTITION BY card_number ORDER BY at_utc DESC, id DESC) AS rn
                 FROM card_events WHERE at_utc < $at) last
             WHERE rn = 1 AND to_state = 'issued'),
-        seen AS (
+        seen AS MATERIALIZED (
             SELECT number, uid, since, NULLIF(MAX(
                 COALESCE((SELECT MAX(v.time_utc) FROM controller_events v WHERE v.card_uid = issued.uid AND v.time_utc < $at), ''),
                 COALESCE((SELECT MAX(v.time_utc) FROM controller_events v WHERE v.card_number = issued.number AND v.time_utc < $at), '')), '') AS last_seen
             FROM issued WHERE since <= $since)
-        SELECT number, uid, since, last_seen FROM seen
+        SELECT number, uid, since, last_seen, COUNT(*) OVER () FROM seen
         WHERE last_seen IS NULL OR last_seen < $since
         ORDER BY number LIMIT 1000
         """;
 
-    private static async Task<IReadOnlyList<NotSeenCard>> NotSeenAsync(SqliteConnection connection, SqliteTransaction? transaction, string at, int days, CancellationToken cancellationToken)
+    private static async Task<(IReadOnlyList<NotSeenCard> Cards, long Total)> NotSeenAsync(SqliteConnection connection, SqliteTransaction? transaction, string at, int days, CancellationToken cancellationToken)
     {
         var since = UnitOfWork.Timestamp(UnitOfWork.ParseTimestamp(at).AddDays(-days));
         var cards = new List<NotSeenCard>();
+        long total = 0;
         await using var command = Command(connection, transaction, NotSeenSql, ("$at", at), ("$since", since));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
             cards.Add(new NotSeenCard(reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3)));
+            total = reader.GetInt64(4);
         }
 
-        return cards;
+        return (cards, total);
     }
 
     /// <summary>

@@ -31,6 +31,7 @@ public sealed class InventoryNotSeenTests
 
         // 2001 seen 10 days before month end, 2004 issued 30 days before, 2005 lost: not flagged.
         Assert.Equal([2002, 2003, 2006], flagged.Keys.Order());
+        Assert.Equal(3, anomalies.GetProperty("notSeenTotal").GetInt64());
         Assert.Equal(At(MonthEnd.AddDays(-100)), flagged[2002].GetProperty("lastSeenUtc").GetString());
         Assert.Equal(JsonValueKind.Null, flagged[2003].GetProperty("lastSeenUtc").ValueKind);
         Assert.Equal("04A1B2C3D42003", flagged[2003].GetProperty("uid").GetString());
