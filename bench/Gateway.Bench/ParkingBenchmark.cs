@@ -119,13 +119,26 @@ public static class ParkingBenchmark
             }
 
             await FloorAsync(app.Services, s, output);
+            var writes = app.Services.GetRequiredService<UnitOfWorkFactory>();
+            var (units, groups) = (writes.CommittedUnits, writes.CommittedGroups);
             await OpenLoopAsync(client, s, openGrants, output);
+            CommitLine(writes, units, groups, output);
+            (units, groups) = (writes.CommittedUnits, writes.CommittedGroups);
             await ClosedLoopAsync(client, s, firstPayment: openGrants + 1, output);
+            CommitLine(writes, units, groups, output);
         }
         finally
         {
             await app.StopAsync();
         }
+    }
+
+    /// <summary>Durable writes (units of work and infrastructure writes) and SQLite COMMITs (fsyncs) a part made.</summary>
+    private static void CommitLine(UnitOfWorkFactory writes, long units, long groups, TextWriter output)
+    {
+        var u = writes.CommittedUnits - units;
+        var g = writes.CommittedGroups - groups;
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  durable writes {u}, COMMITs (fsyncs) {g}, {(g == 0 ? 0 : u / (double)g):0.0} writes per COMMIT"));
     }
 
     /// <summary>

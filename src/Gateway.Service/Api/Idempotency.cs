@@ -1,8 +1,11 @@
-using System.Security.Claims;
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using Gateway.Service.Storage;
+using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
 
 namespace Gateway.Service.Api;
 
@@ -47,105 +50,126 @@ public enum IdempotencyStart
 public sealed record StoredResponse(int StatusCode, string? ContentType, string? Location, byte[] Body);
 
 /// <summary>
-/// The <c>idempotency_requests</c> table. A record is created "running" before the handler runs and
-/// becomes "done" with the response afterwards; a 5xx or an exception deletes it so the client may
-/// retry with the same key. A running record left by a process that died (another owner) is taken
-/// over. Records older than <see cref="Retention"/> are ignored and purged.
+/// The <c>idempotency_requests</c> table, and the keys whose first request is still running. A running
+/// key is marked in memory only (this process owns the database): marking it writes nothing, so a
+/// request costs one durable write, not three. The response is stored "done" when the request ends:
+/// in the change's own unit of work where the endpoint offers it (<see cref="IdempotentRequest.StoreWithChangeAsync"/>:
+/// the change and its stored response commit together), otherwise in a write of its own. A 5xx or an
+/// exception stores nothing and releases the key, so the client may retry with the same key. A
+/// "running" row left in the table by an earlier version is ignored. Records older than
+/// <see cref="Retention"/> are ignored and purged.
 /// </summary>
 public sealed class IdempotencyStore
 {
     public static readonly TimeSpan Retention = TimeSpan.FromHours(24);
 
+    private readonly GatewayDatabase _database;
     private readonly UnitOfWorkFactory _writes;
     private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<(string OperatorId, string Route, string Key), string> _running = new();
     private long _lastPurgeTicks;
 
-    public IdempotencyStore(UnitOfWorkFactory writes, TimeProvider time)
+    public IdempotencyStore(GatewayDatabase database, UnitOfWorkFactory writes, TimeProvider time)
     {
+        _database = database;
         _writes = writes;
         _time = time;
     }
 
-    /// <summary>Identifies this process; a running record of another owner was abandoned by a crash.</summary>
+    /// <summary>Written with each stored response: which process stored it.</summary>
     public string Owner { get; } = Guid.NewGuid().ToString("N");
 
-    public Task<(IdempotencyStart Start, StoredResponse? Response)> BeginAsync(string operatorId, string route, string key, string requestHash, CancellationToken cancellationToken) =>
-        _writes.RunExclusiveAsync(
-            async (connection, transaction) =>
+    /// <summary>Keys marked running now (their first request has not ended).</summary>
+    public int RunningCount => _running.Count;
+
+    /// <summary>
+    /// Marks the key running (<see cref="IdempotencyStart.Started"/>: the caller must end it with
+    /// <see cref="CompleteAsync"/>, <see cref="IdempotentRequest.StoreWithChangeAsync"/> then
+    /// <see cref="Release"/>, or <see cref="Release"/> alone), or tells why the request must not run.
+    /// </summary>
+    public async Task<(IdempotencyStart Start, StoredResponse? Response)> BeginAsync(string operatorId, string route, string key, string requestHash, CancellationToken cancellationToken)
+    {
+        var id = (operatorId, route, key);
+        if (!_running.TryAdd(id, requestHash))
+        {
+            return _running.TryGetValue(id, out var runningHash) && runningHash != requestHash
+                ? (IdempotencyStart.Mismatch, null)
+                : (IdempotencyStart.InFlight, null);
+        }
+
+        try
+        {
+            // Read after marking: a request that completed before the mark is seen here, one that starts after it sees the mark.
+            await using var connection = _database.OpenConnection();
+            await using var read = Command(connection, null, "SELECT request_hash, status_code, content_type, location, response_body, created_utc FROM idempotency_requests WHERE operator_id = $op AND route = $route AND idem_key = $key AND state = 'done'");
+            Bind(read, operatorId, route, key);
+            await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+            if (await reader.ReadAsync(cancellationToken) && _time.GetUtcNow() - UnitOfWork.ParseTimestamp(reader.GetString(5)) < Retention)
             {
-                var now = _time.GetUtcNow();
-                await PurgeIfDueAsync(connection, transaction, now, cancellationToken);
-                await using (var read = Command(connection, transaction, "SELECT request_hash, state, owner, status_code, content_type, location, response_body, created_utc FROM idempotency_requests WHERE operator_id = $op AND route = $route AND idem_key = $key"))
+                var result = reader.GetString(0) != requestHash
+                    ? (IdempotencyStart.Mismatch, (StoredResponse?)null)
+                    : (IdempotencyStart.Replay, new StoredResponse(
+                        reader.GetInt32(1),
+                        reader.IsDBNull(2) ? null : reader.GetString(2),
+                        reader.IsDBNull(3) ? null : reader.GetString(3),
+                        reader.IsDBNull(4) ? [] : (byte[])reader.GetValue(4)));
+                Release(operatorId, route, key);
+                return result;
+            }
+
+            return (IdempotencyStart.Started, null);
+        }
+        catch
+        {
+            Release(operatorId, route, key);
+            throw;
+        }
+    }
+
+    /// <summary>Stores the response of a running key in a durable write of its own, then releases the key.</summary>
+    public async Task CompleteAsync(string operatorId, string route, string key, string requestHash, StoredResponse response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _writes.RunExclusiveAsync(
+                async (connection, transaction) =>
                 {
-                    Bind(read, operatorId, route, key);
-                    await using var reader = await read.ExecuteReaderAsync(cancellationToken);
-                    if (await reader.ReadAsync(cancellationToken))
-                    {
-                        var created = UnitOfWork.ParseTimestamp(reader.GetString(7));
-                        var state = reader.GetString(1);
-                        var abandoned = state == "running" && reader.GetString(2) != Owner;
-                        if (now - created < Retention && !abandoned)
-                        {
-                            if (reader.GetString(0) != requestHash)
-                            {
-                                return (IdempotencyStart.Mismatch, null);
-                            }
+                    await StoreAsync(connection, transaction, operatorId, route, key, requestHash, response, cancellationToken);
+                    return 0;
+                },
+                cancellationToken);
+        }
+        finally
+        {
+            Release(operatorId, route, key);
+        }
+    }
 
-                            if (state == "running")
-                            {
-                                return (IdempotencyStart.InFlight, null);
-                            }
+    /// <summary>Ends a running key without storing anything: a retry with the same key runs again.</summary>
+    public void Release(string operatorId, string route, string key) => _running.TryRemove((operatorId, route, key), out _);
 
-                            return (IdempotencyStart.Replay, new StoredResponse(
-                                reader.GetInt32(3),
-                                reader.IsDBNull(4) ? null : reader.GetString(4),
-                                reader.IsDBNull(5) ? null : reader.GetString(5),
-                                reader.IsDBNull(6) ? [] : (byte[])reader.GetValue(6)));
-                        }
-                    }
-                }
-
-                await using var write = Command(connection, transaction, """
-                    INSERT INTO idempotency_requests(operator_id, route, idem_key, request_hash, state, owner, created_utc)
-                    VALUES ($op, $route, $key, $hash, 'running', $owner, $now)
-                    ON CONFLICT(operator_id, route, idem_key) DO UPDATE SET
-                        request_hash = excluded.request_hash, state = 'running', owner = excluded.owner,
-                        status_code = NULL, content_type = NULL, location = NULL, response_body = NULL, created_utc = excluded.created_utc
-                    """);
-                Bind(write, operatorId, route, key);
-                write.Parameters.AddWithValue("$hash", requestHash);
-                write.Parameters.AddWithValue("$owner", Owner);
-                write.Parameters.AddWithValue("$now", UnitOfWork.Timestamp(now));
-                await write.ExecuteNonQueryAsync(cancellationToken);
-                return (IdempotencyStart.Started, (StoredResponse?)null);
-            },
-            cancellationToken);
-
-    public Task CompleteAsync(string operatorId, string route, string key, StoredResponse response, CancellationToken cancellationToken) =>
-        _writes.RunExclusiveAsync(
-            async (connection, transaction) =>
-            {
-                await using var write = Command(connection, transaction, "UPDATE idempotency_requests SET state = 'done', status_code = $status, content_type = $type, location = $location, response_body = $body WHERE operator_id = $op AND route = $route AND idem_key = $key AND owner = $owner");
-                Bind(write, operatorId, route, key);
-                write.Parameters.AddWithValue("$status", response.StatusCode);
-                write.Parameters.AddWithValue("$type", (object?)response.ContentType ?? DBNull.Value);
-                write.Parameters.AddWithValue("$location", (object?)response.Location ?? DBNull.Value);
-                write.Parameters.AddWithValue("$body", response.Body);
-                write.Parameters.AddWithValue("$owner", Owner);
-                return await write.ExecuteNonQueryAsync(cancellationToken);
-            },
-            cancellationToken);
-
-    public Task AbandonAsync(string operatorId, string route, string key, CancellationToken cancellationToken) =>
-        _writes.RunExclusiveAsync(
-            async (connection, transaction) =>
-            {
-                await using var delete = Command(connection, transaction, "DELETE FROM idempotency_requests WHERE operator_id = $op AND route = $route AND idem_key = $key AND owner = $owner AND state = 'running'");
-                Bind(delete, operatorId, route, key);
-                delete.Parameters.AddWithValue("$owner", Owner);
-                return await delete.ExecuteNonQueryAsync(cancellationToken);
-            },
-            cancellationToken);
+    /// <summary>Writes a "done" record inside the caller's transaction (and purges expired records once an hour).</summary>
+    internal async Task StoreAsync(SqliteConnection connection, SqliteTransaction transaction, string operatorId, string route, string key, string requestHash, StoredResponse response, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        await PurgeIfDueAsync(connection, transaction, now, cancellationToken);
+        await using var write = Command(connection, transaction, """
+            INSERT INTO idempotency_requests(operator_id, route, idem_key, request_hash, state, owner, status_code, content_type, location, response_body, created_utc)
+            VALUES ($op, $route, $key, $hash, 'done', $owner, $status, $type, $location, $body, $now)
+            ON CONFLICT(operator_id, route, idem_key) DO UPDATE SET
+                request_hash = excluded.request_hash, state = 'done', owner = excluded.owner, status_code = excluded.status_code,
+                content_type = excluded.content_type, location = excluded.location, response_body = excluded.response_body, created_utc = excluded.created_utc
+            """);
+        Bind(write, operatorId, route, key);
+        write.Parameters.AddWithValue("$hash", requestHash);
+        write.Parameters.AddWithValue("$owner", Owner);
+        write.Parameters.AddWithValue("$status", response.StatusCode);
+        write.Parameters.AddWithValue("$type", (object?)response.ContentType ?? DBNull.Value);
+        write.Parameters.AddWithValue("$location", (object?)response.Location ?? DBNull.Value);
+        write.Parameters.AddWithValue("$body", response.Body);
+        write.Parameters.AddWithValue("$now", UnitOfWork.Timestamp(now));
+        await write.ExecuteNonQueryAsync(cancellationToken);
+    }
 
     private async Task PurgeIfDueAsync(SqliteConnection connection, SqliteTransaction transaction, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -161,7 +185,7 @@ public sealed class IdempotencyStore
         await purge.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction transaction, string sql)
+    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql)
     {
         var command = connection.CreateCommand();
         command.Transaction = transaction;
@@ -174,6 +198,67 @@ public sealed class IdempotencyStore
         command.Parameters.AddWithValue("$op", operatorId);
         command.Parameters.AddWithValue("$route", route);
         command.Parameters.AddWithValue("$key", key);
+    }
+}
+
+/// <summary>
+/// The running request of an <c>Idempotency-Key</c>, offered to the endpoint as an HTTP feature
+/// (<c>context.Features.Get&lt;IdempotentRequest&gt;()</c>). An endpoint whose change commits in one unit
+/// of work stores its response there, just before commit, with <see cref="StoreWithChangeAsync"/>: the
+/// change and the stored response are durable together (one commit instead of two, and a crash can
+/// no longer keep the change but lose the response a retry should replay).
+/// </summary>
+public sealed class IdempotentRequest
+{
+    private readonly IdempotencyStore _store;
+
+    internal IdempotentRequest(IdempotencyStore store, string operatorId, string route, string key, string requestHash)
+    {
+        _store = store;
+        OperatorId = operatorId;
+        Route = route;
+        Key = key;
+        RequestHash = requestHash;
+    }
+
+    public string OperatorId { get; }
+
+    public string Route { get; }
+
+    public string Key { get; }
+
+    public string RequestHash { get; }
+
+    /// <summary>The response stored in the change's unit of work, if the endpoint stored one.</summary>
+    public StoredResponse? StoredWithChange { get; private set; }
+
+    /// <summary>
+    /// Serializes <paramref name="value"/> as the API's JSON, stores it as this key's response inside
+    /// <paramref name="unit"/> (call just before its commit), and returns the result that sends exactly
+    /// those bytes. If the unit does not commit, the record goes with it.
+    /// </summary>
+    public async Task<IResult> StoreWithChangeAsync(HttpContext context, UnitOfWork unit, int statusCode, object value, string? location, CancellationToken cancellationToken)
+    {
+        var json = context.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
+        var response = new StoredResponse(statusCode, "application/json; charset=utf-8", location, JsonSerializer.SerializeToUtf8Bytes(value, value.GetType(), json));
+        await _store.StoreAsync(unit.Connection, unit.Transaction, OperatorId, Route, Key, RequestHash, response, cancellationToken);
+        StoredWithChange = response;
+        return new StoredResult(response);
+    }
+
+    private sealed class StoredResult(StoredResponse response) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.StatusCode = response.StatusCode;
+            httpContext.Response.ContentType = response.ContentType;
+            if (response.Location is not null)
+            {
+                httpContext.Response.Headers.Location = response.Location;
+            }
+
+            await httpContext.Response.Body.WriteAsync(response.Body, httpContext.RequestAborted);
+        }
     }
 }
 
@@ -249,6 +334,8 @@ public sealed class IdempotencyMiddleware
                 return;
         }
 
+        var request = new IdempotentRequest(store, operatorId, route, key, hash);
+        context.Features.Set(request);
         var original = context.Response.Body;
         using var buffer = new MemoryStream();
         context.Response.Body = buffer;
@@ -264,14 +351,22 @@ public sealed class IdempotencyMiddleware
             if (!completed || context.Response.StatusCode >= 500)
             {
                 // Nothing committed (or the outcome is unknown to the client): let a retry with the same key run again.
-                await store.AbandonAsync(operatorId, route, key, CancellationToken.None);
+                store.Release(operatorId, route, key);
             }
         }
 
         var body = buffer.ToArray();
         if (context.Response.StatusCode < 500)
         {
-            await store.CompleteAsync(operatorId, route, key, new StoredResponse(context.Response.StatusCode, context.Response.ContentType, context.Response.Headers.Location.ToString() is { Length: > 0 } l ? l : null, body), CancellationToken.None);
+            if (request.StoredWithChange is not null)
+            {
+                // Stored in the change's own transaction, which has committed: nothing more to write.
+                store.Release(operatorId, route, key);
+            }
+            else
+            {
+                await store.CompleteAsync(operatorId, route, key, hash, new StoredResponse(context.Response.StatusCode, context.Response.ContentType, context.Response.Headers.Location.ToString() is { Length: > 0 } l ? l : null, body), CancellationToken.None);
+            }
         }
 
         await original.WriteAsync(body, cancellationToken);

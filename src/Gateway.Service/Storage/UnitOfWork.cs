@@ -172,6 +172,8 @@ public sealed class UnitOfWorkFactory
     private readonly IReadOnlyList<IUnitOfWorkObserver> _observers;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private Batch? _open;
+    private long _committedUnits;
+    private long _committedGroups;
 
     public UnitOfWorkFactory(GatewayDatabase database, TimeProvider time, IEnumerable<IUnitOfWorkObserver> observers)
     {
@@ -193,6 +195,12 @@ public sealed class UnitOfWorkFactory
         var batch = await EnterAsync(cancellationToken);
         return new UnitOfWork(this, batch, actor, _time.GetUtcNow(), _observers);
     }
+
+    /// <summary>Units (and infrastructure writes) made durable so far.</summary>
+    public long CommittedUnits => Interlocked.Read(ref _committedUnits);
+
+    /// <summary>Group commits so far: SQLite COMMITs of a write transaction, one fsync each with synchronous=FULL.</summary>
+    public long CommittedGroups => Interlocked.Read(ref _committedGroups);
 
     internal void OnOutboxCommitted() => OutboxCommitted?.Invoke(this, EventArgs.Empty);
 
@@ -286,6 +294,8 @@ public sealed class UnitOfWorkFactory
             if (batch.Units > 0)
             {
                 await batch.Transaction.CommitAsync(CancellationToken.None);
+                Interlocked.Increment(ref _committedGroups);
+                Interlocked.Add(ref _committedUnits, batch.Units);
             }
             else
             {

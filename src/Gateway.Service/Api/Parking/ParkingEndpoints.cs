@@ -192,9 +192,15 @@ public static partial class ParkingEndpoints
         }
 
         ParkingNames.TryParseMethod(method, out var paymentMethod);
-        var outcome = await store.RecordPaymentAsync(context.User.ToActor(), new NewPayment(id, amount!.Value, paymentMethod, receipt!), cancellationToken);
+        var idempotent = context.Features.Get<IdempotentRequest>();
+        IResult? stored = null;
+        var outcome = await store.RecordPaymentAsync(
+            context.User.ToActor(),
+            new NewPayment(id, amount!.Value, paymentMethod, receipt!),
+            cancellationToken,
+            idempotent is null ? null : async (unit, recorded) => stored = await idempotent.StoreWithChangeAsync(context, unit, StatusCodes.Status201Created, recorded, PaymentLocation(recorded), cancellationToken));
         return outcome.Value is { } recorded
-            ? TypedResults.Created($"/api/parking/payments/{recorded.Id}", recorded)
+            ? stored ?? TypedResults.Created(PaymentLocation(recorded), recorded)
             : ToProblem(outcome.Error!);
     }
 
@@ -218,10 +224,19 @@ public static partial class ParkingEndpoints
             ? TypedResults.Ok(payment)
             : ApiProblems.NotFound($"payment {id}");
 
+    private static string PaymentLocation(PaymentView payment) => $"/api/parking/payments/{payment.Id}";
+
+    /// <summary>The grant and, under an Idempotency-Key, its stored response commit in one transaction (one durable write per grant).</summary>
     private static async Task<IResult> GrantAsync(long id, HttpContext context, ParkingStore store, CancellationToken cancellationToken)
     {
-        var outcome = await store.GrantAsync(context.User.ToActor(), id, cancellationToken);
-        return outcome.Value is { } grant ? TypedResults.Ok(grant) : ToProblem(outcome.Error!);
+        var idempotent = context.Features.Get<IdempotentRequest>();
+        IResult? stored = null;
+        var outcome = await store.GrantAsync(
+            context.User.ToActor(),
+            id,
+            cancellationToken,
+            idempotent is null ? null : async (unit, grant) => stored = await idempotent.StoreWithChangeAsync(context, unit, StatusCodes.Status200OK, grant, null, cancellationToken));
+        return outcome.Value is { } grant ? stored ?? TypedResults.Ok(grant) : ToProblem(outcome.Error!);
     }
 
     private static async Task<IResult> ReverseAsync(long id, ReverseRequest? body, HttpContext context, ParkingStore store, CancellationToken cancellationToken)

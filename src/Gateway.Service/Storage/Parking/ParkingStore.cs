@@ -271,7 +271,8 @@ public sealed class ParkingStore
 
     // ---- payments ----
 
-    public async Task<Outcome<PaymentView>> RecordPaymentAsync(Actor actor, NewPayment payment, CancellationToken cancellationToken)
+    /// <summary>Records a payment; <paramref name="beforeCommit"/> runs inside its unit of work just before commit (the API stores its idempotent response there).</summary>
+    public async Task<Outcome<PaymentView>> RecordPaymentAsync(Actor actor, NewPayment payment, CancellationToken cancellationToken, Func<UnitOfWork, PaymentView, Task>? beforeCommit = null)
     {
         await using var unit = await _writes.BeginAsync(actor, cancellationToken);
         var agreement = await ReadAgreementAsync(unit.Connection, unit.Transaction, payment.AgreementId, withPeriods: false, cancellationToken);
@@ -293,6 +294,11 @@ public sealed class ParkingStore
         var id = await InsertPaymentAsync(unit, payment, cancellationToken);
         unit.Audit("parking.payment.record", $"payment:{id}", new { payment.AgreementId, agreement.AgreementNumber, payment.AmountFen, Method = payment.Method.ToWire(), payment.ReceiptNumber });
         var view = await ReadPaymentAsync(unit.Connection, unit.Transaction, id, cancellationToken);
+        if (beforeCommit is not null)
+        {
+            await beforeCommit(unit, view!);
+        }
+
         await unit.CommitAsync(cancellationToken);
         return view!;
     }
@@ -333,13 +339,22 @@ public sealed class ParkingStore
         return list;
     }
 
-    /// <summary>Grants the period payment <paramref name="paymentId"/> buys (DESIGN's rules), in one transaction with its outbox marker.</summary>
-    public async Task<Outcome<GrantView>> GrantAsync(Actor actor, long paymentId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Grants the period payment <paramref name="paymentId"/> buys (DESIGN's rules), in one transaction
+    /// with its outbox marker and audit entry; <paramref name="beforeCommit"/> runs inside that
+    /// transaction just before commit when the grant succeeds (the API stores its idempotent response there).
+    /// </summary>
+    public async Task<Outcome<GrantView>> GrantAsync(Actor actor, long paymentId, CancellationToken cancellationToken, Func<UnitOfWork, GrantView, Task>? beforeCommit = null)
     {
         await using var unit = await _writes.BeginAsync(actor, cancellationToken);
         var outcome = await GrantInAsync(unit, paymentId, cancellationToken);
-        if (outcome.Value is not null)
+        if (outcome.Value is { } grant)
         {
+            if (beforeCommit is not null)
+            {
+                await beforeCommit(unit, grant);
+            }
+
             await unit.CommitAsync(cancellationToken);
         }
 

@@ -317,25 +317,130 @@ public sealed class ParkingApiTests
         var agreement = (await CreateAgreementAsync(host, "P-FLIGHT")).GetProperty("id").GetInt64();
         var payment = await RecordPaymentAsync(host, agreement, 30000, "R-FLIGHT");
         var path = $"/api/parking/payments/{payment}/grant";
+        var store = host.Services.GetRequiredService<IdempotencyStore>();
+        var rows = host.Count("idempotency_requests");
 
-        // The state a first request leaves while it runs in this process: a 'running' record of the live owner.
-        var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes($"POST\n{path}\n\n")));
-        using (var connection = host.Database.OpenConnection())
-        using (var insert = connection.CreateCommand())
-        {
-            insert.CommandText = "INSERT INTO idempotency_requests(operator_id, route, idem_key, request_hash, state, owner, created_utc) VALUES ('bootstrap-admin', $route, 'busy', $hash, 'running', $owner, $at)";
-            insert.Parameters.AddWithValue("$route", "POST " + path);
-            insert.Parameters.AddWithValue("$hash", hash);
-            insert.Parameters.AddWithValue("$owner", host.Services.GetRequiredService<IdempotencyStore>().Owner);
-            insert.Parameters.AddWithValue("$at", Gateway.Service.Storage.UnitOfWork.Timestamp(Start));
-            insert.ExecuteNonQuery();
-        }
+        // The state a first request leaves while it runs in this process: the key marked running, in memory only.
+        var (start, _) = await store.BeginAsync("bootstrap-admin", "POST " + path, "busy", GrantHash(path), CancellationToken.None);
+        Assert.Equal(IdempotencyStart.Started, start);
+        Assert.Equal(rows, host.Count("idempotency_requests"));
 
         var response = await PostWithKeyAsync(host.Client, path.TrimStart('/'), null, "busy");
 
         await ApiTestHost.AssertProblemAsync(response, 409, ProblemTypes.IdempotencyInFlight);
         Assert.Equal(0, host.Count("parking_periods"));
+
+        store.Release("bootstrap-admin", "POST " + path, "busy");
+        var retry = await PostWithKeyAsync(host.Client, path.TrimStart('/'), null, "busy");
+        Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
+        Assert.Equal(1, host.Count("parking_periods"));
     }
+
+    [Fact]
+    public async Task Grant_WithKey_OneDurableCommit_StoredResponseInSameTransaction_Replayed()
+    {
+        var (host, _) = await StartAsync();
+        await using var __ = host;
+        var agreement = (await CreateAgreementAsync(host, "P-ONE")).GetProperty("id").GetInt64();
+        var payment = await RecordPaymentAsync(host, agreement, 30000, "R-ONE");
+        var path = $"api/parking/payments/{payment}/grant";
+        var writes = host.Services.GetRequiredService<Gateway.Service.Storage.UnitOfWorkFactory>();
+        var store = host.Services.GetRequiredService<IdempotencyStore>();
+        var units = writes.CommittedUnits;
+        var groups = writes.CommittedGroups;
+
+        var first = await PostWithKeyAsync(host.Client, path, null, "one");
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        // The grant, its period, outbox marker, audit entry and the stored response: one unit, one COMMIT.
+        Assert.Equal(units + 1, writes.CommittedUnits);
+        Assert.Equal(groups + 1, writes.CommittedGroups);
+        Assert.Equal(0, store.RunningCount);
+        var sent = await first.Content.ReadAsByteArrayAsync();
+        using (var connection = host.Database.OpenConnection())
+        using (var read = connection.CreateCommand())
+        {
+            read.CommandText = "SELECT state, status_code, response_body FROM idempotency_requests WHERE idem_key = 'one'";
+            using var reader = read.ExecuteReader();
+            Assert.True(reader.Read());
+            Assert.Equal("done", reader.GetString(0));
+            Assert.Equal(200, reader.GetInt32(1));
+            Assert.Equal(sent, (byte[])reader.GetValue(2));
+        }
+
+        var replay = await PostWithKeyAsync(host.Client, path, null, "one");
+        Assert.Equal(HttpStatusCode.OK, replay.StatusCode);
+        Assert.Equal("true", replay.Headers.GetValues(IdempotencyMiddleware.ReplayedHeader).Single());
+        Assert.Equal(sent, await replay.Content.ReadAsByteArrayAsync());
+        Assert.Equal(units + 1, writes.CommittedUnits);
+        Assert.Equal(1, host.Count("parking_periods"));
+        Assert.Equal("application/json; charset=utf-8", replay.Content.Headers.ContentType?.ToString());
+    }
+
+    [Fact]
+    public async Task RecordPayment_WithKey_OneDurableCommit_CreatedWithLocation()
+    {
+        var (host, _) = await StartAsync();
+        await using var __ = host;
+        var agreement = (await CreateAgreementAsync(host, "P-PAY1")).GetProperty("id").GetInt64();
+        var writes = host.Services.GetRequiredService<Gateway.Service.Storage.UnitOfWorkFactory>();
+        var units = writes.CommittedUnits;
+
+        var response = await PostWithKeyAsync(host.Client, $"api/parking/agreements/{agreement}/payments", ApiTestHost.Json(new { amountFen = 30000, method = "cash", receiptNumber = "R-PAY1" }), "pay-1");
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal(units + 1, writes.CommittedUnits);
+        var id = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetInt64();
+        Assert.Equal($"/api/parking/payments/{id}", response.Headers.Location?.ToString());
+        Assert.Equal(1, host.Count("idempotency_requests"));
+    }
+
+    [Fact]
+    public async Task Grant_RefusedWithKey_StoredSeparately_AndReplayed()
+    {
+        var (host, _) = await StartAsync();
+        await using var __ = host;
+        var id = (await CreateAgreementAsync(host, "P-REF", cycle: "quarter")).GetProperty("id").GetInt64();
+        var payment = await RecordPaymentAsync(host, id, 30000, "R-REF");
+        var path = $"api/parking/payments/{payment}/grant";
+        var rows = host.Count("idempotency_requests");
+
+        var first = await PostWithKeyAsync(host.Client, path, null, "ref");
+        await ApiTestHost.AssertProblemAsync(first, 422, "urn:gateway:problem:parking-not-whole-cycles");
+        Assert.Equal(rows + 1, host.Count("idempotency_requests"));
+        var replay = await PostWithKeyAsync(host.Client, path, null, "ref");
+        await ApiTestHost.AssertProblemAsync(replay, 422, "urn:gateway:problem:parking-not-whole-cycles");
+        Assert.Equal("true", replay.Headers.GetValues(IdempotencyMiddleware.ReplayedHeader).Single());
+        Assert.Equal(0, host.Count("parking_periods"));
+    }
+
+    [Fact]
+    public async Task Grant_RunningRowLeftByEarlierProcess_IsIgnored_GrantRuns()
+    {
+        var (host, _) = await StartAsync();
+        await using var __ = host;
+        var agreement = (await CreateAgreementAsync(host, "P-OLD")).GetProperty("id").GetInt64();
+        var payment = await RecordPaymentAsync(host, agreement, 30000, "R-OLD");
+        var path = $"/api/parking/payments/{payment}/grant";
+        using (var connection = host.Database.OpenConnection())
+        using (var insert = connection.CreateCommand())
+        {
+            insert.CommandText = "INSERT INTO idempotency_requests(operator_id, route, idem_key, request_hash, state, owner, created_utc) VALUES ('bootstrap-admin', $route, 'old', $hash, 'running', 'dead-process', $at)";
+            insert.Parameters.AddWithValue("$route", "POST " + path);
+            insert.Parameters.AddWithValue("$hash", GrantHash(path));
+            insert.Parameters.AddWithValue("$at", Gateway.Service.Storage.UnitOfWork.Timestamp(Start));
+            insert.ExecuteNonQuery();
+        }
+
+        var response = await PostWithKeyAsync(host.Client, path.TrimStart('/'), null, "old");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(1, host.Count("parking_periods"));
+        var replay = await PostWithKeyAsync(host.Client, path.TrimStart('/'), null, "old");
+        Assert.Equal("true", replay.Headers.GetValues(IdempotencyMiddleware.ReplayedHeader).Single());
+    }
+
+    private static string GrantHash(string path) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes($"POST\n{path}\n\n")));
 
     [Fact]
     public async Task Expiring_ListsActiveAgreementsEndingWithinDays()
