@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Text;
 using Gateway.Cli;
 using Gateway.Cli.Commands;
 
@@ -53,6 +55,56 @@ public sealed class SecretsTests
         var keys = Keys("wrong", '\u0015', "ab", '\u007f', ConsoleKey.LeftArrow, '\u001b', "c\U0001F511", '\b', "d", '\u0004', "ignored");
         Assert.Equal("acd", Secrets.ReadHidden(keys.Dequeue, CancellationToken.None));
         Assert.Equal("ignored".Length, keys.Count);
+    }
+
+    [LinuxFact]
+    public async Task Login_OnARealTerminal_PasswordIsNotEchoed()
+    {
+        // gatewayctl on the slave side of a pseudo-terminal (util-linux script), its output copied to us:
+        // whatever the terminal echoes would appear there. The server does not exist: the login fails after reading.
+        const string Password = "hunter2-never-shown";
+        var command = $"dotnet {RepoPaths.Cli} login --server http://127.0.0.1:9 --user clerk";
+        var info = new ProcessStartInfo("script", ["-qec", command, "/dev/null"])
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.Environment["GATEWAY_PASSWORD"] = null;
+        info.Environment["GATEWAY_CREDENTIALS"] = Path.Combine(Path.GetTempPath(), $"gatewayctl-tty-{Guid.NewGuid():N}.json");
+        info.Environment["TERM"] = "xterm";
+        using var process = Process.Start(info)!;
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var output = new StringBuilder();
+        var buffer = new char[256];
+        try
+        {
+            // Type only once the prompt is shown: keys typed earlier would be echoed by the terminal before gatewayctl could stop it.
+            while (!output.ToString().Contains("password: ", StringComparison.Ordinal))
+            {
+                var n = await process.StandardOutput.ReadAsync(buffer, bound.Token);
+                Assert.True(n > 0, "gatewayctl ended before prompting: " + output);
+                output.Append(buffer, 0, n);
+            }
+
+            await process.StandardInput.WriteAsync(Password + "\r");
+            await process.StandardInput.FlushAsync(bound.Token);
+            output.Append(await process.StandardOutput.ReadToEndAsync(bound.Token));
+            await process.WaitForExitAsync(bound.Token);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+
+        var text = output.ToString();
+        Assert.Contains("cannot reach the service", text, StringComparison.Ordinal);
+        Assert.DoesNotContain(Password, text, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", text, StringComparison.Ordinal);
     }
 
     private static Queue<ConsoleKeyInfo> Keys(params object[] typed)

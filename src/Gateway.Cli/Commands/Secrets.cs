@@ -10,7 +10,7 @@ namespace Gateway.Cli.Commands;
 public static class Secrets
 {
     public static Task<string> ReadAsync(string variable, string prompt, CancellationToken cancellationToken) =>
-        ReadAsync(variable, prompt, !Console.IsInputRedirected, Console.In, () => Console.ReadKey(intercept: true), Console.Error, cancellationToken);
+        ReadAsync(variable, prompt, !Console.IsInputRedirected, Console.In, () => Console.ReadKey(intercept: true), Console.Error, cancellationToken, EchoOff);
 
     /// <summary>
     /// The secret from <paramref name="variable"/> if set; else, when <paramref name="interactive"/>, typed
@@ -18,7 +18,7 @@ public static class Secrets
     /// on <paramref name="prompts"/>; else one line of <paramref name="input"/>.
     /// </summary>
     /// <exception cref="CliException">No secret was given.</exception>
-    internal static async Task<string> ReadAsync(string variable, string prompt, bool interactive, TextReader input, Func<ConsoleKeyInfo> readKey, TextWriter prompts, CancellationToken cancellationToken)
+    internal static async Task<string> ReadAsync(string variable, string prompt, bool interactive, TextReader input, Func<ConsoleKeyInfo> readKey, TextWriter prompts, CancellationToken cancellationToken, Func<IDisposable?>? echoOff = null)
     {
         if (Environment.GetEnvironmentVariable(variable) is { Length: > 0 } fromEnvironment)
         {
@@ -28,9 +28,13 @@ public static class Secrets
         string? line;
         if (interactive)
         {
-            await prompts.WriteAsync(prompt + ": ");
-            await prompts.FlushAsync(cancellationToken);
-            line = ReadHidden(readKey, cancellationToken);
+            // Echo goes off before the prompt shows, so nothing typed from then on reaches the screen.
+            using (echoOff?.Invoke())
+            {
+                await prompts.WriteAsync(prompt + ": ");
+                await prompts.FlushAsync(cancellationToken);
+                line = ReadHidden(readKey, cancellationToken);
+            }
 
             // The Enter key was not echoed either: end the prompt's line.
             await prompts.WriteLineAsync();
@@ -46,6 +50,14 @@ public static class Secrets
         }
 
         return line;
+    }
+
+    private static IDisposable? EchoOff()
+    {
+        // Let the console take its own snapshot of the terminal first: it restores that one at exit,
+        // echo included, even if the process is stopped in the middle of the prompt.
+        _ = Console.KeyAvailable;
+        return TerminalEcho.Off();
     }
 
     /// <summary>
