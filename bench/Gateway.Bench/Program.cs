@@ -56,6 +56,15 @@ public static class Program
             }
         }
 
+        if (names.Contains(ParkingBenchmark.LoadName))
+        {
+            // The load generator of `parking --load-process`, started by the benchmark itself.
+            var address = args.FirstOrDefault(a => a.StartsWith("--address=", StringComparison.Ordinal))?["--address=".Length..]
+                ?? throw new ArgumentException("parking-load needs --address=URL");
+            await ParkingBenchmark.RunLoadAsync(ParkingBenchmark.WithArguments(smoke ? ParkingBenchmark.Smoke : ParkingBenchmark.Full, args), address, Console.Out);
+            return 0;
+        }
+
         if (Wanted("parking"))
         {
             await ParkingBenchmark.RunAsync(ParkingBenchmark.WithArguments(smoke ? ParkingBenchmark.Smoke : ParkingBenchmark.Full, args), Console.Out);
