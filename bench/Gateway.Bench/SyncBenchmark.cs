@@ -136,7 +136,7 @@ public static partial class SyncBenchmark
             var before = await LookupAsync(simulator, card.Uid);
             if (before.Any(v => v.Denied))
             {
-                throw new InvalidOperationException($"card {card.Number} is not granted everywhere before its revoke");
+                throw new InvalidOperationException($"card {card.Number} is not granted everywhere before its revoke: {string.Join(", ", before.Where(v => v.Denied).Select(v => $"unit {v.Unit} {v.Reason}"))}");
             }
 
             // Revokes arrive at random moments, not in step with the engine's poll.
@@ -277,7 +277,7 @@ public static partial class SyncBenchmark
 
     private sealed record SeededCard(long Number, CardUid Uid, int Building);
 
-    private sealed record UnitView(int Unit, bool Denied);
+    private sealed record UnitView(int Unit, bool Denied, string? Reason);
 
     /// <summary>
     /// Holders with one issued access card each, spread over 20 buildings, written as the issue transaction
@@ -425,7 +425,7 @@ public static partial class SyncBenchmark
     private static async Task<List<UnitView>> LookupAsync(HttpClient simulator, CardUid uid)
     {
         var list = await simulator.GetFromJsonAsync<JsonElement>($"whitelist/{uid}");
-        return [.. list.EnumerateArray().Select(v => new UnitView(v.GetProperty("unit").GetInt32(), v.GetProperty("decision").GetString() == "denied"))];
+        return [.. list.EnumerateArray().Select(v => new UnitView(v.GetProperty("unit").GetInt32(), v.GetProperty("decision").GetString() == "denied", v.GetProperty("reason").GetString()))];
     }
 
     private static async Task<long> FramesAsync(HttpClient client, IEnumerable<Uri> controls)

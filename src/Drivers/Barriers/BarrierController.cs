@@ -21,7 +21,6 @@ public sealed class BarrierController
 {
     private const ushort ResultAndStateLength = BarrierProfile.DigestRegister + 4 - BarrierProfile.ResultCodeRegister;
     private const ushort StatusLength = BarrierProfile.LaneDirectionsRegister + 1 - BarrierProfile.BootIdRegister;
-    private const ushort EventWindowLength = BarrierProfile.HoldingRegisterEnd - BarrierProfile.EventWindowRegister;
     private const ushort AuditWindowLength = BarrierProfile.AuditWindowRecords * BarrierProfile.RecordRegisters;
 
     private readonly IModbusMaster _master;
@@ -276,17 +275,25 @@ public sealed class BarrierController
     }
 
     /// <summary>
-    /// Reads up to 12 unacknowledged events, oldest first (one transaction). Nothing is acknowledged:
-    /// store them, then call <see cref="AcknowledgeEventsAsync(BarrierEventBatch, CancellationToken)"/>; until then the same events are read again.
+    /// Reads up to 12 unacknowledged events, oldest first. Nothing is acknowledged: store them, then call
+    /// <see cref="AcknowledgeEventsAsync(BarrierEventBatch, CancellationToken)"/>; until then the same events are read again.
+    /// One transaction of 5 registers when there are none (the usual poll: ~23 bytes on the wire instead of
+    /// the whole 125-register window's 263, ~13 ms instead of ~150 ms at 19200 baud), else a second one
+    /// reading the header again and just the events it announced.
     /// </summary>
     /// <exception cref="BarrierProtocolException">An event breaks the profile.</exception>
     public async Task<BarrierEventBatch> ReadEventsAsync(CancellationToken cancellationToken = default)
     {
-        var r = await ReadAsync(BarrierProfile.EventWindowRegister, EventWindowLength, cancellationToken);
-        var count = r[0];
-        if (count > BarrierProfile.EventWindowEvents)
+        var header = await ReadAsync(BarrierProfile.EventWindowRegister, BarrierProfile.EventWindowHeaderLength, cancellationToken);
+        var announced = CheckedCount(header[0]);
+        var r = header;
+        var count = 0;
+        if (announced > 0)
         {
-            throw new BarrierProtocolException(Device, Unit, $"event window says {count} events, at most {BarrierProfile.EventWindowEvents} fit");
+            // Only this driver acknowledges, so the oldest `announced` events are still the window's first ones
+            // (more may have come meanwhile, or the controller restarted: the second header says which).
+            r = await ReadAsync(BarrierProfile.EventWindowRegister, (ushort)(BarrierProfile.EventWindowHeaderLength + (announced * BarrierProfile.EventRegisters)), cancellationToken);
+            count = Math.Min(CheckedCount(r[0]), announced);
         }
 
         var bootId = BarrierProfile.ReadUInt32(r, 1);
@@ -307,8 +314,12 @@ public sealed class BarrierController
             _logger.LogWarning("Barrier controller {Device} lost {Lost} events to overflow after sequence {Acknowledged} (boot id {BootId})", Device, lost, acknowledged, bootId);
         }
 
-        return new BarrierEventBatch(bootId, acknowledged, events, lost, count == BarrierProfile.EventWindowEvents);
+        return new BarrierEventBatch(bootId, acknowledged, events, lost, count == BarrierProfile.EventWindowEvents || r[0] > count);
     }
+
+    private int CheckedCount(ushort count) => count <= BarrierProfile.EventWindowEvents
+        ? count
+        : throw new BarrierProtocolException(Device, Unit, $"event window says {count} events, at most {BarrierProfile.EventWindowEvents} fit");
 
     /// <summary>
     /// Acknowledges every event of boot <paramref name="bootId"/> up to <paramref name="sequence"/>; call

@@ -95,7 +95,7 @@ public sealed class ControllerSession
     /// controllers before any routine work (events, clocks, checks), so a revoke is not queued behind them.
     /// </summary>
     public bool HasOutboxChange(DateTimeOffset now) =>
-        _loaded && _connected && now >= _nextAttempt && _pending.Count == 0 && !_needsCheck && _context.Outbox.Latest > _applied;
+        _loaded && _connected && now >= _nextAttempt && _pending.Count == 0 && !_needsClock && !_needsCheck && _lastCheck is not null && _context.Outbox.Latest > _applied;
 
     /// <summary>Does the next step, if one is due. False when there was nothing to do (or the controller is backing off).</summary>
     public async Task<bool> TurnAsync(CancellationToken cancellationToken)
@@ -162,8 +162,15 @@ public sealed class ControllerSession
             return true;
         }
 
-        // A check asked for (after connecting, a restart, a repair) comes before the outbox: it brings the
-        // applied sequence up to date by itself. Checks and clock readings that are merely due wait for it.
+        // A clock reading or check asked for (after connecting, a restart, a repair) comes before the outbox:
+        // a restarted controller's clock counts from 0 and denies every card until set, and the check brings
+        // the applied sequence up to date by itself. Readings and checks that are merely due wait for it.
+        if (_needsClock)
+        {
+            await ClockAsync(now, cancellationToken);
+            return true;
+        }
+
         if (_needsCheck || _lastCheck is null)
         {
             await CheckAsync(now, cancellationToken);
@@ -177,7 +184,7 @@ public sealed class ControllerSession
         }
 
         LastRoutineTurn = now;
-        if (_needsClock || now >= _nextClock)
+        if (now >= _nextClock)
         {
             await ClockAsync(now, cancellationToken);
             return true;

@@ -254,6 +254,38 @@ public sealed class BarrierControllerTests
     }
 
     [Fact]
+    public async Task ReadEventsAsync_NoEvents_OneTransactionOfTheFiveHeaderRegisters()
+    {
+        var (sim, master, driver) = Make();
+        var before = (master.Transactions, master.RtuBytes);
+
+        var batch = await driver.ReadEventsAsync();
+
+        Assert.Empty(batch.Events);
+        Assert.False(batch.More);
+        Assert.Equal(sim.BootId, batch.BootId);
+        // Request 8 bytes, reply 5 + 2 × 5 = 15: instead of 263 for the whole window.
+        Assert.Equal((before.Transactions + 1, before.RtuBytes + 23), (master.Transactions, master.RtuBytes));
+    }
+
+    [Fact]
+    public async Task ReadEventsAsync_TwoEvents_ReadsTheHeaderThenOnlyThoseTwo()
+    {
+        var (sim, master, driver) = Make();
+        sim.Present(1, CardUid.Parse("01020304"));
+        sim.Present(2, CardUid.Parse("01020305"));
+        var before = (master.Transactions, master.RtuBytes);
+
+        var batch = await driver.ReadEventsAsync();
+
+        Assert.Equal([1u, 2u], batch.Events.Select(e => e.Sequence));
+        Assert.Equal(CardUid.Parse("01020305"), batch.Events[1].Uid);
+        Assert.False(batch.More);
+        // 23 bytes for the header, then 8 + 5 + 2 × 25 = 63 for the header and two events.
+        Assert.Equal((before.Transactions + 2, before.RtuBytes + 23 + 63), (master.Transactions, master.RtuBytes));
+    }
+
+    [Fact]
     public async Task ReadEventsAsync_AcrossOverflow_ReportsLostAndReadsTheRestInOrder()
     {
         var (sim, _, driver) = Make(new SimulatedBarrierOptions { EventCapacity = 30 });
