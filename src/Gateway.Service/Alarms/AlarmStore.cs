@@ -68,18 +68,22 @@ public sealed class AlarmStore
     public async Task<AlarmView> RaiseAsync(AlarmRaise raise, CancellationToken cancellationToken)
     {
         await using var unit = await _writes.BeginAsync(Actor.System, cancellationToken);
-        await using var insert = unit.Command("""
+        long id;
+        await using (var insert = unit.Command("""
             INSERT INTO alarms(kind, device_id, message, card_uid, card_number, lost, raised_utc)
             VALUES ($kind, $device, $message, $uid, $card, $lost, $now) RETURNING id
-            """);
-        insert.Parameters.AddWithValue("$kind", Name(raise.Kind));
-        insert.Parameters.AddWithValue("$device", raise.DeviceId);
-        insert.Parameters.AddWithValue("$message", raise.Message);
-        insert.Parameters.AddWithValue("$uid", (object?)raise.CardUid ?? DBNull.Value);
-        insert.Parameters.AddWithValue("$card", (object?)raise.CardNumber ?? DBNull.Value);
-        insert.Parameters.AddWithValue("$lost", (object?)raise.Lost ?? DBNull.Value);
-        insert.Parameters.AddWithValue("$now", UnitOfWork.Timestamp(unit.NowUtc));
-        var id = Convert.ToInt64(await insert.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+            """))
+        {
+            insert.Parameters.AddWithValue("$kind", Name(raise.Kind));
+            insert.Parameters.AddWithValue("$device", raise.DeviceId);
+            insert.Parameters.AddWithValue("$message", raise.Message);
+            insert.Parameters.AddWithValue("$uid", (object?)raise.CardUid ?? DBNull.Value);
+            insert.Parameters.AddWithValue("$card", (object?)raise.CardNumber ?? DBNull.Value);
+            insert.Parameters.AddWithValue("$lost", (object?)raise.Lost ?? DBNull.Value);
+            insert.Parameters.AddWithValue("$now", UnitOfWork.Timestamp(unit.NowUtc));
+            id = Convert.ToInt64(await insert.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+        }
+
         var alarm = new AlarmView(id, raise.Kind, raise.DeviceId, raise.Message, raise.CardUid, raise.CardNumber, raise.Lost, unit.NowUtc, null, null, null);
         unit.Audit("alarm.raise", $"alarm:{id}", new { kind = Name(raise.Kind), device = raise.DeviceId, card = raise.CardNumber, lost = raise.Lost });
         foreach (var notifier in _notifiers)

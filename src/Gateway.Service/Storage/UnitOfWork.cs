@@ -49,6 +49,7 @@ public sealed class UnitOfWork : IAsyncDisposable
     private readonly UnitOfWorkFactory.Batch _batch;
     private readonly IReadOnlyList<IUnitOfWorkObserver> _observers;
     private readonly List<AuditEntry> _audit = [];
+    private readonly List<SqliteCommand> _commands = [];
     private bool _completed;
     private bool _outboxMarked;
 
@@ -74,12 +75,17 @@ public sealed class UnitOfWork : IAsyncDisposable
     /// <summary>The audit entries recorded so far.</summary>
     public IReadOnlyList<AuditEntry> AuditEntries => _audit;
 
-    /// <summary>A command enlisted in this unit's transaction.</summary>
+    /// <summary>
+    /// A command enlisted in this unit's transaction. It is detached from the shared connection when
+    /// the unit ends, so disposing it later (an <c>await using</c> that outlives the commit) never
+    /// touches a connection that the next unit, or the group's commit, is using on another thread.
+    /// </summary>
     public SqliteCommand Command(string sql)
     {
         var command = Connection.CreateCommand();
         command.Transaction = Transaction;
         command.CommandText = sql;
+        _commands.Add(command);
         return command;
     }
 
@@ -127,6 +133,7 @@ public sealed class UnitOfWork : IAsyncDisposable
         }
 
         _completed = true;
+        DetachCommands();
         // Not cancellable from here on: the change is part of the group commit whatever the caller does.
         await _owner.EndUnitAsync(_batch, commit: true);
         if (_outboxMarked)
@@ -140,8 +147,31 @@ public sealed class UnitOfWork : IAsyncDisposable
         if (!_completed)
         {
             _completed = true;
+            DetachCommands();
             await _owner.EndUnitAsync(_batch, commit: false);
         }
+    }
+
+    /// <summary>
+    /// While this unit still holds the write gate: finalizes its commands' statements and takes them off
+    /// the shared connection's command list (SqliteConnection's list is not thread-safe: a late
+    /// dispose racing the next unit's CreateCommand or the group's Close could corrupt it or throw).
+    /// </summary>
+    private void DetachCommands()
+    {
+        foreach (var command in _commands)
+        {
+            try
+            {
+                command.Connection = null;
+            }
+            catch (InvalidOperationException)
+            {
+                // A reader is still open on it: the caller disposes it, as before.
+            }
+        }
+
+        _commands.Clear();
     }
 
     /// <summary>The storage format of instants: UTC, ISO 8601 round-trip, sortable as text.</summary>
@@ -174,6 +204,7 @@ public sealed class UnitOfWorkFactory
     private Batch? _open;
     private long _committedUnits;
     private long _committedGroups;
+    private long _closeFailures;
 
     public UnitOfWorkFactory(GatewayDatabase database, TimeProvider time, IEnumerable<IUnitOfWorkObserver> observers)
     {
@@ -201,6 +232,9 @@ public sealed class UnitOfWorkFactory
 
     /// <summary>Group commits so far: SQLite COMMITs of a write transaction, one fsync each with synchronous=FULL.</summary>
     public long CommittedGroups => Interlocked.Read(ref _committedGroups);
+
+    /// <summary>Groups whose connection failed to close after their outcome was settled (the write gate was released regardless).</summary>
+    public long CloseFailures => Interlocked.Read(ref _closeFailures);
 
     internal void OnOutboxCommitted() => OutboxCommitted?.Invoke(this, EventArgs.Empty);
 
@@ -310,8 +344,20 @@ public sealed class UnitOfWorkFactory
         }
         finally
         {
-            await batch.DisposeAsync();
-            _gate.Release();
+            try
+            {
+                await batch.DisposeAsync();
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or SqliteException)
+            {
+                // The group's outcome is settled above; closing its connection must never keep the gate shut
+                // (that stalled every writer of the service for good).
+                Interlocked.Increment(ref _closeFailures);
+            }
+            finally
+            {
+                _gate.Release();
+            }
         }
     }
 

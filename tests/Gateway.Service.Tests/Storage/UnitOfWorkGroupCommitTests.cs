@@ -116,6 +116,52 @@ public sealed class UnitOfWorkGroupCommitTests : IDisposable
         await Assert.ThrowsAsync<InvalidOperationException>(() => unit.CommitAsync(CancellationToken.None));
     }
 
+    [Fact]
+    public async Task Command_UnitEnded_DetachedFromTheSharedConnection()
+    {
+        await using var unit = await _writes.BeginAsync(Actor.System, CancellationToken.None);
+        var insert = unit.Command("INSERT INTO t(v) VALUES (1)");
+        await insert.ExecuteNonQueryAsync();
+        Assert.Same(unit.Connection, insert.Connection);
+        unit.Audit("test.insert", "t:1");
+        await unit.CommitAsync(CancellationToken.None);
+
+        // Detached while the unit still held the write gate: disposing it now touches no shared connection.
+        Assert.Null(insert.Connection);
+        await insert.DisposeAsync();
+        Assert.Equal(1, Count("v = 1"));
+    }
+
+    [Fact]
+    public async Task CommitAsync_CommandsDisposedAfterTheirCommit_NextUnitsAndGroupCloseUnharmed()
+    {
+        // Each unit disposes its command only after CommitAsync returned, on whatever thread, while the next
+        // units run on the same connection and groups close it: the shape of an `await using` declared at
+        // the top of a handler. Every unit must commit and the write gate must never stay shut.
+        // Eight writers, each committing one unit after another: many small groups, so many group closes
+        // race the committed units' late disposes.
+        var tasks = Enumerable.Range(0, 8).Select(async writer =>
+        {
+            await Task.Yield();
+            for (var i = 0; i < 250; i++)
+            {
+                var v = (writer * 250) + i;
+                await using var unit = await _writes.BeginAsync(Actor.System, CancellationToken.None);
+                await using var insert = unit.Command("INSERT INTO t(v) VALUES ($v)");
+                insert.Parameters.AddWithValue("$v", v);
+                await insert.ExecuteNonQueryAsync();
+                unit.Audit("test.insert", $"t:{v}");
+                await unit.CommitAsync(CancellationToken.None);
+            }
+        });
+
+        await Task.WhenAll(tasks).WaitAsync(TimeSpan.FromSeconds(120));
+
+        Assert.Equal(2000, Count("1 = 1"));
+        Assert.Equal(0, _writes.CloseFailures);
+        Assert.Equal(2000, _writes.CommittedUnits);
+    }
+
     private long Count(string where)
     {
         using var connection = _database.OpenConnection();
