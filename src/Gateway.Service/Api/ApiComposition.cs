@@ -49,6 +49,9 @@ public static class ApiComposition
         services.TryAddSingleton<Devices.ICardEncoderPort, Devices.Pn532EncoderPort>();
         services.AddSingleton<CardIssuing>();
         services.AddOperators();
+        // After the audit key is loaded (AddOperators' start-up), before the sync engine and the API start.
+        services.AddSingleton<IssueRecovery>();
+        services.AddHostedService(sp => sp.GetRequiredService<IssueRecovery>());
         Sync.SyncComposition.AddGatewaySync(services);
         services.AddParking();
     }

@@ -13,7 +13,9 @@ namespace Gateway.Service.Api;
 /// card Issued (and the replaced card Lost/Damaged), record the hand-over, write the outbox markers
 /// and the audit entry, and close the journal. A retry with the same Idempotency-Key finds its open
 /// journal and resumes with the same journal id; another request is refused while the journal is
-/// open (unless it is older than <see cref="CardEndpoints.StaleJournal"/>).
+/// open (unless it is older than <see cref="CardEndpoints.StaleJournal"/>). An issue whose card verified
+/// before the service stopped is committed at start (<see cref="IssueRecovery"/>); a retry with its key
+/// then answers the issued card.
 /// </summary>
 public sealed class CardIssuing
 {
@@ -49,6 +51,16 @@ public sealed class CardIssuing
         CardWriteOrder write;
         await using (var unit = await _writes.BeginAsync(actor, cancellationToken))
         {
+            // Committed already (at start, or before the response could be stored): answer the card, never issue twice.
+            // Only while that issue is the card's current one: the same key reused on a later issue of the number runs anew.
+            if (await CardStore.FindLatestJournalAsync(unit, order.CardNumber, cancellationToken) is { State: "committed" } done
+                && done.OperatorId == actor.OperatorId && done.RequestKey == requestKey && done.Replaces == order.Replaces
+                && await CardStore.GetAsync(unit, order.CardNumber, cancellationToken) is { State: CardState.Issued } committed)
+            {
+                _logger.LogInformation("Issue journal {JournalId} of card {CardNumber} was committed before this retry; answering the issued card", done.Id, order.CardNumber);
+                return TypedResults.Created($"/api/cards/{committed.Number}", await CardEndpoints.ToResponseAsync(unit.Connection, unit.Transaction, committed, [], cancellationToken));
+            }
+
             var (refusal, card, holderId, kind) = await CheckAsync(unit, order, cancellationToken);
             if (refusal is not null)
             {
@@ -73,7 +85,7 @@ public sealed class CardIssuing
                     await CardStore.CloseJournalAsync(unit, open.Id, committed: false, null, "abandoned: taken over by a later request", cancellationToken);
                 }
 
-                journalId = await CardStore.OpenJournalAsync(unit, order.CardNumber, holderId, kind, order.Replaces, encoder, requestKey, cancellationToken);
+                journalId = await CardStore.OpenJournalAsync(unit, order.CardNumber, holderId, kind, order.Replaces, order.ReplaceReason, order.HandOver, encoder, requestKey, cancellationToken);
             }
 
             write = new CardWriteOrder(journalId, encoder, order.CardNumber, kind, card!.IssueCount + 1, card.Uid);
@@ -101,6 +113,30 @@ public sealed class CardIssuing
         }
 
         // 3. Commit.
+        return await CommitAsync(actor, order, encoded, journalId, atStart: false, cancellationToken);
+    }
+
+    /// <summary>
+    /// At start: commits the open issue <paramref name="journal"/> whose card <paramref name="cardUid"/>
+    /// was written and verified before the service stopped, exactly as the request would have
+    /// (same checks, same transaction), as the journal's operator. Returns null when committed, else
+    /// why it was refused (the journal is then closed as failed, as a refused request's is).
+    /// </summary>
+    public async Task<string?> CommitAtStartAsync(IssueJournalEntry journal, string cardUid, CancellationToken cancellationToken)
+    {
+        var actor = new Actor(journal.OperatorId, journal.OperatorName ?? journal.OperatorId);
+        var order = new Order(journal.CardNumber, journal.HolderId, journal.Kind, journal.Replaces, journal.ReplaceReason, journal.EncoderId, journal.HandOver!);
+        var result = await CommitAsync(actor, order, new EncodedCard(cardUid), journal.Id, atStart: true, cancellationToken);
+        return result switch
+        {
+            IStatusCodeHttpResult { StatusCode: StatusCodes.Status201Created } => null,
+            Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult problem => problem.ProblemDetails.Detail ?? problem.ProblemDetails.Title ?? "refused",
+            _ => "refused",
+        };
+    }
+
+    private async Task<IResult> CommitAsync(Actor actor, Order order, EncodedCard encoded, long journalId, bool atStart, CancellationToken cancellationToken)
+    {
         IResult? refused = null;
         await using (var unit = await _writes.BeginAsync(actor, cancellationToken))
         {
@@ -121,11 +157,17 @@ public sealed class CardIssuing
             }
             else
             {
+                if (atStart)
+                {
+                    await CardStore.MarkCommittedAtStartAsync(unit, journalId, cancellationToken);
+                    unit.Audit("card.issue-committed-at-start", $"card:{order.CardNumber}", new { journal = journalId, uid = encoded.Uid });
+                }
+
                 return await CommitIssueAsync(unit, order, card!, holderId, kind, encoded, journalId, cancellationToken);
             }
         }
 
-        await FailJournalAsync(actor, journalId, order.CardNumber, "refused at commit");
+        await FailJournalAsync(actor, journalId, order.CardNumber, atStart ? "refused at commit on start" : "refused at commit");
         return refused;
     }
 

@@ -27,7 +27,39 @@ public sealed record CardRecord(
 public sealed record CardEvent(long Id, string Action, CardState? From, CardState To, string? Reason, string? Note, DateTimeOffset AtUtc, string OperatorId);
 
 /// <summary>An open, committed or failed issue attempt.</summary>
-public sealed record IssueJournalEntry(long Id, long CardNumber, long HolderId, CardKind Kind, long? Replaces, string EncoderId, string OperatorId, string RequestKey, string State, DateTimeOffset CreatedUtc);
+/// <param name="Id">The journal's id.</param>
+/// <param name="CardNumber">The card being issued.</param>
+/// <param name="HolderId">Its holder.</param>
+/// <param name="Kind">Its kind.</param>
+/// <param name="Replaces">The card it replaces, if a replacement.</param>
+/// <param name="EncoderId">The encoder it is written on.</param>
+/// <param name="OperatorId">Who asked.</param>
+/// <param name="RequestKey">The request's Idempotency-Key (never logged).</param>
+/// <param name="State">open, committed or failed.</param>
+/// <param name="CreatedUtc">When the intent was recorded.</param>
+/// <param name="OperatorName">The operator's display name (null on rows opened before migration 203).</param>
+/// <param name="ReplaceReason">Why the replaced card is replaced (replacements opened since migration 203).</param>
+/// <param name="HandOver">What was handed over (null on rows opened before migration 203: such a row cannot be committed at start).</param>
+public sealed record IssueJournalEntry(
+    long Id,
+    long CardNumber,
+    long HolderId,
+    CardKind Kind,
+    long? Replaces,
+    string EncoderId,
+    string OperatorId,
+    string RequestKey,
+    string State,
+    DateTimeOffset CreatedUtc,
+    string? OperatorName = null,
+    ReplaceReason? ReplaceReason = null,
+    HandOver? HandOver = null);
+
+/// <summary>The newest card write of an issue as the encoder's journal holds it (table <c>card_write_journal</c>).</summary>
+/// <param name="CardUid">The card written, hex upper case.</param>
+/// <param name="Outcome">open (torn), completed (written and verified), rolled-back or abandoned.</param>
+/// <param name="LastStep">The last step journaled (null: none yet).</param>
+public sealed record IssueWrite(string CardUid, string Outcome, string? LastStep);
 
 /// <summary>Filters of the card list; null = any.</summary>
 public sealed record CardFilter(CardState? State = null, CardKind? Kind = null, long? HolderId = null, string? Building = null, string? Unit = null, string? Room = null, long? Number = null);
@@ -154,26 +186,71 @@ public static class CardStore
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    private const string JournalColumns = "id, card_number, holder_id, kind, replaces, encoder_id, operator_id, request_key, state, created_utc, operator_name, replace_reason, handover_items, receipt_reference";
+
     /// <summary>The open issue attempt on a card, if any.</summary>
     public static async Task<IssueJournalEntry?> FindOpenJournalAsync(UnitOfWork unit, long cardNumber, CancellationToken cancellationToken)
     {
-        await using var command = unit.Command("SELECT id, card_number, holder_id, kind, replaces, encoder_id, operator_id, request_key, state, created_utc FROM card_issue_journal WHERE card_number = $n AND state = 'open'");
+        await using var command = unit.Command($"SELECT {JournalColumns} FROM card_issue_journal WHERE card_number = $n AND state = 'open'");
         command.Parameters.AddWithValue("$n", cardNumber);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken))
-        {
-            return null;
-        }
-
-        return new IssueJournalEntry(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), Wire.Parse<CardKind>(reader.GetString(3)), reader.IsDBNull(4) ? null : reader.GetInt64(4), reader.GetString(5), reader.GetString(6), reader.GetString(7), reader.GetString(8), UnitOfWork.ParseTimestamp(reader.GetString(9)));
+        return await reader.ReadAsync(cancellationToken) ? ReadJournal(reader) : null;
     }
 
-    /// <summary>Records the intent to issue before the card is touched; returns the journal id.</summary>
-    public static async Task<long> OpenJournalAsync(UnitOfWork unit, long cardNumber, long holderId, CardKind kind, long? replaces, string encoderId, string requestKey, CancellationToken cancellationToken)
+    /// <summary>The newest issue attempt on a card (open, committed or failed), if any.</summary>
+    public static async Task<IssueJournalEntry?> FindLatestJournalAsync(UnitOfWork unit, long cardNumber, CancellationToken cancellationToken)
+    {
+        await using var command = unit.Command($"SELECT {JournalColumns} FROM card_issue_journal WHERE card_number = $n ORDER BY id DESC LIMIT 1");
+        command.Parameters.AddWithValue("$n", cardNumber);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? ReadJournal(reader) : null;
+    }
+
+    /// <summary>Every open issue attempt, oldest first.</summary>
+    public static async Task<IReadOnlyList<IssueJournalEntry>> ListOpenJournalsAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {JournalColumns} FROM card_issue_journal WHERE state = 'open' ORDER BY id";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var list = new List<IssueJournalEntry>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            list.Add(ReadJournal(reader));
+        }
+
+        return list;
+    }
+
+    /// <summary>
+    /// The newest card write of issue number <paramref name="issueCounter"/> of card
+    /// <paramref name="cardNumber"/> begun at or after <paramref name="sinceUtc"/> (when the issue
+    /// journal was opened: an older write belongs to an earlier attempt), or null when none was begun.
+    /// </summary>
+    public static async Task<IssueWrite?> FindIssueWriteAsync(SqliteConnection connection, SqliteTransaction? transaction, long cardNumber, int issueCounter, DateTimeOffset sinceUtc, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = """
+            SELECT card_uid, outcome, last_step FROM card_write_journal
+            WHERE kind = 'issue' AND card_number = $n AND issue_counter = $counter AND created_utc >= $since
+            ORDER BY id DESC LIMIT 1
+            """;
+        command.Parameters.AddWithValue("$n", cardNumber);
+        command.Parameters.AddWithValue("$counter", issueCounter);
+        command.Parameters.AddWithValue("$since", UnitOfWork.Timestamp(sinceUtc));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? new IssueWrite(reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2))
+            : null;
+    }
+
+    /// <summary>Records the intent to issue before the card is touched, with what the commit needs (so it can be committed at start); returns the journal id.</summary>
+    public static async Task<long> OpenJournalAsync(UnitOfWork unit, long cardNumber, long holderId, CardKind kind, long? replaces, ReplaceReason? replaceReason, HandOver handOver, string encoderId, string requestKey, CancellationToken cancellationToken)
     {
         await using var command = unit.Command("""
-            INSERT INTO card_issue_journal(card_number, holder_id, kind, replaces, encoder_id, operator_id, request_key, state, created_utc)
-            VALUES ($n, $holder, $kind, $replaces, $encoder, $op, $key, 'open', $now) RETURNING id
+            INSERT INTO card_issue_journal(card_number, holder_id, kind, replaces, encoder_id, operator_id, request_key, state, created_utc,
+                operator_name, replace_reason, handover_items, receipt_reference)
+            VALUES ($n, $holder, $kind, $replaces, $encoder, $op, $key, 'open', $now, $opName, $reason, $items, $receipt) RETURNING id
             """);
         command.Parameters.AddWithValue("$n", cardNumber);
         command.Parameters.AddWithValue("$holder", holderId);
@@ -183,8 +260,35 @@ public static class CardStore
         command.Parameters.AddWithValue("$op", unit.Actor.OperatorId);
         command.Parameters.AddWithValue("$key", requestKey);
         command.Parameters.AddWithValue("$now", UnitOfWork.Timestamp(unit.NowUtc));
+        command.Parameters.AddWithValue("$opName", unit.Actor.DisplayName);
+        command.Parameters.AddWithValue("$reason", replaceReason is { } r ? Wire.Name(r) : DBNull.Value);
+        command.Parameters.AddWithValue("$items", System.Text.Json.JsonSerializer.Serialize(handOver.Items));
+        command.Parameters.AddWithValue("$receipt", handOver.ReceiptReference);
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
+
+    /// <summary>Marks a journal closed by the start-up recovery (call before closing it as committed, in the same unit).</summary>
+    public static async Task MarkCommittedAtStartAsync(UnitOfWork unit, long journalId, CancellationToken cancellationToken)
+    {
+        await using var command = unit.Command("UPDATE card_issue_journal SET committed_at_start = 1 WHERE id = $id");
+        command.Parameters.AddWithValue("$id", journalId);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static IssueJournalEntry ReadJournal(SqliteDataReader r) => new(
+        r.GetInt64(0),
+        r.GetInt64(1),
+        r.GetInt64(2),
+        Wire.Parse<CardKind>(r.GetString(3)),
+        r.IsDBNull(4) ? null : r.GetInt64(4),
+        r.GetString(5),
+        r.GetString(6),
+        r.GetString(7),
+        r.GetString(8),
+        UnitOfWork.ParseTimestamp(r.GetString(9)),
+        r.IsDBNull(10) ? null : r.GetString(10),
+        r.IsDBNull(11) ? null : Wire.Parse<ReplaceReason>(r.GetString(11)),
+        r.IsDBNull(12) || r.IsDBNull(13) ? null : new HandOver(System.Text.Json.JsonSerializer.Deserialize<List<string>>(r.GetString(12)) ?? [], r.GetString(13)));
 
     /// <summary>Closes a journal entry as committed (with the UID) or failed (with why).</summary>
     public static async Task CloseJournalAsync(UnitOfWork unit, long journalId, bool committed, string? uid, string? failure, CancellationToken cancellationToken)
