@@ -56,6 +56,12 @@ public sealed class CardWriteCrashTests : IDisposable
         (await sim.PostAsJsonAsync("faults", new { stalled = false })).EnsureSuccessStatusCode();
         await site.StartAsync();
 
+        // At start the torn issue is left open, and the log says so, naming the card and how to finish it (never the key).
+        var startLog = site.Service!.StandardOutput;
+        Assert.Matches($"issue of card {Number} \\(journal \\d+, operator bootstrap-admin\\) is still open: the card write is torn", startLog);
+        Assert.Contains("same Idempotency-Key", startLog, StringComparison.Ordinal);
+        Assert.DoesNotContain(Key, startLog, StringComparison.Ordinal);
+
         // Nothing was committed: the number is not issued, and no other request may take the card meanwhile.
         using (var card = JsonDocument.Parse(await site.CtlAsync("cards", "show", Number, "--json")))
         {

@@ -18,6 +18,7 @@ namespace Gateway.Service.Tests.Api;
 public sealed class IssueRecoveryTests : IDisposable
 {
     private const long Number = 300001;
+    private const long OldNumber = 300000;
     private const string Uid = "04C0FFEE";
     private const string Key = "issue-300001-desk";
     private readonly TempFolder _data = new("gateway-issue-recovery");
@@ -65,6 +66,29 @@ public sealed class IssueRecoveryTests : IDisposable
     }
 
     [Fact]
+    public async Task Start_OpenReplacementWhoseCardVerified_CommitsItWithTheOldCardDamagedAndLinked()
+    {
+        await CutOffIssueAsync(CardWriteStep.Verify, completed: true, replacement: true);
+
+        var encoder = new FakeEncoder();
+        await using var host = await StartAsync(encoder);
+        Assert.Equal((1, 0), host.Services.GetRequiredService<IssueRecovery>().LastRun);
+        var card = await FrontDeskHost.GetCardAsync(host.Client, Number);
+        Assert.Equal("issued", card.GetProperty("state").GetString());
+        Assert.Equal(OldNumber, card.GetProperty("replaces").GetInt64());
+        var old = await FrontDeskHost.GetCardAsync(host.Client, OldNumber);
+        Assert.Equal("damaged", old.GetProperty("state").GetString());
+        Assert.Equal(Number, old.GetProperty("replacedBy").GetInt64());
+        Assert.Equal("1", Scalar(host, $"SELECT COUNT(*) FROM card_outbox WHERE card_id = {OldNumber} AND reason = 'replace'"));
+        Assert.Equal("[\"card\"]", Scalar(host, $"SELECT items FROM card_issues WHERE card_number = {Number}"));
+
+        using var retry = await ReplaceAsync(host.Client);
+        Assert.Equal(HttpStatusCode.Created, retry.StatusCode);
+        Assert.Equal(Uid, (await ApiTestHost.ReadJsonAsync(retry)).GetProperty("uid").GetString());
+        Assert.Equal(0, encoder.IssueCalls);
+    }
+
+    [Fact]
     public async Task Start_OpenIssueWhoseCardIsTorn_LeavesItOpenForTheRetryWithTheSameKey()
     {
         await CutOffIssueAsync(CardWriteStep.RekeyOtherSectors, completed: false);
@@ -93,15 +117,22 @@ public sealed class IssueRecoveryTests : IDisposable
     /// write up to <paramref name="lastStep"/> (closing it as verified when <paramref name="completed"/>),
     /// then never answers; the request is cut off and the service stops with the issue journal open.
     /// </summary>
-    private async Task CutOffIssueAsync(CardWriteStep lastStep, bool completed)
+    private async Task CutOffIssueAsync(CardWriteStep lastStep, bool completed, bool replacement = false)
     {
         var stalled = new StallingEncoder(lastStep, completed);
         await using var host = await StartAsync(stalled);
         await FrontDeskHost.CreateHolderAsync(host.Client);
         await FrontDeskHost.ReceiveAsync(host.Client, Number, Number);
         stalled.Journal = host.Services.GetRequiredService<ICardWriteJournal>();
+        if (replacement)
+        {
+            // The card it replaces, issued normally first.
+            await FrontDeskHost.ReceiveAsync(host.Client, OldNumber, OldNumber);
+            using var issued = await FrontDeskHost.IssueAsync(host.Client, OldNumber, 1);
+            Assert.Equal(HttpStatusCode.Created, issued.StatusCode);
+        }
 
-        var request = IssueAsync(host.Client);
+        var request = replacement ? ReplaceAsync(host.Client) : IssueAsync(host.Client);
         await stalled.Written.Task.WaitAsync(TimeSpan.FromSeconds(60));
 
         // Cut the connection: the request's token fires inside the encoder call, before anything is committed.
@@ -118,6 +149,9 @@ public sealed class IssueRecoveryTests : IDisposable
         configuration["Gateway:DataFolder"] = _data.Path;
         return ApiTestHost.StartAsync(services => services.AddSingleton(encoder), configuration: configuration);
     }
+
+    private static Task<HttpResponseMessage> ReplaceAsync(HttpClient client) =>
+        FrontDeskHost.PostAsync(client, $"api/cards/{OldNumber}/replace", new { newCardNumber = Number, reason = "damaged", handOver = FrontDeskHost.HandOver("card") }, Key);
 
     private static Task<HttpResponseMessage> IssueAsync(HttpClient client) =>
         FrontDeskHost.PostAsync(client, $"api/cards/{Number}/issue", new { holderId = 1, kind = "access", handOver = FrontDeskHost.HandOver() }, Key);
@@ -150,6 +184,11 @@ public sealed class IssueRecoveryTests : IDisposable
 
         public async Task<EncodedCard> IssueAsync(CardWriteOrder order, CancellationToken cancellationToken)
         {
+            if (order.CardNumber != Number)
+            {
+                return new EncodedCard(FakeEncoder.UidOf(order.CardNumber));
+            }
+
             var payload = new CardPayload("api-test", (uint)order.CardNumber, Drivers.CardEncoders.CardKind.Access, (uint)order.IssueCounter, 1);
             var id = await Journal!.BeginAsync(CardWriteOperationKind.Issue, Uid, payload, cancellationToken);
             foreach (var step in IssueSteps[..(Array.IndexOf(IssueSteps, lastStep) + 1)])
