@@ -29,9 +29,15 @@ public sealed class IssueRecoveryTests : IDisposable
         await CutOffIssueAsync(CardWriteStep.Verify, completed: true);
 
         var encoder = new FakeEncoder();
-        await using (var host = await StartAsync(encoder))
+        var log = new RecoveryLog();
+        await using (var host = await StartAsync(encoder, log))
         {
             Assert.Equal((1, 0), host.Services.GetRequiredService<IssueRecovery>().LastRun);
+            var committedLog = Assert.Single(log.Messages);
+            Assert.Equal(LogLevel.Information, committedLog.Level);
+            Assert.Contains($"card {Number}", committedLog.Text, StringComparison.Ordinal);
+            Assert.Contains(Uid, committedLog.Text, StringComparison.Ordinal);
+            Assert.DoesNotContain(Key, committedLog.Text, StringComparison.Ordinal);
             var card = await FrontDeskHost.GetCardAsync(host.Client, Number);
             Assert.Equal("issued", card.GetProperty("state").GetString());
             Assert.Equal(Uid, card.GetProperty("uid").GetString());
@@ -95,8 +101,15 @@ public sealed class IssueRecoveryTests : IDisposable
 
         var encoder = new FakeEncoder();
         encoder.Uids[Number] = Uid;
-        await using var host = await StartAsync(encoder);
+        var log = new RecoveryLog();
+        await using var host = await StartAsync(encoder, log);
         Assert.Equal((0, 1), host.Services.GetRequiredService<IssueRecovery>().LastRun);
+        var warning = Assert.Single(log.Messages);
+        Assert.Equal(LogLevel.Warning, warning.Level);
+        Assert.Contains($"card {Number}", warning.Text, StringComparison.Ordinal);
+        Assert.Contains("torn (last step rekey-other-sectors)", warning.Text, StringComparison.Ordinal);
+        Assert.Contains("same Idempotency-Key", warning.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain(Key, warning.Text, StringComparison.Ordinal);
         Assert.Equal("in-stock", (await FrontDeskHost.GetCardAsync(host.Client, Number)).GetProperty("state").GetString());
         Assert.Equal("open", Scalar(host, $"SELECT group_concat(state) FROM card_issue_journal WHERE card_number = {Number}"));
         Assert.Equal("0", Scalar(host, $"SELECT COUNT(*) FROM card_issues"));
@@ -143,11 +156,20 @@ public sealed class IssueRecoveryTests : IDisposable
         Assert.Equal("open", Scalar(host, $"SELECT state FROM card_issue_journal WHERE card_number = {Number}"));
     }
 
-    private Task<ApiTestHost> StartAsync(ICardEncoderPort encoder)
+    private Task<ApiTestHost> StartAsync(ICardEncoderPort encoder, RecoveryLog? log = null)
     {
         var configuration = FrontDeskHost.SiteConfiguration();
         configuration["Gateway:DataFolder"] = _data.Path;
-        return ApiTestHost.StartAsync(services => services.AddSingleton(encoder), configuration: configuration);
+        return ApiTestHost.StartAsync(
+            services =>
+            {
+                services.AddSingleton(encoder);
+                if (log is not null)
+                {
+                    services.AddSingleton<ILoggerProvider>(log);
+                }
+            },
+            configuration: configuration);
     }
 
     private static Task<HttpResponseMessage> ReplaceAsync(HttpClient client) =>
@@ -217,5 +239,47 @@ public sealed class IssueRecoveryTests : IDisposable
         public Task EraseAsync(string encoderId, long cardNumber, string expectedUid, CancellationToken cancellationToken) => throw new NotSupportedException();
 
         public Task<CardReading> ReadAsync(string encoderId, CancellationToken cancellationToken) => throw new NotSupportedException();
+    }
+
+    /// <summary>What <see cref="IssueRecovery"/> logged, rendered.</summary>
+    private sealed class RecoveryLog : ILoggerProvider
+    {
+        private readonly List<(LogLevel Level, string Text)> _messages = [];
+
+        public IReadOnlyList<(LogLevel Level, string Text)> Messages
+        {
+            get
+            {
+                lock (_messages)
+                {
+                    return [.. _messages];
+                }
+            }
+        }
+
+        public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName == typeof(IssueRecovery).FullName);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(RecoveryLog owner, bool captured) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => captured;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+                if (captured)
+                {
+                    lock (owner._messages)
+                    {
+                        owner._messages.Add((logLevel, formatter(state, exception)));
+                    }
+                }
+            }
+        }
     }
 }
