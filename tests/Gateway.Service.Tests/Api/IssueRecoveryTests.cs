@@ -125,6 +125,39 @@ public sealed class IssueRecoveryTests : IDisposable
         Assert.Equal("committed|0", Scalar(host, $"SELECT state || '|' || committed_at_start FROM card_issue_journal WHERE card_number = {Number}"));
     }
 
+    [Fact]
+    public async Task Issue_SameKeyOnALaterIssueOfTheNumberAfterRetention_IssuesAnewInsteadOfAnsweringTheOldCard()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 3, 2, 9, 0, 0, TimeSpan.Zero));
+        var encoder = new FakeEncoder();
+        var configuration = FrontDeskHost.SiteConfiguration();
+        configuration["Gateway:DataFolder"] = _data.Path;
+        await using var host = await ApiTestHost.StartAsync(services => services.AddSingleton<ICardEncoderPort>(encoder), configuration: configuration, time: time);
+        await FrontDeskHost.CreateHolderAsync(host.Client);
+        await FrontDeskHost.ReceiveAsync(host.Client, Number, Number);
+        using (var first = await IssueAsync(host.Client))
+        {
+            Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        }
+
+        // Moved out, returned, recycled: the number is in stock again; a day later the desk reuses the key.
+        using (var revoked = await FrontDeskHost.PostAsync(host.Client, $"api/cards/{Number}/revoke", new { reason = "moved-out" }))
+        {
+            Assert.True(revoked.IsSuccessStatusCode, await revoked.Content.ReadAsStringAsync());
+        }
+
+        (await FrontDeskHost.PostAsync(host.Client, $"api/cards/{Number}/return", null)).Dispose();
+        (await FrontDeskHost.PostAsync(host.Client, $"api/cards/{Number}/recycle", null)).Dispose();
+        Assert.Equal("in-stock", (await FrontDeskHost.GetCardAsync(host.Client, Number)).GetProperty("state").GetString());
+        time.Advance(IdempotencyStore.Retention + TimeSpan.FromHours(1));
+
+        using var again = await IssueAsync(host.Client);
+        Assert.Equal(HttpStatusCode.Created, again.StatusCode);
+        Assert.Equal(2, (await ApiTestHost.ReadJsonAsync(again)).GetProperty("issueCount").GetInt32());
+        Assert.Equal(2, encoder.IssueCalls);
+        Assert.Equal("2", Scalar(host, $"SELECT COUNT(*) FROM card_issues WHERE card_number = {Number}"));
+    }
+
     /// <summary>
     /// First run: a holder, the card in stock, and an issue request whose encoder journals the card
     /// write up to <paramref name="lastStep"/> (closing it as verified when <paramref name="completed"/>),
