@@ -186,6 +186,31 @@ public sealed class ApiInfrastructureTests
     }
 
     [Fact]
+    public async Task SameKey_WhileFirstStillRuns_DifferentBody_Is422_AndRunningKeyWritesNothing()
+    {
+        var gate = new SlowGate();
+        await using var host = await StartAsync(gate: gate);
+        var store = host.Services.GetRequiredService<IdempotencyStore>();
+        var firstTask = SendCounterAsync(host.Client, "slow-2", 42);
+        await gate.Entered.Task.WaitAsync(TimeSpan.FromSeconds(60));
+
+        // The first request is running: marked in memory, nothing written yet.
+        Assert.Equal(1, store.RunningCount);
+        Assert.Equal(0, host.Count("idempotency_requests"));
+        using (var other = await SendCounterAsync(host.Client, "slow-2", 43))
+        {
+            await ApiTestHost.AssertProblemAsync(other, 422, ProblemTypes.IdempotencyKeyReused);
+        }
+
+        gate.Release.SetResult();
+        using var first = await firstTask;
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        Assert.Equal(0, store.RunningCount);
+        Assert.Equal(1, host.Count("idempotency_requests"));
+        Assert.Equal(1, host.Count("test_counter"));
+    }
+
+    [Fact]
     public async Task SameKey_WhileFirstStillRuns_Is409InFlight_ThenReplays()
     {
         var gate = new SlowGate();
