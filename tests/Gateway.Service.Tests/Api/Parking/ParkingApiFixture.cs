@@ -12,10 +12,11 @@ internal static class ParkingApi
     /// <summary>10:00 on 31 January 2026 in Shanghai.</summary>
     public static readonly DateTimeOffset Start = new(2026, 1, 31, 2, 0, 0, TimeSpan.Zero);
 
-    public static async Task<(ApiTestHost Host, FakeTimeProvider Clock)> StartAsync(int graceDays = 0, bool proration = false)
+    public static async Task<(ApiTestHost Host, FakeTimeProvider Clock)> StartAsync(int graceDays = 0, bool proration = false, Action<IServiceCollection>? services = null)
     {
         var clock = new FakeTimeProvider(Start);
         var host = await ApiTestHost.StartAsync(
+            services,
             configuration: new Dictionary<string, string?>
             {
                 ["Gateway:Parking:GraceDays"] = graceDays.ToString(CultureInfo.InvariantCulture),
