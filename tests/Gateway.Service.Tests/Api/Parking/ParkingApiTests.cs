@@ -215,6 +215,9 @@ public sealed class ParkingApiTests
         }
 
         request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
+        // The server refuses an oversized body from its Content-Length and closes the connection; without
+        // 100-continue the client could still be uploading then and fail with a broken pipe instead of the answer.
+        request.Headers.ExpectContinue = true;
         var response = await host.Client.SendAsync(request);
 
         await ApiTestHost.AssertProblemAsync(response, status, type);
