@@ -48,6 +48,13 @@ public static class Program
                 return 1;
             }
 
+            using var instance = InstanceLock.TryAcquire(options.DataFolder);
+            if (instance is null)
+            {
+                await Console.Error.WriteLineAsync($"gateway: another Gateway is running on data folder {options.DataFolder} ({InstanceLock.FileName} is locked); stop it first");
+                return 1;
+            }
+
             Directory.CreateDirectory(options.LogFolder);
             builder.Host.UseSerilog((context, services, logger) => logger
                 .ReadFrom.Configuration(context.Configuration)

@@ -39,8 +39,9 @@ public sealed class SlowReaderTests
     {
         // Each delayed reply misses the encoder's deadline and arrives while it already waits for
         // the next command's answer: it must be dropped, never taken as that answer.
-        await using var rig = new EncoderRig(configure: o => o with { ReplyTimeout = TimeSpan.FromMilliseconds(100) });
-        rig.Emulator.ReplyDelay = TimeSpan.FromMilliseconds(150);
+        // Deadline and delay wide enough that only the delayed replies miss it on a loaded 2-core CI machine.
+        await using var rig = new EncoderRig(configure: o => o with { ReplyTimeout = TimeSpan.FromMilliseconds(300) });
+        rig.Emulator.ReplyDelay = TimeSpan.FromMilliseconds(450);
         rig.Emulator.ReplyDelayEvery = every;
         await rig.Encoder.IssueAsync(Request, EncoderRig.Bounded);
 

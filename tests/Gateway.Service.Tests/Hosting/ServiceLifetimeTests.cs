@@ -87,6 +87,28 @@ public sealed class ServiceLifetimeTests : IDisposable
         Assert.Contains("belongs to site 'test-site'", stdout + stderr, StringComparison.Ordinal);
     }
 
+    [LinuxFact]
+    public async Task Start_WhileAnotherServiceRunsOnTheDataFolder_RefusedUntilThatOneIsKilled()
+    {
+        await using var first = StartService();
+        await WaitForUrlAsync(first);
+
+        var (code, stdout, stderr) = await ChildProcess.RunDotnetAsync(
+            RepoPaths.Service,
+            [$"--Gateway:DataFolder={_folder.Path}", "--Gateway:Http:Port=0", "--Gateway:SiteId=test-site"],
+            Bound);
+        Assert.Equal(1, code);
+        Assert.Contains("another Gateway is running on data folder", stdout + stderr, StringComparison.Ordinal);
+
+        // SIGKILL leaves no stale lock: the operating system releases it with the process.
+        first.Signal(9);
+        await first.WaitForExitAsync(Bound);
+        await using var second = StartService();
+        await WaitForUrlAsync(second);
+        second.Signal(15);
+        Assert.Equal(0, await second.WaitForExitAsync(Bound));
+    }
+
     public void Dispose() => _folder.Dispose();
 
     private ChildProcess StartService(params string[] extra) => ChildProcess.StartDotnet(
