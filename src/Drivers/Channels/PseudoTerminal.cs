@@ -67,7 +67,7 @@ public sealed class PseudoTerminal : IByteChannel
             throw new PlatformNotSupportedException("pseudo-terminals are created on Linux only");
         }
 
-        var master = Native.posix_openpt(Native.O_RDWR | Native.O_NOCTTY);
+        var master = LibC.posix_openpt(LibC.O_RDWR | LibC.O_NOCTTY);
         if (master < 0)
         {
             throw Error(linkPath ?? "pty", "posix_openpt");
@@ -76,18 +76,18 @@ public sealed class PseudoTerminal : IByteChannel
         var slave = -1;
         try
         {
-            if (Native.grantpt(master) != 0)
+            if (LibC.grantpt(master) != 0)
             {
                 throw Error(linkPath ?? "pty", "grantpt");
             }
 
-            if (Native.unlockpt(master) != 0)
+            if (LibC.unlockpt(master) != 0)
             {
                 throw Error(linkPath ?? "pty", "unlockpt");
             }
 
             var slavePath = SlaveName(master, linkPath);
-            slave = Native.open(slavePath, Native.O_RDWR | Native.O_NOCTTY);
+            slave = LibC.open(slavePath, LibC.O_RDWR | LibC.O_NOCTTY);
             if (slave < 0)
             {
                 throw Error(slavePath, "open slave");
@@ -101,7 +101,7 @@ public sealed class PseudoTerminal : IByteChannel
             {
                 fixed (int* p = pipe)
                 {
-                    if (Native.pipe(p) != 0)
+                    if (LibC.pipe(p) != 0)
                     {
                         throw Error(slavePath, "pipe");
                     }
@@ -119,10 +119,10 @@ public sealed class PseudoTerminal : IByteChannel
         {
             if (slave >= 0)
             {
-                _ = Native.close(slave);
+                _ = LibC.close(slave);
             }
 
-            _ = Native.close(master);
+            _ = LibC.close(master);
             throw;
         }
     }
@@ -175,14 +175,14 @@ public sealed class PseudoTerminal : IByteChannel
                 {
                     fixed (byte* p = span)
                     {
-                        written = Native.write(_masterFd, p, (nuint)span.Length);
+                        written = LibC.write(_masterFd, p, (nuint)span.Length);
                     }
                 }
 
                 if (written < 0)
                 {
                     var errno = Marshal.GetLastPInvokeError();
-                    if (errno == Native.EINTR || errno == Native.EAGAIN)
+                    if (errno == LibC.EINTR || errno == LibC.EAGAIN)
                     {
                         continue;
                     }
@@ -200,7 +200,7 @@ public sealed class PseudoTerminal : IByteChannel
     /// <inheritdoc />
     public void DiscardInput()
     {
-        _ = Native.tcflush(_masterFd, Native.TCIFLUSH);
+        _ = LibC.tcflush(_masterFd, LibC.TCIFLUSH);
         _leftover = ReadOnlyMemory<byte>.Empty;
         while (_chunks.Reader.TryRead(out _))
         {
@@ -226,14 +226,14 @@ public sealed class PseudoTerminal : IByteChannel
         unsafe
         {
             byte b = 1;
-            _ = Native.write(_wakeWriteFd, &b, 1);
+            _ = LibC.write(_wakeWriteFd, &b, 1);
         }
 
         _reader.Join(TimeSpan.FromSeconds(2));
-        _ = Native.close(_wakeWriteFd);
-        _ = Native.close(_wakeReadFd);
-        _ = Native.close(_slaveFd);
-        _ = Native.close(_masterFd);
+        _ = LibC.close(_wakeWriteFd);
+        _ = LibC.close(_wakeReadFd);
+        _ = LibC.close(_slaveFd);
+        _ = LibC.close(_masterFd);
         _chunks.Writer.TryComplete();
         if (LinkPath is not null)
         {
@@ -255,15 +255,15 @@ public sealed class PseudoTerminal : IByteChannel
     private unsafe void ReadLoop()
     {
         var buffer = new byte[ReadChunk];
-        var fds = stackalloc Native.PollFd[2];
+        var fds = stackalloc LibC.PollFd[2];
         while (!_disposed)
         {
-            fds[0] = new Native.PollFd { Fd = _masterFd, Events = Native.POLLIN };
-            fds[1] = new Native.PollFd { Fd = _wakeReadFd, Events = Native.POLLIN };
-            var ready = Native.poll(fds, 2, -1);
+            fds[0] = new LibC.PollFd { Fd = _masterFd, Events = LibC.POLLIN };
+            fds[1] = new LibC.PollFd { Fd = _wakeReadFd, Events = LibC.POLLIN };
+            var ready = LibC.poll(fds, 2, -1);
             if (ready < 0)
             {
-                if (Marshal.GetLastPInvokeError() == Native.EINTR)
+                if (Marshal.GetLastPInvokeError() == LibC.EINTR)
                 {
                     continue;
                 }
@@ -276,7 +276,7 @@ public sealed class PseudoTerminal : IByteChannel
                 break;
             }
 
-            if ((fds[0].Revents & (Native.POLLIN | Native.POLLHUP | Native.POLLERR)) == 0)
+            if ((fds[0].Revents & (LibC.POLLIN | LibC.POLLHUP | LibC.POLLERR)) == 0)
             {
                 continue;
             }
@@ -284,7 +284,7 @@ public sealed class PseudoTerminal : IByteChannel
             nint n;
             fixed (byte* p = buffer)
             {
-                n = Native.read(_masterFd, p, (nuint)buffer.Length);
+                n = LibC.read(_masterFd, p, (nuint)buffer.Length);
             }
 
             if (n > 0)
@@ -294,7 +294,7 @@ public sealed class PseudoTerminal : IByteChannel
             else if (n < 0)
             {
                 var errno = Marshal.GetLastPInvokeError();
-                if (errno is Native.EINTR or Native.EAGAIN)
+                if (errno is LibC.EINTR or LibC.EAGAIN)
                 {
                     continue;
                 }
@@ -310,7 +310,7 @@ public sealed class PseudoTerminal : IByteChannel
     private static unsafe string SlaveName(int master, string? linkPath)
     {
         var name = stackalloc byte[256];
-        if (Native.ptsname_r(master, name, 256) != 0)
+        if (LibC.ptsname_r(master, name, 256) != 0)
         {
             throw Error(linkPath ?? "pty", "ptsname_r");
         }
@@ -322,13 +322,13 @@ public sealed class PseudoTerminal : IByteChannel
     {
         // struct termios is 60 bytes on Linux (glibc, x64 and arm64); 256 leaves room on any ABI.
         var termios = stackalloc byte[256];
-        if (Native.tcgetattr(fd, termios) != 0)
+        if (LibC.tcgetattr(fd, termios) != 0)
         {
             throw Error(device, "tcgetattr");
         }
 
-        Native.cfmakeraw(termios);
-        if (Native.tcsetattr(fd, Native.TCSANOW, termios) != 0)
+        LibC.cfmakeraw(termios);
+        if (LibC.tcsetattr(fd, LibC.TCSANOW, termios) != 0)
         {
             throw Error(device, "tcsetattr");
         }
@@ -345,7 +345,7 @@ public sealed class PseudoTerminal : IByteChannel
 
         var temp = $"{full}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
         File.CreateSymbolicLink(temp, slavePath);
-        if (Native.rename(temp, full) != 0)
+        if (LibC.rename(temp, full) != 0)
         {
             var error = Error(linkPath, "rename link");
             File.Delete(temp);
@@ -357,71 +357,5 @@ public sealed class PseudoTerminal : IByteChannel
     {
         var errno = Marshal.GetLastPInvokeError();
         return new DeviceConnectionException(device, $"{call} failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})");
-    }
-
-    private static unsafe partial class Native
-    {
-        public const int O_RDWR = 2;
-        public const int O_NOCTTY = 0x100;
-        public const int TCSANOW = 0;
-        public const int TCIFLUSH = 0;
-        public const short POLLIN = 0x1;
-        public const short POLLERR = 0x8;
-        public const short POLLHUP = 0x10;
-        public const int EINTR = 4;
-        public const int EAGAIN = 11;
-
-        [StructLayout(LayoutKind.Sequential)]
-        public struct PollFd
-        {
-            public int Fd;
-            public short Events;
-            public short Revents;
-        }
-
-        [DllImport("libc", SetLastError = true)]
-        public static extern int posix_openpt(int flags);
-
-        [DllImport("libc", SetLastError = true)]
-        public static extern int grantpt(int fd);
-
-        [DllImport("libc", SetLastError = true)]
-        public static extern int unlockpt(int fd);
-
-        [DllImport("libc", SetLastError = true)]
-        public static extern int ptsname_r(int fd, byte* buf, nuint buflen);
-
-        [DllImport("libc", SetLastError = true, CharSet = CharSet.Ansi, BestFitMapping = false, ThrowOnUnmappableChar = true)]
-        public static extern int open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
-
-        [DllImport("libc", SetLastError = true)]
-        public static extern int close(int fd);
-
-        [DllImport("libc", SetLastError = true)]
-        public static extern nint read(int fd, byte* buf, nuint count);
-
-        [DllImport("libc", SetLastError = true)]
-        public static extern nint write(int fd, byte* buf, nuint count);
-
-        [DllImport("libc", SetLastError = true)]
-        public static extern int poll(PollFd* fds, nuint nfds, int timeout);
-
-        [DllImport("libc", SetLastError = true)]
-        public static extern int pipe(int* fds);
-
-        [DllImport("libc", SetLastError = true)]
-        public static extern int tcgetattr(int fd, byte* termios);
-
-        [DllImport("libc", SetLastError = true)]
-        public static extern int tcsetattr(int fd, int optionalActions, byte* termios);
-
-        [DllImport("libc")]
-        public static extern void cfmakeraw(byte* termios);
-
-        [DllImport("libc", SetLastError = true)]
-        public static extern int tcflush(int fd, int queueSelector);
-
-        [DllImport("libc", SetLastError = true, CharSet = CharSet.Ansi, BestFitMapping = false, ThrowOnUnmappableChar = true)]
-        public static extern int rename([MarshalAs(UnmanagedType.LPUTF8Str)] string oldPath, [MarshalAs(UnmanagedType.LPUTF8Str)] string newPath);
     }
 }

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
+using Gateway.Drivers.Channels;
 
 namespace Gateway.Drivers.CardEncoders.Hsu;
 
@@ -29,7 +30,7 @@ internal sealed class TermiosSerialLine : IDisposable
     /// <exception cref="IOException">The device cannot be opened or configured.</exception>
     public static TermiosSerialLine Open(string path)
     {
-        var fd = Native.open(path, Native.O_RDWR | Native.O_NOCTTY | Native.O_NONBLOCK | Native.O_CLOEXEC);
+        var fd = LibC.open(path, LibC.O_RDWR | LibC.O_NOCTTY | LibC.O_NONBLOCK | LibC.O_CLOEXEC);
         if (fd < 0)
         {
             throw Error(path, "open");
@@ -38,12 +39,12 @@ internal sealed class TermiosSerialLine : IDisposable
         try
         {
             Configure(fd, path);
-            _ = Native.tcflush(fd, Native.TCIOFLUSH);
+            _ = LibC.tcflush(fd, LibC.TCIOFLUSH);
             return new TermiosSerialLine(fd, path);
         }
         catch
         {
-            _ = Native.close(fd);
+            _ = LibC.close(fd);
             throw;
         }
     }
@@ -57,20 +58,20 @@ internal sealed class TermiosSerialLine : IDisposable
             nint written;
             fixed (byte* p = data)
             {
-                written = Native.write(Fd(), p, (nuint)data.Length);
+                written = LibC.write(Fd(), p, (nuint)data.Length);
             }
 
             if (written < 0)
             {
                 var errno = Marshal.GetLastPInvokeError();
-                if (errno == Native.EINTR)
+                if (errno == LibC.EINTR)
                 {
                     continue;
                 }
 
-                if (errno == Native.EAGAIN)
+                if (errno == LibC.EAGAIN)
                 {
-                    Wait(Native.POLLOUT, 100);
+                    Wait(LibC.POLLOUT, 100);
                     continue;
                 }
 
@@ -86,7 +87,7 @@ internal sealed class TermiosSerialLine : IDisposable
     /// <exception cref="IOException">The device is gone or its far end closed.</exception>
     public unsafe int Read(Span<byte> buffer, int timeoutMilliseconds)
     {
-        if (!Wait(Native.POLLIN, Math.Max(0, timeoutMilliseconds)))
+        if (!Wait(LibC.POLLIN, Math.Max(0, timeoutMilliseconds)))
         {
             return 0;
         }
@@ -96,7 +97,7 @@ internal sealed class TermiosSerialLine : IDisposable
             nint n;
             fixed (byte* p = buffer)
             {
-                n = Native.read(Fd(), p, (nuint)buffer.Length);
+                n = LibC.read(Fd(), p, (nuint)buffer.Length);
             }
 
             if (n > 0)
@@ -110,12 +111,12 @@ internal sealed class TermiosSerialLine : IDisposable
             }
 
             var errno = Marshal.GetLastPInvokeError();
-            if (errno == Native.EINTR)
+            if (errno == LibC.EINTR)
             {
                 continue;
             }
 
-            if (errno == Native.EAGAIN)
+            if (errno == LibC.EAGAIN)
             {
                 return 0;
             }
@@ -125,14 +126,14 @@ internal sealed class TermiosSerialLine : IDisposable
     }
 
     /// <summary>Drops every byte received and not yet read.</summary>
-    public void DiscardInput() => _ = Native.tcflush(Fd(), Native.TCIFLUSH);
+    public void DiscardInput() => _ = LibC.tcflush(Fd(), LibC.TCIFLUSH);
 
     public void Dispose()
     {
         var fd = Interlocked.Exchange(ref _fd, -1);
         if (fd >= 0)
         {
-            _ = Native.close(fd);
+            _ = LibC.close(fd);
         }
     }
 
@@ -141,16 +142,16 @@ internal sealed class TermiosSerialLine : IDisposable
         // struct termios on Linux (glibc, x64 and arm64): c_iflag, c_oflag, c_cflag, c_lflag (4 bytes
         // each), c_line, c_cc[32], c_ispeed, c_ospeed: 60 bytes. 256 leaves room.
         var termios = stackalloc byte[256];
-        if (Native.tcgetattr(fd, termios) != 0)
+        if (LibC.tcgetattr(fd, termios) != 0)
         {
             throw Error(path, "tcgetattr");
         }
 
-        Native.cfmakeraw(termios);
+        LibC.cfmakeraw(termios);
         ref var cflag = ref *(uint*)(termios + 8);
-        cflag &= ~(Native.CSTOPB | Native.CRTSCTS | Native.PARENB);
-        cflag |= Native.CLOCAL | Native.CREAD | Native.CS8;
-        if (Native.cfsetspeed(termios, Native.B115200) != 0 || Native.tcsetattr(fd, Native.TCSANOW, termios) != 0)
+        cflag &= ~(LibC.CSTOPB | LibC.CRTSCTS | LibC.PARENB);
+        cflag |= LibC.CLOCAL | LibC.CREAD | LibC.CS8;
+        if (LibC.cfsetspeed(termios, LibC.B115200) != 0 || LibC.tcsetattr(fd, LibC.TCSANOW, termios) != 0)
         {
             throw Error(path, "tcsetattr");
         }
@@ -175,13 +176,13 @@ internal sealed class TermiosSerialLine : IDisposable
         var deadline = Environment.TickCount64 + timeoutMilliseconds;
         while (true)
         {
-            var pfd = new Native.PollFd { Fd = Fd(), Events = events };
+            var pfd = new LibC.PollFd { Fd = Fd(), Events = events };
             var remaining = (int)Math.Max(0, deadline - Environment.TickCount64);
-            var ready = Native.poll(&pfd, 1, remaining);
+            var ready = LibC.poll(&pfd, 1, remaining);
             if (ready < 0)
             {
                 var errno = Marshal.GetLastPInvokeError();
-                if (errno == Native.EINTR)
+                if (errno == LibC.EINTR)
                 {
                     continue;
                 }
@@ -199,73 +200,10 @@ internal sealed class TermiosSerialLine : IDisposable
                 return true;
             }
 
-            if ((pfd.Revents & (Native.POLLHUP | Native.POLLERR | Native.POLLNVAL)) != 0)
+            if ((pfd.Revents & (LibC.POLLHUP | LibC.POLLERR | LibC.POLLNVAL)) != 0)
             {
                 throw new IOException($"{Path}: the device hung up");
             }
         }
-    }
-
-    private static unsafe partial class Native
-    {
-        public const int O_RDWR = 2;
-        public const int O_NOCTTY = 0x100;
-        public const int O_NONBLOCK = 0x800;
-        public const int O_CLOEXEC = 0x80000;
-        public const int TCSANOW = 0;
-        public const int TCIFLUSH = 0;
-        public const int TCIOFLUSH = 2;
-        public const uint B115200 = 0x1002;
-        public const uint CS8 = 0x30;
-        public const uint CSTOPB = 0x40;
-        public const uint CREAD = 0x80;
-        public const uint PARENB = 0x100;
-        public const uint CLOCAL = 0x800;
-        public const uint CRTSCTS = 0x80000000;
-        public const short POLLIN = 0x1;
-        public const short POLLOUT = 0x4;
-        public const short POLLERR = 0x8;
-        public const short POLLHUP = 0x10;
-        public const short POLLNVAL = 0x20;
-        public const int EINTR = 4;
-        public const int EAGAIN = 11;
-
-        [StructLayout(LayoutKind.Sequential)]
-        public struct PollFd
-        {
-            public int Fd;
-            public short Events;
-            public short Revents;
-        }
-
-        [DllImport("libc", SetLastError = true, CharSet = CharSet.Ansi, BestFitMapping = false, ThrowOnUnmappableChar = true)]
-        public static extern int open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
-
-        [DllImport("libc", SetLastError = true)]
-        public static extern int close(int fd);
-
-        [DllImport("libc", SetLastError = true)]
-        public static extern nint read(int fd, byte* buf, nuint count);
-
-        [DllImport("libc", SetLastError = true)]
-        public static extern nint write(int fd, byte* buf, nuint count);
-
-        [DllImport("libc", SetLastError = true)]
-        public static extern int poll(PollFd* fds, nuint nfds, int timeout);
-
-        [DllImport("libc", SetLastError = true)]
-        public static extern int tcgetattr(int fd, byte* termios);
-
-        [DllImport("libc", SetLastError = true)]
-        public static extern int tcsetattr(int fd, int optionalActions, byte* termios);
-
-        [DllImport("libc")]
-        public static extern void cfmakeraw(byte* termios);
-
-        [DllImport("libc", SetLastError = true)]
-        public static extern int cfsetspeed(byte* termios, uint speed);
-
-        [DllImport("libc", SetLastError = true)]
-        public static extern int tcflush(int fd, int queueSelector);
     }
 }
