@@ -162,9 +162,7 @@ public sealed partial class OperatorStore
 
         var before = rows[0];
         await using (var update = unit.Command("""
-            UPDATE operators SET display_name = $name, roles = $roles, disabled = $disabled,
-                failed_logins = CASE WHEN $disabled = 0 AND disabled = 1 THEN 0 ELSE failed_logins END,
-                locked_until_utc = CASE WHEN $disabled = 0 AND disabled = 1 THEN NULL ELSE locked_until_utc END
+            UPDATE operators SET display_name = $name, roles = $roles, disabled = $disabled
             WHERE id = $id
             """))
         {
@@ -241,12 +239,6 @@ public sealed partial class OperatorStore
 
         var token = Base64Url(RandomNumberGenerator.GetBytes(32));
         var expires = now + _options.TokenLifetime;
-        await using (var reset = unit.Command("UPDATE operators SET failed_logins = 0, locked_until_utc = NULL WHERE id = $id"))
-        {
-            reset.Parameters.AddWithValue("$id", row.Id);
-            await reset.ExecuteNonQueryAsync(cancellationToken);
-        }
-
         await using (var insert = unit.Command("INSERT INTO operator_tokens(token_hash, operator_id, created_utc, expires_utc) VALUES ($hash, $id, $now, $expires)"))
         {
             insert.Parameters.AddWithValue("$hash", HashToken(token));
@@ -395,7 +387,7 @@ public sealed partial class OperatorStore
             await history.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await using var update = unit.Command("UPDATE operators SET password_hash = $hash, password_changed_utc = $now, must_change_password = $must, failed_logins = 0, locked_until_utc = NULL WHERE id = $id");
+        await using var update = unit.Command("UPDATE operators SET password_hash = $hash, password_changed_utc = $now, must_change_password = $must WHERE id = $id");
         update.Parameters.AddWithValue("$id", row.Id);
         update.Parameters.AddWithValue("$hash", hash);
         update.Parameters.AddWithValue("$now", UnitOfWork.Timestamp(unit.NowUtc));
@@ -441,7 +433,7 @@ public sealed partial class OperatorStore
     {
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = "SELECT id, display_name, roles, password_hash, password_changed_utc, must_change_password, disabled, failed_logins, locked_until_utc, created_utc FROM operators"
+        command.CommandText = "SELECT id, display_name, roles, password_hash, password_changed_utc, must_change_password, disabled, created_utc FROM operators"
             + (id is null ? string.Empty : " WHERE id = $id") + " ORDER BY id";
         if (id is not null)
         {
@@ -460,13 +452,11 @@ public sealed partial class OperatorStore
                 reader.GetString(4),
                 reader.GetInt64(5) == 1,
                 reader.GetInt64(6) == 1,
-                (int)reader.GetInt64(7),
-                reader.IsDBNull(8) ? null : reader.GetString(8),
-                reader.GetString(9)));
+                reader.GetString(7)));
         }
 
         return rows;
     }
 
-    private sealed record OperatorRow(string Id, string DisplayName, IReadOnlyList<string> Roles, string PasswordHash, string PasswordChangedUtc, bool MustChangePassword, bool Disabled, int FailedLogins, string? LockedUntilUtc, string CreatedUtc);
+    private sealed record OperatorRow(string Id, string DisplayName, IReadOnlyList<string> Roles, string PasswordHash, string PasswordChangedUtc, bool MustChangePassword, bool Disabled, string CreatedUtc);
 }
