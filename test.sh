@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs Gateway's whole test suite, as CI does. Installs the test peers first when they are missing
-# (socat, mbpoll, libmodbus, gcc from Debian's packages; needs root or sudo for that step).
+# (socat, mbpoll, libmodbus, gcc, git from Debian's packages; needs root or sudo for that step).
 # Usage: ./test.sh [extra dotnet test arguments]
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -9,6 +9,7 @@ need=()
 command -v socat >/dev/null 2>&1 || need+=(socat)
 command -v mbpoll >/dev/null 2>&1 || need+=(mbpoll)
 command -v gcc >/dev/null 2>&1 || need+=(gcc)
+command -v git >/dev/null 2>&1 || need+=(git)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 [ -f /usr/include/modbus/modbus.h ] || need+=(libmodbus-dev)
 if [ ${#need[@]} -gt 0 ]; then

@@ -51,12 +51,19 @@ public sealed class DemoSite : IAsyncDisposable
     };
 
     /// <summary>Starts <c>gateway --demo --Gateway:Http:Port=0</c> (plus <paramref name="extra"/>) in <paramref name="folder"/> and waits for its notes.</summary>
-    public static async Task<DemoSite> StartAsync(string folder, params string[] extra)
+    public static Task<DemoSite> StartAsync(string folder, params string[] extra) =>
+        AttachAsync(ChildProcess.StartDotnet(RepoPaths.Service, ["--demo", "--Gateway:Http:Port=0", .. extra], workingDirectory: folder), folder, Bound);
+
+    /// <summary>Starts <paramref name="program"/> with <paramref name="args"/> in <paramref name="folder"/> (a command line that starts the demo, such as README's first) and waits for its notes.</summary>
+    /// <remarks>The first wait is longer: <c>dotnet run</c> builds the service and the simulators first.</remarks>
+    public static Task<DemoSite> StartCommandAsync(string folder, string program, IEnumerable<string> args) =>
+        AttachAsync(ChildProcess.Start(program, args, workingDirectory: folder), folder, TimeSpan.FromMinutes(6));
+
+    private static async Task<DemoSite> AttachAsync(ChildProcess service, string folder, TimeSpan startBound)
     {
-        var service = ChildProcess.StartDotnet(RepoPaths.Service, ["--demo", "--Gateway:Http:Port=0", .. extra], workingDirectory: folder);
         try
         {
-            var url = (await service.WaitForLineAsync(@"HTTP (http://[0-9.]+:\d+)", Bound)).Groups[1].Value;
+            var url = (await service.WaitForLineAsync(@"HTTP (http://[0-9.]+:\d+)", startBound)).Groups[1].Value;
             var token = (await service.WaitForLineAsync(@"^demo admin token: ([0-9a-f]{64})", Bound)).Groups[1].Value;
             var carPark = (await service.WaitForLineAsync(@"^car park controllers .* control (\S+)", Bound)).Groups[1].Value;
             var door = (await service.WaitForLineAsync(@"^building 3 door .* control (\S+)", Bound)).Groups[1].Value;

@@ -5,18 +5,31 @@ using System.Text.RegularExpressions;
 namespace Gateway.EndToEnd.Tests;
 
 /// <summary>
-/// README's "The demo in five minutes", run as a newcomer would: every line of its shell block as
-/// written, against a real demo. The only substitutions are the ones the README asks of the reader
-/// (the card's UID, the control URLs the service printed); the aliases run the built programs. The test
-/// fails when a command goes stale (non-zero exit, unknown option) or an outcome the README promises
-/// does not happen.
+/// README's "The demo in five minutes", run as a newcomer would: README's first command exactly as
+/// written, from the repository's root (with only <c>--Gateway:Http:Port=0</c> added: tests never take a
+/// fixed port), then every line of the walkthrough's shell block as written, from the root too. The only
+/// substitutions are the ones the README asks of the reader (the card's UID, the control URLs the
+/// service printed); the aliases run the built programs. The test fails when a command goes stale
+/// (non-zero exit, unknown option), a relative path in it points elsewhere than the demo put its data,
+/// or an outcome the README promises does not happen. It has a collection of its own: <c>dotnet run</c>
+/// builds the service first, and the demo's data is the root's <c>data/demo</c>.
 /// </summary>
+[Collection(ReadmeCollection.Name)]
 public sealed partial class ReadmeWalkthroughTests : IDisposable
 {
     private const int DemoGraceDays = 3;
     private const string PlateKey = "--plate";
     private static readonly TimeZoneInfo Site = TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai");
-    private readonly TempFolder _folder = new("gateway-readme");
+    private readonly RootDemoFolder _demoFolder = new();
+
+    [Fact]
+    public void FirstCommand_Readme_RunsTheDemoFromTheRootWithDotnetRun()
+    {
+        var first = Walkthrough.FirstCommand(File.ReadAllText(Path.Combine(RepoPaths.Root, "README.md")));
+
+        Assert.Equal(["dotnet", "run", "--project", "src/Gateway.Service", "--", "--demo"], first.Words);
+        Assert.Contains("./data/demo", first.Comment, StringComparison.Ordinal);
+    }
 
     [Fact]
     public void Parse_ReadmeWalkthrough_OnlyAliasesExportsAndTheTwoProgramsWithTheirPlaceholdersExplained()
@@ -35,11 +48,26 @@ public sealed partial class ReadmeWalkthroughTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData("data/demo/admin.token")]
+    [InlineData("src/Gateway.Service/data/demo/card.key")]
+    [InlineData("elsewhere/deeper/data/gateway.db-journal")]
+    public async Task GitIgnore_DataFolderAtAnyDepth_Ignored(string path)
+    {
+        // A demo started from another folder keeps its admin token and card key in that folder's data/: never committed.
+        var (code, stdout, stderr) = await ChildProcess.RunAsync("git", ["-C", RepoPaths.Root, "check-ignore", "--no-index", "--verbose", path], DemoSite.Bound);
+
+        Assert.True(code == 0, $"git does not ignore {path} ({code}): {stdout}{stderr}");
+    }
+
     [LinuxFact]
     public async Task Readme_DemoWalkthroughRunVerbatim_EveryCommandSucceedsAndTheDocumentedOutcomesHold()
     {
-        var walkthrough = Walkthrough.Parse(await File.ReadAllTextAsync(Path.Combine(RepoPaths.Root, "README.md")));
-        await using var site = await DemoSite.StartAsync(_folder.Path);
+        var readme = await File.ReadAllTextAsync(Path.Combine(RepoPaths.Root, "README.md"));
+        var walkthrough = Walkthrough.Parse(readme);
+        var first = Walkthrough.FirstCommand(readme);
+        await using var site = await DemoSite.StartCommandAsync(RepoPaths.Root, first.Words[0], [.. first.Words.Skip(1), "--Gateway:Http:Port=0"]);
+        Assert.True(File.Exists(Path.Combine(RepoPaths.Root, "data", "demo", "gateway.db")), $"README's first command, run from the root, did not keep its data in the root's data/demo:\n{site.Service.StandardOutput}");
         var values = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["DOOR-CONTROL-URL"] = site.DoorControl,
@@ -50,7 +78,7 @@ public sealed partial class ReadmeWalkthroughTests : IDisposable
         var environment = new Dictionary<string, string?>
         {
             ["GATEWAY_SERVER"] = site.Url,
-            ["GATEWAY_CREDENTIALS"] = Path.Combine(site.Folder, "credentials.json"),
+            ["GATEWAY_CREDENTIALS"] = Path.Combine(site.Folder, "data", "demo", "credentials.json"),
             ["GATEWAY_TOKEN"] = null,
         };
         var programs = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -100,13 +128,23 @@ public sealed partial class ReadmeWalkthroughTests : IDisposable
         }
 
         Assert.True(next == promised.Length, $"the walkthrough no longer shows '{(next < promised.Length ? promised[next] : string.Empty)}' in order; it showed: {string.Join(", ", outcomes)}");
-        await site.StopAsync();
+
+        // Ctrl-C, as the newcomer stops it: the terminal sends SIGINT to `dotnet run` and to the service it started.
+        var services = ProcessTable.Children(site.Service.Id);
+        foreach (var pid in services)
+        {
+            ChildProcess.Signal(pid, 2);
+        }
+
+        site.Service.Signal(2);
+        Assert.Equal(0, await site.Service.WaitForExitAsync(DemoSite.Bound));
+        Assert.Contains("Gateway stopped", site.Service.StandardOutput, StringComparison.Ordinal);
     }
 
     public void Dispose()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        _folder.Dispose();
+        _demoFolder.Dispose();
     }
 
     /// <summary>Runs one README line (as written, placeholders filled) and checks what the README says of it; returns the outcome checked, if any.</summary>
@@ -207,6 +245,51 @@ public sealed partial class ReadmeWalkthroughTests : IDisposable
     private static partial Regex Quoted();
 }
 
+/// <summary>The README walkthrough's collection: it runs alone (its <c>dotnet run</c> builds, and it owns the root's <c>data/demo</c>).</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ReadmeCollection
+{
+    public const string Name = "readme walkthrough";
+}
+
+/// <summary>
+/// The root's <c>data/demo</c> for the walkthrough: a folder already there (a developer's own demo) is
+/// moved aside while the test runs and put back afterwards; the test's own is removed.
+/// </summary>
+public sealed class RootDemoFolder : IDisposable
+{
+    private readonly string _path = Path.Combine(RepoPaths.Root, "data", "demo");
+    private readonly string _aside;
+    private readonly bool _createdData;
+
+    public RootDemoFolder()
+    {
+        _aside = $"{_path}.aside-during-readme-test-{Environment.ProcessId}";
+        _createdData = !Directory.Exists(Path.GetDirectoryName(_path));
+        if (Directory.Exists(_path))
+        {
+            Directory.Move(_path, _aside);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_path))
+        {
+            Directory.Delete(_path, recursive: true);
+        }
+
+        if (Directory.Exists(_aside))
+        {
+            Directory.Move(_aside, _path);
+        }
+        else if (_createdData && Directory.Exists(Path.GetDirectoryName(_path)) && !Directory.EnumerateFileSystemEntries(Path.GetDirectoryName(_path)!).Any())
+        {
+            Directory.Delete(Path.GetDirectoryName(_path)!);
+        }
+    }
+}
+
 /// <summary>One line of the walkthrough: the command's words (shell quoting removed) and its comment.</summary>
 public sealed record ReadmeLine(string Text, string Command, IReadOnlyList<string> Words, string Comment);
 
@@ -217,6 +300,15 @@ public sealed record Walkthrough(IReadOnlyList<ReadmeLine> Lines, string Prose)
     public static readonly IReadOnlySet<string> Placeholders = new HashSet<string>(StringComparer.Ordinal) { "UID", "DOOR-CONTROL-URL", "CARPARK-CONTROL-URL" };
 
     private const string Section = "### The demo in five minutes";
+
+    /// <summary>The first line of README's first shell block: the command a newcomer runs first.</summary>
+    public static ReadmeLine FirstCommand(string readme)
+    {
+        var open = readme.IndexOf("```sh\n", StringComparison.Ordinal);
+        Assert.True(open >= 0, "README has no ```sh block");
+        var line = readme[(open + 6)..].Split('\n')[0];
+        return ParseLine(line.Trim());
+    }
 
     public static Walkthrough Parse(string readme)
     {

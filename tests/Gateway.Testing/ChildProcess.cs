@@ -157,16 +157,19 @@ public sealed partial class ChildProcess : IAsyncDisposable
     }
 
     /// <summary>Sends a POSIX signal (e.g. 15 = SIGTERM, 2 = SIGINT, 9 = SIGKILL).</summary>
-    public void Signal(int signal)
+    public void Signal(int signal) => Signal(_process.Id, signal);
+
+    /// <summary>Sends a POSIX signal to any process (e.g. one a child started).</summary>
+    public static void Signal(int pid, int signal)
     {
         if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
         {
             throw new PlatformNotSupportedException("POSIX signals need Linux or macOS");
         }
 
-        if (kill(_process.Id, signal) != 0)
+        if (kill(pid, signal) != 0)
         {
-            throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
+            throw new InvalidOperationException($"kill({pid}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
         }
     }
 
