@@ -29,6 +29,7 @@ internal static unsafe class LibC
     public const short POLLNVAL = 0x20;
     public const int EINTR = 4;
     public const int EAGAIN = 11;
+    public const nuint FIONREAD = 0x541B;
 
     [StructLayout(LayoutKind.Sequential)]
     public struct PollFd
@@ -67,6 +68,9 @@ internal static unsafe class LibC
 
     [DllImport("libc", SetLastError = true)]
     public static extern int tcflush(int fd, int queueSelector);
+
+    [DllImport("libc", SetLastError = true)]
+    public static extern int ioctl(int fd, nuint request, out int argument);
 
     [DllImport("libc", SetLastError = true)]
     public static extern int posix_openpt(int flags);

@@ -63,6 +63,70 @@ public sealed class Pn532HsuClientTests
     }
 
     [LinuxFact]
+    public async Task Execute_StaleExchangeWaitingWhenTheCommandIsSent_DiscardedAndNeverTheAnswer()
+    {
+        await using var pn532 = new ScriptedPn532();
+        var line = pn532.OpenLine();
+        using var client = new Pn532HsuClient(line, TimeSpan.FromSeconds(5), NullLogger.Instance);
+
+        // An ACK and a reply of the same code that answer no command of this host (a reader that
+        // answered twice, or later than the resynchronisation waited) arrive while the line is idle.
+        byte[] stale = [.. Pn532Frames.Ack, .. Pn532Frames.EncodeReply(InDataExchange, [0x00, 0xAA])];
+        await pn532.WriteAsync(stale);
+        await Eventually.UntilAsync(() => line.BytesAvailable >= stale.Length, "the stale frames to wait in the host's input");
+
+        var running = Task.Run(() => client.Execute(InDataExchange, [0x01, 0x30, 0x04]));
+        await pn532.ReadCommandAsync();
+        await pn532.WriteAsync(Pn532Frames.Ack.ToArray());
+        await pn532.WriteAsync(Pn532Frames.EncodeReply(InDataExchange, [0x00, 0xBB]));
+
+        Assert.Equal(new byte[] { 0x00, 0xBB }, await running);
+    }
+
+    [LinuxFact]
+    public async Task Open_PortAlreadyHoldsAStaleReply_NotTakenAsTheAnswer()
+    {
+        await using var pn532 = new ScriptedPn532();
+        byte[] stale = [.. Pn532Frames.Ack, .. Pn532Frames.EncodeReply(InDataExchange, [0x00, 0xAA])];
+        await pn532.WriteAsync(stale);
+        await Eventually.UntilAsync(() => pn532.WaitingForHost() >= stale.Length, "the stale frames to wait in the port before it is opened");
+
+        using var client = pn532.Client(TimeSpan.FromSeconds(5));
+        var running = Task.Run(() => client.Execute(InDataExchange, [0x01, 0x30, 0x04]));
+        await pn532.ReadCommandAsync();
+        await pn532.WriteAsync(Pn532Frames.Ack.ToArray());
+        await pn532.WriteAsync(Pn532Frames.EncodeReply(InDataExchange, [0x00, 0xBB]));
+
+        Assert.Equal(new byte[] { 0x00, 0xBB }, await running);
+    }
+
+    [LinuxFact]
+    public async Task Execute_LateAckAndReplyArriveWhileIdle_DrainedBeforeTheNextCommand()
+    {
+        await using var pn532 = new ScriptedPn532();
+        var line = pn532.OpenLine();
+        using var client = new Pn532HsuClient(line, TimeSpan.FromMilliseconds(200), NullLogger.Instance);
+
+        var first = Task.Run(() => client.Execute(InDataExchange, [0x01, 0x30, 0x04]));
+        await pn532.ReadCommandAsync();
+        Assert.Null(await first);
+        Assert.True(client.LastMissedDeadline);
+
+        // The reader answers at last, ACK and reply, while the host has nothing in flight.
+        byte[] late = [.. Pn532Frames.Ack, .. Pn532Frames.EncodeReply(InDataExchange, [0x00, 0xAA])];
+        await pn532.WriteAsync(late);
+        await Eventually.UntilAsync(() => line.BytesAvailable >= late.Length, "the late frames to wait in the host's input");
+
+        var second = Task.Run(() => client.Execute(InDataExchange, [0x01, 0x30, 0x05]));
+        var command = await pn532.ReadCommandAsync();
+        Assert.Equal(new byte[] { 0x01, 0x30, 0x05 }, command.Data);
+        await pn532.WriteAsync(Pn532Frames.Ack.ToArray());
+        await pn532.WriteAsync(Pn532Frames.EncodeReply(InDataExchange, [0x00, 0xBB]));
+
+        Assert.Equal(new byte[] { 0x00, 0xBB }, await second);
+    }
+
+    [LinuxFact]
     public async Task Execute_CorruptReply_AsksAgainWithNack()
     {
         await using var pn532 = new ScriptedPn532();
@@ -117,7 +181,25 @@ public sealed class Pn532HsuClientTests
         public int HostAcks { get; private set; }
 
         public Pn532HsuClient Client(TimeSpan replyTimeout) =>
-            new(TermiosSerialLine.Open(_pty.LinkPath!), replyTimeout, NullLogger.Instance);
+            new(OpenLine(), replyTimeout, NullLogger.Instance);
+
+        public TermiosSerialLine OpenLine() => TermiosSerialLine.Open(_pty.LinkPath!);
+
+        // Bytes written by this side that wait in the port for a host to read them (FIONREAD on
+        // the slave device: every descriptor of it shares one input queue).
+        public int WaitingForHost()
+        {
+            var fd = LibC.open(_pty.SlavePath, LibC.O_RDWR | LibC.O_NOCTTY | LibC.O_NONBLOCK | LibC.O_CLOEXEC);
+            Assert.True(fd >= 0, "cannot open the pseudo-terminal's slave side");
+            try
+            {
+                return LibC.ioctl(fd, LibC.FIONREAD, out var n) == 0 ? n : 0;
+            }
+            finally
+            {
+                _ = LibC.close(fd);
+            }
+        }
 
         public async Task WriteAsync(byte[] bytes) => await _pty.WriteAsync(bytes, EncoderRig.Bounded);
 

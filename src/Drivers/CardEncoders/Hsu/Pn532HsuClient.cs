@@ -11,7 +11,8 @@ namespace Gateway.Drivers.CardEncoders.Hsu;
 /// </summary>
 /// <remarks>
 /// A reply that misses its deadline must never be taken as the answer to the next command, so:
-/// frames that arrive before this command's ACK are stale and dropped, and so is a reply with another
+/// bytes waiting in the input when a command is sent are discarded, frames that arrive before this
+/// command's ACK are stale and dropped, and so is a reply with another
 /// code; after a missed deadline the host sends an ACK, which aborts the PN532's command in progress
 /// (§6.2.1.3), and before the next command the line is drained until it has been quiet for a moment
 /// (a late ACK and reply land there). A corrupt reply is asked for once more with a NACK (§6.2.1.4).
@@ -60,8 +61,12 @@ internal sealed class Pn532HsuClient : IDisposable
         }
         else
         {
-            // A postamble or a half start code left from the last reply.
+            // Whatever waits in the input now answers no command of ours (a reader that answered
+            // twice, a reply later than the resynchronisation waited for): an ACK and a reply of the
+            // same code among it would be taken as this command's. Drop it, and any postamble or half
+            // start code left from the last reply.
             _count = 0;
+            _line.DiscardInput();
         }
 
         _line.Write(Pn532HsuFrames.EncodeCommand(command, data));

@@ -125,6 +125,9 @@ internal sealed class TermiosSerialLine : IDisposable
         }
     }
 
+    /// <summary>Bytes received and not yet read (FIONREAD).</summary>
+    public int BytesAvailable => LibC.ioctl(Fd(), LibC.FIONREAD, out var n) == 0 ? n : 0;
+
     /// <summary>Drops every byte received and not yet read.</summary>
     public void DiscardInput() => _ = LibC.tcflush(Fd(), LibC.TCIFLUSH);
 
