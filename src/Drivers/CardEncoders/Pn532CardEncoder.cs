@@ -752,6 +752,11 @@ public sealed class Pn532CardEncoder : ICardEncoder
         }
 
         Array.Clear(sent);
+        if (ret == Pn532Port.NoReply)
+        {
+            throw LateTwice("an authentication");
+        }
+
         return ret >= 0;
     }
 
@@ -764,6 +769,11 @@ public sealed class Pn532CardEncoder : ICardEncoder
         {
             // A late reply (a loaded host, a slow reader): reading is idempotent, so read once more.
             n = Call(() => reader.Exchange(target.Number, [0x30, (byte)block], data));
+        }
+
+        if (n == Pn532Port.NoReply)
+        {
+            throw LateTwice("a block read");
         }
 
         if (n != MifareClassic.BlockSize)
@@ -817,6 +827,11 @@ public sealed class Pn532CardEncoder : ICardEncoder
             // The write's reply was late: reading the block back says whether it was done.
             var check = new byte[MifareClassic.BlockSize];
             var n = Call(() => reader.Exchange(target.Number, [0x30, (byte)block], check));
+            if (n == Pn532Port.NoReply)
+            {
+                throw LateTwice("a block write and its read-back");
+            }
+
             ret = n == MifareClassic.BlockSize && check.AsSpan().SequenceEqual(data) ? 0 : -1;
         }
 
@@ -827,6 +842,15 @@ public sealed class Pn532CardEncoder : ICardEncoder
         }
 
         return ret;
+    }
+
+    // A reply that missed its deadline again after the one re-send: a transport fault (the reader is
+    // overloaded, the line is bad), never a verdict on the card; the next call reopens the port.
+    private EncoderNotRespondingException LateTwice(string what)
+    {
+        _session = null;
+        DropReader();
+        return new EncoderNotRespondingException(Port, $"the PN532's replies to {what} missed the {_options.ReplyTimeout.TotalMilliseconds:0} ms deadline twice");
     }
 
     private void Reselect(Target target) => CheckStillThere(target);

@@ -29,6 +29,7 @@ public sealed class PseudoTerminal : IByteChannel
     private readonly Channel<byte[]> _chunks = System.Threading.Channels.Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private readonly object _writeLock = new();
     private ReadOnlyMemory<byte> _leftover;
+    private long _received;
     private volatile bool _disposed;
 
     private PseudoTerminal(int masterFd, int slaveFd, int wakeReadFd, int wakeWriteFd, string slavePath, string? linkPath)
@@ -54,6 +55,9 @@ public sealed class PseudoTerminal : IByteChannel
 
     /// <inheritdoc />
     public bool IsConnected => !_disposed;
+
+    /// <summary>Bytes taken off the master side so far (read or still waiting to be read), for tests that wait for input to arrive.</summary>
+    internal long ReceivedByteCount => Interlocked.Read(ref _received);
 
     /// <summary>
     /// Creates a pseudo-terminal pair and, when <paramref name="linkPath"/> is given, publishes
@@ -290,6 +294,7 @@ public sealed class PseudoTerminal : IByteChannel
             if (n > 0)
             {
                 _chunks.Writer.TryWrite(buffer.AsSpan(0, (int)n).ToArray());
+                Interlocked.Add(ref _received, n);
             }
             else if (n < 0)
             {

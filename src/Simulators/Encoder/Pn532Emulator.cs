@@ -22,12 +22,17 @@ public sealed class Pn532Emulator
     private int _stallAfter = -1;
     private bool _stalled;
     private long _commands;
+    private long _lists;
     private long _cardCommands;
     private long _replies;
     private long _delayedReplies;
+    private long _ignoredWhileStalled;
 
     /// <summary>Total PN532 commands handled since start.</summary>
     public long CommandCount => Interlocked.Read(ref _commands);
+
+    /// <summary>InListPassiveTarget commands handled since start (each one a look for cards).</summary>
+    public long ListCount => Interlocked.Read(ref _lists);
 
     /// <summary>Commands addressed to a card (InDataExchange) since start.</summary>
     public long CardCommandCount => Interlocked.Read(ref _cardCommands);
@@ -38,8 +43,20 @@ public sealed class Pn532Emulator
     /// <summary>Which replies <see cref="ReplyDelay"/> applies to: every Nth (1, the default, is every reply).</summary>
     public int ReplyDelayEvery { get; set; } = 1;
 
+    /// <summary>Only replies to this command code are delayed (null, the default: replies to every command).</summary>
+    public byte? ReplyDelayCommand { get; set; }
+
     /// <summary>Replies sent late so far (by <see cref="ReplyDelay"/>).</summary>
     public long DelayedReplyCount => Interlocked.Read(ref _delayedReplies);
+
+    /// <summary>Host frames left unanswered because the reader was stalled.</summary>
+    public long IgnoredWhileStalledCount => Interlocked.Read(ref _ignoredWhileStalled);
+
+    /// <summary>
+    /// Transport faults injected so far: replies delayed and frames ignored while stalled. A test that
+    /// injects none and still sees the encoder report a transport fault has found a real one.
+    /// </summary>
+    public long TransportFaultCount => DelayedReplyCount + IgnoredWhileStalledCount;
 
     /// <summary>While true, commands get neither ACK nor reply (a hung or unplugged reader).</summary>
     public bool Stalled
@@ -48,10 +65,15 @@ public sealed class Pn532Emulator
         set => Volatile.Write(ref _stalled, value);
     }
 
-    /// <summary>The delay for the reply about to be sent (counts replies for <see cref="ReplyDelayEvery"/>).</summary>
-    public TimeSpan NextReplyDelay()
+    /// <summary>The delay for the reply to <paramref name="command"/> about to be sent (counts replies for <see cref="ReplyDelayEvery"/>).</summary>
+    public TimeSpan NextReplyDelay(byte? command = null)
     {
         var delay = ReplyDelay;
+        if (ReplyDelayCommand is { } only && command is { } code && code != only)
+        {
+            return TimeSpan.Zero;
+        }
+
         var n = Interlocked.Increment(ref _replies);
         if (delay <= TimeSpan.Zero || n % Math.Max(1, ReplyDelayEvery) != 0)
         {
@@ -61,6 +83,9 @@ public sealed class Pn532Emulator
         Interlocked.Increment(ref _delayedReplies);
         return delay;
     }
+
+    /// <summary>Counts a host frame left unanswered because the reader is stalled.</summary>
+    public void NoteIgnoredWhileStalled() => Interlocked.Increment(ref _ignoredWhileStalled);
 
     /// <summary>Places a new blank card in the field and returns it.</summary>
     public VirtualMifareCard PlaceNewCard(MifareClassicType type, byte[]? uid = null)
@@ -243,6 +268,7 @@ public sealed class Pn532Emulator
 
     private byte[]? ListPassiveTarget(ReadOnlySpan<byte> data)
     {
+        Interlocked.Increment(ref _lists);
         if (data.Length < 2)
         {
             return null;

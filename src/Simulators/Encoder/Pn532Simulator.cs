@@ -81,6 +81,7 @@ public sealed class Pn532Simulator : IAsyncDisposable
     {
         if (Emulator.Stalled)
         {
+            Emulator.NoteIgnoredWhileStalled();
             return;
         }
 
@@ -111,7 +112,7 @@ public sealed class Pn532Simulator : IAsyncDisposable
             return;
         }
 
-        var delay = Emulator.NextReplyDelay();
+        var delay = Emulator.NextReplyDelay(frame.Command);
         if (delay > TimeSpan.Zero)
         {
             await Task.Delay(delay, cancellationToken);

@@ -73,7 +73,7 @@ public sealed class PseudoTerminalTests : IDisposable
         using var port = new SerialPort(link, 9600);
         port.Open();
         await port.BaseStream.WriteAsync(new byte[] { 1, 2, 3 });
-        await Task.Delay(100);
+        await Eventually.UntilAsync(() => pty.ReceivedByteCount >= 3, "the three bytes to reach the master side");
         pty.DiscardInput();
         await port.BaseStream.WriteAsync(new byte[] { 9 });
         var got = await ReadExactlyAsync(pty, 1);
