@@ -23,7 +23,7 @@ public static class AlarmEndpoints
             CancellationToken cancellationToken) =>
         {
             var v = new Validator();
-            var page = PageRequest.From(v, limit, after);
+            var page = v.Page(limit, after);
             var s = v.OneOf("state", state ?? "open", States);
             AlarmKind? k = null;
             if (kind is not null)

@@ -2,6 +2,9 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Gateway.Service.Api.Parking;
 using Gateway.Service.Audit;
+using Gateway.Service.Cards;
+using Gateway.Service.Cards.Encoders;
+using Gateway.Service.Holders;
 using Gateway.Service.Hosting;
 using Gateway.Service.Operators;
 using Gateway.Service.Storage;
@@ -45,9 +48,11 @@ public static class ApiComposition
 
         // Front desk: zones from configuration, the PN532 encoder port with its SQLite write journal, issuing.
         services.AddSingleton(sp => ZoneEndpoints.FromOptions(sp.GetRequiredService<GatewayOptions>()));
+        services.AddSingleton(sp => EncoderOptions(sp.GetRequiredService<GatewayOptions>()));
         services.TryAddSingleton<Gateway.Drivers.CardEncoders.ICardWriteJournal, SqliteCardWriteJournal>();
-        services.TryAddSingleton<Devices.ICardEncoderPort, Devices.Pn532EncoderPort>();
-        services.AddSingleton<CardIssuing>();
+        services.TryAddSingleton<ICardEncoderPort, Pn532EncoderPort>();
+        services.AddSingleton<CardWorkflow>();
+        services.AddSingleton<HolderWorkflow>();
         services.AddOperators();
         // After the audit key is loaded (AddOperators' start-up), before the sync engine and the API start.
         services.AddSingleton<IssueRecovery>();
@@ -55,6 +60,12 @@ public static class ApiComposition
         Sync.SyncComposition.AddGatewaySync(services);
         services.AddParking();
     }
+
+    /// <summary>The card encoders of the configuration (<c>Gateway:Devices:N</c> of kind encoder) and the card key settings.</summary>
+    public static CardEncoderOptions EncoderOptions(GatewayOptions options) => new(
+        options.Devices.Where(d => d.Kind == DeviceKind.Encoder).Select(d => new EncoderDevice(d.Id, d.Endpoint)).ToList(),
+        options.SiteId,
+        options.CardKeys);
 
     /// <summary>The JSON conventions of the API: camelCase, enums as kebab-case strings, strict numbers, unknown fields refused.</summary>
     public static void Configure(JsonSerializerOptions options)

@@ -1,3 +1,4 @@
+using Gateway.Service.Domain;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Gateway.Service.Api;
@@ -119,4 +120,25 @@ public static class ApiProblems
 
         return problem;
     }
+}
+
+/// <summary>
+/// How the API answers a workflow's <see cref="Refusal"/>: one mapping from each kind to its status and
+/// problem type. An endpoint maps the refusals whose type is its own (parking rules, the encoder) before
+/// falling back to this.
+/// </summary>
+public static class RefusalProblems
+{
+    public static IResult ToProblem(this Refusal refusal) => refusal.Kind switch
+    {
+        RefusalKind.NotFound => ApiProblems.Problem(StatusCodes.Status404NotFound, ProblemTypes.NotFound, "Not found", refusal.Detail),
+        RefusalKind.Invalid => ApiProblems.Validation(refusal.Field ?? "body", refusal.Detail),
+        RefusalKind.Conflict => ApiProblems.Conflict(refusal.Detail),
+        RefusalKind.InvalidState => ApiProblems.InvalidTransition(refusal.Detail, refusal.State),
+        RefusalKind.Rule => ApiProblems.Problem(StatusCodes.Status422UnprocessableEntity, ProblemTypes.Prefix + refusal.Code, "Refused by the rules", refusal.Detail, new Dictionary<string, object?> { ["code"] = refusal.Code }),
+        RefusalKind.Unavailable => ApiProblems.Problem(StatusCodes.Status503ServiceUnavailable, ProblemTypes.Prefix + (refusal.Code ?? "unavailable"), "Not available", refusal.Detail),
+        RefusalKind.DeviceFailed => ApiProblems.Problem(StatusCodes.Status502BadGateway, ProblemTypes.Prefix + (refusal.Code ?? "device-failed"), "The device could not complete the operation", refusal.Detail),
+        RefusalKind.Denied => ApiProblems.Problem(StatusCodes.Status401Unauthorized, ProblemTypes.Prefix + (refusal.Code ?? "unauthorized"), "Refused", refusal.Detail),
+        _ => ApiProblems.Problem(StatusCodes.Status429TooManyRequests, ProblemTypes.Prefix + (refusal.Code ?? "too-many-attempts"), "Too many attempts", refusal.Detail),
+    };
 }

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Gateway.Service.Storage;
 
 namespace Gateway.Service.Api;
 
@@ -107,6 +108,14 @@ public sealed class Validator
         }
 
         return value;
+    }
+
+    /// <summary>The <c>?limit=&amp;after=</c> query convention shared by every list endpoint; defaults: limit 50, from the start.</summary>
+    public PageRequest Page(int? limit, long? after)
+    {
+        var l = Range("limit", limit ?? PageRequest.DefaultLimit, 1, PageRequest.MaxLimit) ?? PageRequest.DefaultLimit;
+        var a = Range("after", after ?? 0, 0, long.MaxValue) ?? 0;
+        return new PageRequest((int)l, a);
     }
 
     public IResult ToProblem() => ApiProblems.Validation(_errors.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal));

@@ -33,7 +33,7 @@ public static class AuditEndpoints
     private static async Task<IResult> ListAsync(AuditLog log, string? action, string? subject, string? @operator, string? from, string? to, int? limit, long? after, CancellationToken cancellationToken)
     {
         var v = new Validator();
-        var page = PageRequest.From(v, limit, after);
+        var page = v.Page(limit, after);
         var a = v.Text("action", action, 100, required: false);
         var s = v.Text("subject", subject, 200, required: false);
         var o = v.Text("operator", @operator, 100, required: false);

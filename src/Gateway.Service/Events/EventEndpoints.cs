@@ -29,7 +29,7 @@ public static class EventEndpoints
             CancellationToken cancellationToken) =>
         {
             var v = new Validator();
-            var page = PageRequest.From(v, limit, after);
+            var page = v.Page(limit, after);
             v.Range("card", card, 1, 99_999_999, required: false);
             v.Range("holder", holder, 1, long.MaxValue, required: false);
             v.OneOf("decision", decision, Decisions, required: false);

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 using Gateway.Service.Api;
+using Gateway.Service.Storage;
 
 namespace Gateway.Service.Inventory;
 

@@ -2,7 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Gateway.Service.Api;
-using Gateway.Service.Devices;
+using Gateway.Service.Cards;
+using Gateway.Service.Cards.Encoders;
 using Gateway.Service.Domain.Cards;
 
 namespace Gateway.Service.Tests.Api;

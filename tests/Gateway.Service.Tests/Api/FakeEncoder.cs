@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
-using Gateway.Service.Devices;
+using Gateway.Service.Cards;
+using Gateway.Service.Cards.Encoders;
 
 namespace Gateway.Service.Tests.Api;
 

@@ -1,7 +1,8 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using Gateway.Service.Api;
-using Gateway.Service.Devices;
+using Gateway.Service.Cards;
+using Gateway.Service.Cards.Encoders;
 
 namespace Gateway.Service.Tests.Api;
 

@@ -4,7 +4,8 @@ using System.Text.Json;
 using Gateway.Drivers.CardEncoders;
 using Gateway.Service.Api;
 using Gateway.Service.Audit;
-using Gateway.Service.Devices;
+using Gateway.Service.Cards;
+using Gateway.Service.Cards.Encoders;
 using Microsoft.Data.Sqlite;
 
 namespace Gateway.Service.Tests.Api;

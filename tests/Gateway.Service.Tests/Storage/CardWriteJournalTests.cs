@@ -1,4 +1,5 @@
 using Gateway.Drivers.CardEncoders;
+using Gateway.Service.Cards.Encoders;
 using Gateway.Service.Storage;
 using Microsoft.Data.Sqlite;
 

@@ -212,7 +212,7 @@ public sealed class SyncEngineTests
         h.Engine.RequestEvents();
         await h.ServeUntilAsync(async () => await h.Events.CountAsync("c0-1", CancellationToken.None) == 23 && unit.Acknowledged == 23);
 
-        var events = (await h.Events.ListAsync(new EventFilter(ControllerId: "c0-1"), new PageRequest(500, 0), CancellationToken.None)).Items;
+        var events = (await h.Events.ListAsync(new EventFilter(ControllerId: "c0-1"), new Gateway.Service.Storage.PageRequest(500, 0), CancellationToken.None)).Items;
         Assert.Equal(23, events.Count);
         Assert.Equal(Enumerable.Range(1, 23).Select(i => (uint)i), events.Select(e => e.Sequence));
         Assert.Equal("granted", events[0].Decision);

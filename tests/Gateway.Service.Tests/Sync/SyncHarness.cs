@@ -237,7 +237,7 @@ public sealed class SyncHarness : IAsyncDisposable
     }
 
     public async Task<IReadOnlyList<AlarmView>> AlarmsAsync(AlarmKind kind) =>
-        (await Alarms.ListAsync(null, kind, null, new Gateway.Service.Api.PageRequest(500, 0), CancellationToken.None)).Items;
+        (await Alarms.ListAsync(null, kind, null, new Gateway.Service.Storage.PageRequest(500, 0), CancellationToken.None)).Items;
 
     public async ValueTask DisposeAsync()
     {

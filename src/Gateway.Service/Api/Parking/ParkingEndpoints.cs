@@ -145,7 +145,7 @@ public static partial class ParkingEndpoints
         CancellationToken cancellationToken)
     {
         var v = new Validator();
-        var page = PageRequest.From(v, limit, after);
+        var page = v.Page(limit, after);
         var filter = new AgreementFilter(
             v.Text("plate", plate?.ToUpperInvariant(), 12, required: false),
             v.Range("holderId", holderId, 1, long.MaxValue, required: false),
@@ -207,7 +207,7 @@ public static partial class ParkingEndpoints
     private static async Task<IResult> ListPaymentsAsync(ParkingStore store, long? agreementId, string? state, int? limit, long? after, CancellationToken cancellationToken)
     {
         var v = new Validator();
-        var page = PageRequest.From(v, limit, after);
+        var page = v.Page(limit, after);
         var agreement = v.Range("agreementId", agreementId, 1, long.MaxValue, required: false);
         var s = v.OneOf("state", state, PaymentStates, required: false);
         if (!v.IsValid)
@@ -255,7 +255,7 @@ public static partial class ParkingEndpoints
     private static async Task<IResult> ExpiringAsync(ParkingStore store, TimeProvider time, int? days, int? limit, long? after, CancellationToken cancellationToken)
     {
         var v = new Validator();
-        var page = PageRequest.From(v, limit, after);
+        var page = v.Page(limit, after);
         var within = v.Range("days", days ?? 30, 1, 366);
         if (!v.IsValid)
         {

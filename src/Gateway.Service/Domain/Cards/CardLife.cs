@@ -56,14 +56,6 @@ public enum CardAction
 /// <param name="ReplacedBy">The number of the card issued to replace it, if any.</param>
 public sealed record CardFacts(long Number, CardState State, long? ReplacedBy = null);
 
-/// <summary>A decision: allowed with the state the card goes to, or refused with a reason.</summary>
-public sealed record CardDecision(bool Allowed, CardState? To, string? Refusal)
-{
-    public static CardDecision Allow(CardState to) => new(true, to, null);
-
-    public static CardDecision Refuse(string refusal) => new(false, null, refusal);
-}
-
 /// <summary>
 /// The card life as a pure function (DESIGN.md's state diagram):
 /// <code>
@@ -92,26 +84,29 @@ public static class CardLife
         [CardAction.Replace] = [CardState.Issued, CardState.Lost, CardState.Damaged],
     };
 
-    /// <summary>Decides <paramref name="action"/> on <paramref name="card"/>. For Replace the old card is taken as lost.</summary>
-    public static CardDecision Decide(CardFacts card, CardAction action) =>
+    /// <summary>
+    /// Decides <paramref name="action"/> on <paramref name="card"/>: the state it goes to, or an
+    /// <see cref="RefusalKind.InvalidState"/> refusal. For Replace the old card is taken as lost.
+    /// </summary>
+    public static Outcome<CardState> Decide(CardFacts card, CardAction action) =>
         action == CardAction.Replace ? DecideReplace(card, ReplaceReason.Lost) : DecideSimple(card, action);
 
     /// <summary>The old card's side of a replacement.</summary>
-    public static CardDecision DecideReplace(CardFacts card, ReplaceReason reason)
+    public static Outcome<CardState> DecideReplace(CardFacts card, ReplaceReason reason)
     {
         if (card.ReplacedBy is { } already)
         {
-            return CardDecision.Refuse($"card {card.Number} was already replaced by card {already}");
+            return Refuse(card, $"card {card.Number} was already replaced by card {already}");
         }
 
         return (card.State, reason) switch
         {
-            (CardState.Issued, ReplaceReason.Lost) => CardDecision.Allow(CardState.Lost),
-            (CardState.Issued, ReplaceReason.Damaged) => CardDecision.Allow(CardState.Damaged),
-            (CardState.Lost, ReplaceReason.Lost) => CardDecision.Allow(CardState.Lost),
-            (CardState.Damaged, ReplaceReason.Damaged) => CardDecision.Allow(CardState.Damaged),
-            (CardState.Lost or CardState.Damaged, _) => CardDecision.Refuse($"card {card.Number} is {Name(card.State)}; replace it with reason {Name(card.State)}"),
-            _ => CardDecision.Refuse($"card {card.Number} is {Name(card.State)}; only an issued, lost or damaged card can be replaced"),
+            (CardState.Issued, ReplaceReason.Lost) => Allow(CardState.Lost),
+            (CardState.Issued, ReplaceReason.Damaged) => Allow(CardState.Damaged),
+            (CardState.Lost, ReplaceReason.Lost) => Allow(CardState.Lost),
+            (CardState.Damaged, ReplaceReason.Damaged) => Allow(CardState.Damaged),
+            (CardState.Lost or CardState.Damaged, _) => Refuse(card, $"card {card.Number} is {Name(card.State)}; replace it with reason {Name(card.State)}"),
+            _ => Refuse(card, $"card {card.Number} is {Name(card.State)}; only an issued, lost or damaged card can be replaced"),
         };
     }
 
@@ -132,28 +127,32 @@ public static class CardLife
         _ => action.ToString().ToLowerInvariant(),
     };
 
-    private static CardDecision DecideSimple(CardFacts card, CardAction action)
+    private static Outcome<CardState> DecideSimple(CardFacts card, CardAction action)
     {
         var from = AllowedFrom[action];
         if (!from.Contains(card.State))
         {
-            return CardDecision.Refuse($"card {card.Number} is {Name(card.State)}; {Name(action)} is allowed only from {string.Join(" or ", from.Select(Name))}");
+            return Refuse(card, $"card {card.Number} is {Name(card.State)}; {Name(action)} is allowed only from {string.Join(" or ", from.Select(Name))}");
         }
 
         return action switch
         {
-            CardAction.Issue => CardDecision.Allow(CardState.Issued),
-            CardAction.ReportLost => CardDecision.Allow(CardState.Lost),
+            CardAction.Issue => Allow(CardState.Issued),
+            CardAction.ReportLost => Allow(CardState.Lost),
             // Found before a replacement was issued: the holder simply has the card again.
-            CardAction.Found => CardDecision.Allow(card.ReplacedBy is null ? CardState.Issued : CardState.Returned),
-            CardAction.Revoke => CardDecision.Allow(CardState.Revoked),
-            CardAction.MarkDamaged => CardDecision.Allow(CardState.Damaged),
-            CardAction.WriteOff => CardDecision.Allow(CardState.WrittenOff),
-            CardAction.Return => CardDecision.Allow(CardState.Returned),
-            CardAction.Recycle => CardDecision.Allow(CardState.InStock),
+            CardAction.Found => Allow(card.ReplacedBy is null ? CardState.Issued : CardState.Returned),
+            CardAction.Revoke => Allow(CardState.Revoked),
+            CardAction.MarkDamaged => Allow(CardState.Damaged),
+            CardAction.WriteOff => Allow(CardState.WrittenOff),
+            CardAction.Return => Allow(CardState.Returned),
+            CardAction.Recycle => Allow(CardState.InStock),
             _ => throw new ArgumentOutOfRangeException(nameof(action), action, null),
         };
     }
+
+    private static Outcome<CardState> Allow(CardState to) => to;
+
+    private static Outcome<CardState> Refuse(CardFacts card, string detail) => Refusal.InvalidState(detail, Name(card.State));
 
     /// <summary>States in which a card is on the controllers as blocked (presenting it raises an alarm).</summary>
     public static bool IsBlocked(CardState state) => state is CardState.Lost or CardState.Revoked or CardState.Damaged;

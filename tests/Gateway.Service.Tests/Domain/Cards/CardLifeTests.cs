@@ -1,3 +1,4 @@
+using Gateway.Service.Domain;
 using Gateway.Service.Domain.Cards;
 
 namespace Gateway.Service.Tests.Domain.Cards;
@@ -42,15 +43,16 @@ public sealed class CardLifeTests
 
         if (Diagram.TryGetValue((state, action), out var expected))
         {
-            Assert.True(decision.Allowed, decision.Refusal);
-            Assert.Equal(expected, decision.To);
+            Assert.True(decision.Succeeded, decision.Refusal?.Detail);
+            Assert.Equal(expected, decision.Value);
             Assert.Null(decision.Refusal);
         }
         else
         {
-            Assert.False(decision.Allowed, $"{action} from {state} must be refused");
-            Assert.Null(decision.To);
-            Assert.Contains("card 100", decision.Refusal, StringComparison.Ordinal);
+            Assert.False(decision.Succeeded, $"{action} from {state} must be refused");
+            Assert.Equal(RefusalKind.InvalidState, decision.Refusal.Kind);
+            Assert.Equal(CardLife.Name(state), decision.Refusal.State);
+            Assert.Contains("card 100", decision.Refusal.Detail, StringComparison.Ordinal);
         }
     }
 
@@ -58,14 +60,14 @@ public sealed class CardLifeTests
     public void Found_AfterReplacement_GoesToReturned()
     {
         var decision = CardLife.Decide(new CardFacts(7, CardState.Lost, ReplacedBy: 8), CardAction.Found);
-        Assert.True(decision.Allowed);
-        Assert.Equal(CardState.Returned, decision.To);
+        Assert.True(decision.Succeeded);
+        Assert.Equal(CardState.Returned, decision.Value);
     }
 
     [Fact]
     public void Found_BeforeReplacement_GoesBackToIssued()
     {
-        Assert.Equal(CardState.Issued, CardLife.Decide(new CardFacts(7, CardState.Lost), CardAction.Found).To);
+        Assert.Equal(CardState.Issued, CardLife.Decide(new CardFacts(7, CardState.Lost), CardAction.Found).Value);
     }
 
     [Theory]
@@ -76,8 +78,8 @@ public sealed class CardLifeTests
     public void DecideReplace_AllowedCases_GiveTheOldCardsState(CardState from, ReplaceReason reason, CardState to)
     {
         var decision = CardLife.DecideReplace(new CardFacts(5, from), reason);
-        Assert.True(decision.Allowed, decision.Refusal);
-        Assert.Equal(to, decision.To);
+        Assert.True(decision.Succeeded, decision.Refusal?.Detail);
+        Assert.Equal(to, decision.Value);
     }
 
     public static TheoryData<CardState, ReplaceReason> RefusedReplacements()
@@ -103,7 +105,7 @@ public sealed class CardLifeTests
     public void DecideReplace_EveryOtherStateOrMismatchedReason_IsRefused(CardState from, ReplaceReason reason)
     {
         var decision = CardLife.DecideReplace(new CardFacts(5, from), reason);
-        Assert.False(decision.Allowed);
+        Assert.False(decision.Succeeded);
         Assert.NotNull(decision.Refusal);
     }
 
@@ -114,8 +116,8 @@ public sealed class CardLifeTests
     public void DecideReplace_AlreadyReplaced_IsRefused(CardState from)
     {
         var decision = CardLife.DecideReplace(new CardFacts(5, from, ReplacedBy: 6), ReplaceReason.Lost);
-        Assert.False(decision.Allowed);
-        Assert.Contains("already replaced by card 6", decision.Refusal, StringComparison.Ordinal);
+        Assert.False(decision.Succeeded);
+        Assert.Contains("already replaced by card 6", decision.Refusal.Detail, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -127,7 +129,7 @@ public sealed class CardLifeTests
             foreach (var action in Enum.GetValues<CardAction>())
             {
                 var decision = CardLife.Decide(new CardFacts(1, state), action);
-                if (decision.Allowed && decision.To == CardState.InStock)
+                if (decision.Succeeded && decision.Value == CardState.InStock)
                 {
                     Assert.Equal(CardAction.Recycle, action);
                 }

@@ -1,8 +1,9 @@
 using System.Text.RegularExpressions;
+using Gateway.Service.Api;
 using Gateway.Service.Domain.Holders;
 using Gateway.Service.Storage;
 
-namespace Gateway.Service.Api;
+namespace Gateway.Service.Holders;
 
 /// <summary><c>/api/holders</c>: cardholders, their unit and contacts. The ID-document number is taken, masked to its last 4 characters and dropped.</summary>
 public static partial class HolderEndpoints
@@ -54,7 +55,7 @@ public static partial class HolderEndpoints
             h.UpdatedUtc);
     }
 
-    private static async Task<IResult> CreateAsync(HolderRequest body, HttpContext context, UnitOfWorkFactory writes, CancellationToken cancellationToken)
+    private static async Task<IResult> CreateAsync(HolderRequest body, HttpContext context, HolderWorkflow holders, CancellationToken cancellationToken)
     {
         var v = new Validator();
         var fields = Validate(v, body, required: true);
@@ -63,14 +64,13 @@ public static partial class HolderEndpoints
             return v.ToProblem();
         }
 
-        await using var unit = await writes.BeginAsync(context.User.ToActor(), cancellationToken);
-        var holder = await HolderStore.InsertAsync(unit, fields.Name!, fields.Address!, fields.Phone, fields.Email, fields.IdLastFour, cancellationToken);
-        unit.Audit("holder.create", $"holder:{holder.Id}", new { unit = holder.Address.ToString(), idDocument = fields.IdLastFour is null ? null : IdDocument.Display(fields.IdLastFour) });
-        await unit.CommitAsync(cancellationToken);
-        return TypedResults.Created($"/api/holders/{holder.Id}", HolderResponse.From(holder));
+        var outcome = await holders.CreateAsync(context.User.ToActor(), new NewHolder(fields.Name!, fields.Address!, fields.Phone, fields.Email, fields.IdLastFour), cancellationToken);
+        return outcome.TryGetValue(out var holder, out var refusal)
+            ? TypedResults.Created($"/api/holders/{holder.Id}", HolderResponse.From(holder))
+            : refusal.ToProblem();
     }
 
-    private static async Task<IResult> UpdateAsync(long id, HolderRequest body, HttpContext context, UnitOfWorkFactory writes, CancellationToken cancellationToken)
+    private static async Task<IResult> UpdateAsync(long id, HolderRequest body, HttpContext context, HolderWorkflow holders, CancellationToken cancellationToken)
     {
         var v = new Validator();
         var fields = Validate(v, body, required: false);
@@ -79,43 +79,15 @@ public static partial class HolderEndpoints
             return v.ToProblem();
         }
 
-        await using var unit = await writes.BeginAsync(context.User.ToActor(), cancellationToken);
-        var existing = await HolderStore.GetAsync(unit.Connection, unit.Transaction, id, cancellationToken);
-        if (existing is null)
-        {
-            return ApiProblems.NotFound($"holder {id}");
-        }
-
-        var address = new UnitAddress(fields.Building ?? existing.Address.Building, fields.Unit ?? existing.Address.Unit, fields.Room ?? existing.Address.Room);
-        var holder = await HolderStore.UpdateAsync(unit, id, fields.Name ?? existing.Name, address, fields.Phone ?? existing.Phone, fields.Email ?? existing.Email, fields.IdLastFour ?? existing.IdLastFour, cancellationToken);
-        unit.Audit("holder.update", $"holder:{id}", new
-        {
-            changed = new[]
-            {
-                fields.Name is null ? null : "name",
-                (fields.Building ?? fields.Unit ?? fields.Room) is null ? null : "unit",
-                fields.Phone is null ? null : "phone",
-                fields.Email is null ? null : "email",
-                fields.IdLastFour is null ? null : "idDocument",
-            }.Where(c => c is not null),
-        });
-        if (!existing.Address.Equals(address))
-        {
-            // The holder's building decides which doors their access cards open.
-            foreach (var card in await CardStore.ListAsync(unit.Connection, new CardFilter(HolderId: id), 0, int.MaxValue, cancellationToken))
-            {
-                await unit.MarkCardChangedAsync(card.Number, "holder-moved", cancellationToken);
-            }
-        }
-
-        await unit.CommitAsync(cancellationToken);
-        return TypedResults.Ok(HolderResponse.From(holder));
+        var changes = new HolderChanges(fields.Name, fields.Building, fields.Unit, fields.Room, fields.Phone, fields.Email, fields.IdLastFour);
+        var outcome = await holders.UpdateAsync(context.User.ToActor(), id, changes, cancellationToken);
+        return outcome.TryGetValue(out var holder, out var refusal) ? TypedResults.Ok(HolderResponse.From(holder)) : refusal.ToProblem();
     }
 
-    private static async Task<IResult> ListAsync(GatewayDatabase database, string? unit, string? building, string? name, int? limit, long? after, CancellationToken cancellationToken)
+    private static async Task<IResult> ListAsync(HolderWorkflow holders, string? unit, string? building, string? name, int? limit, long? after, CancellationToken cancellationToken)
     {
         var v = new Validator();
-        var page = PageRequest.From(v, limit, after);
+        var page = v.Page(limit, after);
         UnitAddress? address = null;
         if (unit is not null && !UnitAddress.TryParse(unit, out address))
         {
@@ -133,19 +105,12 @@ public static partial class HolderEndpoints
             return v.ToProblem();
         }
 
-        await using var connection = database.OpenConnection();
         var filter = new HolderFilter(address?.Building ?? building, address?.Unit, address?.Room, nameFilter);
-        var rows = await HolderStore.ListAsync(connection, filter, page.After, page.Limit + 1, cancellationToken);
-        var result = page.ToPage(rows, h => h.Id);
-        return TypedResults.Ok(new Page<HolderResponse>(result.Items.Select(HolderResponse.From).ToList(), result.Next));
+        return TypedResults.Ok((await holders.ListAsync(filter, page, cancellationToken)).Select(HolderResponse.From));
     }
 
-    private static async Task<IResult> GetAsync(long id, GatewayDatabase database, CancellationToken cancellationToken)
-    {
-        await using var connection = database.OpenConnection();
-        var holder = await HolderStore.GetAsync(connection, null, id, cancellationToken);
-        return holder is null ? ApiProblems.NotFound($"holder {id}") : TypedResults.Ok(HolderResponse.From(holder));
-    }
+    private static async Task<IResult> GetAsync(long id, HolderWorkflow holders, CancellationToken cancellationToken) =>
+        await holders.GetAsync(id, cancellationToken) is { } holder ? TypedResults.Ok(HolderResponse.From(holder)) : ApiProblems.NotFound($"holder {id}");
 
     private sealed record HolderFields(string? Name, UnitAddress? Address, string? Building, string? Unit, string? Room, string? Phone, string? Email, string? IdLastFour);
 

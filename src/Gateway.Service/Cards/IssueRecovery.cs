@@ -1,11 +1,11 @@
 using Gateway.Service.Storage;
 
-namespace Gateway.Service.Api;
+namespace Gateway.Service.Cards;
 
 /// <summary>
 /// At start, before the API serves (DESIGN.md "Issuing": a verified card is committed on restart):
 /// for every open issue journal whose card the encoder's write journal records as written and
-/// verified, commits the issue through <see cref="CardIssuing.CommitAtStartAsync"/>, exactly as the
+/// verified, commits the issue through <see cref="CardWorkflow.CommitAtStartAsync"/>, exactly as the
 /// interrupted request would have, once (the journal closes in the same transaction). An issue whose
 /// card is torn or was never touched stays open: a retry of the request with the same
 /// Idempotency-Key resumes it, and the encoder finishes or blanks the card when it is presented.
@@ -14,13 +14,13 @@ namespace Gateway.Service.Api;
 public sealed class IssueRecovery : IHostedService
 {
     private readonly GatewayDatabase _database;
-    private readonly CardIssuing _issuing;
+    private readonly CardWorkflow _cards;
     private readonly ILogger<IssueRecovery> _logger;
 
-    public IssueRecovery(GatewayDatabase database, CardIssuing issuing, ILogger<IssueRecovery> logger)
+    public IssueRecovery(GatewayDatabase database, CardWorkflow cards, ILogger<IssueRecovery> logger)
     {
         _database = database;
-        _issuing = issuing;
+        _cards = cards;
         _logger = logger;
     }
 
@@ -50,8 +50,8 @@ public sealed class IssueRecovery : IHostedService
         {
             if (write is { Outcome: "completed" } && journal.HandOver is not null)
             {
-                var refusal = await _issuing.CommitAtStartAsync(journal, write.CardUid, cancellationToken);
-                if (refusal is null)
+                var outcome = await _cards.CommitAtStartAsync(journal, write.CardUid, cancellationToken);
+                if (outcome.Succeeded)
                 {
                     committed++;
                     _logger.LogInformation(
@@ -68,7 +68,7 @@ public sealed class IssueRecovery : IHostedService
                         journal.CardNumber,
                         journal.Id,
                         write.CardUid,
-                        refusal);
+                        outcome.Refusal.Detail);
                 }
 
                 continue;

@@ -1,7 +1,8 @@
+using Gateway.Drivers.CardEncoders.Keys;
+using Gateway.Service.Domain;
 using Gateway.Service.Domain.Cards;
-using Gateway.Service.Hosting;
 
-namespace Gateway.Service.Devices;
+namespace Gateway.Service.Cards.Encoders;
 
 /// <summary>What to write on a blank card placed on an encoder.</summary>
 /// <param name="JournalId">The service's issue-journal row for this attempt; the same id on a retry lets the encoder resume a torn write.</param>
@@ -71,58 +72,37 @@ public sealed class EncoderUnavailableException(string message) : Exception(mess
 /// <summary>The encoder was reached but the operation on the card failed (→ 502 encoder-failed).</summary>
 public sealed class EncoderOperationException(string message, Exception? innerException = null) : Exception(message, innerException);
 
+/// <summary>A configured card encoder (<c>Gateway:Devices:N</c> of kind <c>encoder</c>): its id and serial port path.</summary>
+public sealed record EncoderDevice(string Id, string PortPath);
+
 /// <summary>
-/// The port while this build has no encoder driver: every call says so (503). Registered by default;
-/// the card-encoder driver's adapter replaces it. It never pretends to have written a card.
+/// The card encoders' settings: the configured encoders, the site id written on every card, and where the
+/// site's card master key comes from (<c>Gateway:CardKeys</c>; null when unset: issuing answers unavailable).
 /// </summary>
-public sealed class NoEncoderDriverPort : ICardEncoderPort
-{
-    public Task<EncodedCard> IssueAsync(CardWriteOrder order, CancellationToken cancellationToken) => throw Unavailable(order.EncoderId);
-
-    public Task EraseAsync(string encoderId, long cardNumber, string expectedUid, CancellationToken cancellationToken) => throw Unavailable(encoderId);
-
-    public Task<CardReading> ReadAsync(string encoderId, CancellationToken cancellationToken) => throw Unavailable(encoderId);
-
-    private static EncoderUnavailableException Unavailable(string encoderId) =>
-        new($"encoder '{encoderId}' is configured but this build of Gateway has no card-encoder driver");
-}
-
-/// <summary>Picks the encoder a request means: the one it names, or the only one configured.</summary>
-public static class EncoderChoice
+public sealed record CardEncoderOptions(IReadOnlyList<EncoderDevice> Encoders, string SiteId, CardKeyOptions? Keys)
 {
     /// <summary>
-    /// Returns the encoder id, or null with <paramref name="problem"/> saying why: none configured
-    /// (<paramref name="unavailable"/> true → 503) or the named one is not an encoder (→ 400).
+    /// The encoder a request means: the one it names, or the only one configured. Refused as
+    /// <see cref="RefusalKind.Unavailable"/> when none is configured, as <see cref="RefusalKind.Invalid"/>
+    /// (field <c>encoder</c>) when the name is not a configured encoder or several could be meant.
     /// </summary>
-    public static string? Resolve(GatewayOptions options, string? requested, out string? problem, out bool unavailable)
+    public Outcome<string> Choose(string? requested)
     {
-        var encoders = options.Devices.Where(d => d.Kind == DeviceKind.Encoder).Select(d => d.Id).ToList();
-        problem = null;
-        unavailable = false;
-        if (encoders.Count == 0)
+        if (Encoders.Count == 0)
         {
-            problem = "no encoder configured: add a device of kind encoder (Gateway:Devices:N:Kind=encoder) to issue, recycle or read cards";
-            unavailable = true;
-            return null;
+            return Refusal.Unavailable("no encoder configured: add a device of kind encoder (Gateway:Devices:N:Kind=encoder) to issue, recycle or read cards");
         }
 
         if (requested is null)
         {
-            if (encoders.Count == 1)
-            {
-                return encoders[0];
-            }
-
-            problem = $"several encoders are configured; name one of: {string.Join(", ", encoders)}";
-            return null;
+            return Encoders.Count == 1
+                ? Encoders[0].Id
+                : Refusal.Invalid("encoder", $"several encoders are configured; name one of: {string.Join(", ", Encoders.Select(e => e.Id))}");
         }
 
-        var match = encoders.FirstOrDefault(e => string.Equals(e, requested, StringComparison.OrdinalIgnoreCase));
-        if (match is null)
-        {
-            problem = $"'{requested}' is not a configured encoder; configured: {string.Join(", ", encoders)}";
-        }
-
-        return match;
+        var match = Encoders.FirstOrDefault(e => string.Equals(e.Id, requested, StringComparison.OrdinalIgnoreCase));
+        return match is not null
+            ? match.Id
+            : Refusal.Invalid("encoder", $"'{requested}' is not a configured encoder; configured: {string.Join(", ", Encoders.Select(e => e.Id))}");
     }
 }

@@ -1,11 +1,10 @@
 using System.Collections.Concurrent;
 using Gateway.Drivers.CardEncoders;
 using Gateway.Drivers.CardEncoders.Keys;
-using Gateway.Service.Hosting;
 using DriverCardKind = Gateway.Drivers.CardEncoders.CardKind;
 using DomainCardKind = Gateway.Service.Domain.Cards.CardKind;
 
-namespace Gateway.Service.Devices;
+namespace Gateway.Service.Cards.Encoders;
 
 /// <summary>
 /// <see cref="ICardEncoderPort"/> over the PN532 driver (Gateway.Drivers.CardEncoders): one
@@ -17,14 +16,14 @@ namespace Gateway.Service.Devices;
 /// </summary>
 public sealed class Pn532EncoderPort : ICardEncoderPort, IAsyncDisposable
 {
-    private readonly GatewayOptions _options;
+    private readonly CardEncoderOptions _options;
     private readonly ICardWriteJournal _journal;
     private readonly ILoggerFactory _loggers;
     private readonly ConcurrentDictionary<string, Pn532CardEncoder> _encoders = new(StringComparer.OrdinalIgnoreCase);
     private readonly Lock _keysLock = new();
     private SiteCardKeys? _keys;
 
-    public Pn532EncoderPort(GatewayOptions options, ICardWriteJournal journal, ILoggerFactory loggers)
+    public Pn532EncoderPort(CardEncoderOptions options, ICardWriteJournal journal, ILoggerFactory loggers)
     {
         _options = options;
         _journal = journal;
@@ -121,10 +120,10 @@ public sealed class Pn532EncoderPort : ICardEncoderPort, IAsyncDisposable
 
     private Pn532CardEncoder Encoder(string encoderId)
     {
-        var device = _options.Devices.FirstOrDefault(d => d.Kind == DeviceKind.Encoder && string.Equals(d.Id, encoderId, StringComparison.OrdinalIgnoreCase))
+        var device = _options.Encoders.FirstOrDefault(d => string.Equals(d.Id, encoderId, StringComparison.OrdinalIgnoreCase))
             ?? throw new EncoderUnavailableException($"'{encoderId}' is not a configured encoder");
         var keys = Keys();
-        return _encoders.GetOrAdd(device.Id, _ => new Pn532CardEncoder(new Pn532EncoderOptions(device.Endpoint, _options.SiteId), keys, _journal, _loggers.CreateLogger<Pn532CardEncoder>()));
+        return _encoders.GetOrAdd(device.Id, _ => new Pn532CardEncoder(new Pn532EncoderOptions(device.PortPath, _options.SiteId), keys, _journal, _loggers.CreateLogger<Pn532CardEncoder>()));
     }
 
     private SiteCardKeys Keys()
@@ -138,7 +137,7 @@ public sealed class Pn532EncoderPort : ICardEncoderPort, IAsyncDisposable
 
             try
             {
-                return _keys = SiteCardKeys.Load(_options.CardKeys ?? new CardKeyOptions(null, null));
+                return _keys = SiteCardKeys.Load(_options.Keys ?? new CardKeyOptions(null, null));
             }
             catch (CardKeyException ex)
             {

@@ -1,8 +1,9 @@
 using Gateway.Drivers.CardEncoders;
 using Gateway.Service.Domain;
+using Gateway.Service.Storage;
 using Microsoft.Data.Sqlite;
 
-namespace Gateway.Service.Storage;
+namespace Gateway.Service.Cards.Encoders;
 
 /// <summary>
 /// The encoder's <see cref="ICardWriteJournal"/> on the service's SQLite file (table

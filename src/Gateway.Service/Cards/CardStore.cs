@@ -1,27 +1,9 @@
 using Gateway.Service.Domain;
 using Gateway.Service.Domain.Cards;
+using Gateway.Service.Storage;
 using Microsoft.Data.Sqlite;
 
-namespace Gateway.Service.Storage;
-
-/// <summary>A card as stored: the physical card (number, UID once issued) and its current life.</summary>
-public sealed record CardRecord(
-    long Number,
-    CardState State,
-    string? Uid,
-    long? HolderId,
-    CardKind? Kind,
-    int IssueCount,
-    long? Replaces,
-    long? ReplacedBy,
-    string? StateReason,
-    string? StateNote,
-    string? Batch,
-    DateTimeOffset ReceivedUtc,
-    DateTimeOffset UpdatedUtc)
-{
-    public CardFacts Facts => new(Number, State, ReplacedBy);
-}
+namespace Gateway.Service.Cards;
 
 /// <summary>One transition in a card's history.</summary>
 public sealed record CardEvent(long Id, string Action, CardState? From, CardState To, string? Reason, string? Note, DateTimeOffset AtUtc, string OperatorId);
@@ -127,9 +109,10 @@ public static class CardStore
         return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
     }
 
-    /// <summary>Writes the card's new state and life fields, and appends the transition to its history. Returns the card as stored (its updated time is the unit's).</summary>
-    public static async Task<CardRecord> SaveTransitionAsync(UnitOfWork unit, CardRecord before, CardRecord after, string action, string? reason, string? note, CancellationToken cancellationToken)
+    /// <summary>Writes the card's new state and life fields, and appends the change to its history. Returns the card as stored (its updated time is the unit's).</summary>
+    public static async Task<CardRecord> SaveChangeAsync(UnitOfWork unit, CardChange change, CancellationToken cancellationToken)
     {
+        var after = change.After;
         await using (var command = unit.Command("""
             UPDATE cards SET state = $state, uid = $uid, holder_id = $holder, kind = $kind, issue_count = $count,
                 replaces = $replaces, replaced_by = $replacedBy, state_reason = $reason, state_note = $note, updated_utc = $now
@@ -155,11 +138,11 @@ public static class CardStore
             VALUES ($n, $action, $from, $to, $reason, $note, $now, $op)
             """);
         history.Parameters.AddWithValue("$n", after.Number);
-        history.Parameters.AddWithValue("$action", action);
-        history.Parameters.AddWithValue("$from", Wire.Name(before.State));
+        history.Parameters.AddWithValue("$action", change.Action);
+        history.Parameters.AddWithValue("$from", Wire.Name(change.Before.State));
         history.Parameters.AddWithValue("$to", Wire.Name(after.State));
-        history.Parameters.AddWithValue("$reason", (object?)reason ?? DBNull.Value);
-        history.Parameters.AddWithValue("$note", (object?)note ?? DBNull.Value);
+        history.Parameters.AddWithValue("$reason", (object?)change.Reason ?? DBNull.Value);
+        history.Parameters.AddWithValue("$note", (object?)change.Note ?? DBNull.Value);
         history.Parameters.AddWithValue("$now", UnitOfWork.Timestamp(unit.NowUtc));
         history.Parameters.AddWithValue("$op", unit.Actor.OperatorId);
         await history.ExecuteNonQueryAsync(cancellationToken);

@@ -1,7 +1,8 @@
 using Gateway.Service.Domain.Holders;
+using Gateway.Service.Storage;
 using Microsoft.Data.Sqlite;
 
-namespace Gateway.Service.Storage;
+namespace Gateway.Service.Holders;
 
 /// <summary>Filters of the holder list; null = any.</summary>
 public sealed record HolderFilter(string? Building = null, string? Unit = null, string? Room = null, string? NameContains = null);
@@ -72,6 +73,21 @@ public static class HolderStore
         while (await reader.ReadAsync(cancellationToken))
         {
             list.Add(Read(reader));
+        }
+
+        return list;
+    }
+
+    /// <summary>The numbers of every card that names the holder, whatever its state (their zones follow the holder's building).</summary>
+    public static async Task<IReadOnlyList<long>> CardNumbersAsync(UnitOfWork unit, long holderId, CancellationToken cancellationToken)
+    {
+        await using var command = unit.Command("SELECT number FROM cards WHERE holder_id = $id ORDER BY number");
+        command.Parameters.AddWithValue("$id", holderId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var list = new List<long>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            list.Add(reader.GetInt64(0));
         }
 
         return list;

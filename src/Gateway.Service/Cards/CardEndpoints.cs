@@ -1,0 +1,333 @@
+using Gateway.Service.Api;
+using Gateway.Service.Domain;
+using Gateway.Service.Domain.Cards;
+using Gateway.Service.Domain.Holders;
+using Gateway.Service.Domain.Zones;
+using Gateway.Service.Storage;
+
+namespace Gateway.Service.Cards;
+
+/// <summary>
+/// <c>/api/cards</c>: card stock and card life (DESIGN.md "Card life"), issuing through the encoder
+/// port with a journal (DESIGN.md "Issuing"), and <c>/api/encoders/{id}/card</c> ("who is this?"). HTTP
+/// only: routes, requests and responses, validation, and the mapping of <see cref="CardWorkflow"/>'s
+/// outcomes to problem details.
+/// </summary>
+public static class CardEndpoints
+{
+    public const long MaxCardNumber = 99_999_999;
+
+    public const int MaxNote = 500;
+
+    public static void MapCardEndpoints(this RouteGroupBuilder api)
+    {
+        var cards = api.MapGroup("/cards").WithTags("Cards");
+        cards.MapPost("/stock", ReceiveAsync).RequireAuthorization(GatewayPolicies.FrontDesk).WithName("ReceiveCards").WithSummary("Receive a numbered range of blank cards into stock");
+        cards.MapGet("/", ListAsync).RequireAuthorization(GatewayPolicies.ReadOperational).WithName("ListCards").WithSummary("Cards by number; filters: state, kind, holder, unit (building-unit-room), number");
+        cards.MapGet("/{number}", GetAsync).RequireAuthorization(GatewayPolicies.ReadOperational).WithName("GetCard").WithSummary("One card with its holder");
+        cards.MapGet("/{number}/history", HistoryAsync).RequireAuthorization(GatewayPolicies.ReadOperational).WithName("GetCardHistory").WithSummary("Every transition of a card, oldest first");
+        cards.MapGet("/{number}/entries", EntriesAsync).RequireAuthorization(GatewayPolicies.ReadOperational).WithName("GetCardEntries").WithSummary("The whitelist entries the card should have, per controller");
+        cards.MapPost("/{number}/issue", IssueAsync).RequireAuthorization(GatewayPolicies.FrontDesk).RequireIdempotencyKey().WithName("IssueCard").WithSummary("Write the card on the encoder and issue it to a holder, recording the hand-over");
+        cards.MapPost("/{number}/replace", ReplaceAsync).RequireAuthorization(GatewayPolicies.FrontDesk).RequireIdempotencyKey().WithName("ReplaceCard").WithSummary("Mark this card lost or damaged and issue a new card linked to it");
+        cards.MapPost("/{number}/report-lost", (long number, NoteRequest? body, HttpContext c, CardWorkflow w, CancellationToken t) => NoteAsync(number, body, (note, actor) => w.ReportLostAsync(actor, number, note, t), c))
+            .RequireAuthorization(GatewayPolicies.FrontDesk).WithName("ReportCardLost").WithSummary("Issued → lost");
+        cards.MapPost("/{number}/found", (long number, NoteRequest? body, HttpContext c, CardWorkflow w, CancellationToken t) => NoteAsync(number, body, (note, actor) => w.ReportFoundAsync(actor, number, note, t), c))
+            .RequireAuthorization(GatewayPolicies.FrontDesk).WithName("ReportCardFound").WithSummary("Lost → issued (no replacement yet) or returned (replaced)");
+        cards.MapPost("/{number}/revoke", RevokeAsync).RequireAuthorization(GatewayPolicies.FrontDesk).WithName("RevokeCard").WithSummary("Issued → revoked (reason moved-out, or other with a text)");
+        cards.MapPost("/{number}/damaged", (long number, NoteRequest? body, HttpContext c, CardWorkflow w, CancellationToken t) => NoteAsync(number, body, (note, actor) => w.MarkDamagedAsync(actor, number, note, t), c))
+            .RequireAuthorization(GatewayPolicies.FrontDesk).WithName("MarkCardDamaged").WithSummary("Issued → damaged");
+        cards.MapPost("/{number}/write-off", (long number, NoteRequest? body, HttpContext c, CardWorkflow w, CancellationToken t) => NoteAsync(number, body, (note, actor) => w.WriteOffAsync(actor, number, note, t), c))
+            .RequireAuthorization(GatewayPolicies.FrontDesk).WithName("WriteOffCard").WithSummary("Damaged → written off");
+        cards.MapPost("/{number}/return", (long number, NoteRequest? body, HttpContext c, CardWorkflow w, CancellationToken t) => NoteAsync(number, body, (note, actor) => w.ReturnAsync(actor, number, note, t), c))
+            .RequireAuthorization(GatewayPolicies.FrontDesk).WithName("ReturnCard").WithSummary("Revoked → returned (the card was handed back)");
+        cards.MapPost("/{number}/recycle", RecycleAsync).RequireAuthorization(GatewayPolicies.FrontDesk).WithName("RecycleCard").WithSummary("Returned → in stock, after erasing the card on the encoder to transport keys");
+
+        api.MapGet("/encoders/{encoderId}/card", WhoIsThisAsync).RequireAuthorization(GatewayPolicies.FrontDesk).WithTags("Cards").WithName("ReadCardOnEncoder").WithSummary("Who is this? Reads the card lying on the encoder and says whose it is and whether it is valid");
+    }
+
+    public sealed record ReceiveRequest(long? From, long? To, string? Batch);
+
+    public sealed record ReceiveResponse(long From, long To, long Count, string? Batch);
+
+    public sealed record HandOverRequest(IReadOnlyList<string>? Items, string? ReceiptReference);
+
+    public sealed record IssueRequest(long? HolderId, CardKind? Kind, string? Encoder, HandOverRequest? HandOver);
+
+    public sealed record ReplaceRequest(long? NewCardNumber, ReplaceReason? Reason, string? Encoder, HandOverRequest? HandOver);
+
+    public sealed record NoteRequest(string? Note);
+
+    public sealed record RevokeRequest(RevokeReason? Reason, string? Text);
+
+    public sealed record RecycleRequest(string? Encoder);
+
+    public sealed record HolderSummary(long Id, string Name, string UnitAddress);
+
+    public sealed record CardResponse(
+        long Number,
+        CardState State,
+        CardKind? Kind,
+        string? Uid,
+        HolderSummary? Holder,
+        int IssueCount,
+        long? Replaces,
+        long? ReplacedBy,
+        string? StateReason,
+        string? StateNote,
+        string? Batch,
+        DateTimeOffset Received,
+        DateTimeOffset Updated);
+
+    public sealed record CardEventResponse(string Action, CardState? From, CardState To, string? Reason, string? Note, DateTimeOffset At, string OperatorId);
+
+    public sealed record EntryResponse(string ControllerId, string Zone, string CardUid, bool Blocked);
+
+    public sealed record EntriesResponse(long Number, CardState State, IReadOnlyList<EntryResponse> Entries);
+
+    /// <summary>"Who is this?": <c>status</c> is <c>valid</c> or why not; the card and holder when known.</summary>
+    public sealed record WhoIsThisResponse(string Status, bool Valid, string? Reason, string? Uid, CardResponse? Card);
+
+    private static async Task<IResult> ReceiveAsync(ReceiveRequest body, HttpContext context, CardWorkflow cards, CancellationToken cancellationToken)
+    {
+        var v = new Validator();
+        var from = v.Range("from", body.From, 1, MaxCardNumber);
+        var to = v.Range("to", body.To, 1, MaxCardNumber);
+        var batch = v.Text("batch", body.Batch, 64, required: false);
+        if (from is not null && to is not null)
+        {
+            if (to < from)
+            {
+                v.Add("to", "must not be below from");
+            }
+            else if (to - from + 1 > CardWorkflow.MaxRange)
+            {
+                v.Add("to", $"one receipt may hold at most {CardWorkflow.MaxRange} cards");
+            }
+        }
+
+        if (!v.IsValid)
+        {
+            return v.ToProblem();
+        }
+
+        var outcome = await cards.ReceiveAsync(context.User.ToActor(), from!.Value, to!.Value, batch, cancellationToken);
+        return outcome.TryGetValue(out var receipt, out var refusal)
+            ? TypedResults.Created($"/api/cards?after={receipt.From - 1}", new ReceiveResponse(receipt.From, receipt.To, receipt.Count, receipt.Batch))
+            : ToProblem(refusal);
+    }
+
+    private static async Task<IResult> ListAsync(CardWorkflow cards, string? state, string? kind, long? holder, string? unit, long? number, int? limit, long? after, CancellationToken cancellationToken)
+    {
+        var v = new Validator();
+        var page = v.Page(limit, after);
+        CardState? stateFilter = null;
+        if (state is not null)
+        {
+            if (Wire.TryParse<CardState>(state, out var s))
+            {
+                stateFilter = s;
+            }
+            else
+            {
+                v.Add("state", $"must be one of: {string.Join(", ", Wire.Names<CardState>())}");
+            }
+        }
+
+        CardKind? kindFilter = null;
+        if (kind is not null)
+        {
+            if (Wire.TryParse<CardKind>(kind, out var k))
+            {
+                kindFilter = k;
+            }
+            else
+            {
+                v.Add("kind", $"must be one of: {string.Join(", ", Wire.Names<CardKind>())}");
+            }
+        }
+
+        UnitAddress? address = null;
+        if (unit is not null && !UnitAddress.TryParse(unit, out address))
+        {
+            v.Add("unit", "must be building-unit-room, e.g. 3-2-1201");
+        }
+
+        v.Range("holder", holder, 1, long.MaxValue, required: false);
+        v.Range("number", number, 1, MaxCardNumber, required: false);
+        if (!v.IsValid)
+        {
+            return v.ToProblem();
+        }
+
+        var filter = new CardFilter(stateFilter, kindFilter, holder, address?.Building, address?.Unit, address?.Room, number);
+        return TypedResults.Ok((await cards.ListAsync(filter, page, cancellationToken)).Select(ToResponse));
+    }
+
+    private static async Task<IResult> GetAsync(long number, CardWorkflow cards, CancellationToken cancellationToken) =>
+        await cards.GetAsync(number, cancellationToken) is { } card ? TypedResults.Ok(ToResponse(card)) : ApiProblems.NotFound($"card {number}");
+
+    private static async Task<IResult> HistoryAsync(long number, CardWorkflow cards, CancellationToken cancellationToken) =>
+        (await cards.HistoryAsync(number, cancellationToken)).TryGetValue(out var history, out var refusal)
+            ? TypedResults.Ok(new { number, events = history.Select(e => new CardEventResponse(e.Action, e.From, e.To, e.Reason, e.Note, e.AtUtc, e.OperatorId)).ToList() })
+            : ToProblem(refusal);
+
+    private static async Task<IResult> EntriesAsync(long number, CardWorkflow cards, ZoneMap zones, CancellationToken cancellationToken)
+    {
+        if (!(await cards.EntriesAsync(number, cancellationToken)).TryGetValue(out var entries, out var refusal))
+        {
+            return ToProblem(refusal);
+        }
+
+        var zoneOf = zones.Controllers.ToDictionary(c => c.ControllerId, c => c.Zone);
+        return TypedResults.Ok(new EntriesResponse(number, entries.State, entries.Entries.Select(e => new EntryResponse(e.ControllerId, zoneOf[e.ControllerId], e.CardUid, e.Blocked)).ToList()));
+    }
+
+    private static async Task<IResult> RevokeAsync(long number, RevokeRequest body, HttpContext context, CardWorkflow cards, CancellationToken cancellationToken)
+    {
+        var v = new Validator();
+        if (body.Reason is null)
+        {
+            v.Add("reason", "is required (moved-out or other)");
+        }
+
+        var text = v.Text("text", body.Text, MaxNote, required: body.Reason == RevokeReason.Other);
+        if (!v.IsValid)
+        {
+            return v.ToProblem();
+        }
+
+        return ToResult(await cards.RevokeAsync(context.User.ToActor(), number, body.Reason!.Value, text, cancellationToken));
+    }
+
+    /// <summary>A state change whose body is an optional note.</summary>
+    private static async Task<IResult> NoteAsync(long number, NoteRequest? body, Func<string?, Actor, Task<Outcome<CardView>>> change, HttpContext context)
+    {
+        var v = new Validator();
+        var note = v.Text("note", body?.Note, MaxNote, required: false);
+        return v.IsValid ? ToResult(await change(note, context.User.ToActor())) : v.ToProblem();
+    }
+
+    private static async Task<IResult> RecycleAsync(long number, RecycleRequest? body, HttpContext context, CardWorkflow cards, CancellationToken cancellationToken)
+    {
+        var v = new Validator();
+        var requested = v.Text("encoder", body?.Encoder, 32, required: false);
+        if (!v.IsValid)
+        {
+            return v.ToProblem();
+        }
+
+        return ToResult(await cards.RecycleAsync(context.User.ToActor(), number, requested, cancellationToken));
+    }
+
+    private static async Task<IResult> IssueAsync(long number, IssueRequest body, HttpContext context, CardWorkflow cards, CancellationToken cancellationToken)
+    {
+        var v = new Validator();
+        var holderId = v.Range("holderId", body.HolderId, 1, long.MaxValue);
+        if (body.Kind is null)
+        {
+            v.Add("kind", "is required (access, parking or both)");
+        }
+
+        var encoder = v.Text("encoder", body.Encoder, 32, required: false);
+        var handOver = ValidateHandOver(v, body.HandOver);
+        if (!v.IsValid)
+        {
+            return v.ToProblem();
+        }
+
+        var outcome = await cards.IssueAsync(context.User.ToActor(), new IssueOrder(number, holderId!.Value, body.Kind!.Value, encoder, handOver!), AttemptKey(context), cancellationToken);
+        return Created(outcome);
+    }
+
+    private static async Task<IResult> ReplaceAsync(long number, ReplaceRequest body, HttpContext context, CardWorkflow cards, CancellationToken cancellationToken)
+    {
+        var v = new Validator();
+        var newNumber = v.Range("newCardNumber", body.NewCardNumber, 1, MaxCardNumber);
+        if (newNumber == number)
+        {
+            v.Add("newCardNumber", "must be another card than the one replaced");
+        }
+
+        if (body.Reason is null)
+        {
+            v.Add("reason", "is required (lost or damaged)");
+        }
+
+        var encoder = v.Text("encoder", body.Encoder, 32, required: false);
+        var handOver = ValidateHandOver(v, body.HandOver);
+        if (!v.IsValid)
+        {
+            return v.ToProblem();
+        }
+
+        var outcome = await cards.ReplaceAsync(context.User.ToActor(), new ReplaceOrder(number, newNumber!.Value, body.Reason!.Value, encoder, handOver!), AttemptKey(context), cancellationToken);
+        return Created(outcome);
+    }
+
+    /// <summary>The issue attempt is named by the request's Idempotency-Key (the route requires one).</summary>
+    private static string AttemptKey(HttpContext context) => context.Request.Headers[IdempotencyMiddleware.HeaderName].ToString();
+
+    private static HandOver? ValidateHandOver(Validator v, HandOverRequest? body)
+    {
+        if (body is null)
+        {
+            v.Add("handOver", "is required: the items handed over and the signed receipt's reference");
+            return null;
+        }
+
+        var receipt = v.Text("handOver.receiptReference", body.ReceiptReference, 64);
+        var items = body.Items;
+        if (items is null || items.Count == 0)
+        {
+            v.Add("handOver.items", $"is required: a list of {string.Join(", ", HandOver.KnownItems)}");
+            return null;
+        }
+
+        var unknown = items.Where(i => !HandOver.KnownItems.Contains(i)).ToList();
+        if (unknown.Count > 0)
+        {
+            v.Add("handOver.items", $"unknown item(s) {string.Join(", ", unknown.Take(5))}; known: {string.Join(", ", HandOver.KnownItems)}");
+        }
+        else if (items.Distinct().Count() != items.Count)
+        {
+            v.Add("handOver.items", "lists an item twice");
+        }
+        else if (!items.Contains("card"))
+        {
+            v.Add("handOver.items", "must include the card");
+        }
+
+        return receipt is null || !v.IsValid ? null : new HandOver(items.ToList(), receipt);
+    }
+
+    private static async Task<IResult> WhoIsThisAsync(string encoderId, CardWorkflow cards, CancellationToken cancellationToken)
+    {
+        if (!(await cards.ReadOnEncoderAsync(encoderId, cancellationToken)).TryGetValue(out var presented, out var refusal))
+        {
+            return ToProblem(refusal);
+        }
+
+        return TypedResults.Ok(new WhoIsThisResponse(presented.Status, presented.Valid, presented.Reason, presented.Uid, presented.Card is { } card ? ToResponse(card) : null));
+    }
+
+    private static IResult ToResult(Outcome<CardView> outcome) =>
+        outcome.TryGetValue(out var card, out var refusal) ? TypedResults.Ok(ToResponse(card)) : ToProblem(refusal);
+
+    private static IResult Created(Outcome<CardView> outcome) =>
+        outcome.TryGetValue(out var card, out var refusal) ? TypedResults.Created($"/api/cards/{card.Card.Number}", ToResponse(card)) : ToProblem(refusal);
+
+    /// <summary>The encoder's refusals have problem types of their own; the rest map as everywhere.</summary>
+    private static IResult ToProblem(Refusal refusal) => refusal.Kind switch
+    {
+        RefusalKind.Unavailable => ApiProblems.Problem(StatusCodes.Status503ServiceUnavailable, ProblemTypes.EncoderUnavailable, "No encoder available", refusal.Detail),
+        RefusalKind.DeviceFailed => ApiProblems.Problem(StatusCodes.Status502BadGateway, ProblemTypes.EncoderFailed, "The encoder could not complete the operation", refusal.Detail),
+        _ => refusal.ToProblem(),
+    };
+
+    private static CardResponse ToResponse(CardView view)
+    {
+        var card = view.Card;
+        var holder = view.Holder is { } h ? new HolderSummary(h.Id, h.Name, h.Address.ToString()) : null;
+        return new CardResponse(card.Number, card.State, card.Kind, card.Uid, holder, card.IssueCount, card.Replaces, card.ReplacedBy, card.StateReason, card.StateNote, card.Batch, card.ReceivedUtc, card.UpdatedUtc);
+    }
+}

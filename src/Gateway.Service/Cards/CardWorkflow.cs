@@ -1,0 +1,537 @@
+using Gateway.Service.Cards.Encoders;
+using Gateway.Service.Domain;
+using Gateway.Service.Domain.Cards;
+using Gateway.Service.Domain.Holders;
+using Gateway.Service.Domain.Zones;
+using Gateway.Service.Holders;
+using Gateway.Service.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Gateway.Service.Cards;
+
+/// <summary>A card with its holder (null when it has none), as every caller shows it.</summary>
+public sealed record CardView(CardRecord Card, Holder? Holder);
+
+/// <summary>What a stock receipt added: the numbers <see cref="From"/>..<see cref="To"/>.</summary>
+public sealed record StockReceipt(long From, long To, long Count, string? Batch);
+
+/// <summary>The whitelist entries a card should have, one per controller of its zones.</summary>
+public sealed record CardEntriesView(long Number, CardState State, IReadOnlyList<DesiredEntry> Entries);
+
+/// <summary>
+/// "Who is this?": the card on the encoder, <see cref="Status"/> <c>valid</c> or why not, and the card
+/// and holder it names when the site knows it.
+/// </summary>
+public sealed record CardPresented(string Status, bool Valid, string? Reason, string? Uid, CardView? Card);
+
+/// <summary>Issue a card in stock to a holder, written on an encoder (the only one configured when <see cref="Encoder"/> is null).</summary>
+public sealed record IssueOrder(long CardNumber, long HolderId, CardKind Kind, string? Encoder, HandOver HandOver);
+
+/// <summary>Replace <see cref="OldCardNumber"/> (lost or damaged) by <see cref="NewCardNumber"/>, a card in stock: same holder, same kind.</summary>
+public sealed record ReplaceOrder(long OldCardNumber, long NewCardNumber, ReplaceReason Reason, string? Encoder, HandOver HandOver);
+
+/// <summary>
+/// Every rule of a card's life that touches storage or the encoder (DESIGN.md "Card life" and "Issuing"):
+/// receiving stock, the state changes of the front desk, recycling, issuing and replacing through the
+/// encoder with the issue journal, committing at start an issue whose card verified, and "who is this?".
+/// Callers pass plain arguments and the <see cref="Actor"/>; every method returns an
+/// <see cref="Outcome{T}"/>. Every change of a card goes through one method (<see cref="ApplyAsync"/>):
+/// the card and its history, its outbox marker and its audit entry are written in the caller's unit of
+/// work, so no path can change a card and forget the controllers or the audit log.
+/// </summary>
+/// <remarks>
+/// Issuing, in three steps: (1) decide and record the intent in the issue journal in one transaction,
+/// before the card is touched; (2) write and verify the card through <see cref="ICardEncoderPort"/>
+/// with no database lock held; (3) in one transaction set the card issued (and the replaced card lost
+/// or damaged), record the hand-over, the outbox markers and the audit entries, and close the journal.
+/// An attempt is named by its key (the API's Idempotency-Key): a retry with the same key finds its
+/// open journal and resumes it with the same journal id; another attempt is refused while the journal
+/// is open (unless it is older than <see cref="StaleJournal"/>). An issue whose card verified before
+/// the service stopped is committed at start (<see cref="IssueRecovery"/>); a retry with its key then
+/// answers the issued card.
+/// </remarks>
+public sealed class CardWorkflow
+{
+    /// <summary>Most cards one stock receipt may add.</summary>
+    public const int MaxRange = 10_000;
+
+    /// <summary>An open issue journal older than this, left by another attempt, may be taken over.</summary>
+    public static readonly TimeSpan StaleJournal = TimeSpan.FromMinutes(5);
+
+    private readonly UnitOfWorkFactory _writes;
+    private readonly GatewayDatabase _database;
+    private readonly ICardEncoderPort _encoders;
+    private readonly CardEncoderOptions _encoderOptions;
+    private readonly ZoneMap _zones;
+    private readonly ILogger<CardWorkflow> _logger;
+
+    public CardWorkflow(UnitOfWorkFactory writes, GatewayDatabase database, ICardEncoderPort encoders, CardEncoderOptions encoderOptions, ZoneMap zones, ILogger<CardWorkflow> logger)
+    {
+        _writes = writes;
+        _database = database;
+        _encoders = encoders;
+        _encoderOptions = encoderOptions;
+        _zones = zones;
+        _logger = logger;
+    }
+
+    /// <summary>An attempt to issue: an issue (Replaces null) or a replacement (Replaces set: holder and kind come from the old card).</summary>
+    private sealed record Attempt(long CardNumber, long? HolderId, CardKind? Kind, long? Replaces, ReplaceReason? ReplaceReason, string? Encoder, HandOver HandOver);
+
+    // ---- reads ----
+
+    public async Task<CardView?> GetAsync(long number, CancellationToken cancellationToken)
+    {
+        await using var connection = _database.OpenConnection();
+        return await CardStore.GetAsync(connection, null, number, cancellationToken) is { } card ? await ViewAsync(connection, null, card, [], cancellationToken) : null;
+    }
+
+    public async Task<Page<CardView>> ListAsync(CardFilter filter, PageRequest page, CancellationToken cancellationToken)
+    {
+        await using var connection = _database.OpenConnection();
+        var rows = await CardStore.ListAsync(connection, filter, page.After, page.Limit + 1, cancellationToken);
+        var result = page.ToPage(rows, c => c.Number);
+        var holders = new Dictionary<long, Holder?>();
+        var items = new List<CardView>(result.Items.Count);
+        foreach (var card in result.Items)
+        {
+            items.Add(await ViewAsync(connection, null, card, holders, cancellationToken));
+        }
+
+        return new Page<CardView>(items, result.Next);
+    }
+
+    /// <summary>Every transition of a card, oldest first.</summary>
+    public async Task<Outcome<IReadOnlyList<CardEvent>>> HistoryAsync(long number, CancellationToken cancellationToken)
+    {
+        await using var connection = _database.OpenConnection();
+        if (await CardStore.GetAsync(connection, null, number, cancellationToken) is null)
+        {
+            return Refusal.NotFound($"card {number}");
+        }
+
+        return Outcome<IReadOnlyList<CardEvent>>.Success(await CardStore.HistoryAsync(connection, number, cancellationToken));
+    }
+
+    /// <summary>The whitelist entries the card should have now, per controller of its zones.</summary>
+    public async Task<Outcome<CardEntriesView>> EntriesAsync(long number, CancellationToken cancellationToken)
+    {
+        await using var connection = _database.OpenConnection();
+        var card = await CardStore.GetAsync(connection, null, number, cancellationToken);
+        if (card is null)
+        {
+            return Refusal.NotFound($"card {number}");
+        }
+
+        var holder = card.HolderId is { } id ? await HolderStore.GetAsync(connection, null, id, cancellationToken) : null;
+        return new CardEntriesView(number, card.State, CardEntries.Desired(card.State, card.Kind, card.Uid, holder?.Address.Building, _zones));
+    }
+
+    // ---- changes ----
+
+    /// <summary>Receives the numbers <paramref name="from"/>..<paramref name="to"/> (at most <see cref="MaxRange"/>, none known yet) into stock.</summary>
+    public async Task<Outcome<StockReceipt>> ReceiveAsync(Actor actor, long from, long to, string? batch, CancellationToken cancellationToken)
+    {
+        if (to < from || to - from + 1 > MaxRange)
+        {
+            return Refusal.Invalid("to", to < from ? "must not be below from" : $"one receipt may hold at most {MaxRange} cards");
+        }
+
+        await using var unit = await _writes.BeginAsync(actor, cancellationToken);
+        var existing = await CardStore.CountExistingAsync(unit, from, to, cancellationToken);
+        if (existing > 0)
+        {
+            return Refusal.Conflict($"{existing} of the card numbers {from}-{to} are already known; receive only new numbers");
+        }
+
+        await CardStore.ReceiveAsync(unit, from, to, batch, cancellationToken);
+        unit.Audit("card.receive", $"cards:{from}-{to}", new { from, to, count = to - from + 1, batch });
+        await unit.CommitAsync(cancellationToken);
+        return new StockReceipt(from, to, to - from + 1, batch);
+    }
+
+    /// <summary>Issued → lost.</summary>
+    public Task<Outcome<CardView>> ReportLostAsync(Actor actor, long number, string? note, CancellationToken cancellationToken) =>
+        TransitionAsync(actor, number, CardAction.ReportLost, null, note, cancellationToken);
+
+    /// <summary>Lost → issued (no replacement yet) or returned (replaced).</summary>
+    public Task<Outcome<CardView>> ReportFoundAsync(Actor actor, long number, string? note, CancellationToken cancellationToken) =>
+        TransitionAsync(actor, number, CardAction.Found, null, note, cancellationToken);
+
+    /// <summary>Issued → revoked, with why (<paramref name="text"/> says more; required by the API for <see cref="RevokeReason.Other"/>).</summary>
+    public Task<Outcome<CardView>> RevokeAsync(Actor actor, long number, RevokeReason reason, string? text, CancellationToken cancellationToken) =>
+        TransitionAsync(actor, number, CardAction.Revoke, Wire.Name(reason), text, cancellationToken);
+
+    /// <summary>Issued → damaged.</summary>
+    public Task<Outcome<CardView>> MarkDamagedAsync(Actor actor, long number, string? note, CancellationToken cancellationToken) =>
+        TransitionAsync(actor, number, CardAction.MarkDamaged, null, note, cancellationToken);
+
+    /// <summary>Damaged → written off.</summary>
+    public Task<Outcome<CardView>> WriteOffAsync(Actor actor, long number, string? note, CancellationToken cancellationToken) =>
+        TransitionAsync(actor, number, CardAction.WriteOff, null, note, cancellationToken);
+
+    /// <summary>Revoked → returned (the card was handed back).</summary>
+    public Task<Outcome<CardView>> ReturnAsync(Actor actor, long number, string? note, CancellationToken cancellationToken) =>
+        TransitionAsync(actor, number, CardAction.Return, null, note, cancellationToken);
+
+    /// <summary>Returned → in stock, after erasing the physical card on an encoder to transport keys.</summary>
+    public async Task<Outcome<CardView>> RecycleAsync(Actor actor, long number, string? encoderId, CancellationToken cancellationToken)
+    {
+        await using (var connection = _database.OpenConnection())
+        {
+            var card = await CardStore.GetAsync(connection, null, number, cancellationToken);
+            if (card is null)
+            {
+                return Refusal.NotFound($"card {number}");
+            }
+
+            if (CardChanges.Recycle(card).Refusal is { } refused)
+            {
+                return refused;
+            }
+
+            if (!_encoderOptions.Choose(encoderId).TryGetValue(out var encoder, out var refusal))
+            {
+                return refusal;
+            }
+
+            if (card.Uid is { } uid)
+            {
+                var erased = await EncoderAsync(async () =>
+                {
+                    await _encoders.EraseAsync(encoder, number, uid, cancellationToken);
+                    return uid;
+                });
+                if (erased.Refusal is { } failed)
+                {
+                    return failed;
+                }
+            }
+        }
+
+        await using var unit = await _writes.BeginAsync(actor, cancellationToken);
+        var current = await CardStore.GetAsync(unit, number, cancellationToken);
+        if (!CardChanges.Recycle(current!).TryGetValue(out var change, out var again))
+        {
+            return again;
+        }
+
+        var recycled = await ApplyAsync(unit, change, cancellationToken);
+        var view = await ViewAsync(unit.Connection, unit.Transaction, recycled, [], cancellationToken);
+        await unit.CommitAsync(cancellationToken);
+        return view;
+    }
+
+    /// <summary>
+    /// Issues a card in stock to a holder: journal, encoder, commit. <paramref name="attemptKey"/> names
+    /// this attempt (the API passes its Idempotency-Key): a retry with the same key resumes it, and once
+    /// committed answers the issued card instead of issuing again.
+    /// </summary>
+    public Task<Outcome<CardView>> IssueAsync(Actor actor, IssueOrder order, string attemptKey, CancellationToken cancellationToken) =>
+        IssueAsync(actor, new Attempt(order.CardNumber, order.HolderId, order.Kind, null, null, order.Encoder, order.HandOver), attemptKey, cancellationToken);
+
+    /// <summary>Replaces a card: the old one goes lost or damaged and is linked to the new one, issued like <see cref="IssueAsync(Actor, IssueOrder, string, CancellationToken)"/>.</summary>
+    public Task<Outcome<CardView>> ReplaceAsync(Actor actor, ReplaceOrder order, string attemptKey, CancellationToken cancellationToken) =>
+        IssueAsync(actor, new Attempt(order.NewCardNumber, null, null, order.OldCardNumber, order.Reason, order.Encoder, order.HandOver), attemptKey, cancellationToken);
+
+    /// <summary>
+    /// At start: commits the open issue <paramref name="journal"/> whose card <paramref name="cardUid"/>
+    /// was written and verified before the service stopped, exactly as the attempt would have (same
+    /// checks, same transaction), as the journal's operator. A refusal closes the journal as failed, as
+    /// a refused attempt's is.
+    /// </summary>
+    public Task<Outcome<CardView>> CommitAtStartAsync(IssueJournalEntry journal, string cardUid, CancellationToken cancellationToken)
+    {
+        var actor = new Actor(journal.OperatorId, journal.OperatorName ?? journal.OperatorId);
+        var attempt = new Attempt(journal.CardNumber, journal.HolderId, journal.Kind, journal.Replaces, journal.ReplaceReason, journal.EncoderId, journal.HandOver!);
+        return CommitAsync(actor, attempt, cardUid, journal.Id, atStart: true, cancellationToken);
+    }
+
+    /// <summary>"Who is this?": reads the card lying on encoder <paramref name="encoderId"/> and says whose it is and whether it is valid.</summary>
+    public async Task<Outcome<CardPresented>> ReadOnEncoderAsync(string encoderId, CancellationToken cancellationToken)
+    {
+        if (!_encoderOptions.Choose(encoderId).TryGetValue(out var encoder, out var refusal))
+        {
+            return refusal.Kind == RefusalKind.Unavailable ? refusal : Refusal.NotFound($"encoder '{encoderId}'");
+        }
+
+        if (!(await EncoderAsync(() => _encoders.ReadAsync(encoder, cancellationToken))).TryGetValue(out var reading, out var failed))
+        {
+            return failed;
+        }
+
+        if (reading.Status != CardReadStatus.Valid)
+        {
+            return new CardPresented(Wire.Name(reading.Status), false, reading.Detail ?? Wire.Name(reading.Status), reading.Uid, null);
+        }
+
+        await using var connection = _database.OpenConnection();
+        var card = await CardStore.GetAsync(connection, null, reading.CardNumber!.Value, cancellationToken);
+        if (card is null)
+        {
+            return new CardPresented("unknown-card", false, $"the card says it is number {reading.CardNumber}, which this site does not know", reading.Uid, null);
+        }
+
+        var view = await ViewAsync(connection, null, card, [], cancellationToken);
+        if (!string.Equals(card.Uid, reading.Uid, StringComparison.OrdinalIgnoreCase))
+        {
+            return new CardPresented("uid-mismatch", false, $"card {card.Number} was issued on another physical card (UID {card.Uid ?? "none"}); this one ({reading.Uid}) is a copy or a stale card", reading.Uid, view);
+        }
+
+        if (reading.IssueCounter != card.IssueCount)
+        {
+            return new CardPresented("stale-issue", false, $"the card carries issue {reading.IssueCounter} of card {card.Number}, but the current issue is {card.IssueCount}", reading.Uid, view);
+        }
+
+        if (card.State != CardState.Issued)
+        {
+            return new CardPresented("not-issued", false, $"card {card.Number} is {Wire.Name(card.State)}", reading.Uid, view);
+        }
+
+        return new CardPresented("valid", true, null, reading.Uid, view);
+    }
+
+    /// <summary>
+    /// The one way a card changes: saves the card and the change in its history, writes the outbox marker
+    /// (the sync engine recomputes the card's entries) and the audit entry, all in <paramref name="unit"/>.
+    /// Returns the card as stored.
+    /// </summary>
+    internal static async Task<CardRecord> ApplyAsync(UnitOfWork unit, CardChange change, CancellationToken cancellationToken)
+    {
+        var saved = await CardStore.SaveChangeAsync(unit, change, cancellationToken);
+        await unit.MarkCardChangedAsync(saved.Number, change.MarkerReason, cancellationToken);
+        unit.Audit(change.AuditAction, change.Subject, change.AuditDetails);
+        return saved;
+    }
+
+    private async Task<Outcome<CardView>> TransitionAsync(Actor actor, long number, CardAction action, string? reason, string? note, CancellationToken cancellationToken)
+    {
+        await using var unit = await _writes.BeginAsync(actor, cancellationToken);
+        var card = await CardStore.GetAsync(unit, number, cancellationToken);
+        if (card is null)
+        {
+            return Refusal.NotFound($"card {number}");
+        }
+
+        if (!CardChanges.Transition(card, action, reason, note).TryGetValue(out var change, out var refusal))
+        {
+            return refusal;
+        }
+
+        var after = await ApplyAsync(unit, change, cancellationToken);
+        var view = await ViewAsync(unit.Connection, unit.Transaction, after, [], cancellationToken);
+        await unit.CommitAsync(cancellationToken);
+        return view;
+    }
+
+    private async Task<Outcome<CardView>> IssueAsync(Actor actor, Attempt attempt, string attemptKey, CancellationToken cancellationToken)
+    {
+        if (!_encoderOptions.Choose(attempt.Encoder).TryGetValue(out var encoder, out var noEncoder))
+        {
+            return noEncoder;
+        }
+
+        // 1. Intent.
+        long journalId;
+        CardWriteOrder write;
+        await using (var unit = await _writes.BeginAsync(actor, cancellationToken))
+        {
+            // Committed already (at start, or before the answer reached the caller): answer the card, never issue twice.
+            // Only while that issue is the card's current one: the same key reused on a later issue of the number runs anew.
+            if (await CardStore.FindLatestJournalAsync(unit, attempt.CardNumber, cancellationToken) is { State: "committed" } done
+                && done.OperatorId == actor.OperatorId && done.RequestKey == attemptKey && done.Replaces == attempt.Replaces
+                && await CardStore.GetAsync(unit, attempt.CardNumber, cancellationToken) is { State: CardState.Issued } committed)
+            {
+                _logger.LogInformation("Issue journal {JournalId} of card {CardNumber} was committed before this retry; answering the issued card", done.Id, attempt.CardNumber);
+                return await ViewAsync(unit.Connection, unit.Transaction, committed, [], cancellationToken);
+            }
+
+            if (!(await CheckAsync(unit, attempt, cancellationToken)).TryGetValue(out var check, out var refusal))
+            {
+                return refusal;
+            }
+
+            var open = await CardStore.FindOpenJournalAsync(unit, attempt.CardNumber, cancellationToken);
+            if (open is not null && open.OperatorId == actor.OperatorId && open.RequestKey == attemptKey)
+            {
+                journalId = open.Id;
+                _logger.LogInformation("Resuming issue journal {JournalId} of card {CardNumber}", journalId, attempt.CardNumber);
+            }
+            else
+            {
+                if (open is not null)
+                {
+                    if (unit.NowUtc - open.CreatedUtc < StaleJournal)
+                    {
+                        return Refusal.Conflict($"card {attempt.CardNumber} is being issued by another request (journal {open.Id}); wait for it or retry with its Idempotency-Key");
+                    }
+
+                    await CardStore.CloseJournalAsync(unit, open.Id, committed: false, null, "abandoned: taken over by a later request", cancellationToken);
+                }
+
+                journalId = await CardStore.OpenJournalAsync(unit, attempt.CardNumber, check.HolderId, check.Kind, attempt.Replaces, attempt.ReplaceReason, attempt.HandOver, encoder, attemptKey, cancellationToken);
+            }
+
+            write = new CardWriteOrder(journalId, encoder, attempt.CardNumber, check.Kind, check.Card.IssueCount + 1, check.Card.Uid);
+            unit.Audit("card.issue-started", $"card:{attempt.CardNumber}", new { journal = journalId, holder = check.HolderId, kind = Wire.Name(check.Kind), replaces = attempt.Replaces, encoder });
+            await unit.CommitAsync(cancellationToken);
+        }
+
+        // 2. The card, outside any transaction.
+        EncodedCard encoded;
+        try
+        {
+            encoded = await _encoders.IssueAsync(write, cancellationToken);
+        }
+        catch (EncoderUnavailableException ex)
+        {
+            // Nothing was touched: close the intent so the card is free again.
+            await FailJournalAsync(actor, journalId, attempt.CardNumber, ex.Message);
+            return Refusal.Unavailable(ex.Message);
+        }
+        catch (EncoderOperationException ex)
+        {
+            // The card may be half-written: the journal stays open so a retry with the same key resumes it.
+            _logger.LogWarning("Issuing card {CardNumber} (journal {JournalId}) failed on encoder {DeviceId}: {Reason}", attempt.CardNumber, journalId, encoder, ex.Message);
+            return Refusal.DeviceFailed(ex.Message);
+        }
+
+        // 3. Commit.
+        return await CommitAsync(actor, attempt, encoded.Uid, journalId, atStart: false, cancellationToken);
+    }
+
+    private async Task<Outcome<CardView>> CommitAsync(Actor actor, Attempt attempt, string uid, long journalId, bool atStart, CancellationToken cancellationToken)
+    {
+        Refusal refusal;
+        await using (var unit = await _writes.BeginAsync(actor, cancellationToken))
+        {
+            var committed = await CommitInAsync(unit, attempt, uid, journalId, atStart, cancellationToken);
+            if (committed.TryGetValue(out var issued, out var refused))
+            {
+                var view = await ViewAsync(unit.Connection, unit.Transaction, issued, [], cancellationToken);
+                await unit.CommitAsync(cancellationToken);
+                _logger.LogInformation("Card {CardNumber} issued to holder {HolderId} as {CardKind}, UID {CardUid}", issued.Number, issued.HolderId, issued.Kind, uid);
+                return view;
+            }
+
+            refusal = refused;
+        }
+
+        await FailJournalAsync(actor, journalId, attempt.CardNumber, atStart ? "refused at commit on start" : "refused at commit");
+        return refusal;
+    }
+
+    /// <summary>Step 3 inside <paramref name="unit"/>: the checks again, then the replaced card, the issued card, the hand-over and the journal.</summary>
+    private static async Task<Outcome<CardRecord>> CommitInAsync(UnitOfWork unit, Attempt attempt, string uid, long journalId, bool atStart, CancellationToken cancellationToken)
+    {
+        if (!(await CheckAsync(unit, attempt, cancellationToken)).TryGetValue(out var check, out var refusal))
+        {
+            return refusal;
+        }
+
+        if (!CardChanges.Issue(check.Card, check.HolderId, check.Kind, uid, attempt.Replaces, attempt.HandOver, journalId).TryGetValue(out var issue, out refusal))
+        {
+            return refusal;
+        }
+
+        if (await CardStore.FindByUidAsync(unit.Connection, unit.Transaction, uid, cancellationToken) is { } other && other.Number != attempt.CardNumber)
+        {
+            return Refusal.Conflict($"the card on the encoder (UID {uid}) is card {other.Number}, not card {attempt.CardNumber}");
+        }
+
+        if (atStart)
+        {
+            await CardStore.MarkCommittedAtStartAsync(unit, journalId, cancellationToken);
+            unit.Audit("card.issue-committed-at-start", $"card:{attempt.CardNumber}", new { journal = journalId, uid });
+        }
+
+        if (attempt.Replaces is { } oldNumber)
+        {
+            var old = (await CardStore.GetAsync(unit, oldNumber, cancellationToken))!;
+            await ApplyAsync(unit, CardChanges.Replace(old, attempt.ReplaceReason!.Value, attempt.CardNumber).Value, cancellationToken);
+        }
+
+        var issued = await ApplyAsync(unit, issue, cancellationToken);
+        await CardStore.InsertIssueAsync(unit, issued, attempt.HandOver.Items, attempt.HandOver.ReceiptReference, cancellationToken);
+        await CardStore.CloseJournalAsync(unit, journalId, committed: true, uid, null, cancellationToken);
+        return issued;
+    }
+
+    /// <summary>What must hold both before the card is written and when the issue commits: the card, and the holder and kind it gets.</summary>
+    private sealed record Checked(CardRecord Card, long HolderId, CardKind Kind);
+
+    private static async Task<Outcome<Checked>> CheckAsync(UnitOfWork unit, Attempt attempt, CancellationToken cancellationToken)
+    {
+        var card = await CardStore.GetAsync(unit, attempt.CardNumber, cancellationToken);
+        if (card is null)
+        {
+            return Refusal.NotFound($"card {attempt.CardNumber}");
+        }
+
+        var holderId = attempt.HolderId ?? 0;
+        var kind = attempt.Kind ?? CardKind.Access;
+        if (attempt.Replaces is { } oldNumber)
+        {
+            var old = await CardStore.GetAsync(unit, oldNumber, cancellationToken);
+            if (old is null)
+            {
+                return Refusal.NotFound($"card {oldNumber}");
+            }
+
+            if (CardChanges.Replace(old, attempt.ReplaceReason!.Value, attempt.CardNumber).Refusal is { } refused)
+            {
+                return refused;
+            }
+
+            holderId = old.HolderId!.Value;
+            kind = old.Kind!.Value;
+        }
+        else if (await HolderStore.GetAsync(unit.Connection, unit.Transaction, holderId, cancellationToken) is null)
+        {
+            return Refusal.Invalid("holderId", $"no holder {holderId}");
+        }
+
+        if (CardLife.Decide(card.Facts, CardAction.Issue).Refusal is { } notInStock)
+        {
+            return notInStock;
+        }
+
+        return new Checked(card, holderId, kind);
+    }
+
+    private async Task FailJournalAsync(Actor actor, long journalId, long cardNumber, string reason)
+    {
+        await using var unit = await _writes.BeginAsync(actor, CancellationToken.None);
+        await CardStore.CloseJournalAsync(unit, journalId, committed: false, null, reason, CancellationToken.None);
+        unit.Audit("card.issue-failed", $"card:{cardNumber}", new { journal = journalId, reason });
+        await unit.CommitAsync(CancellationToken.None);
+    }
+
+    /// <summary>Runs an encoder operation; its failures become refusals (unavailable: nothing touched; failed: the card may be half-done).</summary>
+    private static async Task<Outcome<T>> EncoderAsync<T>(Func<Task<T>> operation)
+    {
+        try
+        {
+            return await operation();
+        }
+        catch (EncoderUnavailableException ex)
+        {
+            return Refusal.Unavailable(ex.Message);
+        }
+        catch (EncoderOperationException ex)
+        {
+            return Refusal.DeviceFailed(ex.Message);
+        }
+    }
+
+    private static async Task<CardView> ViewAsync(SqliteConnection connection, SqliteTransaction? transaction, CardRecord card, Dictionary<long, Holder?> holders, CancellationToken cancellationToken)
+    {
+        Holder? holder = null;
+        if (card.HolderId is { } id && !holders.TryGetValue(id, out holder))
+        {
+            holders[id] = holder = await HolderStore.GetAsync(connection, transaction, id, cancellationToken);
+        }
+
+        return new CardView(card, holder);
+    }
+}
