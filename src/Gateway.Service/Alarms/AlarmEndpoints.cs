@@ -67,7 +67,7 @@ public static class AlarmEndpoints
                 var (alarm, _) => Results.Ok(alarm),
             };
         })
-            .RequireAuthorization(GatewayPolicies.ReadOperational)
+            .RequireAuthorization(GatewayPolicies.AlarmsAndGates)
             .WithTags("Alarms")
             .WithName("AcknowledgeAlarm")
             .WithSummary("Acknowledge an alarm (front desk or admin); acknowledging twice changes nothing");

@@ -50,6 +50,12 @@ public static class GatewayPolicies
     /// <summary>Read the audit log: finance, admin.</summary>
     public const string ReadAudit = "read-audit";
 
+    /// <summary>Read inventory months and reports (they list cards' UIDs): finance, admin.</summary>
+    public const string ReadInventory = "read-inventory";
+
+    /// <summary>Acknowledge alarms and open a gate lane (writes at the desk): front-desk, admin.</summary>
+    public const string AlarmsAndGates = "alarms-and-gates";
+
     /// <summary>Any authenticated operator (e.g. who am I).</summary>
     public const string Authenticated = "authenticated";
 
@@ -63,6 +69,8 @@ public static class GatewayPolicies
         options.AddPolicy(ReadParking, p => p.RequireRole(GatewayRoles.FrontDesk, GatewayRoles.ParkingAuthorizer, GatewayRoles.Admin));
         options.AddPolicy(ReadPayments, p => p.RequireRole(GatewayRoles.FrontDesk, GatewayRoles.ParkingAuthorizer, GatewayRoles.Finance, GatewayRoles.Admin));
         options.AddPolicy(ReadAudit, p => p.RequireRole(GatewayRoles.Finance, GatewayRoles.Admin));
+        options.AddPolicy(ReadInventory, p => p.RequireRole(GatewayRoles.Finance, GatewayRoles.Admin));
+        options.AddPolicy(AlarmsAndGates, p => p.RequireRole(GatewayRoles.FrontDesk, GatewayRoles.Admin));
         options.AddPolicy(Authenticated, p => p.RequireAuthenticatedUser());
         // An endpoint that forgets to name a policy is still closed to anonymous callers.
         options.FallbackPolicy = options.GetPolicy(Authenticated);

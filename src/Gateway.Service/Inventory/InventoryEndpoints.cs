@@ -8,7 +8,7 @@ namespace Gateway.Service.Inventory;
 
 /// <summary>
 /// <c>/api/inventory</c>: open a month, enter counts and explanations, sign off (finance); the report
-/// as JSON, CSV or printable text (finance and everyone who reads reports). See docs/inventory.md.
+/// as JSON, CSV or printable text (finance and admin: reports list cards' UIDs). See docs/inventory.md.
 /// </summary>
 public static partial class InventoryEndpoints
 {
@@ -18,13 +18,13 @@ public static partial class InventoryEndpoints
     {
         var inventory = api.MapGroup("/inventory").WithTags("Inventory");
         inventory.MapGet("/", ListAsync)
-            .RequireAuthorization(GatewayPolicies.ReadPayments)
+            .RequireAuthorization(GatewayPolicies.ReadInventory)
             .WithName("ListInventoryMonths").WithSummary("Every inventory month with its state");
         inventory.MapPost("/{month}", OpenAsync)
             .RequireAuthorization(GatewayPolicies.Finance)
             .WithName("OpenInventoryMonth").WithSummary("Open a month that has ended: system counts per card state at month end");
         inventory.MapGet("/{month}", GetAsync)
-            .RequireAuthorization(GatewayPolicies.ReadPayments)
+            .RequireAuthorization(GatewayPolicies.ReadInventory)
             .WithName("GetInventoryReport").WithSummary("The month's report: ?format=json (default), csv or text");
         inventory.MapMethods("/{month}/lines/{state}", ["PATCH"], UpdateLineAsync)
             .RequireAuthorization(GatewayPolicies.Finance)
@@ -60,6 +60,11 @@ public static partial class InventoryEndpoints
 
     private static async Task<IResult> GetAsync(string month, string? format, InventoryStore store, CancellationToken cancellationToken)
     {
+        if (!TryMonth(month, out _, out _, out var problem))
+        {
+            return problem;
+        }
+
         var v = new Validator();
         var f = v.OneOf("format", format ?? "json", ["json", "csv", "text"]);
         if (!v.IsValid)
@@ -83,6 +88,7 @@ public static partial class InventoryEndpoints
     private static async Task<IResult> UpdateLineAsync(string month, string state, LineRequest? body, HttpContext context, InventoryStore store, CancellationToken cancellationToken)
     {
         var v = new Validator();
+        CheckMonth(v, month);
         var s = v.OneOf("state", state, InventoryStore.States);
         var register = v.Range("registerCount", body?.RegisterCount, 0, 100_000_000, required: false);
         var physical = v.Range("physicalCount", body?.PhysicalCount, 0, 100_000_000, required: false);
@@ -113,6 +119,11 @@ public static partial class InventoryEndpoints
 
     private static async Task<IResult> SignOffAsync(string month, HttpContext context, InventoryStore store, CancellationToken cancellationToken)
     {
+        if (!TryMonth(month, out _, out _, out var problem))
+        {
+            return problem;
+        }
+
         var (report, refusal, blocking) = await store.SignOffAsync(context.User.ToActor(), month, cancellationToken);
         return refusal switch
         {
@@ -130,17 +141,27 @@ public static partial class InventoryEndpoints
 
     private static bool TryMonth(string text, out int year, out int month, out IResult problem)
     {
+        var v = new Validator();
+        (year, month) = CheckMonth(v, text);
+        problem = v.IsValid ? TypedResults.Ok() : v.ToProblem();
+        return v.IsValid;
+    }
+
+    /// <summary>
+    /// A month is YYYY-MM from <see cref="InventoryStore.FirstYear"/> through <see cref="InventoryStore.LastYear"/>:
+    /// outside that range no card history can exist, and month arithmetic near year 9999 would overflow.
+    /// </summary>
+    private static (int Year, int Month) CheckMonth(Validator v, string text)
+    {
         var match = MonthPattern().Match(text);
-        year = month = 0;
-        problem = TypedResults.Ok();
-        if (!match.Success || (year = int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture)) < 2000)
+        var year = match.Success ? int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
+        if (!match.Success || year < InventoryStore.FirstYear || year > InventoryStore.LastYear)
         {
-            problem = ApiProblems.Validation("month", "must be YYYY-MM, e.g. 2026-02");
-            return false;
+            v.Add("month", $"must be YYYY-MM from {InventoryStore.FirstYear}-01 to {InventoryStore.LastYear}-12, e.g. 2026-02");
+            return (0, 0);
         }
 
-        month = int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture);
-        return true;
+        return (year, int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture));
     }
 }
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Gateway.Service.Audit;
 using Gateway.Service.Domain;
 using Gateway.Service.Domain.Cards;
+using Gateway.Service.Domain.Parking;
 using Gateway.Service.Hosting;
 using Gateway.Service.Storage;
 using Microsoft.Data.Sqlite;
@@ -93,23 +94,31 @@ public sealed class InventoryStore : IAuditHeadSource
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly GatewayDatabase _database;
     private readonly UnitOfWorkFactory _units;
-    private readonly TimeZoneInfo _zone;
+    private readonly SiteCalendar _calendar;
     private readonly int _notSeenDays;
 
     public InventoryStore(GatewayDatabase database, UnitOfWorkFactory units, GatewayOptions options)
     {
         _database = database;
         _units = units;
-        _zone = options.SiteTimeZone;
+        _calendar = new SiteCalendar(options.SiteTimeZone);
         _notSeenDays = options.Inventory.NotSeenDays;
     }
 
-    /// <summary>[start, end) of a month at the site's local midnights, in UTC.</summary>
+    /// <summary>First and last years an inventory month may name (the API answers 400 outside them).</summary>
+    public const int FirstYear = 2000;
+
+    /// <inheritdoc cref="FirstYear"/>
+    public const int LastYear = 2199;
+
+    /// <summary>
+    /// [start, end) of a month at the site's local midnights, in UTC. A midnight that the zone skips
+    /// (daylight saving starting at 00:00) is taken as the first local time that exists, as <see cref="SiteCalendar"/> does for periods.
+    /// </summary>
     public (DateTimeOffset Start, DateTimeOffset End) Bounds(int year, int month)
     {
-        var start = TimeZoneInfo.ConvertTimeToUtc(new DateTime(year, month, 1, 0, 0, 0, DateTimeKind.Unspecified), _zone);
-        var next = new DateTime(year, month, 1, 0, 0, 0, DateTimeKind.Unspecified).AddMonths(1);
-        return (new DateTimeOffset(start, TimeSpan.Zero), new DateTimeOffset(TimeZoneInfo.ConvertTimeToUtc(next, _zone), TimeSpan.Zero));
+        var first = new DateOnly(year, month, 1);
+        return (_calendar.StartOf(first), _calendar.StartOf(first.AddMonths(1)));
     }
 
     public async Task<IReadOnlyList<InventoryReport>> ListAsync(CancellationToken cancellationToken)

@@ -261,10 +261,10 @@ public static class OperatorEndpoints
 
     private static IResult Roles() => TypedResults.Ok(new Page<RoleView>(
         [
-            new(GatewayRoles.FrontDesk, "holders; card stock and life; reading a card on the encoder; parking agreements create/end; payments record; read everything operational"),
+            new(GatewayRoles.FrontDesk, "holders; card stock and life; reading a card on the encoder; parking agreements create/end; payments record; acknowledge alarms; read everything operational"),
             new(GatewayRoles.ParkingAuthorizer, "grant periods, reverse payments, bank-debit import/export; read parking"),
-            new(GatewayRoles.Finance, "inventory counts, variance explanations and sign-off; read payments and reports; read the audit log"),
-            new(GatewayRoles.Admin, "operators and roles, keys, backups, audit verify; read everything"),
+            new(GatewayRoles.Finance, "inventory counts, variance explanations and sign-off; read inventory reports, payments and reports; read the audit log"),
+            new(GatewayRoles.Admin, "operators and roles, keys, backups, audit verify; acknowledge alarms; read everything"),
         ],
         null));
 

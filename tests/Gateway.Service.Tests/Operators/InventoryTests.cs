@@ -161,6 +161,76 @@ public sealed class InventoryTests
     private static Dictionary<string, JsonElement> Lines(JsonElement report) =>
         report.GetProperty("lines").EnumerateArray().ToDictionary(l => l.GetProperty("state").GetString()!, l => l);
 
+    [Fact]
+    public async Task Report_ListsDormantUids_ReadByFinanceAndAdminOnly()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 5, 2, 0, 0, TimeSpan.Zero));
+        await using var host = await ApiTestHost.StartAsync(time: time);
+        Seed(host);
+        using (var opened = await host.Client.PostAsync(new Uri($"api/inventory/{Month}", UriKind.Relative), null))
+        {
+            Assert.Equal(HttpStatusCode.Created, opened.StatusCode);
+        }
+
+        foreach (var (role, allowed) in new[] { (GatewayRoles.FrontDesk, false), (GatewayRoles.ParkingAuthorizer, false), (GatewayRoles.Finance, true), (GatewayRoles.Admin, true) })
+        {
+            using var client = host.CreateClient(await OperatorTestKit.ReadyOperatorAsync(host, "only-" + role, role));
+            foreach (var path in new[] { $"api/inventory/{Month}", $"api/inventory/{Month}?format=csv", "api/inventory" })
+            {
+                using var response = await client.GetAsync(new Uri(path, UriKind.Relative));
+                Assert.True(allowed ? response.StatusCode == HttpStatusCode.OK : response.StatusCode == HttpStatusCode.Forbidden, $"{role} GET {path}: {(int)response.StatusCode}");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("9999-12")]
+    [InlineData("2200-01")]
+    [InlineData("1999-12")]
+    [InlineData("2026-13")]
+    [InlineData("26-02")]
+    public async Task Month_OutsideTheSaneRange_400OnEveryInventoryRoute_NothingWritten(string month)
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 5, 2, 0, 0, TimeSpan.Zero));
+        await using var host = await ApiTestHost.StartAsync(time: time);
+        var before = host.Snapshot();
+        var requests = new Func<Task<HttpResponseMessage>>[]
+        {
+            () => host.Client.PostAsync(new Uri($"api/inventory/{month}", UriKind.Relative), null),
+            () => host.Client.GetAsync(new Uri($"api/inventory/{month}", UriKind.Relative)),
+            () => host.Client.GetAsync(new Uri($"api/inventory/{month}?format=text", UriKind.Relative)),
+            () => host.Client.PatchAsync(new Uri($"api/inventory/{month}/lines/in-stock", UriKind.Relative), ApiTestHost.Json(new { registerCount = 1 })),
+            () => host.Client.PostAsync(new Uri($"api/inventory/{month}/sign-off", UriKind.Relative), null),
+        };
+        foreach (var send in requests)
+        {
+            using var response = await send();
+            var problem = await ApiTestHost.AssertProblemAsync(response, 400, ProblemTypes.ValidationFailed);
+            Assert.Contains("month", problem.GetProperty("errors").EnumerateObject().Select(e => e.Name));
+        }
+
+        Assert.Equal(before, host.Snapshot());
+    }
+
+    [Fact]
+    public async Task Open_MonthEndsOnAMidnightTheZoneSkips_BoundAtTheFirstLocalTimeThatExists()
+    {
+        // Cuba began daylight saving at 00:00 on 1 April 2012: that midnight never happened (00:00 -05 became 01:00 -04).
+        var time = new FakeTimeProvider(new DateTimeOffset(2012, 5, 5, 12, 0, 0, TimeSpan.Zero));
+        await using var host = await ApiTestHost.StartAsync(time: time, configuration: new Dictionary<string, string?> { ["Gateway:SiteTimeZone"] = "America/Havana" });
+        using var march = await host.Client.PostAsync(new Uri("api/inventory/2012-03", UriKind.Relative), null);
+        var report = await ApiTestHost.ReadJsonAsync(march);
+        Assert.True(march.StatusCode == HttpStatusCode.Created, report.GetRawText());
+        Assert.Equal("2012-03-01T05:00:00.0000000Z", report.GetProperty("startsUtc").GetString());
+        Assert.Equal("2012-04-01T05:00:00.0000000Z", report.GetProperty("endsUtc").GetString());
+
+        using var april = await host.Client.PostAsync(new Uri("api/inventory/2012-04", UriKind.Relative), null);
+        var next = await ApiTestHost.ReadJsonAsync(april);
+        Assert.True(april.StatusCode == HttpStatusCode.Created, next.GetRawText());
+        Assert.Equal("2012-04-01T05:00:00.0000000Z", next.GetProperty("startsUtc").GetString());
+        Assert.Equal("2012-05-01T04:00:00.0000000Z", next.GetProperty("endsUtc").GetString());
+    }
+
     private static async Task PatchAsync(HttpClient client, string state, object body)
     {
         using var response = await client.PatchAsync(new Uri($"api/inventory/{Month}/lines/{state}", UriKind.Relative), ApiTestHost.Json(body));

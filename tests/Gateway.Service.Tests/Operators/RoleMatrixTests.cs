@@ -25,6 +25,8 @@ public sealed partial class RoleMatrixTests
         [GatewayPolicies.ReadParking] = [GatewayRoles.FrontDesk, GatewayRoles.ParkingAuthorizer, GatewayRoles.Admin],
         [GatewayPolicies.ReadPayments] = [GatewayRoles.FrontDesk, GatewayRoles.ParkingAuthorizer, GatewayRoles.Finance, GatewayRoles.Admin],
         [GatewayPolicies.ReadAudit] = [GatewayRoles.Finance, GatewayRoles.Admin],
+        [GatewayPolicies.ReadInventory] = [GatewayRoles.Finance, GatewayRoles.Admin],
+        [GatewayPolicies.AlarmsAndGates] = [GatewayRoles.FrontDesk, GatewayRoles.Admin],
         [GatewayPolicies.Authenticated] = [.. GatewayRoles.All],
     };
 
