@@ -56,14 +56,9 @@ public static class Program
             }
 
             Directory.CreateDirectory(options.LogFolder);
-            builder.Host.UseSerilog((context, services, logger) => logger
-                .ReadFrom.Configuration(context.Configuration)
-                .ReadFrom.Services(services)
-                .WriteTo.File(
-                    Path.Combine(options.LogFolder, "gateway-.log"),
-                    rollingInterval: RollingInterval.Day,
-                    retainedFileCountLimit: 31,
-                    outputTemplate: "{Timestamp:yyyy-MM-dd HH:mm:ss.fff zzz} [{Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}"));
+            builder.Host.UseSerilog((context, services, logger) => options.Logs.WriteTo(
+                logger.ReadFrom.Configuration(context.Configuration).ReadFrom.Services(services),
+                options.LogFolder));
             builder.Host.UseSystemd();
             builder.Host.UseWindowsService(o => o.ServiceName = "Gateway");
             builder.WebHost.ConfigureKestrel(kestrel =>

@@ -41,6 +41,7 @@ public static class ApiComposition
         services.AddSingleton<UnitOfWorkFactory>();
         services.AddSingleton<IdempotencyStore>();
         services.AddSingleton<IOperatorAuthenticator, BootstrapTokenAuthenticator>();
+        services.AddSingleton<RejectedTokenLog>();
         services.AddAuthentication(BearerTokenHandler.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
         services.AddAuthorization(GatewayPolicies.Register);

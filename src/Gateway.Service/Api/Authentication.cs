@@ -124,11 +124,13 @@ public sealed class BearerTokenHandler : AuthenticationHandler<AuthenticationSch
 {
     public const string SchemeName = "Bearer";
     private readonly IEnumerable<IOperatorAuthenticator> _authenticators;
+    private readonly RejectedTokenLog _rejected;
 
-    public BearerTokenHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, IEnumerable<IOperatorAuthenticator> authenticators)
+    public BearerTokenHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, IEnumerable<IOperatorAuthenticator> authenticators, RejectedTokenLog rejected)
         : base(options, logger, encoder)
     {
         _authenticators = authenticators;
+        _rejected = rejected;
     }
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
@@ -160,8 +162,7 @@ public sealed class BearerTokenHandler : AuthenticationHandler<AuthenticationSch
             }
         }
 
-        // The token itself is never logged.
-        Logger.LogWarning("Rejected a bearer token from {RemoteAddress} on {Path}", Context.Connection.RemoteIpAddress, Request.Path.Value);
+        _rejected.Log(Logger, Context.Connection.RemoteIpAddress, Request.Path.Value);
         return AuthenticateResult.Fail("unknown token");
     }
 
@@ -191,4 +192,32 @@ public static class OperatorClaims
     public static Actor ToActor(this ClaimsPrincipal user) => new(
         user.FindFirstValue(ClaimTypes.NameIdentifier) ?? throw new InvalidOperationException("the request is not authenticated"),
         user.FindFirstValue(ClaimTypes.Name) ?? string.Empty);
+}
+
+/// <summary>
+/// Logs rejected bearer tokens at a bounded rate: at most <see cref="PerMinute"/> lines a minute, the
+/// first line after a flood saying how many were left out. The token itself is never logged.
+/// </summary>
+public sealed class RejectedTokenLog(TimeProvider time)
+{
+    public const int PerMinute = 10;
+
+    private readonly LogRateLimit _limit = new(PerMinute, TimeSpan.FromMinutes(1), time);
+
+    public void Log(ILogger logger, System.Net.IPAddress? remoteAddress, string? path)
+    {
+        if (!_limit.TryEnter(out var suppressed))
+        {
+            return;
+        }
+
+        if (suppressed == 0)
+        {
+            logger.LogWarning("Rejected a bearer token from {RemoteAddress} on {Path}", remoteAddress, path);
+        }
+        else
+        {
+            logger.LogWarning("Rejected a bearer token from {RemoteAddress} on {Path}; {Suppressed} more rejected tokens were not logged before this one (at most {PerMinute} such lines a minute)", remoteAddress, path, suppressed, PerMinute);
+        }
+    }
 }

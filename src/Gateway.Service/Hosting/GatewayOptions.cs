@@ -76,6 +76,9 @@ public sealed partial record GatewayOptions(
     /// <summary>The monthly inventory's settings (<c>Gateway:Inventory:*</c>); see docs/inventory.md.</summary>
     public Gateway.Service.Inventory.InventoryOptions Inventory { get; init; } = Gateway.Service.Inventory.InventoryOptions.Default;
 
+    /// <summary>Size and age limits of the rolling log files (<c>Gateway:Logs:*</c>).</summary>
+    public LogOptions Logs { get; init; } = LogOptions.Default;
+
     /// <summary>Full path of the SQLite database file.</summary>
     public string DatabasePath => Path.Combine(DataFolder, "gateway.db");
 
@@ -205,7 +208,12 @@ public sealed partial record GatewayOptions(
             return false;
         }
 
-        options = new GatewayOptions(dataFolder, siteId, timeZone, new HttpOptions(address, port), devices) { BootstrapToken = bootstrapToken, Security = security, CardKeys = cardKeys, Sync = sync, Parking = parking, Inventory = inventory };
+        if (!LogOptions.TryLoad(section, out var logs, out error))
+        {
+            return false;
+        }
+
+        options = new GatewayOptions(dataFolder, siteId, timeZone, new HttpOptions(address, port), devices) { BootstrapToken = bootstrapToken, Security = security, CardKeys = cardKeys, Sync = sync, Parking = parking, Inventory = inventory, Logs = logs };
         error = null;
         return true;
     }

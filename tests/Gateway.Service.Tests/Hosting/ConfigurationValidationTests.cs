@@ -21,6 +21,9 @@ public sealed class ConfigurationValidationTests : IDisposable
         { ["--Gateway:CardKeys:Version=0"], "Gateway:CardKeys:Version: '0' is not a key version from 1 to 255" },
         { ["--Gateway:BootstrapToken=short-secret-123"], "Gateway:BootstrapToken: must be 32-512 printable ASCII characters" },
         { ["--Gateway:BootstrapToken=has a space in it 0123456789abcdef0123456789"], "Gateway:BootstrapToken: must be 32-512 printable ASCII characters" },
+        { ["--Gateway:Logs:FileSizeLimitMB=0"], "Gateway:Logs:FileSizeLimitMB: '0' is not a whole number of megabytes from 1 to 1024" },
+        { ["--Gateway:Logs:FileSizeLimitMB=64", "--Gateway:Logs:TotalSizeLimitMB=100"], "Gateway:Logs:TotalSizeLimitMB: 100 must be at least three times Logs:FileSizeLimitMB (64)" },
+        { ["--Gateway:Logs:RetainedDays=forever"], "Gateway:Logs:RetainedDays: 'forever' is not a whole number of days" },
     };
 
     [Fact]
