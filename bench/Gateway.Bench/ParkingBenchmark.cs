@@ -241,7 +241,7 @@ public static class ParkingBenchmark
     private static async Task FloorAsync(IServiceProvider services, Settings s, TextWriter output)
     {
         var writes = services.GetRequiredService<UnitOfWorkFactory>();
-        var store = services.GetRequiredService<Gateway.Service.Storage.Parking.ParkingStore>();
+        var store = services.GetRequiredService<Gateway.Service.Parking.ParkingWorkflow>();
         var actor = new Actor("bench", "bench");
         var count = Math.Min(200, s.Agreements);
         var commit = new Stats();
@@ -257,7 +257,7 @@ public static class ParkingBenchmark
         for (var i = 0; i < count; i++)
         {
             var t = Stopwatch.GetTimestamp();
-            var payment = await store.RecordPaymentAsync(actor, new Gateway.Service.Storage.Parking.NewPayment(i + 1, 30000, Gateway.Service.Domain.Parking.PaymentMethod.Cash, $"FLOOR-{i}"), CancellationToken.None);
+            var payment = await store.RecordPaymentAsync(actor, new Gateway.Service.Parking.NewPayment(i + 1, 30000, Gateway.Service.Domain.Parking.PaymentMethod.Cash, $"FLOOR-{i}"), CancellationToken.None);
             record.AddTicks(Stopwatch.GetTimestamp() - t);
             t = Stopwatch.GetTimestamp();
             await store.GrantAsync(actor, payment.Value!.Id, CancellationToken.None);

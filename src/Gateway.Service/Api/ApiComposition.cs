@@ -1,12 +1,12 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Gateway.Service.Api.Parking;
 using Gateway.Service.Audit;
 using Gateway.Service.Cards;
 using Gateway.Service.Cards.Encoders;
 using Gateway.Service.Holders;
 using Gateway.Service.Hosting;
 using Gateway.Service.Operators;
+using Gateway.Service.Parking;
 using Gateway.Service.Storage;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Routing;
@@ -59,7 +59,8 @@ public static class ApiComposition
         services.AddSingleton<IssueRecovery>();
         services.AddHostedService(sp => sp.GetRequiredService<IssueRecovery>());
         Sync.SyncComposition.AddGatewaySync(services);
-        services.AddParking();
+        services.AddSingleton(sp => sp.GetRequiredService<GatewayOptions>().Parking);
+        services.AddSingleton<ParkingWorkflow>();
     }
 
     /// <summary>The card encoders of the configuration (<c>Gateway:Devices:N</c> of kind encoder) and the card key settings.</summary>

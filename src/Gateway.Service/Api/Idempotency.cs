@@ -386,3 +386,36 @@ public sealed class IdempotencyMiddleware
         return Convert.ToHexString(hash.GetHashAndReset());
     }
 }
+
+/// <summary>
+/// The response of an <c>Idempotency-Key</c> request as an <see cref="IChangeReceipt{T}"/>: a workflow
+/// writes it inside the change's unit of work, so the change and the response a retry replays are
+/// durable together. <see cref="For"/> gives null when the request carries no key.
+/// </summary>
+/// <typeparam name="T">The change's result, sent as the response body.</typeparam>
+public sealed class IdempotentReceipt<T> : IChangeReceipt<T>
+    where T : notnull
+{
+    private readonly IdempotentRequest _request;
+    private readonly HttpContext _context;
+    private readonly int _statusCode;
+    private readonly Func<T, string?> _location;
+
+    private IdempotentReceipt(IdempotentRequest request, HttpContext context, int statusCode, Func<T, string?> location)
+    {
+        _request = request;
+        _context = context;
+        _statusCode = statusCode;
+        _location = location;
+    }
+
+    /// <summary>The result that sends the stored bytes, once the receipt was written (null before).</summary>
+    public IResult? Result { get; private set; }
+
+    /// <summary>A receipt for this request's key answering <paramref name="statusCode"/> (with a Location from <paramref name="location"/>), or null without a key.</summary>
+    public static IdempotentReceipt<T>? For(HttpContext context, int statusCode, Func<T, string?>? location = null) =>
+        context.Features.Get<IdempotentRequest>() is { } request ? new IdempotentReceipt<T>(request, context, statusCode, location ?? (_ => null)) : null;
+
+    public async Task WriteAsync(UnitOfWork unit, T result, CancellationToken cancellationToken) =>
+        Result = await _request.StoreWithChangeAsync(_context, unit, _statusCode, result, _location(result), cancellationToken);
+}

@@ -2,7 +2,7 @@ using Gateway.Drivers.Barriers;
 using Gateway.Service.Domain.Parking;
 using Gateway.Service.Hosting;
 using Gateway.Service.Storage;
-using Gateway.Service.Storage.Parking;
+using Gateway.Service.Parking;
 using Gateway.Service.Sync;
 using Microsoft.Extensions.Time.Testing;
 
@@ -62,7 +62,7 @@ public sealed class ParkingGraceSyncTests : IDisposable
             INSERT INTO holders(id, name, building, unit, room, created_utc, updated_utc) VALUES (1, 'Li Wei', '3', '2', '1201', '2026-03-01T00:00:00.0000000Z', '2026-03-01T00:00:00.0000000Z');
             INSERT INTO cards(number, state, uid, holder_id, kind, received_utc, updated_utc) VALUES (100001, 'issued', '04A1B2C3', 1, 'both', '2026-03-01T00:00:00.0000000Z', '2026-03-01T00:00:00.0000000Z');
             """);
-        var parking = new ParkingStore(database, writes, options.Parking);
+        var parking = new ParkingWorkflow(database, writes, options.Parking);
         var sync = new SqliteSyncStore(database, writes, time);
         var agreement = (await parking.CreateAgreementAsync(Desk, new NewAgreement("P-1", 1, 100001, "沪A12345", "B1-001", 30_000, BillingCycle.Month, PaymentMethod.Cash, "archive/P-1.pdf"), CancellationToken.None)).Value!;
         var payment = (await parking.RecordPaymentAsync(Desk, new NewPayment(agreement.Id, 30_000, PaymentMethod.Cash, "R-1"), CancellationToken.None)).Value!;

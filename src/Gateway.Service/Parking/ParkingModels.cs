@@ -1,6 +1,6 @@
 using Gateway.Service.Domain.Parking;
 
-namespace Gateway.Service.Storage.Parking;
+namespace Gateway.Service.Parking;
 
 /// <summary>A new agreement, validated by the caller.</summary>
 public sealed record NewAgreement(string AgreementNumber, long HolderId, long CardNumber, string Plate, string Space, long MonthlyFeeFen, BillingCycle Cycle, PaymentMethod Method, string SignedCopyRef);
@@ -70,32 +70,3 @@ public sealed record ImportLineView(int Line, string? AgreementNumber, long? Amo
 
 /// <summary>The import report: every line of the file, and counts by outcome.</summary>
 public sealed record ImportReport(int Lines, IReadOnlyDictionary<string, int> Counts, IReadOnlyList<ImportLineView> Results, bool Changed);
-
-/// <summary>How a storage operation failed: the API maps each to a problem type.</summary>
-public enum ParkingFailure
-{
-    NotFound,
-    Conflict,
-    InvalidState,
-    Refused,
-}
-
-public sealed record ParkingError(ParkingFailure Failure, string Code, string Detail, string? State = null)
-{
-    public static ParkingError NotFound(string what) => new(ParkingFailure.NotFound, "not-found", $"{what} does not exist");
-
-    public static ParkingError Conflict(string detail) => new(ParkingFailure.Conflict, "conflict", detail);
-
-    public static ParkingError InvalidState(string detail, string state) => new(ParkingFailure.InvalidState, "invalid-transition", detail, state);
-
-    public static ParkingError Refused(ParkingRefusal refusal) => new(ParkingFailure.Refused, refusal.Code, refusal.Detail);
-}
-
-/// <summary>A value or why there is none.</summary>
-public sealed record Outcome<T>(T? Value, ParkingError? Error)
-    where T : class
-{
-    public static implicit operator Outcome<T>(T value) => new(value, null);
-
-    public static implicit operator Outcome<T>(ParkingError error) => new(null, error);
-}

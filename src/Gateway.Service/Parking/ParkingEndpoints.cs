@@ -1,12 +1,12 @@
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
+using Gateway.Service.Api;
+using Gateway.Service.Domain;
 using Gateway.Service.Domain.Parking;
-using Gateway.Service.Hosting;
 using Gateway.Service.Storage;
-using Gateway.Service.Storage.Parking;
 
-namespace Gateway.Service.Api.Parking;
+namespace Gateway.Service.Parking;
 
 /// <summary>The problem types of the parking rules (422: the request is well-formed, the rules refuse it).</summary>
 public static class ParkingProblemTypes
@@ -18,18 +18,12 @@ public static class ParkingProblemTypes
 /// <summary>
 /// <c>/api/parking/...</c>: agreements, payments, grants and reversals, bank debit both ways, and
 /// expiry reminders. Every input is validated before anything is written; each endpoint names its
-/// policy from DESIGN's role matrix. See docs/api.md.
+/// policy from DESIGN's role matrix; the rules are <see cref="ParkingWorkflow"/>'s. See docs/api.md.
 /// </summary>
 public static partial class ParkingEndpoints
 {
     /// <summary>Largest bank result file accepted, in characters (the request limit applies too).</summary>
     public const int MaxBankFileChars = 1024 * 1024;
-
-    public static void AddParking(this IServiceCollection services)
-    {
-        services.AddSingleton(sp => sp.GetRequiredService<GatewayOptions>().Parking);
-        services.AddSingleton<ParkingStore>();
-    }
 
     public static void MapParkingEndpoints(this RouteGroupBuilder api)
     {
@@ -101,7 +95,7 @@ public static partial class ParkingEndpoints
     private static readonly string[] AgreementStates = ["active", "ended"];
     private static readonly string[] PaymentStates = ["recorded", "granted", "reversed"];
 
-    private static async Task<IResult> CreateAgreementAsync(CreateAgreementRequest? body, HttpContext context, ParkingStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> CreateAgreementAsync(CreateAgreementRequest? body, HttpContext context, ParkingWorkflow parking, CancellationToken cancellationToken)
     {
         var v = new Validator();
         if (body is null)
@@ -126,14 +120,14 @@ public static partial class ParkingEndpoints
 
         ParkingNames.TryParseCycle(cycle, out var billingCycle);
         ParkingNames.TryParseMethod(method, out var paymentMethod);
-        var outcome = await store.CreateAgreementAsync(context.User.ToActor(), new NewAgreement(number!, holder!.Value, card!.Value, plate!, space!, fee!.Value, billingCycle, paymentMethod, copy!), cancellationToken);
-        return outcome.Value is { } created
+        var outcome = await parking.CreateAgreementAsync(context.User.ToActor(), new NewAgreement(number!, holder!.Value, card!.Value, plate!, space!, fee!.Value, billingCycle, paymentMethod, copy!), cancellationToken);
+        return outcome.TryGetValue(out var created, out var refusal)
             ? TypedResults.Created($"/api/parking/agreements/{created.Id}", created)
-            : ToProblem(outcome.Error!);
+            : ToProblem(refusal);
     }
 
     private static async Task<IResult> ListAgreementsAsync(
-        ParkingStore store,
+        ParkingWorkflow parking,
         string? plate,
         long? holderId,
         long? cardNumber,
@@ -158,16 +152,15 @@ public static partial class ParkingEndpoints
             return v.ToProblem();
         }
 
-        var rows = await store.ListAgreementsAsync(filter, page.Limit + 1, page.After, cancellationToken);
-        return TypedResults.Ok(page.ToPage(rows, a => a.Id));
+        return TypedResults.Ok(await parking.ListAgreementsAsync(filter, page, cancellationToken));
     }
 
-    private static async Task<IResult> GetAgreementAsync(long id, ParkingStore store, CancellationToken cancellationToken) =>
-        await store.GetAgreementAsync(id, cancellationToken) is { } agreement
+    private static async Task<IResult> GetAgreementAsync(long id, ParkingWorkflow parking, CancellationToken cancellationToken) =>
+        await parking.GetAgreementAsync(id, cancellationToken) is { } agreement
             ? TypedResults.Ok(agreement)
             : ApiProblems.NotFound($"agreement {id}");
 
-    private static async Task<IResult> EndAgreementAsync(long id, EndAgreementRequest? body, HttpContext context, ParkingStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> EndAgreementAsync(long id, EndAgreementRequest? body, HttpContext context, ParkingWorkflow parking, CancellationToken cancellationToken)
     {
         var v = new Validator();
         var reason = v.Text("reason", body?.Reason, 200);
@@ -176,35 +169,30 @@ public static partial class ParkingEndpoints
             return v.ToProblem();
         }
 
-        var outcome = await store.EndAgreementAsync(context.User.ToActor(), id, reason!, cancellationToken);
-        return outcome.Value is { } ended ? TypedResults.Ok(ended) : ToProblem(outcome.Error!);
+        var outcome = await parking.EndAgreementAsync(context.User.ToActor(), id, reason!, cancellationToken);
+        return outcome.TryGetValue(out var ended, out var refusal) ? TypedResults.Ok(ended) : ToProblem(refusal);
     }
 
-    private static async Task<IResult> RecordPaymentAsync(long id, RecordPaymentRequest? body, HttpContext context, ParkingStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> RecordPaymentAsync(long id, RecordPaymentRequest? body, HttpContext context, ParkingWorkflow parking, CancellationToken cancellationToken)
     {
         var v = new Validator();
         var amount = v.Range("amountFen", body?.AmountFen, 1, MaxPaymentFen);
         var method = v.OneOf("method", body?.Method, Methods);
-        var receipt = v.Pattern("receiptNumber", body?.ReceiptNumber, ReceiptPattern(), "must be 1-64 letters, digits, '-', '_', '/' or ':'");
+        var receiptNumber = v.Pattern("receiptNumber", body?.ReceiptNumber, ReceiptPattern(), "must be 1-64 letters, digits, '-', '_', '/' or ':'");
         if (!v.IsValid)
         {
             return v.ToProblem();
         }
 
         ParkingNames.TryParseMethod(method, out var paymentMethod);
-        var idempotent = context.Features.Get<IdempotentRequest>();
-        IResult? stored = null;
-        var outcome = await store.RecordPaymentAsync(
-            context.User.ToActor(),
-            new NewPayment(id, amount!.Value, paymentMethod, receipt!),
-            cancellationToken,
-            idempotent is null ? null : async (unit, recorded) => stored = await idempotent.StoreWithChangeAsync(context, unit, StatusCodes.Status201Created, recorded, PaymentLocation(recorded), cancellationToken));
-        return outcome.Value is { } recorded
-            ? stored ?? TypedResults.Created(PaymentLocation(recorded), recorded)
-            : ToProblem(outcome.Error!);
+        var receipt = IdempotentReceipt<PaymentView>.For(context, StatusCodes.Status201Created, PaymentLocation);
+        var outcome = await parking.RecordPaymentAsync(context.User.ToActor(), new NewPayment(id, amount!.Value, paymentMethod, receiptNumber!), cancellationToken, receipt);
+        return outcome.TryGetValue(out var recorded, out var refusal)
+            ? receipt?.Result ?? TypedResults.Created(PaymentLocation(recorded), recorded)
+            : ToProblem(refusal);
     }
 
-    private static async Task<IResult> ListPaymentsAsync(ParkingStore store, long? agreementId, string? state, int? limit, long? after, CancellationToken cancellationToken)
+    private static async Task<IResult> ListPaymentsAsync(ParkingWorkflow parking, long? agreementId, string? state, int? limit, long? after, CancellationToken cancellationToken)
     {
         var v = new Validator();
         var page = v.Page(limit, after);
@@ -215,31 +203,25 @@ public static partial class ParkingEndpoints
             return v.ToProblem();
         }
 
-        var rows = await store.ListPaymentsAsync(agreement, s, page.Limit + 1, page.After, cancellationToken);
-        return TypedResults.Ok(page.ToPage(rows, p => p.Id));
+        return TypedResults.Ok(await parking.ListPaymentsAsync(agreement, s, page, cancellationToken));
     }
 
-    private static async Task<IResult> GetPaymentAsync(long id, ParkingStore store, CancellationToken cancellationToken) =>
-        await store.GetPaymentAsync(id, cancellationToken) is { } payment
+    private static async Task<IResult> GetPaymentAsync(long id, ParkingWorkflow parking, CancellationToken cancellationToken) =>
+        await parking.GetPaymentAsync(id, cancellationToken) is { } payment
             ? TypedResults.Ok(payment)
             : ApiProblems.NotFound($"payment {id}");
 
     private static string PaymentLocation(PaymentView payment) => $"/api/parking/payments/{payment.Id}";
 
     /// <summary>The grant and, under an Idempotency-Key, its stored response commit in one transaction (one durable write per grant).</summary>
-    private static async Task<IResult> GrantAsync(long id, HttpContext context, ParkingStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> GrantAsync(long id, HttpContext context, ParkingWorkflow parking, CancellationToken cancellationToken)
     {
-        var idempotent = context.Features.Get<IdempotentRequest>();
-        IResult? stored = null;
-        var outcome = await store.GrantAsync(
-            context.User.ToActor(),
-            id,
-            cancellationToken,
-            idempotent is null ? null : async (unit, grant) => stored = await idempotent.StoreWithChangeAsync(context, unit, StatusCodes.Status200OK, grant, null, cancellationToken));
-        return outcome.Value is { } grant ? stored ?? TypedResults.Ok(grant) : ToProblem(outcome.Error!);
+        var receipt = IdempotentReceipt<GrantView>.For(context, StatusCodes.Status200OK);
+        var outcome = await parking.GrantAsync(context.User.ToActor(), id, cancellationToken, receipt);
+        return outcome.TryGetValue(out var grant, out var refusal) ? receipt?.Result ?? TypedResults.Ok(grant) : ToProblem(refusal);
     }
 
-    private static async Task<IResult> ReverseAsync(long id, ReverseRequest? body, HttpContext context, ParkingStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> ReverseAsync(long id, ReverseRequest? body, HttpContext context, ParkingWorkflow parking, CancellationToken cancellationToken)
     {
         var v = new Validator();
         var reason = v.Text("reason", body?.Reason, 200);
@@ -248,11 +230,11 @@ public static partial class ParkingEndpoints
             return v.ToProblem();
         }
 
-        var outcome = await store.ReverseAsync(context.User.ToActor(), id, reason!, cancellationToken);
-        return outcome.Value is { } reversal ? TypedResults.Ok(reversal) : ToProblem(outcome.Error!);
+        var outcome = await parking.ReverseAsync(context.User.ToActor(), id, reason!, cancellationToken);
+        return outcome.TryGetValue(out var reversal, out var refusal) ? TypedResults.Ok(reversal) : ToProblem(refusal);
     }
 
-    private static async Task<IResult> ExpiringAsync(ParkingStore store, TimeProvider time, int? days, int? limit, long? after, CancellationToken cancellationToken)
+    private static async Task<IResult> ExpiringAsync(ParkingWorkflow parking, TimeProvider time, int? days, int? limit, long? after, CancellationToken cancellationToken)
     {
         var v = new Validator();
         var page = v.Page(limit, after);
@@ -262,17 +244,15 @@ public static partial class ParkingEndpoints
             return v.ToProblem();
         }
 
-        var rows = await store.ExpiringAsync(time.GetUtcNow(), (int)within!.Value, page.Limit + 1, page.After, cancellationToken);
-        return TypedResults.Ok(page.ToPage(rows, e => e.AgreementId));
+        return TypedResults.Ok(await parking.ExpiringAsync(time.GetUtcNow(), (int)within!.Value, page, cancellationToken));
     }
 
-    private static async Task<IResult> ExportDebitsAsync(ParkingStore store, TimeProvider time, string? month, CancellationToken cancellationToken)
+    private static async Task<IResult> ExportDebitsAsync(ParkingWorkflow parking, TimeProvider time, string? month, CancellationToken cancellationToken)
     {
         DateOnly first;
         if (month is null)
         {
-            var today = store.Rules.Calendar.DateOf(time.GetUtcNow());
-            first = new DateOnly(today.Year, today.Month, 1);
+            first = parking.CurrentMonth(time.GetUtcNow());
         }
         else if (DateOnly.TryParseExact(month + "-01", "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out first) && first.Year is >= 2000 and <= 2100)
         {
@@ -282,12 +262,12 @@ public static partial class ParkingEndpoints
             return ApiProblems.Validation("month", "must be a month yyyy-MM from 2000-01 to 2100-12");
         }
 
-        var requests = await store.DebitRequestsAsync(first, cancellationToken);
+        var requests = await parking.DebitRequestsAsync(first, cancellationToken);
         var csv = BankDebitFile.FormatRequests(requests);
         return TypedResults.Text(csv, "text/csv; charset=utf-8", Encoding.UTF8);
     }
 
-    private static async Task<IResult> ImportResultsAsync(HttpContext context, ParkingStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> ImportResultsAsync(HttpContext context, ParkingWorkflow parking, CancellationToken cancellationToken)
     {
         var mediaType = context.Request.ContentType is { } type ? type.Split(';')[0].Trim() : null;
         if (mediaType is not ("text/csv" or "text/plain"))
@@ -317,17 +297,14 @@ public static partial class ParkingEndpoints
             return ApiProblems.Validation("body", $"the file has no lines; expected {BankDebitFile.ResultHeader} and one line per debit");
         }
 
-        var report = await store.ImportBankResultsAsync(context.User.ToActor(), file, cancellationToken);
+        var report = await parking.ImportBankResultsAsync(context.User.ToActor(), file, cancellationToken);
         return TypedResults.Ok(report);
     }
 
-    private static IResult ToProblem(ParkingError error) => error.Failure switch
-    {
-        ParkingFailure.NotFound => ApiProblems.Problem(StatusCodes.Status404NotFound, ProblemTypes.NotFound, "Not found", error.Detail),
-        ParkingFailure.Conflict => ApiProblems.Conflict(error.Detail),
-        ParkingFailure.InvalidState => ApiProblems.InvalidTransition(error.Detail, error.State),
-        _ => ApiProblems.Problem(StatusCodes.Status422UnprocessableEntity, ParkingProblemTypes.Refused(error.Code), "Refused by the parking rules", error.Detail, new Dictionary<string, object?> { ["code"] = error.Code }),
-    };
+    /// <summary>A refusal of the parking rules is 422 with the rule's own problem type; the rest map as everywhere.</summary>
+    private static IResult ToProblem(Refusal refusal) => refusal.Kind == RefusalKind.Rule
+        ? ApiProblems.Problem(StatusCodes.Status422UnprocessableEntity, ParkingProblemTypes.Refused(refusal.Code!), "Refused by the parking rules", refusal.Detail, new Dictionary<string, object?> { ["code"] = refusal.Code })
+        : refusal.ToProblem();
 
     [GeneratedRegex("^[A-Za-z0-9_/-]{1,32}$")]
     private static partial Regex AgreementNumberPattern();
