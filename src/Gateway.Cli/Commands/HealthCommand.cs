@@ -3,7 +3,10 @@ using System.Text.Json;
 
 namespace Gateway.Cli.Commands;
 
-/// <summary><c>gatewayctl health [--server URL] [--json]</c>: the service's readiness and each device's state.</summary>
+/// <summary>
+/// <c>gatewayctl health [--server URL] [--json]</c>: the service's readiness; with a token whose roles read
+/// devices (GATEWAY_TOKEN or the saved login), also the site, storage and each device's state.
+/// </summary>
 public static class HealthCommand
 {
     public static Command Create()
@@ -22,6 +25,11 @@ public static class HealthCommand
             }
 
             using var http = new HttpClient { BaseAddress = uri, Timeout = TimeSpan.FromSeconds(10) };
+            if (OptionalToken() is { } token)
+            {
+                http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            }
+
             using var response = await SendAsync(http, uri, cancellationToken);
             var body = await response.Content.ReadAsStringAsync(cancellationToken);
             using var document = ParseJson(body, uri);
@@ -33,6 +41,12 @@ public static class HealthCommand
             {
                 var root = document.RootElement;
                 Console.WriteLine($"status   {root.GetProperty("status").GetString()}");
+                if (!root.TryGetProperty("siteId", out _))
+                {
+                    Console.WriteLine("(the site, storage and devices are shown to a front-desk or admin token: gatewayctl login)");
+                    return response.IsSuccessStatusCode ? 0 : 2;
+                }
+
                 Console.WriteLine($"site     {root.GetProperty("siteId").GetString()}");
                 var storage = root.GetProperty("storage");
                 Console.WriteLine($"storage  {storage.GetProperty("state").GetString()} (schema {storage.GetProperty("schemaVersion").GetInt32()})");
@@ -45,6 +59,19 @@ public static class HealthCommand
             return response.IsSuccessStatusCode ? 0 : 2;
         }));
         return command;
+    }
+
+    /// <summary>The operator's token when there is one; health answers without it too.</summary>
+    private static string? OptionalToken()
+    {
+        try
+        {
+            return Api.TokenStore.Resolve();
+        }
+        catch (CliException)
+        {
+            return null;
+        }
     }
 
     private static async Task<HttpResponseMessage> SendAsync(HttpClient http, Uri uri, CancellationToken cancellationToken)

@@ -1,9 +1,15 @@
 using Gateway.Service.Hosting;
 using Gateway.Service.Storage;
+using Microsoft.AspNetCore.Authorization;
 
 namespace Gateway.Service.Api;
 
-/// <summary><c>/health/live</c> (the process answers) and <c>/health</c> (readiness: storage open, each device's state).</summary>
+/// <summary>
+/// <c>/health/live</c> (the process answers) and <c>/health</c> (readiness). Without a token, or with one
+/// whose roles do not read devices, <c>/health</c> says only ready or not: a load balancer needs no more,
+/// and device endpoints, their last errors and the site id tell a stranger on the network where to look.
+/// With a token of the <c>read-operational</c> policy (front-desk, admin) it adds storage and every device's state.
+/// </summary>
 public static class HealthEndpoints
 {
     public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder app)
@@ -12,21 +18,31 @@ public static class HealthEndpoints
             .AllowAnonymous()
             .WithName("Liveness");
 
-        app.MapGet("/health", (GatewayDatabase database, DeviceStatusBoard devices, GatewayOptions options) =>
+        app.MapGet("/health", async (HttpContext context, IAuthorizationService authorization, GatewayDatabase database, DeviceStatusBoard devices, GatewayOptions options) =>
         {
             var ready = database.IsReady;
+            var status = ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
+            var readiness = ready ? "ready" : "not-ready";
+            if (!(await authorization.AuthorizeAsync(context.User, GatewayPolicies.ReadOperational)).Succeeded)
+            {
+                return Results.Json(new Readiness(readiness), statusCode: status);
+            }
+
             var body = new HealthReport(
-                ready ? "ready" : "not-ready",
+                readiness,
                 options.SiteId,
                 new StorageHealth(ready ? "open" : "closed", database.SchemaVersion),
                 devices.Snapshot().Select(d => new DeviceHealth(d.Id, d.Kind.ToString().ToLowerInvariant(), d.Endpoint, d.State.ToString().ToLowerInvariant(), d.LastError, d.SinceUtc, d.Drifted, d.ClockSkewSeconds)).ToList());
-            return Results.Json(body, statusCode: ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+            return Results.Json(body, statusCode: status);
         })
             .AllowAnonymous()
             .WithName("Readiness");
 
         return app;
     }
+
+    /// <summary>What <c>/health</c> tells a caller without a token that reads devices.</summary>
+    public sealed record Readiness(string Status);
 
     public sealed record HealthReport(string Status, string SiteId, StorageHealth Storage, IReadOnlyList<DeviceHealth> Devices);
 

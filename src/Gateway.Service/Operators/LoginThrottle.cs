@@ -19,6 +19,8 @@ namespace Gateway.Service.Operators;
 /// succeeds, after a wait, from anywhere. Each address may have one check in the line (waiting or being
 /// checked) per operator.</item>
 /// </list>
+/// An IPv6 client is counted by its /64 network, not its full address: one host usually holds a whole
+/// /64 and can pick a new address in it for every attempt (RFC 4941 privacy addresses, or simply by choice).
 /// </summary>
 public sealed class LoginThrottle
 {
@@ -52,7 +54,7 @@ public sealed class LoginThrottle
     public DateTimeOffset? BlockedUntil(string address)
     {
         var now = _time.GetUtcNow();
-        if (_addresses.TryGetValue(address, out var window) && window.Start + _window > now && window.Count >= _maxPerAddress)
+        if (_addresses.TryGetValue(AddressKey(address), out var window) && window.Start + _window > now && window.Count >= _maxPerAddress)
         {
             return window.Start + _window;
         }
@@ -62,7 +64,7 @@ public sealed class LoginThrottle
 
     /// <summary>Until when <paramref name="username"/> is locked for logins from <paramref name="address"/>, or null.</summary>
     public DateTimeOffset? LockedUntil(string username, string address) =>
-        _pairs.TryGetValue((Key(username), address), out var pair) && pair.LockedUntil > _time.GetUtcNow() ? pair.LockedUntil : null;
+        _pairs.TryGetValue((Key(username), AddressKey(address)), out var pair) && pair.LockedUntil > _time.GetUtcNow() ? pair.LockedUntil : null;
 
     /// <summary>The latest lock of <paramref name="username"/> at any address (for the admin's view), or null.</summary>
     public DateTimeOffset? LockedUntil(string username)
@@ -83,6 +85,7 @@ public sealed class LoginThrottle
     public async Task<Turn?> EnterAsync(string username, string address, CancellationToken cancellationToken)
     {
         var key = Key(username);
+        address = AddressKey(address);
         if (!IsSlowedDown(key))
         {
             return new Turn(this, null, default);
@@ -110,6 +113,7 @@ public sealed class LoginThrottle
     public DateTimeOffset? Failed(string username, string address)
     {
         var key = Key(username);
+        address = AddressKey(address);
         var now = _time.GetUtcNow();
         _addresses.AddOrUpdate(address, _ => new Window(now, 1), (_, w) => w.Start + _window <= now ? new Window(now, 1) : w with { Count = w.Count + 1 });
 
@@ -125,7 +129,7 @@ public sealed class LoginThrottle
     }
 
     /// <summary>A successful login: the consecutive failures of this operator at this address start over.</summary>
-    public void Succeeded(string username, string address) => _pairs.TryRemove((Key(username), address), out _);
+    public void Succeeded(string username, string address) => _pairs.TryRemove((Key(username), AddressKey(address)), out _);
 
     /// <summary>Lifts every lock of <paramref name="username"/> (an admin set a new password or enabled the operator).</summary>
     public void Clear(string username)
@@ -139,6 +143,33 @@ public sealed class LoginThrottle
 
     // User names are matched case-insensitively here so that "Admin" and "admin" share one counter.
     private static string Key(string username) => username.ToLowerInvariant();
+
+    /// <summary>
+    /// What the per-address counts are keyed by: an IPv4 address as is (an IPv4-mapped IPv6 address as
+    /// its IPv4 form), an IPv6 address by its /64 network (<c>2001:db8:1:2::/64</c>); anything else as given.
+    /// </summary>
+    public static string AddressKey(string address)
+    {
+        if (!System.Net.IPAddress.TryParse(address, out var ip))
+        {
+            return address;
+        }
+
+        if (ip.IsIPv4MappedToIPv6)
+        {
+            return ip.MapToIPv4().ToString();
+        }
+
+        if (ip.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
+        {
+            return ip.ToString();
+        }
+
+        Span<byte> bytes = stackalloc byte[16];
+        ip.TryWriteBytes(bytes, out _);
+        bytes[8..].Clear();
+        return new System.Net.IPAddress(bytes).ToString() + "/64";
+    }
 
     private Pair Next(Pair pair, DateTimeOffset now, DateTimeOffset until)
     {

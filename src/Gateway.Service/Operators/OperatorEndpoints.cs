@@ -94,7 +94,7 @@ public static class OperatorEndpoints
 
     private static async Task<IResult> LoginAsync(LoginRequest? body, OperatorStore store, LoginThrottle throttle, HttpContext context, CancellationToken cancellationToken)
     {
-        var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        var address = RemoteAddress(context);
         if (throttle.BlockedUntil(address) is { } blockedUntil)
         {
             return TooMany(context, blockedUntil, "too many failed logins from this address");
@@ -158,19 +158,27 @@ public static class OperatorEndpoints
 
     private static async Task<IResult> LogoutAsync(HttpContext context, OperatorStore store, CancellationToken cancellationToken)
     {
-        var header = context.Request.Headers.Authorization.ToString();
-        var token = header["Bearer ".Length..].Trim();
-        await store.LogoutAsync(context.User.ToActor(), token, cancellationToken);
+        await store.LogoutAsync(context.User.ToActor(), PresentedToken(context), cancellationToken);
         return TypedResults.NoContent();
     }
 
-    private static async Task<IResult> ChangePasswordAsync(ChangePasswordRequest? body, HttpContext context, OperatorStore store, SecurityStartup startup, CancellationToken cancellationToken)
+    private static async Task<IResult> ChangePasswordAsync(ChangePasswordRequest? body, HttpContext context, OperatorStore store, LoginThrottle throttle, SecurityStartup startup, CancellationToken cancellationToken)
     {
         var actor = context.User.ToActor();
+        var address = RemoteAddress(context);
+        if (throttle.BlockedUntil(address) is { } blockedUntil)
+        {
+            return TooMany(context, blockedUntil, "too many failed logins from this address");
+        }
+
         var v = new Validator();
         if (string.IsNullOrEmpty(body?.CurrentPassword))
         {
             v.Add("currentPassword", "is required");
+        }
+        else if (body.CurrentPassword.Length > 256)
+        {
+            v.Add("currentPassword", "must be at most 256 characters");
         }
 
         if (string.IsNullOrEmpty(body?.NewPassword))
@@ -188,7 +196,28 @@ public static class OperatorEndpoints
             return ApiProblems.InvalidTransition("the bootstrap token has no password to change", "bootstrap");
         }
 
-        var (expires, refusal) = await store.ChangePasswordAsync(actor, body!.CurrentPassword!, body.NewPassword!, cancellationToken);
+        // The same limits as a login: a wrong current password is a failed login of this operator from this address.
+        DateTimeOffset? expires;
+        PasswordRefusal? refusal;
+        await using (var turn = await throttle.EnterAsync(actor.OperatorId, address, cancellationToken))
+        {
+            if (turn is null)
+            {
+                return TooMany(context, context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow() + throttle.SlowDown, "a password check of this operator from this address is already in line: checks of this operator are slowed down after many failures");
+            }
+
+            (expires, refusal) = await store.ChangePasswordAsync(actor, body!.CurrentPassword!, body.NewPassword!, address, PresentedToken(context), cancellationToken);
+            if (refusal?.WrongCurrent == true)
+            {
+                turn.Failed();
+            }
+        }
+
+        if (refusal?.LockedUntil is { } lockedUntil)
+        {
+            return TooMany(context, lockedUntil, $"this operator is locked for logins and password changes from this address until {UnitOfWork.Timestamp(lockedUntil)} after repeated failures");
+        }
+
         if (refusal is not null)
         {
             return ApiProblems.Validation(refusal.Field, refusal.Message);
@@ -202,6 +231,12 @@ public static class OperatorEndpoints
 
         return TypedResults.Ok(new ChangePasswordResponse(UnitOfWork.Timestamp(expires!.Value)));
     }
+
+    /// <summary>The remote address as the login limits see it (<see cref="LoginThrottle.AddressKey"/> groups IPv6 by /64).</summary>
+    private static string RemoteAddress(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+
+    /// <summary>The bearer token of an authenticated request.</summary>
+    private static string PresentedToken(HttpContext context) => context.Request.Headers.Authorization.ToString()["Bearer ".Length..].Trim();
 
     private static async Task<IResult> ListAsync(OperatorStore store, CancellationToken cancellationToken) =>
         TypedResults.Ok(new Page<OperatorView>(await store.ListAsync(cancellationToken), null));

@@ -32,8 +32,8 @@ public abstract record LoginOutcome
     public sealed record Locked(DateTimeOffset UntilUtc) : LoginOutcome;
 }
 
-/// <summary>Why a password change was refused.</summary>
-public sealed record PasswordRefusal(string Field, string Message, bool WrongCurrent = false);
+/// <summary>Why a password change was refused. <see cref="LockedUntil"/>: too many wrong current passwords from this address.</summary>
+public sealed record PasswordRefusal(string Field, string Message, bool WrongCurrent = false, DateTimeOffset? LockedUntil = null);
 
 /// <summary>
 /// Operators, passwords and tokens in SQLite, every change through the <see cref="UnitOfWork"/> with
@@ -58,6 +58,7 @@ public sealed partial class OperatorStore
     private readonly TimeProvider _time;
     private readonly NotificationOutbox _outbox;
     private readonly LoginThrottle _throttle;
+    private readonly Lazy<string> _unknownNameHash;
 
     public OperatorStore(GatewayDatabase database, UnitOfWorkFactory units, GatewayOptions options, TimeProvider time, NotificationOutbox outbox, LoginThrottle throttle)
     {
@@ -66,9 +67,17 @@ public sealed partial class OperatorStore
         _units = units;
         _options = options.Security;
         _hasher = new PasswordHasher(_options.PasswordIterations);
+        _unknownNameHash = new Lazy<string>(() => _hasher.Hash("no-such-operator"));
         _time = time;
         _outbox = outbox;
     }
+
+    /// <summary>
+    /// The hash an unknown or disabled name's password is checked against: made with the configured
+    /// iterations, so such a login costs the same PBKDF2 work as a real operator's and its timing does not
+    /// tell which names exist.
+    /// </summary>
+    internal string UnknownNameHash => _unknownNameHash.Value;
 
     [GeneratedRegex("^[a-z0-9][a-z0-9._-]{1,31}$")]
     public static partial Regex UsernamePattern();
@@ -200,7 +209,7 @@ public sealed partial class OperatorStore
     /// <summary>
     /// Checks a user name and password from a remote address. Too many consecutive failures lock the
     /// operator at that address only (<see cref="LoginThrottle"/>); while locked there, even the right
-    /// password is refused. Unknown names cost a hash too, so timing does not tell which names exist.
+    /// password is refused. Unknown names cost the same hash, so timing does not tell which names exist.
     /// Callers check <see cref="LoginThrottle.BlockedUntil"/> and take a <see cref="LoginThrottle.EnterAsync"/> turn first.
     /// </summary>
     public async Task<LoginOutcome> LoginAsync(string username, string password, string address, CancellationToken cancellationToken)
@@ -220,7 +229,7 @@ public sealed partial class OperatorStore
 
         if (row is null || row.Disabled)
         {
-            _ = PasswordHasher.Verify(password, DummyHash);
+            _ = PasswordHasher.Verify(password, UnknownNameHash);
             return _throttle.Failed(username, address) is { } until ? new LoginOutcome.Locked(until) : new LoginOutcome.Refused();
         }
 
@@ -237,6 +246,7 @@ public sealed partial class OperatorStore
 
         _throttle.Succeeded(row.Id, address);
 
+        await PurgeExpiredTokensAsync(unit, cancellationToken);
         var token = Base64Url(RandomNumberGenerator.GetBytes(32));
         var expires = now + _options.TokenLifetime;
         await using (var insert = unit.Command("INSERT INTO operator_tokens(token_hash, operator_id, created_utc, expires_utc) VALUES ($hash, $id, $now, $expires)"))
@@ -287,11 +297,19 @@ public sealed partial class OperatorStore
 
     /// <summary>
     /// The operator's own password change (the quarterly rotation): checks the current password, the
-    /// rule and the last <see cref="ReuseHistory"/> passwords; audits it and queues the rotation notice
-    /// to the department head and finance in the same transaction. Returns the new expiry, or the refusal.
+    /// rule and the last <see cref="ReuseHistory"/> passwords; audits it, queues the rotation notice to the
+    /// department head and finance, and revokes every other token of the operator (a stolen token dies
+    /// with the old password), all in one transaction. A wrong current password counts as a failed login of
+    /// the operator from <paramref name="address"/> (<see cref="LoginThrottle"/>), so a stolen token cannot
+    /// be used to guess the password faster than a login could. Returns the new expiry, or the refusal.
     /// </summary>
-    public async Task<(DateTimeOffset? ExpiresUtc, PasswordRefusal? Refusal)> ChangePasswordAsync(Actor actor, string currentPassword, string newPassword, CancellationToken cancellationToken)
+    public async Task<(DateTimeOffset? ExpiresUtc, PasswordRefusal? Refusal)> ChangePasswordAsync(Actor actor, string currentPassword, string newPassword, string address, string presentedToken, CancellationToken cancellationToken)
     {
+        if (_throttle.LockedUntil(actor.OperatorId, address) is { } lockedUntil)
+        {
+            return (null, new PasswordRefusal("currentPassword", "too many wrong passwords from this address", WrongCurrent: true, LockedUntil: lockedUntil));
+        }
+
         if (CheckPasswordRule(actor.OperatorId, newPassword) is { } rule)
         {
             return (null, new PasswordRefusal("newPassword", rule));
@@ -323,9 +341,17 @@ public sealed partial class OperatorStore
 
         if (!PasswordHasher.Verify(currentPassword, row.PasswordHash))
         {
-            return (null, new PasswordRefusal("currentPassword", "is not the current password", WrongCurrent: true));
+            var locked = _throttle.Failed(row.Id, address);
+            await using (var failed = await _units.BeginAsync(actor, cancellationToken))
+            {
+                failed.Audit(locked is null ? "operator.password-change-failed" : "operator.locked", Subject(row.Id), new { address, lockedUntilUtc = locked is { } l ? UnitOfWork.Timestamp(l) : null });
+                await failed.CommitAsync(cancellationToken);
+            }
+
+            return (null, new PasswordRefusal("currentPassword", "is not the current password", WrongCurrent: true, LockedUntil: locked));
         }
 
+        _throttle.Succeeded(row.Id, address);
         if (recent.Any(h => PasswordHasher.Verify(newPassword, h)))
         {
             return (null, new PasswordRefusal("newPassword", $"must differ from the last {ReuseHistory} passwords"));
@@ -340,15 +366,39 @@ public sealed partial class OperatorStore
         }
 
         await SetPasswordAsync(unit, row, newHash, mustChange: false, cancellationToken);
+        var revoked = await RevokeTokensAsync(unit, row.Id, null, cancellationToken, exceptHash: HashToken(presentedToken));
         var expires = PasswordExpiry(unit.NowUtc);
         unit.Audit("operator.password-change", Subject(row.Id), new
         {
             before = new { passwordChangedUtc = row.PasswordChangedUtc, mustChangePassword = row.MustChangePassword },
             after = new { passwordChangedUtc = UnitOfWork.Timestamp(unit.NowUtc), passwordExpiresUtc = UnitOfWork.Timestamp(expires), mustChangePassword = false },
+            otherTokensRevoked = revoked,
         });
         await QueueRotationNoticeAsync(unit, row.Id, "changed by the operator", cancellationToken);
         await unit.CommitAsync(cancellationToken);
         return (expires, null);
+    }
+
+    /// <summary>Deletes tokens past their expiry (revoked or not): they can never authenticate again. Returns how many.</summary>
+    public async Task<int> PurgeExpiredTokensAsync(CancellationToken cancellationToken)
+    {
+        await using var unit = await _units.BeginAsync(Actor.System, cancellationToken);
+        var purged = await PurgeExpiredTokensAsync(unit, cancellationToken);
+        if (purged == 0)
+        {
+            return 0;
+        }
+
+        unit.Audit("operator.tokens-purged", "operator-tokens", new { purged });
+        await unit.CommitAsync(cancellationToken);
+        return purged;
+    }
+
+    private static async Task<int> PurgeExpiredTokensAsync(UnitOfWork unit, CancellationToken cancellationToken)
+    {
+        await using var purge = unit.Command("DELETE FROM operator_tokens WHERE expires_utc <= $now");
+        purge.Parameters.AddWithValue("$now", UnitOfWork.Timestamp(unit.NowUtc));
+        return await purge.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>Creates the first admin with a one-time password when there is no operator at all; returns the password, or null.</summary>
@@ -395,12 +445,16 @@ public sealed partial class OperatorStore
         await update.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static async Task<int> RevokeTokensAsync(UnitOfWork unit, string operatorId, string? onlyHash, CancellationToken cancellationToken)
+    private static async Task<int> RevokeTokensAsync(UnitOfWork unit, string operatorId, string? onlyHash, CancellationToken cancellationToken, string? exceptHash = null)
     {
-        await using var revoke = unit.Command("UPDATE operator_tokens SET revoked_utc = $now WHERE operator_id = $id AND revoked_utc IS NULL AND ($hash IS NULL OR token_hash = $hash)");
+        await using var revoke = unit.Command("""
+            UPDATE operator_tokens SET revoked_utc = $now
+            WHERE operator_id = $id AND revoked_utc IS NULL AND ($hash IS NULL OR token_hash = $hash) AND ($except IS NULL OR token_hash <> $except)
+            """);
         revoke.Parameters.AddWithValue("$now", UnitOfWork.Timestamp(unit.NowUtc));
         revoke.Parameters.AddWithValue("$id", operatorId);
         revoke.Parameters.AddWithValue("$hash", (object?)onlyHash ?? DBNull.Value);
+        revoke.Parameters.AddWithValue("$except", (object?)exceptHash ?? DBNull.Value);
         return await revoke.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -425,9 +479,6 @@ public sealed partial class OperatorStore
     private static string Subject(string id) => "operator:" + id;
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-
-    // A fixed hash with the minimum iteration count: unknown names still cost one PBKDF2 run.
-    private static readonly string DummyHash = new PasswordHasher(1000).Hash("no-such-operator");
 
     private static async Task<List<OperatorRow>> ReadAsync(SqliteConnection connection, SqliteTransaction? transaction, string? id, CancellationToken cancellationToken)
     {

@@ -8,6 +8,7 @@ public sealed class ServiceLifetimeTests : IDisposable
 {
     // Generous: only there to catch a hang, never to judge speed.
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
+    private const string Token = "lifetime-test-bootstrap-token-0123456789abcdef";
     private readonly TempFolder _folder = new("gateway-life");
 
     [LinuxTheory]
@@ -18,7 +19,7 @@ public sealed class ServiceLifetimeTests : IDisposable
         await using var service = StartService();
         var url = await WaitForUrlAsync(service);
 
-        using var http = new HttpClient();
+        using var http = Authorized();
         using var response = await http.GetAsync(new Uri(url + "/health"));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
@@ -57,7 +58,7 @@ public sealed class ServiceLifetimeTests : IDisposable
             "--Gateway:Devices:0:Endpoint=tcp://127.0.0.1:1502",
             "--Gateway:Devices:0:Zone=car-park");
         var url = await WaitForUrlAsync(service);
-        using var http = new HttpClient();
+        using var http = Authorized();
 
         using var live = await http.GetAsync(new Uri(url + "/health/live"));
         Assert.Equal(HttpStatusCode.OK, live.StatusCode);
@@ -113,7 +114,15 @@ public sealed class ServiceLifetimeTests : IDisposable
 
     private ChildProcess StartService(params string[] extra) => ChildProcess.StartDotnet(
         RepoPaths.Service,
-        [$"--Gateway:DataFolder={_folder.Path}", "--Gateway:Http:Port=0", "--Gateway:SiteId=test-site", .. extra]);
+        [$"--Gateway:DataFolder={_folder.Path}", "--Gateway:Http:Port=0", "--Gateway:SiteId=test-site", $"--Gateway:BootstrapToken={Token}", .. extra]);
+
+    /// <summary>/health details storage and devices to a token that reads devices only.</summary>
+    private static HttpClient Authorized()
+    {
+        var http = new HttpClient();
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Token);
+        return http;
+    }
 
     private static async Task<string> WaitForUrlAsync(ChildProcess service)
     {

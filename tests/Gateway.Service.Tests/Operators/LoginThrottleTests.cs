@@ -69,6 +69,39 @@ public sealed class LoginThrottleTests
     }
 
     [Fact]
+    public void Failed_FromManyAddressesOfOneIpv6Slash64_CountedAsOneAddress()
+    {
+        var (throttle, _) = Create();
+
+        // A host holding 2001:db8:0:1::/64 picks a new address for every guess.
+        for (var i = 1; i <= 20; i++)
+        {
+            Assert.Null(throttle.BlockedUntil($"2001:db8:0:1::{i:x}"));
+            throttle.Failed("name-" + (i % 7), $"2001:db8:0:1:{i:x}::{i:x}");
+        }
+
+        Assert.NotNull(throttle.BlockedUntil("2001:db8:0:1:ffff:ffff:ffff:ffff"));
+        Assert.Null(throttle.BlockedUntil("2001:db8:0:2::1"));
+
+        for (var i = 1; i <= 5; i++)
+        {
+            throttle.Failed("clerk", $"2001:db8:0:3::{i:x}");
+        }
+
+        Assert.NotNull(throttle.LockedUntil("clerk", "2001:db8:0:3::abcd"));
+        Assert.Null(throttle.LockedUntil("clerk", "2001:db8:0:4::1"));
+    }
+
+    [Theory]
+    [InlineData("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64")]
+    [InlineData("::ffff:192.0.2.10", "192.0.2.10")]
+    [InlineData("192.0.2.10", "192.0.2.10")]
+    [InlineData("::1", "::/64")]
+    [InlineData("unknown", "unknown")]
+    public void AddressKey_Ipv6ByItsSlash64_Ipv4AsIs(string address, string key) =>
+        Assert.Equal(key, LoginThrottle.AddressKey(address));
+
+    [Fact]
     public async Task EnterAsync_ManyFailuresFromManyAddresses_ChecksRunOneAtATime_EachFailureHoldsTheLine()
     {
         var (throttle, time) = Create();

@@ -367,6 +367,101 @@ public sealed class OperatorApiTests
     }
 
     [Fact]
+    public async Task ChangePassword_RepeatedWrongCurrent_LockedLikeALogin_TheLoginTooFromThatAddress()
+    {
+        var time = new FakeTimeProvider(Start);
+        await using var host = await ApiTestHost.StartAsync(time: time, configuration: new Dictionary<string, string?> { ["Gateway:Operators:MaxFailedLogins"] = "3", ["Gateway:Operators:LockoutMinutes"] = "10" });
+        var token = await OperatorTestKit.ReadyOperatorAsync(host, "clerk", GatewayRoles.FrontDesk);
+        for (var i = 0; i < 2; i++)
+        {
+            using var wrong = await OperatorTestKit.ChangePasswordAsync(host, token, "guess-number-" + i, "a-brand-new-password");
+            await ApiTestHost.AssertProblemAsync(wrong, 400, ProblemTypes.ValidationFailed);
+        }
+
+        using (var third = await OperatorTestKit.ChangePasswordAsync(host, token, "guess-number-3", "a-brand-new-password"))
+        {
+            await ApiTestHost.AssertProblemAsync(third, 429, OperatorEndpoints.TooManyAttemptsType);
+            Assert.Equal(TimeSpan.FromMinutes(10), third.Headers.RetryAfter?.Delta);
+        }
+
+        using (var right = await OperatorTestKit.ChangePasswordAsync(host, token, OperatorTestKit.Password, "a-brand-new-password"))
+        {
+            await ApiTestHost.AssertProblemAsync(right, 429, OperatorEndpoints.TooManyAttemptsType);
+        }
+
+        using (var login = await OperatorTestKit.LoginAsync(host, "clerk", OperatorTestKit.Password))
+        {
+            await ApiTestHost.AssertProblemAsync(login, 429, OperatorEndpoints.TooManyAttemptsType);
+        }
+
+        var failures = await OperatorTestKit.GetJsonAsync(host.Client, "api/audit?subject=operator:clerk&action=operator.password-change-failed");
+        Assert.Equal(2, failures.GetProperty("items").GetArrayLength());
+        time.Advance(TimeSpan.FromMinutes(10));
+        using var changed = await OperatorTestKit.ChangePasswordAsync(host, token, OperatorTestKit.Password, "a-brand-new-password");
+        Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+    }
+
+    [Fact]
+    public async Task ChangePassword_RevokesTheOperatorsOtherTokens_KeepsTheOneThatChangedIt()
+    {
+        await using var host = await ApiTestHost.StartAsync();
+        var first = await OperatorTestKit.ReadyOperatorAsync(host, "clerk", GatewayRoles.FrontDesk);
+        var second = await OperatorTestKit.TokenAsync(host, "clerk", OperatorTestKit.Password);
+        var other = await OperatorTestKit.ReadyOperatorAsync(host, "other", GatewayRoles.FrontDesk);
+
+        using (var changed = await OperatorTestKit.ChangePasswordAsync(host, second, OperatorTestKit.Password, "a-brand-new-password"))
+        {
+            Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+        }
+
+        using (var stolen = host.CreateClient(first))
+        using (var refused = await stolen.GetAsync(new Uri("api/me", UriKind.Relative)))
+        {
+            await ApiTestHost.AssertProblemAsync(refused, 401, ProblemTypes.Unauthorized);
+        }
+
+        await OperatorTestKit.GetJsonAsync(host.CreateClient(second), "api/me");
+        await OperatorTestKit.GetJsonAsync(host.CreateClient(other), "api/me");
+        var audit = await OperatorTestKit.GetJsonAsync(host.Client, "api/audit?subject=operator:clerk&action=operator.password-change");
+        Assert.Equal(1, audit.GetProperty("items")[1].GetProperty("details").GetProperty("otherTokensRevoked").GetInt32());
+    }
+
+    [Fact]
+    public async Task Login_PurgesExpiredTokens()
+    {
+        var time = new FakeTimeProvider(Start);
+        await using var host = await ApiTestHost.StartAsync(time: time, configuration: new Dictionary<string, string?> { ["Gateway:Operators:TokenLifetimeMinutes"] = "60" });
+        await OperatorTestKit.ReadyOperatorAsync(host, "clerk", GatewayRoles.FrontDesk);
+        await OperatorTestKit.TokenAsync(host, "clerk", OperatorTestKit.Password);
+        Assert.Equal(2, host.Count("operator_tokens"));
+
+        time.Advance(TimeSpan.FromMinutes(60));
+        await OperatorTestKit.TokenAsync(host, "clerk", OperatorTestKit.Password);
+        Assert.Equal(1, host.Count("operator_tokens"));
+        Assert.Equal(0, await host.Services.GetRequiredService<OperatorStore>().PurgeExpiredTokensAsync(CancellationToken.None));
+        time.Advance(TimeSpan.FromMinutes(60));
+        Assert.Equal(1, await host.Services.GetRequiredService<OperatorStore>().PurgeExpiredTokensAsync(CancellationToken.None));
+        Assert.Equal(0, host.Count("operator_tokens"));
+    }
+
+    [Fact]
+    public async Task Login_UnknownName_CostsTheSamePbkdf2IterationsAsARealOperator()
+    {
+        await using var host = await ApiTestHost.StartAsync(configuration: new Dictionary<string, string?> { ["Gateway:Operators:PasswordIterations"] = "5000" });
+        await OperatorTestKit.ReadyOperatorAsync(host, "clerk", GatewayRoles.FrontDesk);
+        using var connection = host.Database.OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT password_hash FROM operators WHERE id = 'clerk'";
+        var real = (string)command.ExecuteScalar()!;
+
+        var unknown = host.Services.GetRequiredService<OperatorStore>().UnknownNameHash;
+        Assert.Equal(Iterations(real), Iterations(unknown));
+        Assert.Equal(5000, Iterations(unknown));
+
+        static int Iterations(string hash) => int.Parse(hash.Split('$')[1], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
     public async Task UpdateOperator_RolesAndDisable_AuditedWithBeforeAndAfter_DisabledTokenStops()
     {
         await using var host = await ApiTestHost.StartAsync();
