@@ -60,20 +60,31 @@ public sealed class CliBasicsTests : IDisposable
     }
 
     [LinuxFact]
-    public async Task Health_AgainstLiveService_PrintsJsonReport()
+    public async Task Health_AgainstLiveService_ReadinessForAnyone_TheReportWithAToken()
     {
-        await using var service = ChildProcess.StartDotnet(RepoPaths.Service, [$"--Gateway:DataFolder={_folder.Path}", "--Gateway:Http:Port=0", "--Gateway:SiteId=cli-site"]);
+        const string token = "cli-health-bootstrap-token-0123456789abcdef";
+        await using var service = ChildProcess.StartDotnet(RepoPaths.Service, [$"--Gateway:DataFolder={_folder.Combine("data")}", "--Gateway:Http:Port=0", "--Gateway:SiteId=cli-site", $"--Gateway:BootstrapToken={token}"]);
         var url = (await service.WaitForLineAsync(@"HTTP (http://[0-9.]+:\d+)", Bound)).Groups[1].Value;
+        var anonymous = new Dictionary<string, string?> { ["GATEWAY_TOKEN"] = null, ["GATEWAY_CREDENTIALS"] = _folder.Combine("no-credentials.json") };
 
-        var (code, stdout, stderr) = await ChildProcess.RunDotnetAsync(RepoPaths.Cli, ["health", "--server", url, "--json"], Bound);
+        var (code, stdout, stderr) = await ChildProcess.RunDotnetAsync(RepoPaths.Cli, ["health", "--server", url, "--json"], Bound, environment: anonymous);
         Assert.True(code == 0, stderr);
-        using var json = JsonDocument.Parse(stdout);
+        Assert.Equal("""{"status":"ready"}""", stdout.Trim());
+
+        var (textCode, text, _) = await ChildProcess.RunDotnetAsync(RepoPaths.Cli, ["health"], Bound, environment: new Dictionary<string, string?>(anonymous) { ["GATEWAY_SERVER"] = url });
+        Assert.Equal(0, textCode);
+        Assert.Contains("status   ready", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("cli-site", text, StringComparison.Ordinal);
+
+        var withToken = new Dictionary<string, string?>(anonymous) { ["GATEWAY_SERVER"] = url, ["GATEWAY_TOKEN"] = token };
+        var (jsonCode, report, _) = await ChildProcess.RunDotnetAsync(RepoPaths.Cli, ["health", "--json"], Bound, environment: withToken);
+        Assert.Equal(0, jsonCode);
+        using var json = JsonDocument.Parse(report);
         Assert.Equal("ready", json.RootElement.GetProperty("status").GetString());
         Assert.Equal("cli-site", json.RootElement.GetProperty("siteId").GetString());
-
-        var (textCode, text, _) = await ChildProcess.RunDotnetAsync(RepoPaths.Cli, ["health"], Bound, environment: new Dictionary<string, string?> { ["GATEWAY_SERVER"] = url });
-        Assert.Equal(0, textCode);
-        Assert.Contains("site     cli-site", text, StringComparison.Ordinal);
+        var (fullCode, full, _) = await ChildProcess.RunDotnetAsync(RepoPaths.Cli, ["health"], Bound, environment: withToken);
+        Assert.Equal(0, fullCode);
+        Assert.Contains("site     cli-site", full, StringComparison.Ordinal);
     }
 
     public void Dispose() => _folder.Dispose();
