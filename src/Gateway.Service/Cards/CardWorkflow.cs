@@ -1,6 +1,7 @@
 using Gateway.Service.Cards.Encoders;
 using Gateway.Service.Domain;
 using Gateway.Service.Domain.Cards;
+using Gateway.Service.Domain.Controllers;
 using Gateway.Service.Domain.Holders;
 using Gateway.Service.Domain.Zones;
 using Gateway.Service.Holders;
@@ -16,7 +17,7 @@ public sealed record CardView(CardRecord Card, Holder? Holder);
 public sealed record StockReceipt(long From, long To, long Count, string? Batch);
 
 /// <summary>The whitelist entries a card should have, one per controller of its zones.</summary>
-public sealed record CardEntriesView(long Number, CardState State, IReadOnlyList<DesiredEntry> Entries);
+public sealed record CardEntriesView(long Number, CardState State, IReadOnlyList<CardPlacement> Entries);
 
 /// <summary>
 /// "Who is this?": the card on the encoder, <see cref="Status"/> <c>valid</c> or why not, and the card

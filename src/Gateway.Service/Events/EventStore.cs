@@ -56,18 +56,15 @@ public sealed class EventStore
         return _writes.RunExclusiveAsync<IReadOnlyList<ControllerEventView>>(
             async (connection, transaction) =>
             {
-                var hasCards = await SqliteSyncStore.HasTablesAsync(connection, transaction, cancellationToken, "cards");
-                var hasParking = hasCards && await SqliteSyncStore.HasTablesAsync(connection, transaction, cancellationToken, "parking_agreements");
-                var card = hasCards ? "(SELECT number FROM cards WHERE uid = $uid)" : "NULL";
-                var holder = hasCards ? "(SELECT holder_id FROM cards WHERE uid = $uid)" : "NULL";
-                var plate = hasParking
-                    ? "(SELECT a.plate FROM parking_agreements a JOIN cards c ON c.number = a.card_number WHERE c.uid = $uid ORDER BY a.ended_utc IS NULL DESC, a.id DESC LIMIT 1)"
-                    : "NULL";
                 await using var insert = connection.CreateCommand();
                 insert.Transaction = transaction;
-                insert.CommandText = $"""
+                insert.CommandText = """
                     INSERT INTO controller_events(controller_id, boot_id, sequence, time_utc, card_uid, lane, direction, decision, reason, card_number, holder_id, plate, collected_utc)
-                    VALUES ($controller, $boot, $sequence, $time, $uid, $lane, $direction, $decision, $reason, {card}, {holder}, {plate}, $now)
+                    VALUES ($controller, $boot, $sequence, $time, $uid, $lane, $direction, $decision, $reason,
+                        (SELECT number FROM cards WHERE uid = $uid),
+                        (SELECT holder_id FROM cards WHERE uid = $uid),
+                        (SELECT a.plate FROM parking_agreements a JOIN cards c ON c.number = a.card_number WHERE c.uid = $uid ORDER BY a.ended_utc IS NULL DESC, a.id DESC LIMIT 1),
+                        $now)
                     ON CONFLICT (controller_id, boot_id, sequence) DO NOTHING
                     RETURNING id, card_number, holder_id, plate
                     """;

@@ -1,3 +1,5 @@
+using Gateway.Service.Domain.Controllers;
+
 namespace Gateway.Service.Sync;
 
 /// <summary>
@@ -36,7 +38,7 @@ public sealed class SnapshotCache
             }
 
             var snapshot = await _store.LoadSnapshotAsync(cancellationToken);
-            var byNumber = new Dictionary<long, SyncCard>(snapshot.Cards.Count);
+            var byNumber = new Dictionary<long, CardTruth>(snapshot.Cards.Count);
             foreach (var card in snapshot.Cards)
             {
                 byNumber[card.Number] = card;
@@ -56,5 +58,5 @@ public sealed class SnapshotCache
         loaded is not null && loaded.Snapshot.OutboxSequence >= minSequence && _time.GetUtcNow() - loaded.LoadedUtc <= maxAge;
 
     /// <summary>A loaded snapshot and its cards by number.</summary>
-    public sealed record Loaded(SyncSnapshot Snapshot, IReadOnlyDictionary<long, SyncCard> ByNumber, DateTimeOffset LoadedUtc);
+    public sealed record Loaded(SyncSnapshot Snapshot, IReadOnlyDictionary<long, CardTruth> ByNumber, DateTimeOffset LoadedUtc);
 }

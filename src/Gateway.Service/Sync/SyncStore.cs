@@ -1,5 +1,8 @@
 using System.Globalization;
 using Gateway.Drivers.Barriers;
+using Gateway.Service.Domain;
+using Gateway.Service.Domain.Cards;
+using Gateway.Service.Domain.Controllers;
 using Gateway.Service.Domain.Parking;
 using Gateway.Service.Storage;
 using Microsoft.Data.Sqlite;
@@ -15,8 +18,8 @@ public sealed record MarkedCard(long Number, CardUid? Uid);
 /// </summary>
 /// <param name="OutboxSequence">The newest marker reflected (every marker up to it is in <paramref name="Marked"/> or older).</param>
 /// <param name="Marked">The distinct marked cards with their UID now (null: none).</param>
-/// <param name="Cards">Those of the marked cards that are issued or blocked with a UID, as <see cref="ISyncStore.LoadSnapshotAsync"/> would give them.</param>
-public sealed record SyncChanges(long OutboxSequence, IReadOnlyList<MarkedCard> Marked, IReadOnlyList<SyncCard> Cards);
+/// <param name="Cards">Those of the marked cards that are on controllers, as <see cref="ISyncStore.LoadSnapshotAsync"/> would give them.</param>
+public sealed record SyncChanges(long OutboxSequence, IReadOnlyList<MarkedCard> Marked, IReadOnlyList<CardTruth> Cards);
 
 /// <summary>What the sync engine persists of one controller.</summary>
 /// <param name="ControllerId">The device id.</param>
@@ -36,7 +39,7 @@ public interface ISyncStore
     /// <summary>The newest outbox sequence (0: none).</summary>
     Task<long> LatestOutboxSequenceAsync(CancellationToken cancellationToken);
 
-    /// <summary>Every issued or blocked card with a UID, and the outbox sequence they reflect, read in one consistent snapshot.</summary>
+    /// <summary>Every card in a state that is on controllers (<see cref="DesiredEntries.StatesOnControllers"/>) with a UID, and the outbox sequence they reflect, read in one consistent snapshot.</summary>
     Task<SyncSnapshot> LoadSnapshotAsync(CancellationToken cancellationToken);
 
     /// <summary>The markers after <paramref name="after"/> up to the newest, and their cards, in one consistent snapshot.</summary>
@@ -56,8 +59,8 @@ public interface ISyncStore
 /// <summary>
 /// The sync engine's view of the SQLite database. Reads use their own connection in a read
 /// transaction (WAL: a consistent snapshot that does not block writers); writes of the engine's
-/// bookkeeping go through the write gate. Tables of features not installed yet (cards, parking) read
-/// as empty, so the engine runs on any schema.
+/// bookkeeping go through the write gate. SQL only selects rows: which states are on controllers and
+/// what each state means for them are <see cref="DesiredEntries"/>'s rules.
 /// </summary>
 public sealed class SqliteSyncStore : ISyncStore
 {
@@ -117,25 +120,26 @@ public sealed class SqliteSyncStore : ISyncStore
         return new SyncChanges(sequence, marked, await ReadCardsAsync(connection, transaction, (after, sequence), cancellationToken));
     }
 
-    /// <summary>Issued and blocked cards with a UID; with <paramref name="marked"/>, only the cards of markers in (after, upTo].</summary>
-    private static async Task<List<SyncCard>> ReadCardsAsync(SqliteConnection connection, SqliteTransaction transaction, (long After, long UpTo)? marked, CancellationToken cancellationToken)
+    /// <summary>Cards in a state that is on controllers, with a UID; with <paramref name="marked"/>, only the cards of markers in (after, upTo].</summary>
+    private static async Task<List<CardTruth>> ReadCardsAsync(SqliteConnection connection, SqliteTransaction transaction, (long After, long UpTo)? marked, CancellationToken cancellationToken)
     {
-        var cards = new List<SyncCard>();
-        if (!await HasTablesAsync(connection, transaction, cancellationToken, "cards", "holders", "card_events", "card_issues"))
-        {
-            return cards;
-        }
-
         const string MarkedOnly = " IN (SELECT card_id FROM card_outbox WHERE sequence > $after AND sequence <= $upTo)";
         var periods = await LoadParkingPeriodsAsync(connection, transaction, marked is null ? string.Empty : " AND a.card_number" + MarkedOnly, marked, cancellationToken);
+        var states = DesiredEntries.StatesOnControllers;
+        var cards = new List<CardTruth>();
         await using (var command = Command(connection, transaction, $"""
             SELECT c.number, c.uid, c.state, c.kind, h.building, c.updated_utc,
                    (SELECT MAX(e.at_utc) FROM card_events e WHERE e.card_number = c.number AND e.to_state = c.state),
                    (SELECT MAX(i.issued_utc) FROM card_issues i WHERE i.card_number = c.number)
             FROM cards c JOIN holders h ON h.id = c.holder_id
-            WHERE c.state IN ('issued', 'lost', 'revoked', 'damaged') AND c.uid IS NOT NULL AND c.kind IS NOT NULL{(marked is null ? string.Empty : " AND c.number" + MarkedOnly)}
+            WHERE c.state IN ({string.Join(", ", states.Select((_, i) => $"$state{i}"))}) AND c.uid IS NOT NULL AND c.kind IS NOT NULL{(marked is null ? string.Empty : " AND c.number" + MarkedOnly)}
             """))
         {
+            for (var i = 0; i < states.Count; i++)
+            {
+                command.Parameters.AddWithValue($"$state{i}", Wire.Name(states[i]));
+            }
+
             AddRange(command, marked);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
@@ -149,11 +153,12 @@ public sealed class SqliteSyncStore : ISyncStore
                 var updated = UnitOfWork.ParseTimestamp(reader.GetString(5));
                 var since = reader.IsDBNull(6) ? updated : UnitOfWork.ParseTimestamp(reader.GetString(6));
                 var issued = reader.IsDBNull(7) ? since : UnitOfWork.ParseTimestamp(reader.GetString(7));
-                cards.Add(new SyncCard(
+                cards.Add(new CardTruth(
                     number,
                     uid,
-                    reader.GetString(2) == "issued" ? SyncCardStatus.Issued : SyncCardStatus.Blocked,
-                    CardZones.For(reader.GetString(3), reader.GetString(4)),
+                    Wire.Parse<CardState>(reader.GetString(2)),
+                    Wire.Parse<CardKind>(reader.GetString(3)),
+                    reader.GetString(4),
                     since,
                     issued,
                     periods.TryGetValue(number, out var list) ? list : []));
@@ -180,10 +185,7 @@ public sealed class SqliteSyncStore : ISyncStore
 
     private static async Task<IReadOnlyList<MarkedCard>> ReadOutboxAsync(SqliteConnection connection, SqliteTransaction? transaction, long after, long upTo, CancellationToken cancellationToken)
     {
-        var hasCards = await HasTablesAsync(connection, transaction, cancellationToken, "cards");
-        await using var command = Command(connection, transaction, hasCards
-            ? "SELECT o.card_id, c.uid FROM card_outbox o LEFT JOIN cards c ON c.number = o.card_id WHERE o.sequence > $after AND o.sequence <= $upTo GROUP BY o.card_id"
-            : "SELECT card_id, NULL FROM card_outbox WHERE sequence > $after AND sequence <= $upTo GROUP BY card_id");
+        await using var command = Command(connection, transaction, "SELECT o.card_id, c.uid FROM card_outbox o LEFT JOIN cards c ON c.number = o.card_id WHERE o.sequence > $after AND o.sequence <= $upTo GROUP BY o.card_id");
         command.Parameters.AddWithValue("$after", after);
         command.Parameters.AddWithValue("$upTo", upTo);
         var list = new List<MarkedCard>();
@@ -237,30 +239,9 @@ public sealed class SqliteSyncStore : ISyncStore
             },
             cancellationToken);
 
-    /// <summary>True when every table exists (features land independently; a missing one reads as empty).</summary>
-    internal static async Task<bool> HasTablesAsync(SqliteConnection connection, SqliteTransaction? transaction, CancellationToken cancellationToken, params string[] tables)
-    {
-        foreach (var table in tables)
-        {
-            await using var command = Command(connection, transaction, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $name");
-            command.Parameters.AddWithValue("$name", table);
-            if (await command.ExecuteScalarAsync(cancellationToken) is null)
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
     private static async Task<Dictionary<long, List<PaidPeriod>>> LoadParkingPeriodsAsync(SqliteConnection connection, SqliteTransaction transaction, string filter, (long After, long UpTo)? marked, CancellationToken cancellationToken)
     {
         var periods = new Dictionary<long, List<PaidPeriod>>();
-        if (!await HasTablesAsync(connection, transaction, cancellationToken, "parking_agreements", "parking_periods"))
-        {
-            return periods;
-        }
-
         await using var command = Command(connection, transaction, $"""
             SELECT a.card_number, p.payment_id, p.chain_start, p.months, p.days, p.start_date, p.end_date
             FROM parking_agreements a JOIN parking_periods p ON p.agreement_id = a.id

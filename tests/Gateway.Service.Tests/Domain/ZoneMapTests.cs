@@ -1,4 +1,5 @@
 using Gateway.Service.Domain.Cards;
+using Gateway.Service.Domain.Controllers;
 using Gateway.Service.Domain.Zones;
 
 namespace Gateway.Service.Tests.Domain;

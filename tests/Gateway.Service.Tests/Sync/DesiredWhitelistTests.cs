@@ -1,4 +1,7 @@
 using Gateway.Drivers.Barriers;
+using Gateway.Service.Domain;
+using Gateway.Service.Domain.Cards;
+using Gateway.Service.Domain.Controllers;
 using Gateway.Service.Domain.Parking;
 using Gateway.Service.Sync;
 
@@ -11,8 +14,8 @@ public sealed class DesiredWhitelistTests
     private static readonly DateTimeOffset Now = new(2026, 3, 10, 4, 0, 0, TimeSpan.Zero);
     private static readonly DateTimeOffset Issued = new(2026, 1, 15, 2, 30, 0, TimeSpan.Zero); // 10:30 in Shanghai
 
-    private static SyncCard Card(long number, string uid, SyncCardStatus status, string kind, string building = "3", DateTimeOffset? since = null, params PaidPeriod[] periods) =>
-        new(number, CardUid.Parse(uid), status, CardZones.For(kind, building), since ?? Issued, Issued, periods);
+    private static CardTruth Card(long number, string uid, CardState state, string kind, string building = "3", DateTimeOffset? since = null, params PaidPeriod[] periods) =>
+        new(number, CardUid.Parse(uid), state, Wire.Parse<CardKind>(kind), building, since ?? Issued, Issued, periods);
 
     private static DateTimeOffset LocalMidnight(int year, int month, int day) => new DateTimeOffset(year, month, day, 0, 0, 0, TimeSpan.FromHours(8)).ToUniversalTime();
 
@@ -37,7 +40,7 @@ public sealed class DesiredWhitelistTests
     [InlineData("both", "building-4", false)]
     public void EntryFor_IssuedCardByKindAndZone_OnlyItsZones(string kind, string zone, bool expected)
     {
-        var card = Card(1, "04A1B2C3", SyncCardStatus.Issued, kind, periods: TwoMonths);
+        var card = Card(1, "04A1B2C3", CardState.Issued, kind, periods: TwoMonths);
 
         Assert.Equal(expected, DesiredWhitelist.EntryFor(card, zone, Rules, Now) is not null);
     }
@@ -45,7 +48,7 @@ public sealed class DesiredWhitelistTests
     [Fact]
     public void EntryFor_IssuedAccessCard_FromLocalMidnightOfIssueDayWithNoEnd()
     {
-        var entry = DesiredWhitelist.EntryFor(Card(1, "04A1B2C3", SyncCardStatus.Issued, "access"), "common", Rules, Now)!.Value;
+        var entry = DesiredWhitelist.EntryFor(Card(1, "04A1B2C3", CardState.Issued, "access"), "common", Rules, Now)!.Value;
 
         Assert.Equal(LocalMidnight(2026, 1, 15), entry.ValidFrom);
         Assert.Equal(DesiredWhitelist.NoEnd, entry.ValidToSeconds);
@@ -55,7 +58,7 @@ public sealed class DesiredWhitelistTests
     [Fact]
     public void EntryFor_ParkingCard_ChainStartToEndPlusGrace()
     {
-        var entry = DesiredWhitelist.EntryFor(Card(1, "04A1B2C3", SyncCardStatus.Issued, "parking", periods: TwoMonths), "car-park", Rules, Now)!.Value;
+        var entry = DesiredWhitelist.EntryFor(Card(1, "04A1B2C3", CardState.Issued, "parking", periods: TwoMonths), "car-park", Rules, Now)!.Value;
 
         Assert.Equal(LocalMidnight(2026, 2, 1), entry.ValidFrom);
         // End 2026-04-01 local + 3 grace days = 2026-04-04 00:00 +08:00.
@@ -68,7 +71,7 @@ public sealed class DesiredWhitelistTests
     {
         var rules = Rules with { Parking = new ParkingRules(Shanghai, 0, false) };
 
-        var entry = DesiredWhitelist.EntryFor(Card(1, "04A1B2C3", SyncCardStatus.Issued, "parking", periods: TwoMonths), "car-park", rules, Now)!.Value;
+        var entry = DesiredWhitelist.EntryFor(Card(1, "04A1B2C3", CardState.Issued, "parking", periods: TwoMonths), "car-park", rules, Now)!.Value;
 
         Assert.Equal(LocalMidnight(2026, 4, 1), entry.ValidTo);
     }
@@ -76,7 +79,7 @@ public sealed class DesiredWhitelistTests
     [Fact]
     public void EntryFor_ParkingCardWithoutPaidPeriod_NoCarParkEntryButDoorsStay()
     {
-        var card = Card(1, "04A1B2C3", SyncCardStatus.Issued, "both");
+        var card = Card(1, "04A1B2C3", CardState.Issued, "both");
 
         Assert.Null(DesiredWhitelist.EntryFor(card, "car-park", Rules, Now));
         Assert.NotNull(DesiredWhitelist.EntryFor(card, "building-3", Rules, Now));
@@ -91,7 +94,7 @@ public sealed class DesiredWhitelistTests
             new(2, new DateOnly(2026, 3, 5), 1, 0, new DateOnly(2026, 3, 5), new DateOnly(2026, 4, 5)),
         ];
 
-        var entry = DesiredWhitelist.EntryFor(Card(1, "04A1B2C3", SyncCardStatus.Issued, "parking", periods: chains), "car-park", Rules, Now)!.Value;
+        var entry = DesiredWhitelist.EntryFor(Card(1, "04A1B2C3", CardState.Issued, "parking", periods: chains), "car-park", Rules, Now)!.Value;
 
         Assert.Equal(LocalMidnight(2026, 3, 5), entry.ValidFrom);
         Assert.Equal(LocalMidnight(2026, 4, 8), entry.ValidTo);
@@ -100,7 +103,7 @@ public sealed class DesiredWhitelistTests
     [Fact]
     public void EntryFor_ExpiredParkingEntry_KeptUntilExpiredRetentionThenPurged()
     {
-        var card = Card(1, "04A1B2C3", SyncCardStatus.Issued, "parking", periods: TwoMonths);
+        var card = Card(1, "04A1B2C3", CardState.Issued, "parking", periods: TwoMonths);
         var validTo = LocalMidnight(2026, 4, 4);
 
         Assert.NotNull(DesiredWhitelist.EntryFor(card, "car-park", Rules, validTo.AddDays(1)));
@@ -116,7 +119,7 @@ public sealed class DesiredWhitelistTests
     public void EntryFor_BlockedCard_BlockedOnEveryZoneOfItsKindUntilRetentionEnds(string kind, string zone)
     {
         var since = new DateTimeOffset(2026, 3, 1, 8, 0, 0, TimeSpan.Zero);
-        var card = Card(1, "04A1B2C3D4E5F6", SyncCardStatus.Blocked, kind, since: since);
+        var card = Card(1, "04A1B2C3D4E5F6", CardState.Lost, kind, since: since);
 
         var entry = DesiredWhitelist.EntryFor(card, zone, Rules, Now)!.Value;
 
@@ -130,7 +133,7 @@ public sealed class DesiredWhitelistTests
     [Fact]
     public void EntryFor_BlockedCardOtherBuilding_NoEntry()
     {
-        var card = Card(1, "04A1B2C3", SyncCardStatus.Blocked, "access", building: "5", since: Now.AddDays(-1));
+        var card = Card(1, "04A1B2C3", CardState.Lost, "access", building: "5", since: Now.AddDays(-1));
 
         Assert.Null(DesiredWhitelist.EntryFor(card, "building-3", Rules, Now));
         Assert.True(DesiredWhitelist.EntryFor(card, "building-5", Rules, Now)!.Value.Blocked);
@@ -139,7 +142,7 @@ public sealed class DesiredWhitelistTests
     [Fact]
     public void EntryFor_ZoneNamesCompareIgnoringCase()
     {
-        Assert.NotNull(DesiredWhitelist.EntryFor(Card(1, "04A1B2C3", SyncCardStatus.Issued, "access"), "Common", Rules, Now));
+        Assert.NotNull(DesiredWhitelist.EntryFor(Card(1, "04A1B2C3", CardState.Issued, "access"), "Common", Rules, Now));
     }
 
     [Fact]
@@ -148,7 +151,7 @@ public sealed class DesiredWhitelistTests
         var cards = Enumerable.Range(0, 200).Select(i => Card(
             i + 1,
             i % 3 == 0 ? $"04{i:X6}AABBCC" : $"{0xF0000000 - (uint)i:X8}",
-            i % 5 == 0 ? SyncCardStatus.Blocked : SyncCardStatus.Issued,
+            i % 5 == 0 ? CardState.Lost : CardState.Issued,
             i % 2 == 0 ? "both" : "access",
             since: Now.AddDays(-1),
             periods: TwoMonths)).ToList();
@@ -167,8 +170,8 @@ public sealed class DesiredWhitelistTests
     {
         var cards = new[]
         {
-            Card(7, "04A1B2C3", SyncCardStatus.Issued, "access"),
-            Card(9, "04A1B2C3", SyncCardStatus.Blocked, "access", since: Now.AddDays(-1)),
+            Card(7, "04A1B2C3", CardState.Issued, "access"),
+            Card(9, "04A1B2C3", CardState.Lost, "access", since: Now.AddDays(-1)),
         };
 
         var entry = Assert.Single(DesiredWhitelist.For("common", cards, Rules, Now));
@@ -181,20 +184,14 @@ public sealed class DesiredWhitelistTests
     {
         var cards = new[]
         {
-            Card(1, "04000001", SyncCardStatus.Blocked, "access", since: Now.AddDays(-90).AddHours(-1)), // ended an hour ago
-            Card(2, "04000002", SyncCardStatus.Blocked, "access", since: Now.AddDays(-89)), // still blocked
-            Card(3, "04000003", SyncCardStatus.Blocked, "access", since: Now.AddDays(-200)), // ended long before the window
-            Card(4, "04000004", SyncCardStatus.Issued, "access"),
+            Card(1, "04000001", CardState.Lost, "access", since: Now.AddDays(-90).AddHours(-1)), // ended an hour ago
+            Card(2, "04000002", CardState.Lost, "access", since: Now.AddDays(-89)), // still blocked
+            Card(3, "04000003", CardState.Lost, "access", since: Now.AddDays(-200)), // ended long before the window
+            Card(4, "04000004", CardState.Issued, "access"),
         };
 
         var purged = DesiredWhitelist.PurgedBetween("common", cards, Rules, Now.AddHours(-2), Now);
 
         Assert.Equal([CardUid.Parse("04000001")], purged);
-    }
-
-    [Fact]
-    public void CardZones_UnknownKind_NoZones()
-    {
-        Assert.Empty(CardZones.For("other", "3"));
     }
 }

@@ -1,4 +1,7 @@
 using Gateway.Drivers.Barriers;
+using Gateway.Service.Domain;
+using Gateway.Service.Domain.Cards;
+using Gateway.Service.Domain.Controllers;
 using Gateway.Service.Domain.Parking;
 using Gateway.Service.Hosting;
 using Gateway.Service.Storage;
@@ -97,7 +100,7 @@ public sealed class ParkingGraceSyncTests : IDisposable
         var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, Shanghai).DateTime);
         var chainStart = today.AddDays(-20);
         var end = chainStart.AddMonths(1);
-        var card = SyncHarness.Card(1, "04A1B2C3", SyncCardStatus.Issued, "both") with { ParkingPeriods = [new PaidPeriod(1, chainStart, 1, 0, chainStart, end)] };
+        var card = SyncHarness.Card(1, "04A1B2C3", CardState.Issued, "both") with { ParkingPeriods = [new PaidPeriod(1, chainStart, 1, 0, chainStart, end)] };
         var sequence = h.Store.Change(1, card);
 
         await h.ServeUntilAsync(() => Task.FromResult(h.Health("c0-1").AppliedSequence == sequence));
@@ -117,7 +120,7 @@ public sealed class ParkingGraceSyncTests : IDisposable
     public async Task Serve_GrantReachesConnectedControllerThroughOutbox_EntryWrittenAndNothingLeftPending()
     {
         await using var h = await SyncHarness.StartAsync(new Dictionary<string, string?> { ["Gateway:Parking:GraceDays"] = "3" }, ("tcp", ["car-park"]));
-        var card = SyncHarness.Card(1, "04A1B2C3", SyncCardStatus.Issued, "both");
+        var card = SyncHarness.Card(1, "04A1B2C3", CardState.Issued, "both");
         var issued = h.Store.Change(1, card);
         await h.ServeUntilAsync(() => Task.FromResult(h.Health("c0-1").AppliedSequence == issued));
         Assert.Empty(h.Unit(0, 1).Whitelist());

@@ -1,4 +1,7 @@
 using Gateway.Drivers.Barriers;
+using Gateway.Service.Domain;
+using Gateway.Service.Domain.Cards;
+using Gateway.Service.Domain.Controllers;
 using Gateway.Service.Storage;
 using Gateway.Service.Sync;
 
@@ -43,8 +46,8 @@ public sealed class SqliteSyncStoreTests : IDisposable
         Assert.Equal([100002L, 100003L], changes.Marked.Select(m => m.Number).Order());
         Assert.Equal(CardUid.Parse("04000003"), changes.Marked.Single(m => m.Number == 100003).Uid);
         var revoked = Assert.Single(changes.Cards);
-        Assert.Equal(snapshot.Cards.Single(c => c.Number == 100002), revoked, SyncCardComparer);
-        Assert.Equal(SyncCardStatus.Blocked, revoked.Status);
+        Assert.Equal(snapshot.Cards.Single(c => c.Number == 100002), revoked, CardTruthComparer);
+        Assert.Equal(CardState.Revoked, revoked.State);
         var none = await _store.LoadChangesAsync(4, CancellationToken.None);
         Assert.Equal((4L, 0, 0), (none.OutboxSequence, none.Marked.Count, none.Cards.Count));
     }
@@ -89,13 +92,13 @@ public sealed class SqliteSyncStoreTests : IDisposable
         Assert.Equal(3, snapshot.OutboxSequence);
         Assert.Equal(2, snapshot.Cards.Count);
         var issued = snapshot.Cards.Single(c => c.Number == 100001);
-        Assert.Equal(SyncCardStatus.Issued, issued.Status);
+        Assert.Equal(CardState.Issued, issued.State);
         Assert.Equal(["building-3", "common"], issued.Zones);
         Assert.Equal(new DateTimeOffset(2026, 1, 2, 3, 0, 0, TimeSpan.Zero), issued.IssuedUtc);
         var lost = snapshot.Cards.Single(c => c.Number == 100002);
-        Assert.Equal(SyncCardStatus.Blocked, lost.Status);
+        Assert.Equal(CardState.Lost, lost.State);
         Assert.Contains("car-park", lost.Zones);
-        Assert.Equal(new DateTimeOffset(2026, 2, 1, 5, 0, 0, TimeSpan.Zero), lost.StatusSinceUtc);
+        Assert.Equal(new DateTimeOffset(2026, 2, 1, 5, 0, 0, TimeSpan.Zero), lost.StateSinceUtc);
 
         var marked = await _store.ReadOutboxAsync(1, 3, CancellationToken.None);
         Assert.Equal(2, marked.Count);
@@ -127,8 +130,8 @@ public sealed class SqliteSyncStoreTests : IDisposable
     }
 
     // Records compare their lists by reference: compare what the engine uses.
-    private static readonly IEqualityComparer<SyncCard> SyncCardComparer = EqualityComparer<SyncCard>.Create(
-        (a, b) => a is not null && b is not null && (a.Number, a.Uid, a.Status, a.StatusSinceUtc, a.IssuedUtc) == (b.Number, b.Uid, b.Status, b.StatusSinceUtc, b.IssuedUtc) && a.Zones.SequenceEqual(b.Zones) && a.ParkingPeriods.SequenceEqual(b.ParkingPeriods));
+    private static readonly IEqualityComparer<CardTruth> CardTruthComparer = EqualityComparer<CardTruth>.Create(
+        (a, b) => a is not null && b is not null && (a.Number, a.Uid, a.State, a.Kind, a.Building, a.StateSinceUtc, a.IssuedUtc) == (b.Number, b.Uid, b.State, b.Kind, b.Building, b.StateSinceUtc, b.IssuedUtc) && a.Zones.SequenceEqual(b.Zones) && a.ParkingPeriods.SequenceEqual(b.ParkingPeriods));
 
     public void Dispose()
     {

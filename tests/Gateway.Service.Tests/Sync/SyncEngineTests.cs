@@ -1,4 +1,7 @@
 using Gateway.Drivers.Barriers;
+using Gateway.Service.Domain;
+using Gateway.Service.Domain.Cards;
+using Gateway.Service.Domain.Controllers;
 using Gateway.Service.Alarms;
 using Gateway.Service.Api;
 using Gateway.Service.Events;
@@ -9,8 +12,8 @@ namespace Gateway.Service.Tests.Sync;
 
 public sealed class SyncEngineTests
 {
-    private static readonly SyncCard Access = SyncHarness.Card(1, "04A1B2C3", SyncCardStatus.Issued, "access");
-    private static readonly SyncCard Both = SyncHarness.Card(2, "04A1B2C3D4E5F6", SyncCardStatus.Issued, "both");
+    private static readonly CardTruth Access = SyncHarness.Card(1, "04A1B2C3", CardState.Issued, "access");
+    private static readonly CardTruth Both = SyncHarness.Card(2, "04A1B2C3D4E5F6", CardState.Issued, "both");
 
     [Fact]
     public async Task Serve_NewControllersOnSharedBus_EachHoldsItsZoneAndDigestMatches()
@@ -18,7 +21,7 @@ public sealed class SyncEngineTests
         await using var h = await SyncHarness.StartAsync(("rtu+tcp", ["common", "building-3", "car-park"]));
         h.Store.Change(1, Access);
         h.Store.Change(2, Both);
-        h.Store.Change(3, SyncHarness.Card(3, "04000003", SyncCardStatus.Blocked, "access", DateTimeOffset.UtcNow.AddDays(-1)));
+        h.Store.Change(3, SyncHarness.Card(3, "04000003", CardState.Lost, "access", DateTimeOffset.UtcNow.AddDays(-1)));
 
         await h.ServeUntilAsync(() => Task.FromResult(h.Engine.Health().All(x => x.State == DeviceState.Connected && x.PendingChanges == 0 && x.AppliedSequence == 3)));
 
@@ -51,7 +54,7 @@ public sealed class SyncEngineTests
         }
 
         var bus = Assert.Single(h.Engine.Buses);
-        h.Store.Change(1, Access with { Status = SyncCardStatus.Blocked, StatusSinceUtc = DateTimeOffset.UtcNow });
+        h.Store.Change(1, Access with { State = CardState.Lost, StateSinceUtc = DateTimeOffset.UtcNow });
         await h.Engine.Outbox.PollAsync(CancellationToken.None);
 
         // The controller that opens the next round has taken the change already: it has only routine work left.
@@ -81,7 +84,7 @@ public sealed class SyncEngineTests
         await h.ServeUntilAsync(() => Task.FromResult(h.Health("c0-1").AppliedSequence == 1));
         Assert.False(Assert.Single(h.Unit(0, 1).Whitelist()).Blocked);
 
-        var lost = h.Store.Change(1, Access with { Status = SyncCardStatus.Blocked, StatusSinceUtc = DateTimeOffset.UtcNow });
+        var lost = h.Store.Change(1, Access with { State = CardState.Lost, StateSinceUtc = DateTimeOffset.UtcNow });
         await h.ServeUntilAsync(() => Task.FromResult(h.Health("c0-1").AppliedSequence == lost));
 
         Assert.True(Assert.Single(h.Unit(0, 1).Whitelist()).Blocked);
@@ -101,7 +104,7 @@ public sealed class SyncEngineTests
         await using var h = await SyncHarness.StartAsync(("tcp", ["common"]));
         for (var i = 1; i <= 40; i++)
         {
-            h.Store.Change(i, SyncHarness.Card(i, $"0400{i:X4}", SyncCardStatus.Issued, "access"));
+            h.Store.Change(i, SyncHarness.Card(i, $"0400{i:X4}", CardState.Issued, "access"));
         }
 
         await h.ServeUntilAsync(() => Task.FromResult(h.Health("c0-1").AppliedSequence == 40));
@@ -134,7 +137,7 @@ public sealed class SyncEngineTests
         await using var h = await SyncHarness.StartAsync(("tcp", ["common"]));
         for (var i = 1; i <= 40; i++)
         {
-            h.Store.Change(i, SyncHarness.Card(i, $"0400{i:X4}", SyncCardStatus.Issued, "access"));
+            h.Store.Change(i, SyncHarness.Card(i, $"0400{i:X4}", CardState.Issued, "access"));
         }
 
         var unit = h.Unit(0, 1);
@@ -197,7 +200,7 @@ public sealed class SyncEngineTests
     {
         await using var h = await SyncHarness.StartAsync(("tcp", ["common"]));
         h.Store.Change(1, Access);
-        h.Store.Change(3, SyncHarness.Card(3, "04000003", SyncCardStatus.Blocked, "access", DateTimeOffset.UtcNow.AddDays(-1)));
+        h.Store.Change(3, SyncHarness.Card(3, "04000003", CardState.Lost, "access", DateTimeOffset.UtcNow.AddDays(-1)));
         await h.ServeUntilAsync(() => Task.FromResult(h.Engine.Health().All(x => x.State == DeviceState.Connected && x.PendingChanges == 0 && x.AppliedSequence == 2)));
         var unit = h.Unit(0, 1);
 

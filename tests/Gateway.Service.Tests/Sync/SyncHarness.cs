@@ -1,5 +1,8 @@
 using Gateway.Drivers.Barriers;
 using Gateway.Drivers.Channels;
+using Gateway.Service.Domain;
+using Gateway.Service.Domain.Cards;
+using Gateway.Service.Domain.Controllers;
 using Gateway.Service.Alarms;
 using Gateway.Service.Events;
 using Gateway.Service.Hosting;
@@ -17,13 +20,13 @@ namespace Gateway.Service.Tests.Sync;
 public sealed class InMemorySyncStore : ISyncStore
 {
     private readonly Lock _gate = new();
-    private readonly Dictionary<long, SyncCard> _cards = [];
+    private readonly Dictionary<long, CardTruth> _cards = [];
     private readonly Dictionary<long, CardUid> _uids = [];
     private readonly List<(long Sequence, long Card)> _outbox = [];
     private readonly Dictionary<string, ControllerSyncState> _controllers = [];
 
     /// <summary>Sets (or with null removes) a card and writes its outbox marker, as a change in one transaction would.</summary>
-    public long Change(long number, SyncCard? card)
+    public long Change(long number, CardTruth? card)
     {
         lock (_gate)
         {
@@ -76,7 +79,7 @@ public sealed class InMemorySyncStore : ISyncStore
         var marked = await ReadOutboxAsync(after, upTo, cancellationToken);
         lock (_gate)
         {
-            return new SyncChanges(upTo, marked, marked.Select(m => _cards.GetValueOrDefault(m.Number)).OfType<SyncCard>().ToList());
+            return new SyncChanges(upTo, marked, marked.Select(m => _cards.GetValueOrDefault(m.Number)).OfType<CardTruth>().ToList());
         }
     }
 
@@ -214,8 +217,8 @@ public sealed class SyncHarness : IAsyncDisposable
 
     public ControllerHealth Health(string id) => Engine.Health().Single(h => h.Id == id);
 
-    public static SyncCard Card(long number, string uid, SyncCardStatus status, string kind, DateTimeOffset? since = null) =>
-        new(number, CardUid.Parse(uid), status, CardZones.For(kind, "3"), since ?? Issued, Issued, []);
+    public static CardTruth Card(long number, string uid, CardState state, string kind, DateTimeOffset? since = null) =>
+        new(number, CardUid.Parse(uid), state, Wire.Parse<CardKind>(kind), "3", since ?? Issued, Issued, []);
 
     /// <summary>Lets the engine work until no controller has anything left to do.</summary>
     public Task ServeAsync() => Engine.ServeOnceAsync(CancellationToken.None);

@@ -47,26 +47,3 @@ public sealed class ZoneMap
         return _controllers.Where(c => zones.Contains(c.Zone, StringComparer.OrdinalIgnoreCase)).ToList();
     }
 }
-
-/// <summary>One whitelist entry a card should have on one controller; <see cref="Blocked"/> entries make the controller raise an alarm.</summary>
-public sealed record DesiredEntry(string ControllerId, string CardUid, bool Blocked);
-
-/// <summary>
-/// The desired whitelist entries of one card, as a pure function of its state, kind, UID and holder's
-/// building (validity windows of parking cards come from their paid periods and are added by the sync
-/// engine). Issued → an entry on every controller of its zones; lost, revoked or damaged → the same
-/// entries marked blocked (kept for the retention period by the sync engine); every other state → none.
-/// </summary>
-public static class CardEntries
-{
-    public static IReadOnlyList<DesiredEntry> Desired(CardState state, CardKind? kind, string? uid, string? building, ZoneMap zones)
-    {
-        if (kind is null || uid is null || building is null || !(CardLife.IsActive(state) || CardLife.IsBlocked(state)))
-        {
-            return [];
-        }
-
-        var blocked = CardLife.IsBlocked(state);
-        return zones.ControllersFor(kind.Value, building).Select(c => new DesiredEntry(c.ControllerId, uid, blocked)).ToList();
-    }
-}
