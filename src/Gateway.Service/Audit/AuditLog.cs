@@ -16,15 +16,13 @@ public sealed class AuditLog : IUnitOfWorkObserver
 {
     private readonly GatewayDatabase _database;
     private readonly AuditKey _key;
-    private readonly IServiceProvider _services;
+    private readonly IReadOnlyList<IAuditHeadSource> _heads;
 
-    // Head sources (inventory) write through the unit of work, which calls this observer: resolving
-    // them lazily at verification breaks the cycle.
-    public AuditLog(GatewayDatabase database, AuditKey key, IServiceProvider services)
+    public AuditLog(GatewayDatabase database, AuditKey key, IEnumerable<IAuditHeadSource> heads)
     {
         _database = database;
         _key = key;
-        _services = services;
+        _heads = heads.ToList();
     }
 
     public async Task OnCommittingAsync(UnitOfWork unitOfWork, IReadOnlyList<AuditEntry> entries, CancellationToken cancellationToken)
@@ -147,7 +145,7 @@ public sealed class AuditLog : IUnitOfWorkObserver
             heads.Add(exportedHead);
         }
 
-        foreach (var source in _services.GetServices<IAuditHeadSource>())
+        foreach (var source in _heads)
         {
             heads.AddRange(await source.RecordedHeadsAsync(connection, transaction, cancellationToken));
         }

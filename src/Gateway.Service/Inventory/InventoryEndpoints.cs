@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 using Gateway.Service.Api;
+using Gateway.Service.Domain;
 using Gateway.Service.Storage;
 
 namespace Gateway.Service.Inventory;
@@ -12,7 +13,7 @@ namespace Gateway.Service.Inventory;
 /// </summary>
 public static partial class InventoryEndpoints
 {
-    public const string UnexplainedVarianceType = ProblemTypes.Prefix + "inventory-incomplete";
+    public const string UnexplainedVarianceType = ProblemTypes.Prefix + InventoryWorkflow.IncompleteCode;
 
     public static void MapInventoryEndpoints(this RouteGroupBuilder api)
     {
@@ -39,26 +40,21 @@ public static partial class InventoryEndpoints
     [GeneratedRegex(@"^(\d{4})-(0[1-9]|1[0-2])$")]
     private static partial Regex MonthPattern();
 
-    private static async Task<IResult> ListAsync(InventoryStore store, CancellationToken cancellationToken) =>
-        TypedResults.Ok(new Page<InventoryReport>(await store.ListAsync(cancellationToken), null));
+    private static async Task<IResult> ListAsync(InventoryWorkflow inventory, CancellationToken cancellationToken) =>
+        TypedResults.Ok(new Page<InventoryReport>(await inventory.ListAsync(cancellationToken), null));
 
-    private static async Task<IResult> OpenAsync(string month, HttpContext context, InventoryStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> OpenAsync(string month, HttpContext context, InventoryWorkflow inventory, CancellationToken cancellationToken)
     {
         if (!TryMonth(month, out var year, out var number, out var problem))
         {
             return problem;
         }
 
-        var (report, refusal) = await store.OpenAsync(context.User.ToActor(), month, year, number, cancellationToken);
-        return refusal switch
-        {
-            null => TypedResults.Created($"/api/inventory/{month}", report),
-            InventoryRefusal.MonthNotEnded => ApiProblems.InvalidTransition($"{month} has not ended yet in the site's time zone", "not-ended"),
-            _ => ApiProblems.Conflict($"the inventory of {month} is already open"),
-        };
+        var outcome = await inventory.OpenAsync(context.User.ToActor(), year, number, cancellationToken);
+        return outcome.TryGetValue(out var report, out var refusal) ? TypedResults.Created($"/api/inventory/{month}", report) : ToProblem(refusal);
     }
 
-    private static async Task<IResult> GetAsync(string month, string? format, InventoryStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> GetAsync(string month, string? format, InventoryWorkflow inventory, CancellationToken cancellationToken)
     {
         if (!TryMonth(month, out _, out _, out var problem))
         {
@@ -72,7 +68,7 @@ public static partial class InventoryEndpoints
             return v.ToProblem();
         }
 
-        if (await store.GetAsync(month, cancellationToken) is not { } report)
+        if (await inventory.GetAsync(month, cancellationToken) is not { } report)
         {
             return ApiProblems.NotFound($"the inventory of '{month}'");
         }
@@ -85,17 +81,17 @@ public static partial class InventoryEndpoints
         };
     }
 
-    private static async Task<IResult> UpdateLineAsync(string month, string state, LineRequest? body, HttpContext context, InventoryStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> UpdateLineAsync(string month, string state, LineRequest? body, HttpContext context, InventoryWorkflow inventory, CancellationToken cancellationToken)
     {
         var v = new Validator();
         CheckMonth(v, month);
-        var s = v.OneOf("state", state, InventoryStore.States);
+        var s = v.OneOf("state", state, InventoryWorkflow.States);
         var register = v.Range("registerCount", body?.RegisterCount, 0, 100_000_000, required: false);
         var physical = v.Range("physicalCount", body?.PhysicalCount, 0, 100_000_000, required: false);
         var explanation = v.Text("explanation", body?.Explanation, 1000, required: false);
-        if (s is not null && physical is not null && !InventoryStore.PhysicalStates.Contains(s))
+        if (s is not null && physical is not null && !InventoryWorkflow.PhysicalStates.Contains(s))
         {
-            v.Add("physicalCount", $"cards that are {s} are not held at the office; count them physically only for: {string.Join(", ", InventoryStore.PhysicalStates)}");
+            v.Add("physicalCount", $"cards that are {s} are not held at the office; count them physically only for: {string.Join(", ", InventoryWorkflow.PhysicalStates)}");
         }
 
         if (body is null || (body.RegisterCount is null && body.PhysicalCount is null && body.Explanation is null))
@@ -108,36 +104,30 @@ public static partial class InventoryEndpoints
             return v.ToProblem();
         }
 
-        var (report, refusal) = await store.UpdateLineAsync(context.User.ToActor(), month, s!, register, physical, explanation, cancellationToken);
-        return refusal switch
-        {
-            null => TypedResults.Ok(report),
-            InventoryRefusal.NotFound => ApiProblems.NotFound($"the inventory of '{month}'"),
-            _ => ApiProblems.InvalidTransition($"the inventory of {month} is signed off and can no longer change", "signed-off"),
-        };
+        var outcome = await inventory.UpdateLineAsync(context.User.ToActor(), month, s!, new EnteredCounts(register, physical, explanation), cancellationToken);
+        return outcome.TryGetValue(out var report, out var refusal) ? TypedResults.Ok(report) : ToProblem(refusal);
     }
 
-    private static async Task<IResult> SignOffAsync(string month, HttpContext context, InventoryStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> SignOffAsync(string month, HttpContext context, InventoryWorkflow inventory, CancellationToken cancellationToken)
     {
         if (!TryMonth(month, out _, out _, out var problem))
         {
             return problem;
         }
 
-        var (report, refusal, blocking) = await store.SignOffAsync(context.User.ToActor(), month, cancellationToken);
-        return refusal switch
-        {
-            null => TypedResults.Ok(report),
-            InventoryRefusal.NotFound => ApiProblems.NotFound($"the inventory of '{month}'"),
-            InventoryRefusal.SignedOff => ApiProblems.InvalidTransition($"the inventory of {month} is already signed off", "signed-off"),
-            _ => ApiProblems.Problem(
-                StatusCodes.Status409Conflict,
-                UnexplainedVarianceType,
-                "The inventory cannot be signed off yet",
-                string.Join("; ", blocking),
-                new Dictionary<string, object?> { ["blocking"] = blocking }),
-        };
+        var outcome = await inventory.SignOffAsync(context.User.ToActor(), month, cancellationToken);
+        return outcome.TryGetValue(out var report, out var refusal) ? TypedResults.Ok(report) : ToProblem(refusal);
     }
+
+    /// <summary>An incomplete month has its own problem type and lists what blocks it; the rest map as everywhere.</summary>
+    private static IResult ToProblem(Refusal refusal) => refusal.Code == InventoryWorkflow.IncompleteCode
+        ? ApiProblems.Problem(
+            StatusCodes.Status409Conflict,
+            UnexplainedVarianceType,
+            "The inventory cannot be signed off yet",
+            refusal.Detail,
+            new Dictionary<string, object?> { ["blocking"] = refusal.Blocking })
+        : refusal.ToProblem();
 
     private static bool TryMonth(string text, out int year, out int month, out IResult problem)
     {
@@ -148,16 +138,16 @@ public static partial class InventoryEndpoints
     }
 
     /// <summary>
-    /// A month is YYYY-MM from <see cref="InventoryStore.FirstYear"/> through <see cref="InventoryStore.LastYear"/>:
+    /// A month is YYYY-MM from <see cref="InventoryWorkflow.FirstYear"/> through <see cref="InventoryWorkflow.LastYear"/>:
     /// outside that range no card history can exist, and month arithmetic near year 9999 would overflow.
     /// </summary>
     private static (int Year, int Month) CheckMonth(Validator v, string text)
     {
         var match = MonthPattern().Match(text);
         var year = match.Success ? int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
-        if (!match.Success || year < InventoryStore.FirstYear || year > InventoryStore.LastYear)
+        if (!match.Success || year < InventoryWorkflow.FirstYear || year > InventoryWorkflow.LastYear)
         {
-            v.Add("month", $"must be YYYY-MM from {InventoryStore.FirstYear}-01 to {InventoryStore.LastYear}-12, e.g. 2026-02");
+            v.Add("month", $"must be YYYY-MM from {InventoryWorkflow.FirstYear}-01 to {InventoryWorkflow.LastYear}-12, e.g. 2026-02");
             return (0, 0);
         }
 

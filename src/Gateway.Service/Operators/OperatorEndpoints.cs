@@ -38,8 +38,10 @@ public static class OperatorEndpoints
         });
         services.AddSingleton<NotificationDispatcher>();
         services.AddSingleton<Backups.BackupService>();
-        services.AddSingleton<Inventory.InventoryStore>();
-        services.AddSingleton<IAuditHeadSource>(sp => sp.GetRequiredService<Inventory.InventoryStore>());
+        services.AddSingleton(sp => new Domain.Parking.SiteCalendar(sp.GetRequiredService<GatewayOptions>().SiteTimeZone));
+        services.AddSingleton(sp => sp.GetRequiredService<GatewayOptions>().Inventory);
+        services.AddSingleton<Inventory.InventoryWorkflow>();
+        services.AddSingleton<IAuditHeadSource, Inventory.InventoryAuditHeads>();
         services.AddSingleton<SecurityStartup>();
         services.AddHostedService(sp => sp.GetRequiredService<SecurityStartup>());
         services.AddHostedService(sp => sp.GetRequiredService<NotificationDispatcher>());
