@@ -12,7 +12,8 @@ namespace Gateway.Bench;
 /// modbus: round trip of "read 10 holding registers" against one libmodbus slave (our modbus_peer.c,
 /// built here with gcc), Gateway's master beside libmodbus's own C master in the same run:
 /// over loopback TCP with client and server pinned to one core (taskset), and over a pty pair
-/// (socat links two ptys: the slave opens one, each master the other). Then codec throughput.
+/// (socat links two ptys: the slave opens one, each master the other; Gateway's through each serial
+/// driver). Then codec throughput.
 /// </summary>
 [SupportedOSPlatform("linux")]
 public static partial class ModbusBenchmark
@@ -100,16 +101,25 @@ public static partial class ModbusBenchmark
             server = Start(peer, ["server", "rtu", slaveSide, "1"]);
             _ = await server.StandardOutput.ReadLineAsync();
 
-            var serialPort = new Stats();
+            // serial:// as configured (the termios driver on Linux), then the same port through System.IO.Ports.
+            var termios = new Stats();
             await using (var master = ModbusMaster.Create($"serial://{masterSide}?baud=19200&parity=even", new ModbusMasterOptions { Timeout = TimeSpan.FromSeconds(2), Retries = 0 }))
+            {
+                await MeasureAsync(master, iterations, termios);
+            }
+
+            var serialPort = new Stats();
+            var endpoint = new SerialEndpoint(masterSide, 19200, SerialParity.Even);
+            await using (var master = ModbusMaster.CreateRtu(new SerialChannel(endpoint, SerialDriver.SystemIOPorts), new ModbusMasterOptions { Timeout = TimeSpan.FromSeconds(2), Retries = 0 }))
             {
                 await MeasureAsync(master, iterations, serialPort);
             }
 
             var libmodbus = (await RunPeerAsync(peer, ["client", "rtu", masterSide, "1", iterations.ToString(CultureInfo.InvariantCulture)])).Split('\n')[^1];
             await output.WriteLineAsync("modbus rtu over a pty pair (socat relays between the two ptys), read 10 holding registers, 19200 8E1 (a pty ignores baud):");
-            await output.WriteLineAsync($"  gateway master (System.IO.Ports): {serialPort.Summary("ms")}");
-            await output.WriteLineAsync($"  libmodbus master                : {libmodbus}");
+            await output.WriteLineAsync($"  gateway master, serial:// (termios driver): {termios.Summary()}");
+            await output.WriteLineAsync($"  gateway master, System.IO.Ports driver    : {serialPort.Summary()}");
+            await output.WriteLineAsync($"  libmodbus master                          : {libmodbus}");
         }
         finally
         {
@@ -136,7 +146,7 @@ public static partial class ModbusBenchmark
             var own = new Stats();
             await using var master = ModbusMaster.CreateRtu(pty, new ModbusMasterOptions { Timeout = TimeSpan.FromSeconds(2), Retries = 0 }, ownsChannel: false);
             await MeasureAsync(master, iterations * 5, own);
-            await output.WriteLineAsync($"  gateway master on its own pty channel (no socat, no System.IO.Ports): {own.Summary()}");
+            await output.WriteLineAsync($"  gateway master on its own pty channel (no socat): {own.Summary()}");
         }
         finally
         {

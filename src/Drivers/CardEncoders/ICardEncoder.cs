@@ -26,9 +26,10 @@ public sealed record GatewayCard(PresentedCard Card, CardPayload Payload);
 public sealed record CardIssueRequest(uint CardNumber, CardKind Kind, uint IssueCounter, string? ExpectedUid = null);
 
 /// <summary>
-/// Gateway's card encoder: one reader on one serial port. Every method works on the single card
-/// on the reader (looked up at the start of the call, so a card can be swapped between calls),
-/// runs its PN532 commands on the encoder's own worker thread, and can be cancelled between commands.
+/// Gateway's card encoder: one reader (a PN532 on a serial port, or any <see cref="ICardBlockTransport"/>).
+/// Every method works on the single card on the reader (looked up at the start of the call, so a card
+/// can be swapped between calls), runs alone (concurrent calls are queued), and can be cancelled
+/// between reader commands.
 /// All methods throw <see cref="CardEncoderException"/> subclasses carrying the port:
 /// <see cref="CardNotPresentException"/> (no card, or the card was taken away),
 /// <see cref="MultipleCardsException"/>, <see cref="CardAuthenticationException"/>,
@@ -41,7 +42,7 @@ public interface ICardEncoder : IAsyncDisposable
     /// <summary>The serial port (e.g. /dev/ttyUSB0 or COM4).</summary>
     string Port { get; }
 
-    /// <summary>PN532 commands sent since the encoder was created (benchmarks).</summary>
+    /// <summary>Reader commands (PN532 commands) sent since the encoder was created (benchmarks).</summary>
     long CommandCount { get; }
 
     /// <summary>Firmware and the card on the reader (if any). Opens the port when needed.</summary>

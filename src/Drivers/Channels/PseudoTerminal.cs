@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using System.Text;
-using System.Threading.Channels;
 
 namespace Gateway.Drivers.Channels;
 
@@ -20,28 +19,18 @@ namespace Gateway.Drivers.Channels;
 [SupportedOSPlatform("linux")]
 public sealed class PseudoTerminal : IByteChannel
 {
-    private const int ReadChunk = 4096;
     private readonly int _masterFd;
     private readonly int _slaveFd;
-    private readonly int _wakeReadFd;
-    private readonly int _wakeWriteFd;
-    private readonly Thread _reader;
-    private readonly Channel<byte[]> _chunks = System.Threading.Channels.Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-    private readonly object _writeLock = new();
-    private ReadOnlyMemory<byte> _leftover;
-    private long _received;
+    private readonly DescriptorStream _master;
     private volatile bool _disposed;
 
-    private PseudoTerminal(int masterFd, int slaveFd, int wakeReadFd, int wakeWriteFd, string slavePath, string? linkPath)
+    private PseudoTerminal(int masterFd, int slaveFd, string slavePath, string? linkPath)
     {
         _masterFd = masterFd;
         _slaveFd = slaveFd;
-        _wakeReadFd = wakeReadFd;
-        _wakeWriteFd = wakeWriteFd;
         SlavePath = slavePath;
         LinkPath = linkPath;
-        _reader = new Thread(ReadLoop) { IsBackground = true, Name = $"pty-reader {slavePath}" };
-        _reader.Start();
+        _master = new DescriptorStream(masterFd, slavePath);
     }
 
     /// <summary>The slave device, e.g. /dev/pts/7.</summary>
@@ -56,8 +45,8 @@ public sealed class PseudoTerminal : IByteChannel
     /// <inheritdoc />
     public bool IsConnected => !_disposed;
 
-    /// <summary>Bytes taken off the master side so far (read or still waiting to be read), for tests that wait for input to arrive.</summary>
-    internal long ReceivedByteCount => Interlocked.Read(ref _received);
+    /// <summary>Bytes that arrived on the master side and wait to be read (tests wait for input to arrive).</summary>
+    internal int BytesAvailable => _master.BytesAvailable;
 
     /// <summary>
     /// Creates a pseudo-terminal pair and, when <paramref name="linkPath"/> is given, publishes
@@ -100,16 +89,11 @@ public sealed class PseudoTerminal : IByteChannel
             MakeRaw(slave, slavePath);
             MakeRaw(master, slavePath);
 
-            Span<int> pipe = stackalloc int[2];
-            unsafe
+            // DescriptorStream reads what is there and waits in poll(2) otherwise: a read must never block.
+            var flags = LibC.fcntl(master, LibC.F_GETFL, 0);
+            if (flags < 0 || LibC.fcntl(master, LibC.F_SETFL, flags | LibC.O_NONBLOCK) != 0)
             {
-                fixed (int* p = pipe)
-                {
-                    if (LibC.pipe(p) != 0)
-                    {
-                        throw Error(slavePath, "pipe");
-                    }
-                }
+                throw Error(slavePath, "fcntl O_NONBLOCK");
             }
 
             if (linkPath is not null)
@@ -117,7 +101,7 @@ public sealed class PseudoTerminal : IByteChannel
                 Publish(slavePath, linkPath);
             }
 
-            return new PseudoTerminal(master, slave, pipe[0], pipe[1], slavePath, linkPath);
+            return new PseudoTerminal(master, slave, slavePath, linkPath);
         }
         catch
         {
@@ -141,27 +125,14 @@ public sealed class PseudoTerminal : IByteChannel
     /// <inheritdoc />
     public async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
-        if (buffer.IsEmpty)
+        try
         {
-            return 0;
+            return await _master.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
         }
-
-        if (_leftover.IsEmpty)
+        catch (IOException ex)
         {
-            try
-            {
-                _leftover = await _chunks.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (ChannelClosedException ex)
-            {
-                throw new DeviceConnectionException(Name, "pseudo-terminal closed", ex);
-            }
+            throw new DeviceConnectionException(Name, "pseudo-terminal closed", ex);
         }
-
-        var n = Math.Min(buffer.Length, _leftover.Length);
-        _leftover[..n].CopyTo(buffer);
-        _leftover = _leftover[n..];
-        return n;
     }
 
     /// <inheritdoc />
@@ -169,47 +140,20 @@ public sealed class PseudoTerminal : IByteChannel
     {
         cancellationToken.ThrowIfCancellationRequested();
         ObjectDisposedException.ThrowIf(_disposed, this);
-        lock (_writeLock)
+        try
         {
-            var span = buffer.Span;
-            while (!span.IsEmpty)
-            {
-                nint written;
-                unsafe
-                {
-                    fixed (byte* p = span)
-                    {
-                        written = LibC.write(_masterFd, p, (nuint)span.Length);
-                    }
-                }
-
-                if (written < 0)
-                {
-                    var errno = Marshal.GetLastPInvokeError();
-                    if (errno == LibC.EINTR || errno == LibC.EAGAIN)
-                    {
-                        continue;
-                    }
-
-                    throw new DeviceConnectionException(Name, $"write to pseudo-terminal failed: {Marshal.GetPInvokeErrorMessage(errno)}");
-                }
-
-                span = span[(int)written..];
-            }
+            _master.Write(buffer.Span, cancellationToken);
+        }
+        catch (IOException ex)
+        {
+            throw new DeviceConnectionException(Name, $"write to pseudo-terminal failed: {ex.Message}", ex);
         }
 
         return ValueTask.CompletedTask;
     }
 
     /// <inheritdoc />
-    public void DiscardInput()
-    {
-        _ = LibC.tcflush(_masterFd, LibC.TCIFLUSH);
-        _leftover = ReadOnlyMemory<byte>.Empty;
-        while (_chunks.Reader.TryRead(out _))
-        {
-        }
-    }
+    public void DiscardInput() => _master.DiscardInput();
 
     /// <inheritdoc />
     public ValueTask DisposeAsync()
@@ -227,18 +171,9 @@ public sealed class PseudoTerminal : IByteChannel
         }
 
         _disposed = true;
-        unsafe
-        {
-            byte b = 1;
-            _ = LibC.write(_wakeWriteFd, &b, 1);
-        }
-
-        _reader.Join(TimeSpan.FromSeconds(2));
-        _ = LibC.close(_wakeWriteFd);
-        _ = LibC.close(_wakeReadFd);
+        _master.Dispose();
         _ = LibC.close(_slaveFd);
         _ = LibC.close(_masterFd);
-        _chunks.Writer.TryComplete();
         if (LinkPath is not null)
         {
             try
@@ -254,62 +189,6 @@ public sealed class PseudoTerminal : IByteChannel
                 // The link was replaced or removed by someone else: nothing of ours to clean.
             }
         }
-    }
-
-    private unsafe void ReadLoop()
-    {
-        var buffer = new byte[ReadChunk];
-        var fds = stackalloc LibC.PollFd[2];
-        while (!_disposed)
-        {
-            fds[0] = new LibC.PollFd { Fd = _masterFd, Events = LibC.POLLIN };
-            fds[1] = new LibC.PollFd { Fd = _wakeReadFd, Events = LibC.POLLIN };
-            var ready = LibC.poll(fds, 2, -1);
-            if (ready < 0)
-            {
-                if (Marshal.GetLastPInvokeError() == LibC.EINTR)
-                {
-                    continue;
-                }
-
-                break;
-            }
-
-            if (fds[1].Revents != 0 || _disposed)
-            {
-                break;
-            }
-
-            if ((fds[0].Revents & (LibC.POLLIN | LibC.POLLHUP | LibC.POLLERR)) == 0)
-            {
-                continue;
-            }
-
-            nint n;
-            fixed (byte* p = buffer)
-            {
-                n = LibC.read(_masterFd, p, (nuint)buffer.Length);
-            }
-
-            if (n > 0)
-            {
-                _chunks.Writer.TryWrite(buffer.AsSpan(0, (int)n).ToArray());
-                Interlocked.Add(ref _received, n);
-            }
-            else if (n < 0)
-            {
-                var errno = Marshal.GetLastPInvokeError();
-                if (errno is LibC.EINTR or LibC.EAGAIN)
-                {
-                    continue;
-                }
-
-                // EIO cannot happen while we hold the slave open; anything else ends the channel.
-                break;
-            }
-        }
-
-        _chunks.Writer.TryComplete();
     }
 
     private static unsafe string SlaveName(int master, string? linkPath)

@@ -1,3 +1,4 @@
+using Gateway.Drivers.CardEncoders.Pn532;
 using System.CommandLine;
 using System.Runtime.Versioning;
 using Gateway.Drivers;
@@ -59,10 +60,10 @@ public static class EncoderCommand
         foreach (var command in commands)
         {
             var frame = Pn532Frames.EncodeCommand(command[0], command.AsSpan(1));
-            if (Pn532Frames.TryDecodeHostFrame(frame, out var decoded, out _) && decoded is not null)
+            if (Pn532Frames.TryDecode(frame, out var decoded, out _) && decoded is { Kind: Pn532FrameKind.Information, Tfi: Pn532Frames.HostToPn532 })
             {
-                var reply = scratch.Handle(decoded.Command, decoded.Data);
-                _ = Pn532Frames.EncodeReply(decoded.Command, reply ?? []);
+                var reply = scratch.Handle(decoded.Code, decoded.Data);
+                _ = Pn532Frames.EncodeReply(decoded.Code, reply ?? []);
             }
         }
     }

@@ -1,5 +1,7 @@
+using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using Gateway.Drivers;
+using Gateway.Drivers.CardEncoders.Pn532;
 using Gateway.Drivers.Channels;
 
 namespace Gateway.Simulators.Encoder;
@@ -15,6 +17,8 @@ public sealed class Pn532Simulator : IAsyncDisposable
     private readonly IByteChannel _channel;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
+    private static readonly byte[] AckFrame = Pn532Frames.Ack.ToArray();
+    private static readonly byte[] ErrorFrame = Pn532Frames.ErrorFrame.ToArray();
     private byte[]? _lastReply;
 
     private Pn532Simulator(IByteChannel channel, Pn532Emulator emulator)
@@ -59,20 +63,26 @@ public sealed class Pn532Simulator : IAsyncDisposable
         {
             var n = await _channel.ReadAsync(buffer, cancellationToken);
             pending.AddRange(buffer.AsSpan(0, n));
-            while (true)
+            while (Next(pending, out var frame))
             {
-                var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(pending);
-                var complete = Pn532Frames.TryDecodeHostFrame(span, out var frame, out var consumed);
-                pending.RemoveRange(0, consumed);
-                if (!complete)
-                {
-                    break;
-                }
+                await AnswerAsync(frame, cancellationToken);
+            }
+        }
+    }
 
-                if (frame is not null)
-                {
-                    await AnswerAsync(frame, cancellationToken);
-                }
+    // The next frame from the host: a command, an ACK or a NACK. Replies, error frames and damaged
+    // frames on the line are ignored, as a PN532 ignores them.
+    private static bool Next(List<byte> pending, out HostFrame frame)
+    {
+        while (true)
+        {
+            var complete = Pn532Frames.TryDecode(CollectionsMarshal.AsSpan(pending), out var decoded, out var consumed);
+            var wanted = complete && (decoded.Kind is Pn532FrameKind.Ack or Pn532FrameKind.Nack || (decoded.Kind == Pn532FrameKind.Information && decoded.Tfi == Pn532Frames.HostToPn532));
+            frame = wanted ? new HostFrame(decoded.Kind, decoded.Code, decoded.Data.ToArray()) : default;
+            pending.RemoveRange(0, consumed);
+            if (!complete || wanted)
+            {
+                return wanted;
             }
         }
     }
@@ -87,9 +97,9 @@ public sealed class Pn532Simulator : IAsyncDisposable
 
         switch (frame.Kind)
         {
-            case HostFrameKind.Ack:
+            case Pn532FrameKind.Ack:
                 return;
-            case HostFrameKind.Nack:
+            case Pn532FrameKind.Nack:
                 if (_lastReply is not null)
                 {
                     await _channel.WriteAsync(_lastReply, cancellationToken);
@@ -98,10 +108,10 @@ public sealed class Pn532Simulator : IAsyncDisposable
                 return;
         }
 
-        await _channel.WriteAsync(Pn532Frames.Ack.ToArray(), cancellationToken);
+        await _channel.WriteAsync(AckFrame, cancellationToken);
         if (!Pn532Emulator.IsKnown(frame.Command))
         {
-            _lastReply = Pn532Frames.ErrorFrame.ToArray();
+            _lastReply = ErrorFrame;
             await _channel.WriteAsync(_lastReply, cancellationToken);
             return;
         }
@@ -121,4 +131,7 @@ public sealed class Pn532Simulator : IAsyncDisposable
         _lastReply = Pn532Frames.EncodeReply(frame.Command, reply);
         await _channel.WriteAsync(_lastReply, cancellationToken);
     }
+
+    // A command (with its code and parameters), or the host's ACK or NACK.
+    private readonly record struct HostFrame(Pn532FrameKind Kind, byte Command, byte[] Data);
 }

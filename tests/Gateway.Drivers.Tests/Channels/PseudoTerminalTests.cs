@@ -29,7 +29,7 @@ public sealed class PseudoTerminalTests : IDisposable
         // Every byte value, including CR, LF, XON/XOFF and ^C that a cooked line discipline would eat or translate.
         var all = Enumerable.Range(0, 256).Select(i => (byte)i).ToArray();
         await port.BaseStream.WriteAsync(all);
-        var received = await ReadExactlyAsync(pty, all.Length);
+        var received = await pty.ReadExactlyAsync(all.Length);
         Assert.Equal(all, received);
 
         await pty.WriteAsync(all, CancellationToken.None);
@@ -59,7 +59,7 @@ public sealed class PseudoTerminalTests : IDisposable
             using var port = new SerialPort(link, 9600);
             port.Open();
             await port.BaseStream.WriteAsync(new byte[] { (byte)round, 0x55 });
-            var got = await ReadExactlyAsync(pty, 2);
+            var got = await pty.ReadExactlyAsync(2);
             Assert.Equal(new byte[] { (byte)round, 0x55 }, got);
             port.Close();
         }
@@ -73,10 +73,10 @@ public sealed class PseudoTerminalTests : IDisposable
         using var port = new SerialPort(link, 9600);
         port.Open();
         await port.BaseStream.WriteAsync(new byte[] { 1, 2, 3 });
-        await Eventually.UntilAsync(() => pty.ReceivedByteCount >= 3, "the three bytes to reach the master side");
+        await Eventually.UntilAsync(() => pty.BytesAvailable >= 3, "the three bytes to reach the master side");
         pty.DiscardInput();
         await port.BaseStream.WriteAsync(new byte[] { 9 });
-        var got = await ReadExactlyAsync(pty, 1);
+        var got = await pty.ReadExactlyAsync(1);
         Assert.Equal(new byte[] { 9 }, got);
     }
 
@@ -98,17 +98,4 @@ public sealed class PseudoTerminalTests : IDisposable
     }
 
     public void Dispose() => _folder.Dispose();
-
-    private static async Task<byte[]> ReadExactlyAsync(IByteChannel channel, int count)
-    {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        var buffer = new byte[count];
-        var got = 0;
-        while (got < count)
-        {
-            got += await channel.ReadAsync(buffer.AsMemory(got), cts.Token);
-        }
-
-        return buffer;
-    }
 }

@@ -6,7 +6,8 @@ namespace Gateway.Drivers.Tests.Modbus;
 
 /// <summary>
 /// Gateway's master against Gateway's slave engine over a real transport: loopback Modbus TCP,
-/// RTU over loopback TCP, or RTU on a pseudo-terminal opened by the master as a serial port.
+/// RTU over loopback TCP, or RTU on a pseudo-terminal opened by the master as a serial port, through
+/// the termios driver (pty, the default on Linux) or System.IO.Ports (pty-ports, Windows' default).
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal sealed class ModbusHarness : IAsyncDisposable
@@ -25,7 +26,7 @@ internal sealed class ModbusHarness : IAsyncDisposable
         _pty = pty;
     }
 
-    public static TheoryData<string> Transports => new() { "tcp", "rtu+tcp", "pty" };
+    public static TheoryData<string> Transports => new() { "tcp", "rtu+tcp", "pty", "pty-ports" };
 
     public string Transport { get; }
 
@@ -55,17 +56,21 @@ internal sealed class ModbusHarness : IAsyncDisposable
             }
 
             case "pty":
+            case "pty-ports":
             {
                 var folder = new TempFolder("gateway-modbus");
                 var link = folder.Combine("ttyMB");
                 var pty = PseudoTerminal.Create(link);
                 var slave = ModbusSlave.StartRtu(served, pty, slaveOptions);
                 var endpoint = $"serial://{link}?baud=19200";
-                return new ModbusHarness(transport, models, slave, ModbusMaster.Create(endpoint, masterOptions), endpoint, folder, pty);
+                var master = transport == "pty"
+                    ? ModbusMaster.Create(endpoint, masterOptions)
+                    : ModbusMaster.CreateRtu(new SerialChannel(new SerialEndpoint(link), SerialDriver.SystemIOPorts), masterOptions);
+                return new ModbusHarness(transport, models, slave, master, endpoint, folder, pty);
             }
 
             default:
-                throw new ArgumentOutOfRangeException(nameof(transport), transport, "tcp, rtu+tcp or pty");
+                throw new ArgumentOutOfRangeException(nameof(transport), transport, "tcp, rtu+tcp, pty or pty-ports");
         }
     }
 
