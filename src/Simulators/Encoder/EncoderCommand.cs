@@ -6,27 +6,49 @@ using Gateway.Drivers;
 namespace Gateway.Simulators.Encoder;
 
 /// <summary>
-/// <c>gateway-sim encoder --pty LINKPATH [--card 1k|4k|none] [--uid HEX] [--control http://127.0.0.1:PORT] [--parent-pid PID]</c>:
-/// a PN532 encoder on a pseudo-terminal, with a blank card on it unless told otherwise.
+/// <c>gateway-sim encoder --pty LINKPATH|--vpcd HOST:PORT [--card 1k|4k|none] [--uid HEX] [--control http://127.0.0.1:PORT] [--parent-pid PID]</c>:
+/// a PN532 encoder on a pseudo-terminal, or a PC/SC contactless reader's card offered to pcscd's
+/// vsmartcard-vpcd reader, with a blank card on it unless told otherwise.
 /// </summary>
 public static class EncoderCommand
 {
     public static Command Create()
     {
-        var pty = new Option<string>("--pty") { Description = "Publish the simulated serial port at this path (a symlink to the pty)", Required = true };
+        var pty = new Option<string?>("--pty") { Description = "Publish the simulated PN532's serial port at this path (a symlink to the pty)" };
+        var vpcd = new Option<string?>("--vpcd") { Description = "Offer the card to pcscd's vsmartcard-vpcd reader at HOST:PORT (Debian: 127.0.0.1:35963 is \"Virtual PCD 00 00\", :35964 \"Virtual PCD 00 01\")" };
         var card = new Option<string>("--card") { Description = "The card on the reader at start: 1k, 4k or none", DefaultValueFactory = _ => "1k" };
         var uid = new Option<string?>("--uid") { Description = "UID of that card (4 or 7 bytes of hex; default random)" };
         var control = new Option<string?>("--control") { Description = "Serve the control API here (http://127.0.0.1:PORT, loopback only, port 0 for any)" };
         var parentPid = ParentWatch.CreateOption();
-        var command = new Command("encoder", "Simulate a PN532 card encoder with MIFARE Classic cards on a pseudo-terminal");
+        var command = new Command("encoder", "Simulate a card encoder with MIFARE Classic cards: a PN532 on a pseudo-terminal, or a PC/SC reader through vpcd");
         command.Options.Add(pty);
+        command.Options.Add(vpcd);
         command.Options.Add(card);
         command.Options.Add(uid);
         command.Options.Add(control);
         command.Options.Add(parentPid);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            if (!OperatingSystem.IsLinux())
+            var ptyPath = parse.GetValue(pty);
+            var vpcdText = parse.GetValue(vpcd);
+            if ((ptyPath is null) == (vpcdText is null))
+            {
+                await Console.Error.WriteLineAsync("gateway-sim: encoder: give exactly one of --pty LINKPATH (a PN532) and --vpcd HOST:PORT (a PC/SC reader's card)");
+                return 2;
+            }
+
+            (string Host, int Port)? vpcdEndpoint = null;
+            if (vpcdText is not null)
+            {
+                if (!TryParseHostPort(vpcdText, out var host, out var port))
+                {
+                    await Console.Error.WriteLineAsync($"gateway-sim: encoder: --vpcd must be HOST:PORT (e.g. 127.0.0.1:35963), not '{vpcdText}'");
+                    return 2;
+                }
+
+                vpcdEndpoint = (host, port);
+            }
+            else if (!OperatingSystem.IsLinux())
             {
                 await Console.Error.WriteLineAsync("gateway-sim: encoder: pseudo-terminals are created on Linux only");
                 return 2;
@@ -45,7 +67,7 @@ public static class EncoderCommand
 
             await using (lifetime)
             {
-                return await RunAsync(parse.GetValue(pty)!, parse.GetValue(card)!, parse.GetValue(uid), parse.GetValue(control), lifetime.Token);
+                return await RunAsync(ptyPath, vpcdEndpoint, parse.GetValue(card)!, parse.GetValue(uid), parse.GetValue(control), lifetime.Token);
             }
         });
         return command;
@@ -68,8 +90,7 @@ public static class EncoderCommand
         }
     }
 
-    [SupportedOSPlatform("linux")]
-    private static async Task<int> RunAsync(string pty, string card, string? uidText, string? controlText, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string? pty, (string Host, int Port)? vpcd, string card, string? uidText, string? controlText, CancellationToken cancellationToken)
     {
         var emulator = new Pn532Emulator();
         if (!string.Equals(card, "none", StringComparison.OrdinalIgnoreCase))
@@ -101,18 +122,34 @@ public static class EncoderCommand
         // frames are not answered by code still being compiled (the client waits only ~89 ms).
         WarmUp();
 
-        Pn532Simulator simulator;
-        try
+        IAsyncDisposable frontEnd;
+        string description;
+        if (vpcd is { } endpoint)
         {
-            simulator = Pn532Simulator.Start(pty, emulator);
+            var reader = new PcscReaderEmulator(emulator);
+            frontEnd = VpcdCardConnection.Start(endpoint.Host, endpoint.Port, reader, message => Console.Error.WriteLine($"gateway-sim: encoder: {message}"));
+            description = $"PC/SC reader card for vpcd at {endpoint.Host}:{endpoint.Port}";
         }
-        catch (DeviceException ex)
+        else if (OperatingSystem.IsLinux())
         {
-            await Console.Error.WriteLineAsync($"gateway-sim: encoder: {ex.Device}: {ex.Message}");
-            return 1;
+            try
+            {
+                var simulator = Pn532Simulator.Start(pty!, emulator);
+                frontEnd = simulator;
+                description = $"PN532 on {pty} ({simulator.PortName})";
+            }
+            catch (DeviceException ex)
+            {
+                await Console.Error.WriteLineAsync($"gateway-sim: encoder: {ex.Device}: {ex.Message}");
+                return 1;
+            }
+        }
+        else
+        {
+            return 2;
         }
 
-        await using (simulator)
+        await using (frontEnd)
         {
             Microsoft.AspNetCore.Builder.WebApplication? app = null;
             try
@@ -132,7 +169,7 @@ public static class EncoderCommand
                 }
 
                 var onReader = emulator.InField();
-                Console.WriteLine($"encoder PN532 on {pty} ({simulator.PortName}); card {(onReader.Count == 0 ? "none" : Convert.ToHexString(onReader[0].Uid))}");
+                Console.WriteLine($"encoder {description}; card {(onReader.Count == 0 ? "none" : Convert.ToHexString(onReader[0].Uid))}");
                 Console.WriteLine("ready");
                 try
                 {
@@ -154,5 +191,20 @@ public static class EncoderCommand
         }
 
         return 0;
+    }
+
+    /// <summary>Parses HOST:PORT (an IPv6 address in brackets), port 1-65535.</summary>
+    public static bool TryParseHostPort(string text, out string host, out int port)
+    {
+        host = string.Empty;
+        port = 0;
+        var colon = text.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out port) || port is < 1 or > 65535)
+        {
+            return false;
+        }
+
+        host = text[..colon].Trim('[', ']');
+        return host.Length > 0;
     }
 }
