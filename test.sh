@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs Gateway's whole test suite, as CI does. Installs the test peers first when they are missing
-# (socat, mbpoll, libmodbus, gcc, git from Debian's packages; needs root or sudo for that step).
+# (socat, mbpoll, libmodbus, gcc, git, pcscd and vsmartcard-vpcd from Debian's packages; needs root
+# or sudo for that step), and starts pcscd when none runs.
 # Usage: ./test.sh [extra dotnet test arguments]
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -12,16 +13,32 @@ command -v gcc >/dev/null 2>&1 || need+=(gcc)
 command -v git >/dev/null 2>&1 || need+=(git)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 [ -f /usr/include/modbus/modbus.h ] || need+=(libmodbus-dev)
+# The PC/SC tests: pcscd with the virtual readers of vsmartcard-vpcd ("Virtual PCD 00 00" and "00 01").
+command -v pcscd >/dev/null 2>&1 || [ -x /usr/sbin/pcscd ] || need+=(pcscd)
+[ -f /usr/lib/pcsc/drivers/serial/libifdvpcd.so ] || need+=(vsmartcard-vpcd)
+sudo_cmd=()
+[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
 if [ ${#need[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1; then
     echo "test.sh: installing test peers: ${need[*]}"
-    sudo_cmd=()
-    [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
     "${sudo_cmd[@]}" apt-get update -qq
     DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${need[@]}" >/dev/null
   else
     echo "test.sh: missing ${need[*]} and no apt-get; interop tests will say they cannot run" >&2
   fi
+fi
+# Start pcscd only when none runs (nor waits on systemd's socket), so a developer's own is left alone.
+pcscd_running() {
+  local comm
+  for comm in /proc/[0-9]*/comm; do
+    [ "$(cat "$comm" 2>/dev/null)" = pcscd ] && return 0
+  done
+  return 1
+}
+if [ -x /usr/sbin/pcscd ] && ! pcscd_running \
+   && ! { command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet pcscd.socket 2>/dev/null; }; then
+  echo "test.sh: starting pcscd"
+  "${sudo_cmd[@]}" /usr/sbin/pcscd
 fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1

@@ -38,7 +38,7 @@ public sealed record PcscEndpoint(string? ReaderName)
 
         if (!TryUnescape(encoded, out var name))
         {
-            error = $"'{text}': a '%' must be followed by two hex digits (a space is %20)";
+            error = $"'{text}': a '%' must be followed by two hex digits, the bytes being UTF-8 (a space is %20)";
             return false;
         }
 
