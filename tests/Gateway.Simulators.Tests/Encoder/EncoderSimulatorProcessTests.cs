@@ -50,5 +50,31 @@ public sealed class EncoderSimulatorProcessTests : IDisposable
         Assert.Contains("loopback", error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(new string[] { }, "exactly one of --pty LINKPATH (a PN532) and --vpcd HOST:PORT")]
+    [InlineData(new[] { "--pty", "/tmp/x", "--vpcd", "127.0.0.1:35963" }, "exactly one of --pty LINKPATH (a PN532) and --vpcd HOST:PORT")]
+    [InlineData(new[] { "--vpcd", "35963" }, "--vpcd must be HOST:PORT (e.g. 127.0.0.1:35963), not '35963'")]
+    [InlineData(new[] { "--vpcd", "127.0.0.1:99999" }, "--vpcd must be HOST:PORT")]
+    [InlineData(new[] { "--vpcd", "127.0.0.1:35963", "--card", "2k" }, "--card must be 1k, 4k or none, not '2k'")]
+    public async Task Encoder_BadFrontEndArguments_ExitTwoWithOneLine(string[] args, string expected)
+    {
+        var (code, _, error) = await ChildProcess.RunDotnetAsync(RepoPaths.Simulator, ["encoder", .. args], TimeSpan.FromSeconds(60));
+        Assert.Equal(2, code);
+        Assert.Contains(expected, error, StringComparison.Ordinal);
+        Assert.Single(error.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void TryParseHostPort_AcceptsHostsAndBracketedIpv6()
+    {
+        Assert.True(Gateway.Simulators.Encoder.EncoderCommand.TryParseHostPort("127.0.0.1:35963", out var host, out var port));
+        Assert.Equal(("127.0.0.1", 35963), (host, port));
+        Assert.True(Gateway.Simulators.Encoder.EncoderCommand.TryParseHostPort("[::1]:35964", out host, out port));
+        Assert.Equal(("::1", 35964), (host, port));
+        Assert.False(Gateway.Simulators.Encoder.EncoderCommand.TryParseHostPort(":35963", out _, out _));
+        Assert.False(Gateway.Simulators.Encoder.EncoderCommand.TryParseHostPort("host:0", out _, out _));
+        Assert.False(Gateway.Simulators.Encoder.EncoderCommand.TryParseHostPort("host:+1", out _, out _));
+    }
+
     public void Dispose() => _folder.Dispose();
 }
