@@ -1,6 +1,5 @@
 using Gateway.Drivers.CardEncoders.Pn532;
 using System.CommandLine;
-using System.Runtime.Versioning;
 using Gateway.Drivers;
 
 namespace Gateway.Simulators.Encoder;
