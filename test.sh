@@ -35,10 +35,21 @@ pcscd_running() {
   done
   return 1
 }
+# pcscd outlives this script: it starts without the descriptors this script inherited, or a lock held
+# around it (`flock FILE ./test.sh`) would stay held by pcscd for as long as pcscd runs.
+without_inherited_fds() {
+  (
+    for fd in /proc/$BASHPID/fd/*; do
+      fd=${fd##*/}
+      if [ "$fd" -gt 2 ]; then eval "exec $fd>&-"; fi
+    done
+    exec "$@"
+  )
+}
 if [ -x /usr/sbin/pcscd ] && ! pcscd_running \
    && ! { command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet pcscd.socket 2>/dev/null; }; then
   echo "test.sh: starting pcscd"
-  "${sudo_cmd[@]}" /usr/sbin/pcscd
+  without_inherited_fds "${sudo_cmd[@]}" /usr/sbin/pcscd
 fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
