@@ -1,9 +1,14 @@
+using System.Diagnostics;
+
 namespace Gateway.Testing;
 
 /// <summary>
 /// The virtual readers of Debian's vsmartcard-vpcd under pcscd: two slots on fixed ports, so every
-/// test that uses them runs in one serialized collection per assembly (test.sh runs the assemblies
-/// one after another). test.sh installs pcscd and vsmartcard-vpcd and starts pcscd when none runs.
+/// test that uses them runs in one serialized collection per assembly, and holds
+/// <see cref="AcquireAsync"/> while it uses them, which also keeps test assemblies run at once
+/// (<c>dotnet test Gateway.sln</c>) from sharing them. test.sh installs pcscd and vsmartcard-vpcd
+/// and starts pcscd when none runs. Nothing else in the suite can take vpcd's ports: pcscd listens
+/// on them for as long as it runs, so the system never hands them out for port 0.
 /// </summary>
 public static class Vpcd
 {
@@ -30,6 +35,28 @@ public static class Vpcd
 
     /// <summary>The name of the collection the PC/SC tests of an assembly share.</summary>
     public const string Collection = "pcsc";
+
+    /// <summary>
+    /// Takes vpcd's readers for this test, across processes (an exclusive lock on a file in the temp
+    /// folder, released when disposed); waits while another test holds them (at most 10 minutes).
+    /// </summary>
+    public static async Task<IDisposable> AcquireAsync()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "gateway-vpcd.lock");
+        var watch = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                // FileShare.None is an exclusive flock(2) on Linux, for this process's other opens too.
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (watch.Elapsed < TimeSpan.FromMinutes(10))
+            {
+                await Task.Delay(50);
+            }
+        }
+    }
 }
 
 /// <summary>A fact that needs pcscd and vpcd, which CI has on Linux; elsewhere it is skipped and says why. On Linux a missing pcscd fails the test.</summary>

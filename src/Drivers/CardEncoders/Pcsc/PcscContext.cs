@@ -37,6 +37,12 @@ internal interface IPcscContext : IDisposable
     /// <summary>The state of <paramref name="reader"/> now (no wait). An unknown reader has <see cref="PcscReaderState.Unknown"/>.</summary>
     PcscReaderStatus GetStatus(string reader);
 
+    /// <summary>
+    /// Waits until the state of <paramref name="reader"/> changes from what it is now (a card taken off
+    /// or put on, the reader gone), at most <paramref name="timeout"/>; returns the state then.
+    /// </summary>
+    PcscReaderStatus WaitForChange(string reader, TimeSpan timeout);
+
     /// <summary>Connects (shared, T=0 or T=1) to the card in <paramref name="reader"/>.</summary>
     IPcscCard Connect(string reader);
 }
@@ -82,6 +88,8 @@ internal static unsafe class PcscContext
 
         throw new PlatformNotSupportedException("PC/SC readers are supported on Linux (pcsc-lite) and Windows");
     }
+
+    private static uint Milliseconds(TimeSpan timeout) => (uint)Math.Clamp(timeout.TotalMilliseconds, 0, int.MaxValue);
 
     private static void Check(string function, uint code)
     {
@@ -136,27 +144,41 @@ internal static unsafe class PcscContext
             }
         }
 
-        public PcscReaderStatus GetStatus(string reader)
+        public PcscReaderStatus GetStatus(string reader) => Query(reader, PcscNative.StateUnaware, 0).Status;
+
+        public PcscReaderStatus WaitForChange(string reader, TimeSpan timeout)
+        {
+            var (status, raw) = Query(reader, PcscNative.StateUnaware, 0);
+            return (status.State & PcscReaderState.Unknown) != 0 ? status : Query(reader, raw, Milliseconds(timeout)).Status;
+        }
+
+        private (PcscReaderStatus Status, uint Raw) Query(string reader, uint current, uint timeout)
         {
             var name = Utf8Z(reader);
             fixed (byte* p = name)
             {
-                var state = new PcscNative.LinuxReaderState { Reader = p, CurrentState = PcscNative.StateUnaware };
-                var code = (uint)PcscNative.Lite.SCardGetStatusChange(_context, 0, &state, 1);
+                var state = new PcscNative.LinuxReaderState { Reader = p, CurrentState = current };
+                var code = (uint)PcscNative.Lite.SCardGetStatusChange(_context, timeout, &state, 1);
                 if (code == PcscError.UnknownReader)
                 {
-                    return new PcscReaderStatus(PcscReaderState.Unknown, []);
+                    return (new PcscReaderStatus(PcscReaderState.Unknown, []), 0);
                 }
 
-                if (code != PcscError.Timeout)
+                if (code == PcscError.Timeout)
+                {
+                    state.EventState = current;
+                }
+                else
                 {
                     Check("SCardGetStatusChange", code);
                 }
 
-                // pcsc-lite keeps an event counter in the upper 16 bits.
-                var flags = (PcscReaderState)((uint)state.EventState & 0xFFFF);
+                // pcsc-lite keeps an event counter in the upper 16 bits: handed back as the current
+                // state, it lets the next call wait for the next event.
+                var raw = (uint)state.EventState & ~0x2u; // without SCARD_STATE_CHANGED
+                var flags = (PcscReaderState)(raw & 0xFFFF);
                 var atr = new ReadOnlySpan<byte>(state.Atr, (int)Math.Min((uint)state.AtrLength, PcscNative.LinuxAtrBuffer)).ToArray();
-                return new PcscReaderStatus(flags, (flags & PcscReaderState.Present) != 0 ? atr : []);
+                return (new PcscReaderStatus(flags, (flags & PcscReaderState.Present) != 0 ? atr : []), raw);
             }
         }
 
@@ -254,25 +276,39 @@ internal static unsafe class PcscContext
             }
         }
 
-        public PcscReaderStatus GetStatus(string reader)
+        public PcscReaderStatus GetStatus(string reader) => Query(reader, PcscNative.StateUnaware, 0).Status;
+
+        public PcscReaderStatus WaitForChange(string reader, TimeSpan timeout)
+        {
+            var (status, raw) = Query(reader, PcscNative.StateUnaware, 0);
+            return (status.State & PcscReaderState.Unknown) != 0 ? status : Query(reader, raw, Milliseconds(timeout)).Status;
+        }
+
+        private (PcscReaderStatus Status, uint Raw) Query(string reader, uint current, uint timeout)
         {
             fixed (char* p = reader)
             {
-                var state = new PcscNative.WindowsReaderState { Reader = p, CurrentState = PcscNative.StateUnaware };
-                var code = (uint)PcscNative.Win.SCardGetStatusChangeW(_context, 0, &state, 1);
+                var state = new PcscNative.WindowsReaderState { Reader = p, CurrentState = current };
+                var code = (uint)PcscNative.Win.SCardGetStatusChangeW(_context, timeout, &state, 1);
                 if (code == PcscError.UnknownReader)
                 {
-                    return new PcscReaderStatus(PcscReaderState.Unknown, []);
+                    return (new PcscReaderStatus(PcscReaderState.Unknown, []), 0);
                 }
 
-                if (code != PcscError.Timeout)
+                if (code == PcscError.Timeout)
+                {
+                    state.EventState = current;
+                }
+                else
                 {
                     Check("SCardGetStatusChange", code);
                 }
 
-                var flags = (PcscReaderState)(state.EventState & 0xFFFF);
+                // WinSCard too keeps an event count in the upper 16 bits.
+                var raw = state.EventState & ~0x2u;
+                var flags = (PcscReaderState)(raw & 0xFFFF);
                 var atr = new ReadOnlySpan<byte>(state.Atr, (int)Math.Min(state.AtrLength, PcscNative.WindowsAtrBuffer)).ToArray();
-                return new PcscReaderStatus(flags, (flags & PcscReaderState.Present) != 0 ? atr : []);
+                return (new PcscReaderStatus(flags, (flags & PcscReaderState.Present) != 0 ? atr : []), raw);
             }
         }
 

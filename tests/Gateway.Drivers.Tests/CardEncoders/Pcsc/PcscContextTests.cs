@@ -21,6 +21,7 @@ public sealed class PcscContextTests(ITestOutputHelper output)
     [PcscFact]
     public async Task CardOnVpcd_ConnectsAndAnswersGetUid()
     {
+        using var vpcd = await Vpcd.AcquireAsync();
         using var context = PcscContext.Establish();
         var pn532 = new Pn532Emulator();
         pn532.PlaceNewCard(MifareClassicType.Classic4K, [0x04, 0xA1, 0xB2, 0xC3]);
@@ -40,6 +41,7 @@ public sealed class PcscContextTests(ITestOutputHelper output)
     [PcscFact]
     public async Task CardTakenOff_TransmitSaysTheCardIsGone()
     {
+        using var vpcd = await Vpcd.AcquireAsync();
         using var context = PcscContext.Establish();
         var pn532 = new Pn532Emulator();
         pn532.PlaceNewCard(MifareClassicType.Classic1K);

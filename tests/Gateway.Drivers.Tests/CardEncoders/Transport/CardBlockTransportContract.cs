@@ -29,7 +29,7 @@ public interface ITransportRig : IAsyncDisposable
 /// <summary>
 /// What every <see cref="ICardBlockTransport"/> must do, whatever the reader: each implementation runs
 /// these tests against a field of virtual MIFARE Classic cards (the PN532 over the simulator on a real
-/// pseudo-terminal, through both of its transports; a PC/SC reader through pcscd and vpcd next).
+/// pseudo-terminal, through both of its transports; a PC/SC reader through pcsc-lite, pcscd and vpcd).
 /// </summary>
 [SupportedOSPlatform("linux")]
 public abstract class CardBlockTransportContract
