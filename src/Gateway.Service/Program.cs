@@ -115,6 +115,14 @@ public static class Program
             }
 
             await app.WaitForShutdownAsync();
+            var exit = app.Services.GetRequiredService<ServiceExit>();
+            if (exit.Code != 0)
+            {
+                // A supervised loop met what it cannot recover from; the service manager starts a fresh process.
+                Log.Fatal("Gateway stopped with exit code {ExitCode}: {Reason}", exit.Code, exit.Reason);
+                return exit.Code;
+            }
+
             Log.Information("Gateway stopped");
             return 0;
         }

@@ -20,7 +20,7 @@ public static class AlarmsCommand
         var server = CommonOptions.Server();
         var json = CommonOptions.Json();
         var state = new Option<string>("--state") { Description = "open (default), acknowledged or all" };
-        var kind = new Option<string>("--kind") { Description = "buffer-overflow, device-down, drift, clock-skew or blocked-card" };
+        var kind = new Option<string>("--kind") { Description = "buffer-overflow, device-down, drift, clock-skew, blocked-card or service-fault" };
         var device = new Option<string>("--device") { Description = "Device id" };
         var command = new Command("alarms", "List alarms (open ones by default); 'alarms ack ID' acknowledges one");
         command.Options.Add(server);

@@ -54,6 +54,16 @@ public static class HealthCommand
                 {
                     Console.WriteLine($"device   {device.GetProperty("id").GetString(),-16} {device.GetProperty("kind").GetString(),-8} {device.GetProperty("state").GetString(),-10} {device.GetProperty("endpoint").GetString()}");
                 }
+
+                // Loops are named only when one has stopped on an error since the service started (docs/operations.md).
+                var loops = root.TryGetProperty("loops", out var listed) ? listed.EnumerateArray().ToList() : [];
+                foreach (var loop in loops)
+                {
+                    if (loop.GetProperty("restarts").GetInt32() > 0 || loop.GetProperty("state").GetString() != "running")
+                    {
+                        Console.WriteLine($"loop     {loop.GetProperty("name").GetString()}: {loop.GetProperty("state").GetString()}, {loop.GetProperty("restarts").GetInt32()} restart(s), last error: {loop.GetProperty("lastError").GetString()}");
+                    }
+                }
             }
 
             return response.IsSuccessStatusCode ? 0 : 2;

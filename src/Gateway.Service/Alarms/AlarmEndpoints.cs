@@ -34,7 +34,7 @@ public static class AlarmEndpoints
                 }
                 else
                 {
-                    v.Add("kind", "must be one of: buffer-overflow, device-down, drift, clock-skew, blocked-card");
+                    v.Add("kind", "must be one of: buffer-overflow, device-down, drift, clock-skew, blocked-card, service-fault");
                 }
             }
 

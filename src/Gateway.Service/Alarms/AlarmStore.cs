@@ -21,6 +21,9 @@ public enum AlarmKind
 
     /// <summary>A lost, revoked or damaged card was presented at a gate.</summary>
     BlockedCard,
+
+    /// <summary>A loop of the service (a bus's sync worker, the outbox watcher, notification delivery) stopped on an unexpected error and was restarted, or the service stopped on it.</summary>
+    ServiceFault,
 }
 
 /// <summary>One alarm as listed.</summary>
@@ -35,7 +38,8 @@ public sealed record AlarmView(
     DateTimeOffset RaisedUtc,
     DateTimeOffset? AcknowledgedUtc,
     string? AcknowledgedBy,
-    string? Note);
+    string? Note,
+    bool Held = false);
 
 /// <summary>A new alarm, before it is stored.</summary>
 public sealed record AlarmRaise(AlarmKind Kind, string DeviceId, string Message, string? CardUid = null, long? CardNumber = null, long? Lost = null);
@@ -50,22 +54,140 @@ public interface IAlarmNotifier
     Task NotifyAsync(UnitOfWork unit, AlarmView alarm, CancellationToken cancellationToken);
 }
 
-/// <summary>The alarms (table <c>alarms</c>): raised by the sync engine, listed, acknowledged by an operator. Every change is audited.</summary>
+/// <summary>
+/// The alarms (table <c>alarms</c>): raised by the sync engine and the loop supervisor, listed, acknowledged
+/// by an operator. Every change is audited. An alarm the database refuses (a full disk, a broken group
+/// commit) is held in memory, listed with <see cref="AlarmView.Held"/> and a negative id, and stored with
+/// its original time as soon as the database accepts writes again.
+/// </summary>
 public sealed class AlarmStore
 {
+    /// <summary>The device id of an alarm about the service itself rather than one device.</summary>
+    public const string ServiceDeviceId = "gateway";
+
+    /// <summary>Alarms held at most; beyond, the oldest held is dropped (and counted in the log).</summary>
+    public const int MaxHeld = 1000;
+
     private readonly GatewayDatabase _database;
     private readonly UnitOfWorkFactory _writes;
     private readonly IEnumerable<IAlarmNotifier> _notifiers;
+    private readonly TimeProvider _time;
+    private readonly ILogger? _logger;
+    private readonly Lock _heldGate = new();
+    private readonly List<AlarmView> _held = [];
+    private readonly SemaphoreSlim _storing = new(1, 1);
+    private long _nextHeldId;
 
-    public AlarmStore(GatewayDatabase database, UnitOfWorkFactory writes, IEnumerable<IAlarmNotifier> notifiers)
+    public AlarmStore(GatewayDatabase database, UnitOfWorkFactory writes, IEnumerable<IAlarmNotifier> notifiers, TimeProvider? time = null, ILogger<AlarmStore>? logger = null)
     {
         _database = database;
         _writes = writes;
         _notifiers = notifiers;
+        _time = time ?? TimeProvider.System;
+        _logger = logger;
     }
 
-    /// <summary>Stores an alarm (audited as <c>alarm.raise</c> by the system) and hands it to the notifiers.</summary>
+    /// <summary>Alarms raised while the database refused them, not yet stored.</summary>
+    public int HeldCount
+    {
+        get
+        {
+            lock (_heldGate)
+            {
+                return _held.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Stores an alarm (audited as <c>alarm.raise</c> by the system) and hands it to the notifiers. When the
+    /// database refuses the write the alarm is held in memory and returned with <see cref="AlarmView.Held"/>;
+    /// alarms held earlier are stored first, so they keep their order.
+    /// </summary>
     public async Task<AlarmView> RaiseAsync(AlarmRaise raise, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(raise);
+        var raisedUtc = _time.GetUtcNow();
+        if (HeldCount > 0)
+        {
+            await StoreHeldAsync(cancellationToken);
+        }
+
+        if (HeldCount == 0)
+        {
+            try
+            {
+                return await StoreAsync(raise, raisedUtc, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                _logger?.LogError(ex, "Alarm {AlarmKind} on {DeviceId} could not be stored; held in memory until the database accepts writes: {Message}", Name(raise.Kind), raise.DeviceId, raise.Message);
+            }
+        }
+
+        return Hold(raise, raisedUtc);
+    }
+
+    /// <summary>Stores the alarms held in memory, oldest first, until the database refuses one again.</summary>
+    public async Task StoreHeldAsync(CancellationToken cancellationToken)
+    {
+        await _storing.WaitAsync(cancellationToken);
+        try
+        {
+            while (true)
+            {
+                AlarmView held;
+                lock (_heldGate)
+                {
+                    if (_held.Count == 0)
+                    {
+                        return;
+                    }
+
+                    held = _held[0];
+                }
+
+                try
+                {
+                    var stored = await StoreAsync(new AlarmRaise(held.Kind, held.DeviceId, held.Message, held.CardUid, held.CardNumber, held.Lost), held.RaisedUtc, cancellationToken);
+                    _logger?.LogInformation("Held alarm {AlarmKind} on {DeviceId} stored as alarm {AlarmId}", Name(held.Kind), held.DeviceId, stored.Id);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    _logger?.LogDebug(ex, "The database still refuses the {Count} held alarm(s)", HeldCount);
+                    return;
+                }
+
+                lock (_heldGate)
+                {
+                    _held.Remove(held);
+                }
+            }
+        }
+        finally
+        {
+            _storing.Release();
+        }
+    }
+
+    private AlarmView Hold(AlarmRaise raise, DateTimeOffset raisedUtc)
+    {
+        lock (_heldGate)
+        {
+            var view = new AlarmView(-++_nextHeldId, raise.Kind, raise.DeviceId, raise.Message, raise.CardUid, raise.CardNumber, raise.Lost, raisedUtc, null, null, null, Held: true);
+            _held.Add(view);
+            if (_held.Count > MaxHeld)
+            {
+                var dropped = _held[0];
+                _held.RemoveAt(0);
+                _logger?.LogError("More than {MaxHeld} alarms held while the database refuses writes: dropped the oldest, {AlarmKind} on {DeviceId} at {RaisedUtc}: {Message}", MaxHeld, Name(dropped.Kind), dropped.DeviceId, dropped.RaisedUtc, dropped.Message);
+            }
+
+            return view;
+        }
+    }
+
+    private async Task<AlarmView> StoreAsync(AlarmRaise raise, DateTimeOffset raisedUtc, CancellationToken cancellationToken)
     {
         await using var unit = await _writes.BeginAsync(Actor.System, cancellationToken);
         long id;
@@ -80,11 +202,11 @@ public sealed class AlarmStore
             insert.Parameters.AddWithValue("$uid", (object?)raise.CardUid ?? DBNull.Value);
             insert.Parameters.AddWithValue("$card", (object?)raise.CardNumber ?? DBNull.Value);
             insert.Parameters.AddWithValue("$lost", (object?)raise.Lost ?? DBNull.Value);
-            insert.Parameters.AddWithValue("$now", UnitOfWork.Timestamp(unit.NowUtc));
+            insert.Parameters.AddWithValue("$now", UnitOfWork.Timestamp(raisedUtc));
             id = Convert.ToInt64(await insert.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
         }
 
-        var alarm = new AlarmView(id, raise.Kind, raise.DeviceId, raise.Message, raise.CardUid, raise.CardNumber, raise.Lost, unit.NowUtc, null, null, null);
+        var alarm = new AlarmView(id, raise.Kind, raise.DeviceId, raise.Message, raise.CardUid, raise.CardNumber, raise.Lost, raisedUtc, null, null, null);
         unit.Audit("alarm.raise", $"alarm:{id}", new { kind = Name(raise.Kind), device = raise.DeviceId, card = raise.CardNumber, lost = raise.Lost });
         foreach (var notifier in _notifiers)
         {
@@ -124,9 +246,21 @@ public sealed class AlarmStore
         return (existing with { AcknowledgedUtc = unit.NowUtc, AcknowledgedBy = actor.OperatorId, Note = note }, true);
     }
 
-    /// <summary>One page of alarms, by id ascending; <paramref name="open"/>: only unacknowledged (true), only acknowledged (false), all (null).</summary>
+    /// <summary>
+    /// One page of alarms, by id ascending; <paramref name="open"/>: only unacknowledged (true), only
+    /// acknowledged (false), all (null). Alarms held in memory (negative ids) open the first page.
+    /// </summary>
     public async Task<Page<AlarmView>> ListAsync(bool? open, AlarmKind? kind, string? deviceId, PageRequest page, CancellationToken cancellationToken)
     {
+        var rows = new List<AlarmView>();
+        if (page.After == 0 && open != false)
+        {
+            lock (_heldGate)
+            {
+                rows.AddRange(_held.Where(h => (kind is null || h.Kind == kind) && (deviceId is null || string.Equals(h.DeviceId, deviceId, StringComparison.Ordinal))));
+            }
+        }
+
         await using var connection = _database.OpenConnection();
         await using var command = connection.CreateCommand();
         var where = new List<string> { "id > $after" };
@@ -150,7 +284,6 @@ public sealed class AlarmStore
         command.CommandText = $"{Select} WHERE {string.Join(" AND ", where)} ORDER BY id LIMIT $limit";
         command.Parameters.AddWithValue("$after", page.After);
         command.Parameters.AddWithValue("$limit", page.Limit + 1);
-        var rows = new List<AlarmView>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
@@ -173,6 +306,7 @@ public sealed class AlarmStore
         AlarmKind.Drift => "drift",
         AlarmKind.ClockSkew => "clock-skew",
         AlarmKind.BlockedCard => "blocked-card",
+        AlarmKind.ServiceFault => "service-fault",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 

@@ -10,6 +10,9 @@ public enum DeviceState
     Connected,
     Degraded,
     Down,
+
+    /// <summary>Gateway's own work for the device stopped on an unexpected error and is being restarted (the device itself may be fine).</summary>
+    Faulted,
 }
 
 /// <summary>One device's health as shown on /health and over the API.</summary>
@@ -30,6 +33,7 @@ public sealed record DeviceStatus(string Id, DeviceKind Kind, string Endpoint, D
 public sealed class DeviceStatusBoard
 {
     private readonly ConcurrentDictionary<string, DeviceStatus> _devices = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, (string Message, DateTimeOffset SinceUtc)> _faults = new(StringComparer.OrdinalIgnoreCase);
     private readonly TimeProvider _time;
 
     public DeviceStatusBoard(GatewayOptions options, TimeProvider time)
@@ -41,7 +45,25 @@ public sealed class DeviceStatusBoard
         }
     }
 
-    public IReadOnlyList<DeviceStatus> Snapshot() => _devices.Values.OrderBy(d => d.Id, StringComparer.Ordinal).ToList();
+    /// <summary>Every device, by id; one whose work is faulted shows <see cref="DeviceState.Faulted"/> and the fault until it works again.</summary>
+    public IReadOnlyList<DeviceStatus> Snapshot() => _devices.Values
+        .Select(d => _faults.TryGetValue(d.Id, out var fault) ? d with { State = DeviceState.Faulted, LastError = fault.Message, SinceUtc = fault.SinceUtc } : d)
+        .OrderBy(d => d.Id, StringComparer.Ordinal)
+        .ToList();
+
+    /// <summary>The work for <paramref name="deviceId"/> stopped on an unexpected error (the loop supervisor reports it); shown until <see cref="ClearFault"/>.</summary>
+    public void Fault(string deviceId, string message)
+    {
+        if (!_devices.ContainsKey(deviceId))
+        {
+            throw new ArgumentException($"device '{deviceId}' is not configured", nameof(deviceId));
+        }
+
+        _faults.AddOrUpdate(deviceId, _ => (message, _time.GetUtcNow()), (_, old) => (message, old.SinceUtc));
+    }
+
+    /// <summary>The work for <paramref name="deviceId"/> runs again: its own state shows again.</summary>
+    public void ClearFault(string deviceId) => _faults.TryRemove(deviceId, out _);
 
     /// <summary>Records a controller's whitelist drift and clock skew, as the sync engine last found them.</summary>
     public void ReportSync(string deviceId, bool drifted, double? clockSkewSeconds)

@@ -7,9 +7,11 @@ namespace Gateway.Service.Notifications;
 /// <summary>
 /// Delivers the outbox at least once: every poll it sends the notices that are due; a failure counts
 /// the attempt and schedules the next one with capped exponential back-off. Nothing is ever dropped:
-/// with no transport configured the notices wait in the outbox.
+/// with no transport configured the notices wait in the outbox. A delivery failure is expected and
+/// retried here; any other error (the database refusing the bookkeeping, say) stops the pass loop, and the
+/// <see cref="LoopSupervisor"/> restarts it with back-off.
 /// </summary>
-public sealed class NotificationDispatcher : BackgroundService
+public sealed class NotificationDispatcher : BackgroundService, ISupervisedLoop
 {
     private readonly NotificationOutbox _outbox;
     private readonly UnitOfWorkFactory _units;
@@ -17,9 +19,10 @@ public sealed class NotificationDispatcher : BackgroundService
     private readonly NotificationOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<NotificationDispatcher> _logger;
+    private readonly LoopSupervisor? _supervisor;
     private readonly SemaphoreSlim _pass = new(1, 1);
 
-    public NotificationDispatcher(NotificationOutbox outbox, UnitOfWorkFactory units, GatewayOptions options, TimeProvider time, ILogger<NotificationDispatcher> logger, INotificationSender? sender = null)
+    public NotificationDispatcher(NotificationOutbox outbox, UnitOfWorkFactory units, GatewayOptions options, TimeProvider time, ILogger<NotificationDispatcher> logger, INotificationSender? sender = null, LoopSupervisor? supervisor = null)
     {
         _outbox = outbox;
         _units = units;
@@ -27,7 +30,12 @@ public sealed class NotificationDispatcher : BackgroundService
         _time = time;
         _logger = logger;
         _sender = sender;
+        _supervisor = supervisor;
     }
+
+    public string Name => "notification delivery";
+
+    public IReadOnlyList<string> DeviceIds => [];
 
     /// <summary>Sends every due notice once; returns how many were delivered.</summary>
     public async Task<int> DeliverDueAsync(CancellationToken cancellationToken)
@@ -109,18 +117,29 @@ public sealed class NotificationDispatcher : BackgroundService
             return;
         }
 
+        if (_supervisor is null)
+        {
+            throw new InvalidOperationException("the notification dispatcher runs under the loop supervisor (register LoopSupervisor)");
+        }
+
+        await _supervisor.RunAsync(this, stoppingToken);
+    }
+
+    /// <summary>The delivery passes, one per poll interval (the supervised loop).</summary>
+    public async Task RunAsync(LoopHeartbeat heartbeat, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(heartbeat);
         using var timer = new PeriodicTimer(_options.PollInterval, _time);
         do
         {
-            try
-            {
-                await DeliverDueAsync(stoppingToken);
-            }
-            catch (Microsoft.Data.Sqlite.SqliteException ex)
-            {
-                _logger.LogWarning(ex, "Notification delivery pass failed; retrying at the next poll");
-            }
+            await DeliverDueAsync(cancellationToken);
+            await heartbeat.HealthyAsync(cancellationToken);
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
+        while (await timer.WaitForNextTickAsync(cancellationToken));
+    }
+
+    public void Reset()
+    {
+        // Nothing half-done: each notice's attempt is recorded in its own transaction.
     }
 }

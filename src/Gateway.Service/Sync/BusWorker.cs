@@ -1,4 +1,5 @@
 using Gateway.Drivers.Modbus;
+using Gateway.Service.Hosting;
 
 namespace Gateway.Service.Sync;
 
@@ -7,9 +8,11 @@ namespace Gateway.Service.Sync;
 /// TCP controller. RTU is half-duplex, so the worker gives its controllers turns in rotation, one step
 /// each, until none has work; then it sleeps until the next poll or until the outbox moves. A controller
 /// backing off is skipped, so one that is down costs the bus one timeout per back-off period, and a
-/// bus never waits for another.
+/// bus never waits for another. Device errors are each controller's own (<see cref="ControllerSession"/>);
+/// any other error stops the worker, and its <see cref="LoopSupervisor"/> restarts it with back-off, every
+/// controller of the bus starting over as after a reconnect.
 /// </summary>
-public sealed class BusWorker : IAsyncDisposable
+public sealed class BusWorker : ISupervisedLoop, IAsyncDisposable
 {
     private readonly IModbusMaster _master;
     private readonly IReadOnlyList<ControllerSession> _sessions;
@@ -36,6 +39,10 @@ public sealed class BusWorker : IAsyncDisposable
 
     public IReadOnlyList<ControllerSession> Sessions => _sessions;
 
+    public string Name => $"sync worker for bus {Bus}";
+
+    public IReadOnlyList<string> DeviceIds => _sessions.Select(s => s.Device.Id).ToList();
+
     /// <summary>The index of the controller whose turn opens the next round (tests set it to make an order certain).</summary>
     internal int NextTurn
     {
@@ -56,23 +63,28 @@ public sealed class BusWorker : IAsyncDisposable
         }
     }
 
-    public async Task RunAsync(CancellationToken cancellationToken)
+    public async Task RunAsync(LoopHeartbeat heartbeat, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(heartbeat);
         _logger.LogInformation("Sync worker for bus {Bus} started with {Count} controller(s)", Bus, _sessions.Count);
         while (!cancellationToken.IsCancellationRequested)
         {
-            try
-            {
-                await ServeAsync(cancellationToken);
-            }
-            catch (Microsoft.Data.Sqlite.SqliteException ex)
-            {
-                // Storage busy or failing: log, wait a poll, go on (device errors are handled per controller).
-                _logger.LogError(ex, "Sync worker for bus {Bus}: storage error, retrying", Bus);
-            }
+            // Device errors are handled per controller; a storage or programming error ends the run, and the
+            // supervisor restarts it (a storage error left a turn half-done as much as any other).
+            await ServeAsync(cancellationToken);
+            await heartbeat.HealthyAsync(cancellationToken);
 
             // A wake-up or the poll interval, whichever comes first (a PeriodicTimer cannot be woken early).
             await _wake.WaitAsync(_options.PollInterval, cancellationToken);
+        }
+    }
+
+    /// <summary>After an unexpected error: every controller starts over as after a reconnect (reload, identify, check, clock).</summary>
+    public void Reset()
+    {
+        foreach (var session in _sessions)
+        {
+            session.Restart();
         }
     }
 
@@ -100,7 +112,16 @@ public sealed class BusWorker : IAsyncDisposable
                     continue;
                 }
 
-                worked |= await session.TurnAsync(cancellationToken);
+                try
+                {
+                    worked |= await session.TurnAsync(cancellationToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // Names the controller for the supervisor's log, health and alarm.
+                    LoopSupervisor.Blame(ex, session.Device.Id);
+                    throw;
+                }
             }
 
             _next = (_next + 1) % _sessions.Count;

@@ -77,6 +77,26 @@ public sealed class ControllerSession
 
     public ControllerHealth Health() => _health;
 
+    /// <summary>
+    /// Starts over as after a reconnect: its bus worker stopped on an unexpected error, which may have left a
+    /// turn half-done (a batch sent but not recorded, an applied sequence raised in memory but not saved). The
+    /// saved state is read again, and the next turns identify the controller, check it and set its clock.
+    /// </summary>
+    public void Restart()
+    {
+        _loaded = false;
+        _connected = false;
+        _pending.Clear();
+        _pendingTarget = -1;
+        _verifyAfterPending = false;
+        _verifying = false;
+        _needsCheck = true;
+        _needsClock = true;
+        _failures = 0;
+        _nextAttempt = DateTimeOffset.MinValue;
+        Update(h => h with { PendingChanges = 0, NextAttemptUtc = null });
+    }
+
     /// <summary>Asks for a count+digest check (and repair) at the next turn.</summary>
     public void RequestCheck() => _needsCheck = true;
 
@@ -308,6 +328,11 @@ public sealed class ControllerSession
         {
             _context.Logger.LogInformation("Controller {DeviceId}: finishing an interrupted whitelist write: {Count} of {Expected} entries held; {Upserts} upserts and {Deletes} deletes left", Id, check.ActualCount, check.ExpectedCount, upserts.Count, deletes.Count);
         }
+        else if (await OnlyBehindAsync(upserts, deletes, loaded.Snapshot, cancellationToken))
+        {
+            // Down, backing off or restarted while cards changed: it missed changes, it did not drift.
+            _context.Logger.LogInformation("Controller {DeviceId} is behind: it applied the outbox up to {Applied} of {Sequence}; {Upserts} upserts and {Deletes} deletes bring it up to date", Id, _applied, loaded.Snapshot.OutboxSequence, upserts.Count, deletes.Count);
+        }
         else
         {
             _context.Logger.LogWarning("Controller {DeviceId} drifted: {Count} of {Expected} entries expected, digest {Digest:X16} instead of {ExpectedDigest:X16}; repairing {Upserts} upserts and {Deletes} deletes", Id, check.ActualCount, check.ExpectedCount, check.ActualDigest, check.ExpectedDigest, upserts.Count, deletes.Count);
@@ -326,6 +351,26 @@ public sealed class ControllerSession
         }
 
         Enqueue(upserts, deletes, loaded.Snapshot.OutboxSequence, verify: true);
+    }
+
+    /// <summary>
+    /// True when every difference found is a card marked in the outbox after what this controller applied:
+    /// the controller missed changes (it was down or its worker restarted), which is not drift. A controller
+    /// that never applied anything holds nothing of the engine's: whatever it holds is drift.
+    /// </summary>
+    private async Task<bool> OnlyBehindAsync(IReadOnlyList<WhitelistEntry> upserts, IReadOnlyList<CardUid> deletes, SyncSnapshot snapshot, CancellationToken cancellationToken)
+    {
+        if (_applied == 0 || _applied >= snapshot.OutboxSequence)
+        {
+            return false;
+        }
+
+        var marked = await _context.Store.ReadOutboxAsync(_applied, snapshot.OutboxSequence, cancellationToken);
+        var numbers = marked.Select(m => m.Number).ToHashSet();
+        var changed = marked.Select(m => m.Uid).OfType<CardUid>()
+            .Concat(snapshot.Cards.Where(c => numbers.Contains(c.Number)).Select(c => c.Uid))
+            .ToHashSet();
+        return upserts.All(e => changed.Contains(e.Uid)) && deletes.All(changed.Contains);
     }
 
     private async Task OutboxAsync(DateTimeOffset now, CancellationToken cancellationToken)
@@ -460,7 +505,7 @@ public sealed class ControllerSession
         _nextAttempt = _context.Time.GetUtcNow() + wait;
         var state = _failures == 1 ? DeviceState.Degraded : DeviceState.Down;
         _context.Logger.LogWarning("Controller {DeviceId} at {Endpoint} unit {UnitId} failed ({Failures} in a row), next attempt in {BackoffSeconds} s: {Error}", Id, Device.Endpoint, Device.Unit, _failures, wait.TotalSeconds, ex.Message);
-        Update(h => h with { ConsecutiveFailures = _failures, NextAttemptUtc = _nextAttempt, LastError = ex.Message });
+        Update(h => h with { ConsecutiveFailures = _failures, NextAttemptUtc = _nextAttempt, LastError = ex.Message, PendingChanges = 0 });
         Report(state, ex.Message);
         if (_failures == 2)
         {

@@ -16,6 +16,8 @@ public static class SyncComposition
         services.AddSingleton<EventStore>();
         services.AddSingleton<AlarmStore>();
         services.AddSingleton<IAlarmNotifier, NotificationOutboxAlarmNotifier>();
+        services.AddSingleton<Hosting.ServiceExit>();
+        services.AddSingleton<Hosting.LoopSupervisor>();
         services.AddSingleton<SyncEngine>();
         return services;
     }

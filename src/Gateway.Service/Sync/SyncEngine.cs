@@ -10,17 +10,20 @@ namespace Gateway.Service.Sync;
 /// <summary>
 /// Keeps every configured barrier and door controller equal to the site's truth (docs/sync.md): one
 /// <see cref="BusWorker"/> per bus, an <see cref="OutboxWatcher"/> that wakes them when cards change.
-/// A controller that is down never stops the others; a storage or programming error stops the host.
+/// A controller that is down never stops the others; a storage or programming error stops the worker it
+/// happened in, and the <see cref="LoopSupervisor"/> restarts it (docs/operations.md).
 /// </summary>
 public sealed class SyncEngine : BackgroundService
 {
     private readonly GatewayOptions _options;
     private readonly SyncContext _context;
+    private readonly LoopSupervisor _supervisor;
     private readonly List<BusWorker> _buses = [];
 
-    public SyncEngine(GatewayOptions options, ISyncStore store, EventStore events, AlarmStore alarms, DeviceStatusBoard board, TimeProvider time, ILoggerFactory loggers)
+    public SyncEngine(GatewayOptions options, ISyncStore store, EventStore events, AlarmStore alarms, DeviceStatusBoard board, LoopSupervisor supervisor, TimeProvider time, ILoggerFactory loggers)
     {
         _options = options;
+        _supervisor = supervisor;
         var sync = options.Sync;
         var rules = RulesFrom(options);
         _context = new SyncContext(store, new SnapshotCache(store, time), new OutboxWatcher(store), events, alarms, board, rules, sync, time, loggers.CreateLogger<SyncEngine>());
@@ -131,16 +134,9 @@ public sealed class SyncEngine : BackgroundService
 
         // Let the host finish starting (HTTP, readiness) before the first device I/O.
         await Task.Yield();
-        var tasks = _buses.Select(b => b.RunAsync(stoppingToken)).ToList();
-        tasks.Add(WatchOutboxAsync(stoppingToken));
-        try
-        {
-            await Task.WhenAll(tasks);
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            // Stopping.
-        }
+        var tasks = _buses.Select(b => _supervisor.RunAsync(b, stoppingToken)).ToList();
+        tasks.Add(_supervisor.RunAsync(new OutboxLoop(this), stoppingToken));
+        await Task.WhenAll(tasks);
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
@@ -152,21 +148,31 @@ public sealed class SyncEngine : BackgroundService
         }
     }
 
-    private async Task WatchOutboxAsync(CancellationToken stoppingToken)
+    /// <summary>
+    /// Reads the outbox's newest sequence and wakes the buses when it moved. While it is down no change
+    /// reaches any controller, so every controller shows faulted meanwhile.
+    /// </summary>
+    private sealed class OutboxLoop(SyncEngine engine) : ISupervisedLoop
     {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await _context.Outbox.PollAsync(stoppingToken);
-            }
-            catch (Microsoft.Data.Sqlite.SqliteException ex)
-            {
-                _context.Logger.LogError(ex, "Reading the card outbox failed; retrying");
-            }
+        public string Name => "card outbox watcher";
 
-            // A change committed here (the API) nudges at once; the poll catches anything else.
-            await _context.Outbox.WaitAsync(_options.Sync.PollInterval, stoppingToken);
+        public IReadOnlyList<string> DeviceIds { get; } = engine._buses.SelectMany(b => b.DeviceIds).ToList();
+
+        public async Task RunAsync(LoopHeartbeat heartbeat, CancellationToken cancellationToken)
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                await engine._context.Outbox.PollAsync(cancellationToken);
+                await heartbeat.HealthyAsync(cancellationToken);
+
+                // A change committed here (the API) nudges at once; the poll catches anything else.
+                await engine._context.Outbox.WaitAsync(engine._options.Sync.PollInterval, cancellationToken);
+            }
+        }
+
+        public void Reset()
+        {
+            // Nothing half-done: the next poll reads the newest sequence afresh.
         }
     }
 }

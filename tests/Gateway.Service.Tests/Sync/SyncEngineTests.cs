@@ -300,6 +300,31 @@ public sealed class SyncEngineTests
         Assert.Single(await h.AlarmsAsync(AlarmKind.DeviceDown));
     }
 
+    [Fact]
+    public async Task Serve_CardRevokedWhileControllerDown_CaughtUpOnReconnectWithoutDriftAlarm()
+    {
+        await using var h = await SyncHarness.StartAsync(("tcp", ["common"]));
+        h.Store.Change(1, Access);
+        await h.ServeUntilAsync(() => Task.FromResult(h.Health("c0-1").State == DeviceState.Connected && h.Health("c0-1").AppliedSequence == 1));
+
+        // Busy: the controller refuses every request without acting on it, so nothing of the changes below reaches it.
+        h.Unit(0, 1).InjectFaults(new Gateway.Drivers.Modbus.ModbusFault(Gateway.Drivers.Modbus.ModbusFaultKind.Busy), 1000);
+        h.Store.Change(1, Access with { State = CardState.Lost, StateSinceUtc = DateTimeOffset.UtcNow });
+        h.Store.Change(2, Both);
+        await h.ServeUntilAsync(() => Task.FromResult(h.Health("c0-1").ConsecutiveFailures >= 1));
+        Assert.False(Assert.Single(h.Unit(0, 1).Whitelist()).Blocked);
+        while (h.Unit(0, 1).NextFault() != Gateway.Drivers.Modbus.ModbusFault.None)
+        {
+        }
+
+        await h.ServeUntilAsync(() => Task.FromResult(h.Health("c0-1").State == DeviceState.Connected && h.Health("c0-1").AppliedSequence == 3 && h.Health("c0-1").PendingChanges == 0));
+
+        Assert.Equal(DenyReason.Blocked, h.Unit(0, 1).Present(1, Access.Uid).Reason);
+        Assert.Equal(AccessDecision.Granted, h.Unit(0, 1).Present(1, Both.Uid).Decision);
+        Assert.Empty(await h.AlarmsAsync(AlarmKind.Drift));
+        Assert.False(h.Health("c0-1").Drifted);
+    }
+
     [Theory]
     [InlineData(1, 1)]
     [InlineData(2, 2)]

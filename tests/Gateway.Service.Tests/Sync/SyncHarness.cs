@@ -9,6 +9,7 @@ using Gateway.Service.Hosting;
 using Gateway.Service.Storage;
 using Gateway.Service.Sync;
 using Gateway.Simulators.Barrier;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Gateway.Service.Tests.Sync;
@@ -24,6 +25,7 @@ public sealed class InMemorySyncStore : ISyncStore
     private readonly Dictionary<long, CardUid> _uids = [];
     private readonly List<(long Sequence, long Card)> _outbox = [];
     private readonly Dictionary<string, ControllerSyncState> _controllers = [];
+    private Exception? _saveFault;
 
     /// <summary>Sets (or with null removes) a card and writes its outbox marker, as a change in one transaction would.</summary>
     public long Change(long number, CardTruth? card)
@@ -101,10 +103,26 @@ public sealed class InMemorySyncStore : ISyncStore
         }
     }
 
+    /// <summary>The next save of a controller's state throws <paramref name="fault"/> instead (once), as a failed write of the real store would.</summary>
+    public void FailNextSave(Exception fault)
+    {
+        lock (_gate)
+        {
+            _saveFault = fault;
+        }
+    }
+
     public Task SaveControllerAsync(ControllerSyncState state, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
+            if (_saveFault is { } fault)
+            {
+                _saveFault = null;
+                SaveFailed?.Invoke(state);
+                return Task.FromException(fault);
+            }
+
             _controllers[state.ControllerId] = state;
             Saved?.Invoke(state);
             return Task.CompletedTask;
@@ -113,6 +131,9 @@ public sealed class InMemorySyncStore : ISyncStore
 
     /// <summary>Every state the engine saved, in order (called under the store's lock).</summary>
     public event Action<ControllerSyncState>? Saved;
+
+    /// <summary>The save that <see cref="FailNextSave"/> made fail (called under the store's lock).</summary>
+    public event Action<ControllerSyncState>? SaveFailed;
 }
 
 /// <summary>
@@ -150,6 +171,12 @@ public sealed class SyncHarness : IAsyncDisposable
     public SyncEngine Engine { get; }
 
     public IReadOnlyList<BarrierSimulator> Simulators { get; }
+
+    /// <summary>The supervisor the engine runs its loops under (when started as a hosted service).</summary>
+    public LoopSupervisor Supervisor { get; private init; } = null!;
+
+    /// <summary>The host lifetime the supervisor stops on an unrecoverable error.</summary>
+    public TestLifetime Lifetime { get; private init; } = null!;
 
     /// <summary>
     /// Starts one simulator per entry of <paramref name="buses"/> (its listen scheme and the zones of its
@@ -207,10 +234,12 @@ public sealed class SyncHarness : IAsyncDisposable
         var writes = new UnitOfWorkFactory(database, time, []);
         var store = new InMemorySyncStore();
         var events = new EventStore(database, writes, time);
-        var alarms = new AlarmStore(database, writes, []);
+        var alarms = new AlarmStore(database, writes, [], time);
         var board = new DeviceStatusBoard(options, time);
-        var engine = new SyncEngine(options, store, events, alarms, board, time, loggers);
-        return new SyncHarness(folder, database, store, events, alarms, board, engine, simulators);
+        var lifetime = new TestLifetime();
+        var supervisor = new LoopSupervisor(board, alarms, new ServiceExit(lifetime), time, loggers.CreateLogger<LoopSupervisor>());
+        var engine = new SyncEngine(options, store, events, alarms, board, supervisor, time, loggers);
+        return new SyncHarness(folder, database, store, events, alarms, board, engine, simulators) { Supervisor = supervisor, Lifetime = lifetime };
     }
 
     public SimulatedBarrierController Unit(int bus, int unit) => Simulators[bus].Units[(byte)unit];
@@ -257,6 +286,22 @@ public sealed class SyncHarness : IAsyncDisposable
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         _folder.Dispose();
     }
+}
+
+/// <summary>A host lifetime that records whether the application was asked to stop.</summary>
+public sealed class TestLifetime : IHostApplicationLifetime
+{
+    private readonly CancellationTokenSource _stopping = new();
+
+    public CancellationToken ApplicationStarted => CancellationToken.None;
+
+    public CancellationToken ApplicationStopping => _stopping.Token;
+
+    public CancellationToken ApplicationStopped => CancellationToken.None;
+
+    public bool StopRequested => _stopping.IsCancellationRequested;
+
+    public void StopApplication() => _stopping.Cancel();
 }
 
 /// <summary>Keeps every message logged at Debug and above, in order, to check what the engine did first.</summary>
