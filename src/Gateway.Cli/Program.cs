@@ -7,7 +7,8 @@ public static class Program
 {
     public static async Task<int> Main(string[] args)
     {
-        var parse = BuildRoot().Parse(args);
+        var root = BuildRoot();
+        var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
             // One clear line on stderr rather than the help text: scripts read stderr, people add --help.
@@ -15,6 +16,7 @@ public static class Program
             return 2;
         }
 
+        Api.ServerTrust.CommandLineCaFile = parse.GetValue<string?>("--ca-file");
         return await parse.InvokeAsync();
     }
 
@@ -22,6 +24,13 @@ public static class Program
     public static RootCommand BuildRoot()
     {
         var root = new RootCommand("gatewayctl: operate a Gateway site over its HTTP API, and diagnose its devices directly");
+
+        // On any command: the site's CA certificate(s), PEM, to verify an https:// service.
+        root.Options.Add(new Option<string?>("--ca-file")
+        {
+            Description = "PEM file of the site's CA certificate, to verify an https:// service (default: $GATEWAY_CA_FILE, or the file saved by 'gatewayctl login')",
+            Recursive = true,
+        });
         root.Subcommands.Add(HealthCommand.Create());
         root.Subcommands.Add(ModbusCommand.Create());
         root.Subcommands.Add(EncoderCommand.Create());

@@ -63,7 +63,7 @@ public static class Program
             builder.Host.UseWindowsService(o => o.ServiceName = "Gateway");
             builder.WebHost.ConfigureKestrel(kestrel =>
             {
-                kestrel.Listen(options.Http.Address, options.Http.Port);
+                options.Http.Listen(kestrel);
                 kestrel.Limits.MaxRequestBodySize = ApiComposition.MaxRequestBodyBytes;
             });
 
@@ -96,6 +96,11 @@ public static class Program
             if (options.BootstrapToken is null)
             {
                 Log.Warning("Gateway:BootstrapToken is not set: the API refuses every request except /health and /openapi until an operator token exists");
+            }
+
+            foreach (var warning in options.Http.Warnings(DateTimeOffset.UtcNow))
+            {
+                Log.Warning("HTTP: {Warning}", warning);
             }
 
             await app.StartAsync();

@@ -103,6 +103,57 @@ public sealed class OperatorCommandsTests : IDisposable
         Assert.Contains("initial-admin-password.txt", service.StandardOutput + service.StandardError, StringComparison.Ordinal);
     }
 
+    [LinuxFact]
+    public async Task AuditVerify_HeadFileBesideTheDataFolder_CatchesATruncatedLog_HeadOfRowZeroIsNoFalseAlarm()
+    {
+        var data = _folder.Combine("data");
+        var credentials = _folder.Combine("credentials.json");
+        var token = ("GATEWAY_TOKEN", Bootstrap);
+        string[] serviceArgs = [$"--Gateway:DataFolder={data}", "--Gateway:Http:Port=0", "--Gateway:Operators:PasswordIterations=1000", $"--Gateway:BootstrapToken={Bootstrap}"];
+        await using (var first = ChildProcess.StartDotnet(RepoPaths.Service, serviceArgs))
+        {
+            var firstUrl = (await first.WaitForLineAsync(@"HTTP (http://[0-9.]+:\d+)", Bound)).Groups[1].Value;
+            for (var i = 1; i <= 3; i++)
+            {
+                var created = await RunAsync(["operators", "create", $"clerk-{i}", "--name", $"Clerk {i}", "--role", "front-desk", "--server", firstUrl], credentials, token, ("GATEWAY_NEW_PASSWORD", "front-one-time-pass"));
+                Assert.True(created.Code == 0, created.Err);
+            }
+
+            first.Signal(15);
+            Assert.Equal(0, await first.WaitForExitAsync(Bound));
+        }
+
+        // The head is appended at every start (and daily): the file's latest line names row 4.
+        await using var service = ChildProcess.StartDotnet(RepoPaths.Service, serviceArgs);
+        var url = (await service.WaitForLineAsync(@"HTTP (http://[0-9.]+:\d+)", Bound)).Groups[1].Value;
+        var heads = data + ".audit-heads.log";
+        await service.WaitForLineAsync(@"Audit chain head \(daily\): row 4,", Bound);
+        Assert.Equal(2, (await File.ReadAllLinesAsync(heads)).Length);
+
+        var intact = await RunAsync(["audit", "verify", "--head", heads, "--server", url], credentials, token);
+        Assert.True(intact.Code == 0, intact.Err);
+        Assert.StartsWith("intact", intact.Out, StringComparison.Ordinal);
+
+        var genesis = _folder.Combine("empty-log-head.json");
+        await File.WriteAllTextAsync(genesis, $$"""{"lastId":0,"mac":"{{new string('0', 64)}}"}""" + "\n");
+        var fromRowZero = await RunAsync(["audit", "verify", "--head", genesis, "--server", url], credentials, token);
+        Assert.True(fromRowZero.Code == 0, fromRowZero.Out + fromRowZero.Err);
+
+        using (var connection = new SqliteConnection($"Data Source={Path.Combine(data, "gateway.db")};Pooling=False"))
+        {
+            connection.Open();
+            using var truncate = connection.CreateCommand();
+            truncate.CommandText = "DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log WHERE id >= 3";
+            Assert.Equal(2, truncate.ExecuteNonQuery());
+        }
+
+        var alone = await RunAsync(["audit", "verify", "--server", url], credentials, token);
+        Assert.Equal(0, alone.Code);
+        var truncated = await RunAsync(["audit", "verify", "--head", heads, "--server", url], credentials, token);
+        Assert.Equal(6, truncated.Code);
+        Assert.Contains("truncated at row 3", truncated.Err, StringComparison.Ordinal);
+    }
+
     public void Dispose() => _folder.Dispose();
 
     private static Task<(int Code, string Out, string Err)> RunAsync(string[] args, string credentials, params (string Key, string Value)[] extra) =>

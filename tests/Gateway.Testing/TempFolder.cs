@@ -18,6 +18,9 @@ public sealed class TempFolder : IDisposable
         try
         {
             Directory.Delete(Path, recursive: true);
+
+            // A service whose data folder is this folder appends its audit heads beside it (Gateway:AuditHeadFile).
+            File.Delete(Path + ".audit-heads.log");
         }
         catch (IOException)
         {

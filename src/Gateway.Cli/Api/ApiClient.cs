@@ -18,7 +18,7 @@ public sealed class ApiClient : IDisposable
     public ApiClient(Uri server, string? token)
     {
         Server = server;
-        _http = new HttpClient { BaseAddress = server, Timeout = System.Threading.Timeout.InfiniteTimeSpan };
+        _http = new HttpClient(ServerTrust.CreateHandler()) { BaseAddress = server, Timeout = System.Threading.Timeout.InfiniteTimeSpan };
         if (token is not null)
         {
             _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
@@ -61,7 +61,7 @@ public sealed class ApiClient : IDisposable
         }
         catch (HttpRequestException ex)
         {
-            throw new CliException($"cannot reach the service at {Server}: {ex.Message}", 1, ex);
+            throw new CliException(ServerTrust.Describe(Server, ex), 1, ex);
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
@@ -105,7 +105,7 @@ public sealed class ApiClient : IDisposable
         }
         catch (HttpRequestException ex)
         {
-            throw new CliException($"cannot reach the service at {Server}: {ex.Message}", 1, ex);
+            throw new CliException(ServerTrust.Describe(Server, ex), 1, ex);
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
@@ -171,7 +171,7 @@ public sealed class ApiClient : IDisposable
         }
         catch (HttpRequestException ex)
         {
-            throw new CliException($"cannot reach the service at {Server}: {ex.Message}", 1, ex);
+            throw new CliException(ServerTrust.Describe(Server, ex), 1, ex);
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {

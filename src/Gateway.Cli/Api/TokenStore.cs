@@ -93,5 +93,8 @@ public static class TokenStore
         }
     }
 
-    public sealed record Credentials(string Server, string Token, string OperatorId);
+    /// <summary>The CA file saved at login (for an https:// server with a site CA), or null.</summary>
+    public static string? SavedCaFile() => SafeLoad()?.CaFile;
+
+    public sealed record Credentials(string Server, string Token, string OperatorId, string? CaFile = null);
 }

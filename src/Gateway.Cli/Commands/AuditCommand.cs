@@ -82,7 +82,7 @@ public static class AuditCommand
     {
         var server = CommonOptions.Server();
         var json = CommonOptions.Json();
-        var head = new Option<FileInfo?>("--head") { Description = "A head exported earlier by 'gatewayctl audit head' (a file holding its JSON line)" };
+        var head = new Option<FileInfo?>("--head") { Description = "A head kept outside the database: the JSON line of 'gatewayctl audit head', or the service's audit head file (Gateway:AuditHeadFile; its latest head is used)" };
         var command = new Command("verify", $"Verify the audit chain (admin): exit 0 when intact, {TamperedExitCode} naming the first edited, deleted, inserted or truncated row");
         command.Options.Add(head);
         command.Options.Add(server);
@@ -92,15 +92,8 @@ public static class AuditCommand
             object body = new { };
             if (parse.GetValue(head) is { } file)
             {
-                try
-                {
-                    using var exported = JsonDocument.Parse(await File.ReadAllTextAsync(file.FullName, cancellationToken));
-                    body = new { lastId = exported.RootElement.GetProperty("lastId").GetInt64(), mac = exported.RootElement.GetProperty("mac").GetString() };
-                }
-                catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
-                {
-                    throw new CliException($"{file.FullName} is not a head written by 'gatewayctl audit head'", 1, ex);
-                }
+                var (lastId, mac) = ReadHead(file, await ReadFileAsync(file, cancellationToken));
+                body = new { lastId, mac };
             }
 
             using var client = ApiClient.ForOperator(parse.GetValue(server)!);
@@ -122,6 +115,47 @@ public static class AuditCommand
             return intact ? 0 : TamperedExitCode;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// The head to verify against: the file holds one head (<c>audit head</c>'s output) or one per line
+    /// (the service's append-only head file, where a line torn by a crash is skipped); the one naming the
+    /// highest row wins, since a truncation shows against the latest head.
+    /// </summary>
+    internal static (long LastId, string Mac) ReadHead(FileInfo file, string text)
+    {
+        (long LastId, string Mac)? best = null;
+        foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Prepend(text))
+        {
+            try
+            {
+                using var document = JsonDocument.Parse(line);
+                var root = document.RootElement;
+                var candidate = (root.GetProperty("lastId").GetInt64(), root.GetProperty("mac").GetString() ?? string.Empty);
+                if (best is null || candidate.Item1 > best.Value.LastId)
+                {
+                    best = candidate;
+                }
+            }
+            catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+            {
+                // Not a head line: a torn last write, or not a head file at all (then nothing is found).
+            }
+        }
+
+        return best ?? throw new CliException($"{file.FullName} holds no head written by 'gatewayctl audit head' or the service's audit head file");
+    }
+
+    private static async Task<string> ReadFileAsync(FileInfo file, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await File.ReadAllTextAsync(file.FullName, cancellationToken);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"cannot read {file.FullName}: {ex.Message}", 1, ex);
+        }
     }
 
     private static void Append(StringBuilder query, string name, string? value)

@@ -24,7 +24,7 @@ public static class HealthCommand
                 throw new CliException($"--server '{baseUrl}' is not an http:// or https:// URL");
             }
 
-            using var http = new HttpClient { BaseAddress = uri, Timeout = TimeSpan.FromSeconds(10) };
+            using var http = new HttpClient(Api.ServerTrust.CreateHandler()) { BaseAddress = uri, Timeout = TimeSpan.FromSeconds(10) };
             if (OptionalToken() is { } token)
             {
                 http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
@@ -92,7 +92,7 @@ public static class HealthCommand
         }
         catch (HttpRequestException ex)
         {
-            throw new CliException($"cannot reach the service at {uri}: {ex.Message}", 1, ex);
+            throw new CliException(Api.ServerTrust.Describe(uri, ex), 1, ex);
         }
         catch (TaskCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {

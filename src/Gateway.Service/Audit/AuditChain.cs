@@ -73,10 +73,21 @@ public static class AuditChain
     /// Checks rows in id order. Names the first row that was edited, deleted (the id missing, or the
     /// row after the gap when ids were renumbered) or inserted; with <paramref name="heads"/> (exported
     /// or recorded at sign-offs), also a truncated tail and rows appended after a head that do not verify.
+    /// A head naming row 0 is the empty log's (genesis MAC): it holds for any log. An empty log is intact
+    /// only when <paramref name="emptiedEvidence"/> is null; otherwise it says why the log must have had rows.
     /// </summary>
-    public static AuditVerification Verify(byte[] key, IEnumerable<AuditRow> rowsInIdOrder, IReadOnlyCollection<AuditHead>? heads = null)
+    public static AuditVerification Verify(byte[] key, IEnumerable<AuditRow> rowsInIdOrder, IReadOnlyCollection<AuditHead>? heads = null, string? emptiedEvidence = null)
     {
         heads ??= [];
+        foreach (var genesis in heads.Where(h => h.LastId == 0))
+        {
+            if (!FixedEquals(genesis.Mac.ToLowerInvariant(), Genesis))
+            {
+                return Bad(0, 0, AuditFault.Edited, "a head naming row 0 must carry the empty log's MAC (64 zeros): this head was not exported by Gateway");
+            }
+        }
+
+        heads = heads.Where(h => h.LastId > 0).ToList();
         var expectedPrev = Genesis;
         AuditRow? previous = null;
         long count = 0;
@@ -141,6 +152,11 @@ public static class AuditChain
             {
                 return Bad(count, head.LastId, AuditFault.Edited, $"row {head.LastId} does not carry the MAC of the recorded head");
             }
+        }
+
+        if (count == 0 && emptiedEvidence is not null)
+        {
+            return Bad(0, 1, AuditFault.Truncated, $"the audit log is empty, but {emptiedEvidence}: every row was removed");
         }
 
         var tip = previous is null ? new AuditHead(0, Genesis) : new AuditHead(previous.Id, previous.Mac);

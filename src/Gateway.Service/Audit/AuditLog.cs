@@ -150,11 +150,12 @@ public sealed class AuditLog : IUnitOfWorkObserver
             heads.AddRange(await source.RecordedHeadsAsync(connection, transaction, cancellationToken));
         }
 
+        var evidence = await EmptiedEvidenceAsync(connection, transaction, cancellationToken);
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = "SELECT id, at_utc, operator_id, operator_name, action, subject, details, prev_mac, mac FROM audit_log ORDER BY id";
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return AuditChain.Verify(_key.Bytes, Rows(reader), heads);
+        return AuditChain.Verify(_key.Bytes, Rows(reader), heads, evidence);
 
         static IEnumerable<AuditRow> Rows(SqliteDataReader reader)
         {
@@ -164,6 +165,26 @@ public sealed class AuditLog : IUnitOfWorkObserver
                 yield return ReadRow(reader);
             }
         }
+    }
+
+    // Tables written only by audited changes: rows in any of them mean the log had rows too.
+    private static readonly string[] AuditedTables = ["operators", "holders", "cards", "card_events", "parking_agreements"];
+
+    /// <summary>When the log is empty, why it cannot have been empty all along (null when nothing says so).</summary>
+    private static async Task<string?> EmptiedEvidenceAsync(SqliteConnection connection, SqliteTransaction transaction, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT NOT EXISTS (SELECT 1 FROM audit_log), " + string.Join(", ", AuditedTables.Select(t => $"(SELECT COUNT(*) FROM {t})"));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        if (reader.GetInt64(0) == 0)
+        {
+            return null;
+        }
+
+        var found = AuditedTables.Select((table, i) => (Table: table, Rows: reader.GetInt64(i + 1))).Where(t => t.Rows > 0).ToList();
+        return found.Count == 0 ? null : "the database holds " + string.Join(", ", found.Select(t => $"{t.Rows} {t.Table} row(s)")) + ", each created by an audited change";
     }
 
     /// <summary>True when the log has no rows (the key may then be created).</summary>

@@ -31,9 +31,6 @@ public sealed class Secret(string value)
     public override string ToString() => "***";
 }
 
-/// <summary>HTTP listener (section <c>Gateway:Http</c>). Port 0 takes any free port (tests).</summary>
-public sealed record HttpOptions(IPAddress Address, int Port);
-
 /// <summary>
 /// The service's configuration (section <c>Gateway</c>), read and validated at start. Values are
 /// parsed here rather than by the binder so that an operator's mistake yields one line naming the
@@ -124,17 +121,8 @@ public sealed partial record GatewayOptions(
             return false;
         }
 
-        var addressText = section["Http:Address"] ?? "127.0.0.1";
-        if (!IPAddress.TryParse(addressText, out var address))
+        if (!HttpOptions.TryLoad(section, out var http, out error))
         {
-            error = Key("Http:Address", $"'{addressText}' is not an IP address (e.g. 127.0.0.1)");
-            return false;
-        }
-
-        var portText = section["Http:Port"] ?? "5080";
-        if (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port > 65535)
-        {
-            error = Key("Http:Port", $"'{portText}' is not a whole number from 0 to 65535");
             return false;
         }
 
@@ -213,7 +201,7 @@ public sealed partial record GatewayOptions(
             return false;
         }
 
-        options = new GatewayOptions(dataFolder, siteId, timeZone, new HttpOptions(address, port), devices) { BootstrapToken = bootstrapToken, Security = security, CardKeys = cardKeys, Sync = sync, Parking = parking, Inventory = inventory, Logs = logs };
+        options = new GatewayOptions(dataFolder, siteId, timeZone, http, devices) { BootstrapToken = bootstrapToken, Security = security, CardKeys = cardKeys, Sync = sync, Parking = parking, Inventory = inventory, Logs = logs };
         error = null;
         return true;
     }

@@ -30,9 +30,11 @@ public sealed class InventoryWorkflow
     private readonly UnitOfWorkFactory _writes;
     private readonly SiteCalendar _calendar;
     private readonly int _notSeenDays;
+    private readonly AuditHeadRecorder? _heads;
 
-    public InventoryWorkflow(GatewayDatabase database, UnitOfWorkFactory writes, InventoryOptions options, SiteCalendar calendar)
+    public InventoryWorkflow(GatewayDatabase database, UnitOfWorkFactory writes, InventoryOptions options, SiteCalendar calendar, AuditHeadRecorder? heads = null)
     {
+        _heads = heads;
         _database = database;
         _writes = writes;
         _calendar = calendar;
@@ -158,6 +160,12 @@ public sealed class InventoryWorkflow
             after = new { state = "signed-off", auditHead = head, lines = report.Lines.Select(l => new { l.State, l.System, l.RegisterCount, l.PhysicalCount, l.Explanation }) },
         });
         await unit.CommitAsync(cancellationToken);
+        if (_heads is not null)
+        {
+            // Outside the database too, with the sign-off's own row: a later truncation cannot hide behind the month's report.
+            await _heads.RecordAsync($"inventory sign-off {month}", cancellationToken);
+        }
+
         return frozen;
     }
 

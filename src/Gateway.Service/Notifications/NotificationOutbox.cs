@@ -103,6 +103,38 @@ public sealed class NotificationOutbox
         return list;
     }
 
+    /// <summary>
+    /// Rewrites delivery errors stored by earlier versions, which named the webhook URL whole, to the
+    /// redacted form (<see cref="SecretUrl"/>), so the key in its query string leaves the outbox, the admin's
+    /// view and future backups. Returns how many rows changed (none on later starts).
+    /// </summary>
+    public async Task<int> ScrubWebhookUrlAsync(Uri url, UnitOfWorkFactory units, CancellationToken cancellationToken)
+    {
+        var secrets = new[] { url.ToString(), url.AbsoluteUri, url.OriginalString }.Distinct(StringComparer.Ordinal).Where(u => u != SecretUrl.Redact(url)).ToList();
+        if (secrets.Count == 0)
+        {
+            return 0;
+        }
+
+        return await units.RunExclusiveAsync(
+            async (connection, transaction) =>
+            {
+                var changed = 0;
+                foreach (var secret in secrets)
+                {
+                    await using var update = connection.CreateCommand();
+                    update.Transaction = transaction;
+                    update.CommandText = "UPDATE notification_outbox SET last_error = replace(last_error, $secret, $shown) WHERE instr(last_error, $secret) > 0";
+                    update.Parameters.AddWithValue("$secret", secret);
+                    update.Parameters.AddWithValue("$shown", SecretUrl.Redact(url));
+                    changed += await update.ExecuteNonQueryAsync(cancellationToken);
+                }
+
+                return changed;
+            },
+            cancellationToken);
+    }
+
     /// <summary>The delay before attempt n+1 after n failures: min × 2^(n-1), capped at max.</summary>
     public static TimeSpan BackOff(int failures, TimeSpan min, TimeSpan max)
     {

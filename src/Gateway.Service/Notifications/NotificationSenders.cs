@@ -77,16 +77,20 @@ public sealed class SmtpNotificationSender : INotificationSender
 /// <summary>
 /// HTTP POST of the notice as JSON to a URL; any 2xx is delivery. The message id is in the body and in
 /// the <c>Idempotency-Key</c> header, the same on every attempt, so the receiver can drop repeats.
+/// Errors name the URL without its query string and user info (<see cref="SecretUrl"/>): they are kept in
+/// the outbox and logged.
 /// </summary>
 public sealed class WebhookNotificationSender : INotificationSender
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private readonly Uri _url;
+    private readonly string _shown;
     private readonly HttpClient _http;
 
     public WebhookNotificationSender(Uri url, HttpClient http)
     {
         _url = url;
+        _shown = SecretUrl.Redact(url);
         _http = http;
     }
 
@@ -112,16 +116,17 @@ public sealed class WebhookNotificationSender : INotificationSender
             using var response = await _http.SendAsync(request, timeout.Token);
             if (!response.IsSuccessStatusCode)
             {
-                throw new NotificationDeliveryException($"the webhook {_url} answered {(int)response.StatusCode}");
+                throw new NotificationDeliveryException($"the webhook {_shown} answered {(int)response.StatusCode}");
             }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new NotificationDeliveryException($"the webhook {_url} did not answer within {Timeout.TotalSeconds:0} s");
+            throw new NotificationDeliveryException($"the webhook {_shown} did not answer within {Timeout.TotalSeconds:0} s");
         }
         catch (HttpRequestException ex)
         {
-            throw new NotificationDeliveryException($"the webhook {_url} could not be reached: {ex.Message}", ex);
+            // The inner exception is not kept: its message or stack data could carry the full URL.
+            throw new NotificationDeliveryException($"the webhook {_shown} could not be reached: {SecretUrl.Scrub(ex.Message, _url)}");
         }
     }
 }

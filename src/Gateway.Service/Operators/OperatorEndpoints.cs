@@ -25,7 +25,8 @@ public static class OperatorEndpoints
         services.AddSingleton<OperatorStore>();
         services.AddSingleton<LoginThrottle>();
         services.AddSingleton<IOperatorAuthenticator, OperatorTokenAuthenticator>();
-        services.AddHttpClient();
+        // No request logging on the notifications client: a webhook URL's query string may hold its key.
+        services.AddHttpClient("notifications").RemoveAllLoggers();
         services.AddSingleton<INotificationSender>(sp =>
         {
             var options = sp.GetRequiredService<GatewayOptions>().Security.Notifications;
@@ -42,8 +43,11 @@ public static class OperatorEndpoints
         services.AddSingleton(sp => sp.GetRequiredService<GatewayOptions>().Inventory);
         services.AddSingleton<Inventory.InventoryWorkflow>();
         services.AddSingleton<IAuditHeadSource, Inventory.InventoryAuditHeads>();
+        services.AddSingleton<AuditHeadRecorder>();
         services.AddSingleton<SecurityStartup>();
         services.AddHostedService(sp => sp.GetRequiredService<SecurityStartup>());
+        // After the audit key is loaded: the pass may purge tokens, which is audited.
+        services.AddHostedService<SecurityHousekeeping>();
         services.AddHostedService(sp => sp.GetRequiredService<NotificationDispatcher>());
     }
 

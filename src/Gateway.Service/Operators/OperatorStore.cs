@@ -382,6 +382,18 @@ public sealed partial class OperatorStore
     /// <summary>Deletes tokens past their expiry (revoked or not): they can never authenticate again. Returns how many.</summary>
     public async Task<int> PurgeExpiredTokensAsync(CancellationToken cancellationToken)
     {
+        // Most days there is nothing to delete: look before taking the write gate.
+        await using (var connection = _database.OpenConnection())
+        await using (var any = connection.CreateCommand())
+        {
+            any.CommandText = "SELECT EXISTS (SELECT 1 FROM operator_tokens WHERE expires_utc <= $now)";
+            any.Parameters.AddWithValue("$now", UnitOfWork.Timestamp(_time.GetUtcNow()));
+            if (Convert.ToInt64(await any.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture) == 0)
+            {
+                return 0;
+            }
+        }
+
         await using var unit = await _units.BeginAsync(Actor.System, cancellationToken);
         var purged = await PurgeExpiredTokensAsync(unit, cancellationToken);
         if (purged == 0)

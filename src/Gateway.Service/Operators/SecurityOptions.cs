@@ -58,6 +58,17 @@ public sealed record SecurityOptions(
     /// <summary>While an operator's logins are slowed down: checks run one at a time and each failure holds the line this long.</summary>
     public TimeSpan SlowDown { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// The append-only file, outside the database, where the audit chain's head is written at every
+    /// inventory sign-off and daily (<c>Gateway:AuditHeadFile</c>; default beside the data folder:
+    /// <c>DATAFOLDER.audit-heads.log</c>, so replacing or restoring the data folder leaves it in place).
+    /// </summary>
+    public string AuditHeadFile { get; init; } = string.Empty;
+
+    /// <summary>The default <see cref="AuditHeadFile"/> for a data folder: a file beside it, named after it.</summary>
+    public static string DefaultAuditHeadFile(string dataFolder) =>
+        Path.TrimEndingDirectorySeparator(Path.GetFullPath(dataFolder)) + ".audit-heads.log";
+
     /// <summary>PBKDF2-SHA256 iterations by default (OWASP's 2023 figure for PBKDF2-HMAC-SHA256).</summary>
     public const int DefaultPasswordIterations = 600_000;
 
@@ -68,7 +79,10 @@ public sealed record SecurityOptions(
         TimeSpan.FromHours(12),
         5,
         TimeSpan.FromMinutes(15),
-        NotificationOptions.Default);
+        NotificationOptions.Default)
+    {
+        AuditHeadFile = DefaultAuditHeadFile(dataFolder),
+    };
 
     /// <summary>Reads the keys under <paramref name="section"/> (the <c>Gateway</c> section); the error names the key.</summary>
     public static bool TryLoad(IConfigurationSection section, string dataFolder, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out SecurityOptions? options, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
@@ -84,6 +98,14 @@ public sealed record SecurityOptions(
         }
 
         keyFile = Path.GetFullPath(keyFile, dataFolder);
+        var headFile = section["AuditHeadFile"];
+        if (!string.IsNullOrWhiteSpace(headFile) && (headFile.IndexOfAny(Path.GetInvalidPathChars()) >= 0 || Path.EndsInDirectorySeparator(headFile)))
+        {
+            error = "Gateway:AuditHeadFile: not a valid file path";
+            return false;
+        }
+
+        headFile = string.IsNullOrWhiteSpace(headFile) ? defaults.AuditHeadFile : Path.GetFullPath(headFile, dataFolder);
 
         if (!TryInt(section, "Operators:PasswordIterations", DefaultPasswordIterations, 1_000, 10_000_000, out var iterations, out error)
             || !TryInt(section, "Operators:PasswordLifetimeMonths", 3, 1, 24, out var lifetimeMonths, out error)
@@ -103,6 +125,7 @@ public sealed record SecurityOptions(
             MaxFailedLoginsPerAddress = maxPerAddress,
             SlowDownAfterFailedLogins = slowDownAfter,
             SlowDown = TimeSpan.FromSeconds(slowDownSeconds),
+            AuditHeadFile = headFile,
         };
         return true;
     }
@@ -191,7 +214,8 @@ public sealed record SecurityOptions(
             var url = section["Webhook:Url"];
             if (!Uri.TryCreate(url, UriKind.Absolute, out webhook) || (webhook.Scheme != Uri.UriSchemeHttp && webhook.Scheme != Uri.UriSchemeHttps))
             {
-                error = $"Gateway:Notifications:Webhook:Url: '{url}' is not an http:// or https:// URL";
+                // A query string or user info may hold the receiver's key: never echo them.
+                error = $"Gateway:Notifications:Webhook:Url: '{Gateway.Service.Notifications.SecretUrl.Redact(url)}' is not an http:// or https:// URL";
                 return false;
             }
         }

@@ -18,8 +18,13 @@ public sealed class SecurityStartup : IHostedService
     private readonly GatewayOptions _options;
     private readonly ILogger<SecurityStartup> _logger;
 
-    public SecurityStartup(AuditKey key, AuditLog audit, OperatorStore operators, GatewayOptions options, ILogger<SecurityStartup> logger)
+    private readonly Notifications.NotificationOutbox _outbox;
+    private readonly Storage.UnitOfWorkFactory _units;
+
+    public SecurityStartup(AuditKey key, AuditLog audit, OperatorStore operators, GatewayOptions options, Notifications.NotificationOutbox outbox, Storage.UnitOfWorkFactory units, ILogger<SecurityStartup> logger)
     {
+        _outbox = outbox;
+        _units = units;
         _key = key;
         _audit = audit;
         _operators = operators;
@@ -43,6 +48,12 @@ public sealed class SecurityStartup : IHostedService
         if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(_key.Path) & (UnixFileMode.GroupRead | UnixFileMode.OtherRead | UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)) != 0)
         {
             _logger.LogWarning("The audit key file {AuditKeyFile} is readable by others than its owner: chmod 600 it", _key.Path);
+        }
+
+        if (_options.Security.Notifications.WebhookUrl is { } webhook
+            && await _outbox.ScrubWebhookUrlAsync(webhook, _units, cancellationToken) is var scrubbed and > 0)
+        {
+            _logger.LogWarning("Removed the webhook URL's query string and user info from {NotificationCount} stored delivery error(s): backups taken before hold them; see docs/operators.md", scrubbed);
         }
 
         var password = await _operators.CreateInitialAdminAsync(cancellationToken);

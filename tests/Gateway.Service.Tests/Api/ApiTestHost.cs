@@ -57,6 +57,7 @@ public sealed class ApiTestHost : IAsyncDisposable
             ["Gateway:DataFolder"] = folder.Path,
             ["Gateway:SiteId"] = "api-test",
             ["Gateway:BootstrapToken"] = AdminToken,
+            ["Gateway:Http:Port"] = "0",
             // The production default (600,000) costs a noticeable fraction of a second per hash on CI.
             ["Gateway:Operators:PasswordIterations"] = "1000",
         };
@@ -73,7 +74,8 @@ public sealed class ApiTestHost : IAsyncDisposable
 
         builder.WebHost.ConfigureKestrel(k =>
         {
-            k.Listen(System.Net.IPAddress.Loopback, 0);
+            // The service's own listener setup (HTTPS when a certificate is configured), on a free port.
+            options.Http.Listen(k);
             k.Limits.MaxRequestBodySize = ApiComposition.MaxRequestBodyBytes;
         });
         builder.Services.AddSingleton(options);

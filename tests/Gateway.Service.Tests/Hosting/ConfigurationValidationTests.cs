@@ -24,6 +24,9 @@ public sealed class ConfigurationValidationTests : IDisposable
         { ["--Gateway:Logs:FileSizeLimitMB=0"], "Gateway:Logs:FileSizeLimitMB: '0' is not a whole number of megabytes from 1 to 1024" },
         { ["--Gateway:Logs:FileSizeLimitMB=64", "--Gateway:Logs:TotalSizeLimitMB=100"], "Gateway:Logs:TotalSizeLimitMB: 100 must be at least three times Logs:FileSizeLimitMB (64)" },
         { ["--Gateway:Logs:RetainedDays=forever"], "Gateway:Logs:RetainedDays: 'forever' is not a whole number of days" },
+        // The query string (a receiver's key) is never echoed.
+        { ["--Gateway:Notifications:Transport=webhook", "--Gateway:Notifications:Webhook:Url=ftp://hooks.example.test/x?key=s3cret"], "Gateway:Notifications:Webhook:Url: 'ftp://hooks.example.test/x?[hidden]' is not an http:// or https:// URL" },
+        { ["--Gateway:AuditHeadFile=/var/log/gateway/"], "Gateway:AuditHeadFile: not a valid file path" },
     };
 
     [Fact]

@@ -81,6 +81,93 @@ public sealed class NotificationDeliveryTests
     }
 
     [Fact]
+    public async Task Webhook_KeyInTheQueryString_NeverInLogsErrorsTheAdminsViewOrBackups()
+    {
+        const string key = "s3cret-webhook-key-7f3a";
+        var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+
+        var time = new FakeTimeProvider(Start);
+        var log = new CapturedLog();
+        var url = $"http://hook-user:hook-password@127.0.0.1:{port}/hooks/gateway?key={key}&team=front";
+        await using var host = await ApiTestHost.StartAsync(
+            time: time,
+            services: s => s.AddSingleton<ILoggerProvider>(log),
+            configuration: new Dictionary<string, string?>
+            {
+                ["Gateway:Notifications:Transport"] = "webhook",
+                ["Gateway:Notifications:Webhook:Url"] = url,
+                ["Gateway:Notifications:Finance"] = "finance@example.test",
+                ["Gateway:Notifications:PollIntervalMilliseconds"] = "3600000",
+            });
+        var dispatcher = host.Services.GetRequiredService<NotificationDispatcher>();
+        await OperatorTestKit.ReadyOperatorAsync(host, "clerk", GatewayRoles.FrontDesk);
+
+        // Refused (nobody listens), then answered with 503, then delivered: every error path once.
+        Assert.Equal(0, await dispatcher.DeliverDueAsync(CancellationToken.None));
+        string copy;
+        var views = new List<string> { await (await host.Client.GetAsync(new Uri("api/notifications", UriKind.Relative))).Content.ReadAsStringAsync() };
+        Assert.Contains($"the webhook http://127.0.0.1:{port}/hooks/gateway?[hidden] could not be reached", views[0], StringComparison.Ordinal);
+        await using (var receiver = await WebhookReceiver.StartAsync(port, failFirst: 1))
+        {
+            time.Advance(TimeSpan.FromMinutes(1));
+            Assert.Equal(0, await dispatcher.DeliverDueAsync(CancellationToken.None));
+            views.Add(await (await host.Client.GetAsync(new Uri("api/notifications", UriKind.Relative))).Content.ReadAsStringAsync());
+            Assert.Contains($"the webhook http://127.0.0.1:{port}/hooks/gateway?[hidden] answered 503", views[1], StringComparison.Ordinal);
+
+            // A backup while the outbox holds that error.
+            using var backup = await host.Client.PostAsync(new Uri("api/backups", UriKind.Relative), ApiTestHost.Json(new { }));
+            copy = (await ApiTestHost.ReadJsonAsync(backup)).GetProperty("path").GetString()!;
+            time.Advance(TimeSpan.FromMinutes(1));
+            Assert.Equal(1, await dispatcher.DeliverDueAsync(CancellationToken.None));
+            Assert.Equal(2, receiver.Requests.Count);
+        }
+
+        var view = string.Join("\n", views);
+        var copied = Encoding.UTF8.GetString(await File.ReadAllBytesAsync(copy));
+        foreach (var secret in new[] { key, "hook-password", "team=front" })
+        {
+            Assert.DoesNotContain(secret, view, StringComparison.Ordinal);
+            Assert.DoesNotContain(secret, log.Text, StringComparison.Ordinal);
+            Assert.DoesNotContain(secret, copied, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("not delivered", log.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Webhook_DeliveryErrorsStoredWithTheWholeUrl_ScrubbedAtStart()
+    {
+        var url = new Uri("https://hooks.example.test/notify?key=s3cret-webhook-key-7f3a");
+        await using var host = await ApiTestHost.StartAsync();
+        var outbox = host.Services.GetRequiredService<NotificationOutbox>();
+        await OperatorTestKit.ReadyOperatorAsync(host, "clerk", GatewayRoles.FrontDesk);
+        using (var connection = host.Database.OpenConnection())
+        using (var command = connection.CreateCommand())
+        {
+            // What an earlier version stored: the URL whole.
+            command.CommandText = "UPDATE notification_outbox SET last_error = $e";
+            command.Parameters.AddWithValue("$e", $"the webhook {url} answered 503");
+            Assert.Equal(1, command.ExecuteNonQuery());
+        }
+
+        Assert.Equal(1, await outbox.ScrubWebhookUrlAsync(url, host.Services.GetRequiredService<Gateway.Service.Storage.UnitOfWorkFactory>(), CancellationToken.None));
+        Assert.Equal("the webhook https://hooks.example.test/notify?[hidden] answered 503", (await outbox.ListAsync(1, CancellationToken.None))[0].LastError);
+        Assert.Equal(0, await outbox.ScrubWebhookUrlAsync(url, host.Services.GetRequiredService<Gateway.Service.Storage.UnitOfWorkFactory>(), CancellationToken.None));
+    }
+
+    [Theory]
+    [InlineData("https://hooks.example.test/notify?key=abc", "https://hooks.example.test/notify?[hidden]")]
+    [InlineData("https://user:pw@hooks.example.test:8443/a/b", "https://hooks.example.test:8443/a/b")]
+    [InlineData("https://hooks.example.test/notify", "https://hooks.example.test/notify")]
+    [InlineData("ftp://user:pw@hooks.example.test/x?key=abc", "ftp://hooks.example.test/x?[hidden]")]
+    [InlineData("not a url ?key=abc", "not a url ?[hidden]")]
+    public void SecretUrl_Redact_HidesQueryAndUserInfo(string url, string shown) =>
+        Assert.Equal(shown, SecretUrl.Redact(url));
+
+    [Fact]
     public async Task Smtp_RelayRefusesThenAccepts_SameMessageIdHeaderEveryAttempt()
     {
         await using var relay = SmtpReceiver.Start(failFirst: 1);
