@@ -151,6 +151,25 @@ public sealed class ParkingGateTests(ParkingDemoFixture demo) : IClassFixture<Pa
         Assert.Empty(drift.RootElement.GetProperty("items").EnumerateArray());
     }
 
+    [LinuxFact]
+    public async Task RecordPayment_NotWholeQuarters_RefusedAtTheDesk_NamingTheAmount_NothingRecorded()
+    {
+        var site = demo.Site;
+        var (holder, _) = await demo.IssueAsync("Zhao Lei", "3-2-0303", 200005, "parking");
+        using var agreement = JsonDocument.Parse(await site.CtlAsync(
+            "parking", "agreements", "create", "--number", "P-200005", "--holder", holder.ToString(CultureInfo.InvariantCulture), "--card", "200005",
+            "--plate", "沪B00005", "--space", "B1-105", "--fee-fen", "30000", "--cycle", "quarter", "--method", "cash", "--signed-copy", "archive/P-200005.pdf", "--json"));
+        var id = agreement.RootElement.GetProperty("id").GetInt64().ToString(CultureInfo.InvariantCulture);
+
+        // 800.00 yuan on a 300.00-a-month quarterly agreement: refused before any money is recorded.
+        var (code, _, stderr) = await site.TryCtlAsync("parking", "payments", "record", id, "--amount-fen", "80000", "--receipt", "R-P-200005");
+
+        Assert.Equal(5, code);
+        Assert.Contains("900.00 yuan", stderr, StringComparison.Ordinal);
+        using var payments = JsonDocument.Parse(await site.CtlAsync("parking", "payments", "list", "--agreement", id, "--json"));
+        Assert.Empty(payments.RootElement.GetProperty("items").EnumerateArray());
+    }
+
     private static DateTimeOffset LocalMidnight(DateOnly date) =>
         new(TimeZoneInfo.ConvertTimeToUtc(date.ToDateTime(TimeOnly.MinValue), Site), TimeSpan.Zero);
 }

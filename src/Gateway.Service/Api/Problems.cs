@@ -135,10 +135,22 @@ public static class RefusalProblems
         RefusalKind.Invalid => ApiProblems.Validation(refusal.Field ?? "body", refusal.Detail),
         RefusalKind.Conflict => ApiProblems.Conflict(refusal.Detail),
         RefusalKind.InvalidState => ApiProblems.InvalidTransition(refusal.Detail, refusal.State),
-        RefusalKind.Rule => ApiProblems.Problem(StatusCodes.Status422UnprocessableEntity, ProblemTypes.Prefix + refusal.Code, "Refused by the rules", refusal.Detail, new Dictionary<string, object?> { ["code"] = refusal.Code }),
+        RefusalKind.Rule => ApiProblems.Problem(StatusCodes.Status422UnprocessableEntity, ProblemTypes.Prefix + refusal.Code, "Refused by the rules", refusal.Detail, RuleMembers(refusal)),
         RefusalKind.Unavailable => ApiProblems.Problem(StatusCodes.Status503ServiceUnavailable, ProblemTypes.Prefix + (refusal.Code ?? "unavailable"), "Not available", refusal.Detail),
         RefusalKind.DeviceFailed => ApiProblems.Problem(StatusCodes.Status502BadGateway, ProblemTypes.Prefix + (refusal.Code ?? "device-failed"), "The device could not complete the operation", refusal.Detail),
         RefusalKind.Denied => ApiProblems.Problem(StatusCodes.Status401Unauthorized, ProblemTypes.Prefix + (refusal.Code ?? "unauthorized"), "Refused", refusal.Detail),
         _ => ApiProblems.Problem(StatusCodes.Status429TooManyRequests, ProblemTypes.Prefix + (refusal.Code ?? "too-many-attempts"), "Too many attempts", refusal.Detail),
     };
+
+    /// <summary>The members of a rule's problem: its code and the refusal's facts.</summary>
+    public static Dictionary<string, object?> RuleMembers(Refusal refusal)
+    {
+        var members = new Dictionary<string, object?> { ["code"] = refusal.Code };
+        foreach (var (name, value) in refusal.Facts ?? new Dictionary<string, object?>())
+        {
+            members[name] = value;
+        }
+
+        return members;
+    }
 }

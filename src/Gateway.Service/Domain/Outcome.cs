@@ -59,6 +59,9 @@ public sealed record Refusal(RefusalKind Kind, string Detail)
     /// <summary>When a <see cref="RefusalKind.Throttled"/> caller may try again.</summary>
     public DateTimeOffset? Until { get; init; }
 
+    /// <summary>More facts for callers, by name (the API adds them to the problem), e.g. the amounts a rule would accept.</summary>
+    public IReadOnlyDictionary<string, object?>? Facts { get; init; }
+
     public static Refusal NotFound(string what) => new(RefusalKind.NotFound, $"{what} does not exist");
 
     public static Refusal Invalid(string field, string detail) => new(RefusalKind.Invalid, detail) { Field = field };

@@ -303,7 +303,7 @@ public static partial class ParkingEndpoints
 
     /// <summary>A refusal of the parking rules is 422 with the rule's own problem type; the rest map as everywhere.</summary>
     private static IResult ToProblem(Refusal refusal) => refusal.Kind == RefusalKind.Rule
-        ? ApiProblems.Problem(StatusCodes.Status422UnprocessableEntity, ParkingProblemTypes.Refused(refusal.Code!), "Refused by the parking rules", refusal.Detail, new Dictionary<string, object?> { ["code"] = refusal.Code })
+        ? ApiProblems.Problem(StatusCodes.Status422UnprocessableEntity, ParkingProblemTypes.Refused(refusal.Code!), "Refused by the parking rules", refusal.Detail, RefusalProblems.RuleMembers(refusal))
         : refusal.ToProblem();
 
     [GeneratedRegex("^[A-Za-z0-9_/-]{1,32}$")]

@@ -176,6 +176,13 @@ public sealed class ParkingWorkflow
             return Refusal.InvalidState($"agreement {agreement.AgreementNumber} has ended and takes no payments", "ended");
         }
 
+        // Checked when the money is taken, not only at grant time: the clerk hears the amounts that would do before the receipt is written.
+        ParkingNames.TryParseCycle(agreement.BillingCycle, out var cycle);
+        if (!PeriodPricing.TryPrice(payment.AmountFen, agreement.MonthlyFeeFen, cycle, _rules.ProrationAllowed, out _, out var priced))
+        {
+            return Refused(priced);
+        }
+
         if (await ParkingStore.ReceiptExistsAsync(unit, payment.ReceiptNumber, cancellationToken))
         {
             return Refusal.Conflict($"receipt number {payment.ReceiptNumber} is already recorded");
@@ -409,7 +416,10 @@ public sealed class ParkingWorkflow
         await unit.CommitAsync(cancellationToken);
     }
 
-    private static Refusal Refused(ParkingRefusal refusal) => Refusal.Rule(refusal.Code, refusal.Detail);
+    private static Refusal Refused(ParkingRefusal refusal) => Refusal.Rule(refusal.Code, refusal.Detail) with
+    {
+        Facts = refusal.ValidAmountsFen.Count == 0 ? null : new Dictionary<string, object?> { ["validAmountsFen"] = refusal.ValidAmountsFen },
+    };
 
     private PeriodView ToView(PaidPeriod period) => new(
         period.PaymentId,

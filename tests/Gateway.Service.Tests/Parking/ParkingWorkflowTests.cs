@@ -48,10 +48,26 @@ public sealed class ParkingWorkflowTests : IDisposable
     }
 
     [Fact]
+    public async Task RecordPayment_AmountNotWholeCycles_IsRefusedByTheRule_NamingTheValidAmounts_AndNothingIsWritten()
+    {
+        var agreement = await AgreementAsync(PaymentMethod.Cash);
+
+        var recorded = await _parking.RecordPaymentAsync(WorkflowSite.Desk, new NewPayment(agreement.Id, 45_000, PaymentMethod.Cash, "R-1"), CancellationToken.None);
+
+        Assert.Equal(RefusalKind.Rule, recorded.Refusal?.Kind);
+        Assert.Equal("not-whole-cycles", recorded.Refusal?.Code);
+        Assert.Equal([30_000L, 60_000L], (IReadOnlyList<long>)recorded.Refusal!.Facts!["validAmountsFen"]!);
+        Assert.Equal(0, _site.Count("parking_payments"));
+        Assert.DoesNotContain(_site.Audit.Entries, e => e.Action == "parking.payment.record");
+    }
+
+    [Fact]
     public async Task Grant_AmountNotWholeCycles_IsRefusedByTheRule_AndNothingIsWrittenNorTheReceipt()
     {
         var agreement = await AgreementAsync(PaymentMethod.Cash);
-        var payment = (await _parking.RecordPaymentAsync(WorkflowSite.Desk, new NewPayment(agreement.Id, 45_000, PaymentMethod.Cash, "R-1"), CancellationToken.None)).Value;
+        // Recorded while the site allowed proration; the grant is decided by the rules in force.
+        var prorating = new ParkingWorkflow(_site.Database, _site.Writes, new ParkingRules(Shanghai, 3, ProrationAllowed: true));
+        var payment = (await prorating.RecordPaymentAsync(WorkflowSite.Desk, new NewPayment(agreement.Id, 45_000, PaymentMethod.Cash, "R-1"), CancellationToken.None)).Value;
         var receipt = new TableReceipt(_site);
 
         var grant = await _parking.GrantAsync(WorkflowSite.Desk, payment.Id, CancellationToken.None, receipt);

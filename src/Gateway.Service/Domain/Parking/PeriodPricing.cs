@@ -33,7 +33,8 @@ public static class PeriodPricing
         var remainder = amountFen % monthlyFeeFen;
         if (wholeMonths > MaxMonths)
         {
-            refusal = ParkingRefusal.TooLong(wholeMonths > int.MaxValue ? int.MaxValue : (int)wholeMonths);
+            var mostMonths = prorationAllowed ? MaxMonths : MaxMonths / cycle.Months() * cycle.Months();
+            refusal = ParkingRefusal.TooLong(wholeMonths > int.MaxValue ? int.MaxValue : (int)wholeMonths, mostMonths * monthlyFeeFen);
             return false;
         }
 
@@ -42,7 +43,7 @@ public static class PeriodPricing
         {
             if (remainder != 0 || months % cycle.Months() != 0)
             {
-                refusal = ParkingRefusal.NotWholeCycles(amountFen, monthlyFeeFen, cycle);
+                refusal = ParkingRefusal.NotWholeCycles(amountFen, monthlyFeeFen, cycle, NearestWholeCycles(amountFen, monthlyFeeFen, cycle));
                 return false;
             }
 
@@ -55,7 +56,7 @@ public static class PeriodPricing
         var days = (int)((Int128)remainder * 365 / ((Int128)monthlyFeeFen * 12));
         if (months == 0 && days == 0)
         {
-            refusal = ParkingRefusal.BuysNothing(amountFen, monthlyFeeFen);
+            refusal = ParkingRefusal.BuysNothing(amountFen, monthlyFeeFen, OneDayFen(monthlyFeeFen));
             return false;
         }
 
@@ -63,4 +64,30 @@ public static class PeriodPricing
         refusal = null;
         return true;
     }
+
+    /// <summary>
+    /// The whole-cycle amounts nearest to <paramref name="amountFen"/>: the largest at or below it and
+    /// the smallest above it, each of at least one cycle and at most <see cref="MaxMonths"/> months.
+    /// </summary>
+    public static IReadOnlyList<long> NearestWholeCycles(long amountFen, long monthlyFeeFen, BillingCycle cycle)
+    {
+        var cycleFen = monthlyFeeFen * cycle.Months();
+        var mostCycles = MaxMonths / cycle.Months();
+        var below = Math.Min(amountFen / cycleFen, mostCycles);
+        var amounts = new List<long>(2);
+        if (below >= 1)
+        {
+            amounts.Add(below * cycleFen);
+        }
+
+        if (amountFen / cycleFen < mostCycles)
+        {
+            amounts.Add(((amountFen / cycleFen) + 1) * cycleFen);
+        }
+
+        return amounts;
+    }
+
+    /// <summary>The least amount that buys one whole day under proration: ⌈fee × 12 ÷ 365⌉.</summary>
+    public static long OneDayFen(long monthlyFeeFen) => (long)(((Int128)monthlyFeeFen * 12 + 364) / 365);
 }

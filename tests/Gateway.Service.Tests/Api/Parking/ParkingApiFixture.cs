@@ -81,6 +81,22 @@ internal static class ParkingApi
         return (await ApiTestHost.ReadJsonAsync(response)).GetProperty("id").GetInt64();
     }
 
+    /// <summary>
+    /// A payment left recorded by an earlier version or while the site allowed proration (the desk now
+    /// refuses amounts the rules refuse), written straight into the table; returns its id.
+    /// </summary>
+    public static long SeedRecordedPayment(ApiTestHost host, long agreementId, long amount, string receipt)
+    {
+        using var connection = host.Database.OpenConnection();
+        using var insert = connection.CreateCommand();
+        insert.CommandText = "INSERT INTO parking_payments(agreement_id, amount_fen, method, receipt_number, state, recorded_utc, recorded_by) VALUES ($a, $amount, 'cash', $receipt, 'recorded', $at, 'desk') RETURNING id";
+        insert.Parameters.AddWithValue("$a", agreementId);
+        insert.Parameters.AddWithValue("$amount", amount);
+        insert.Parameters.AddWithValue("$receipt", receipt);
+        insert.Parameters.AddWithValue("$at", Gateway.Service.Storage.UnitOfWork.Timestamp(Start));
+        return (long)insert.ExecuteScalar()!;
+    }
+
     public static async Task<JsonElement> GrantAsync(ApiTestHost host, long paymentId)
     {
         var response = await PostWithKeyAsync(host.Client, $"api/parking/payments/{paymentId}/grant", null, "grant-" + paymentId);

@@ -46,12 +46,34 @@ public sealed class ParkingApiTests
     }
 
     [Fact]
+    public async Task RecordPayment_NotWholeCycles_Refused422_NamingTheValidAmounts_AndNothingRecorded()
+    {
+        var (host, _) = await StartAsync();
+        await using var __ = host;
+        var id = (await CreateAgreementAsync(host, "P-800", cycle: "quarter")).GetProperty("id").GetInt64();
+        var before = host.Snapshot();
+
+        // 800.00 yuan on a 300.00-a-month quarterly agreement: refused when taken, not at grant time.
+        var response = await PostWithKeyAsync(host.Client, $"api/parking/agreements/{id}/payments", ApiTestHost.Json(new { amountFen = 80000, method = "cash", receiptNumber = "R-800" }), "pay-800");
+        var problem = await ApiTestHost.AssertProblemAsync(response, 422, "urn:gateway:problem:parking-not-whole-cycles");
+
+        Assert.Equal([90000L], problem.GetProperty("validAmountsFen").EnumerateArray().Select(a => a.GetInt64()));
+        Assert.Contains("accepted: 900.00 yuan (1 quarter)", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(before, host.Snapshot());
+        Assert.Equal(0, host.Count("parking_payments"));
+
+        // The amount it names is taken (under a new key: the refusal is what a retry of the first key gets).
+        Assert.True(await RecordPaymentAsync(host, id, 90000, "R-900") > 0);
+    }
+
+    [Fact]
     public async Task Grant_NotWholeCycles_Refused422_AndPaymentStaysRecorded()
     {
         var (host, _) = await StartAsync();
         await using var __ = host;
         var id = (await CreateAgreementAsync(host, "P-Q", cycle: "quarter")).GetProperty("id").GetInt64();
-        var payment = await RecordPaymentAsync(host, id, 30000, "R-Q1");
+        // Recorded before the rule was checked at the desk (or while the site allowed proration): the grant still refuses it.
+        var payment = SeedRecordedPayment(host, id, 30000, "R-Q1");
         var before = host.Snapshot();
 
         var response = await PostWithKeyAsync(host.Client, $"api/parking/payments/{payment}/grant", null, "g-q1");
@@ -440,7 +462,7 @@ public sealed class ParkingApiTests
         var (host, _) = await StartAsync();
         await using var __ = host;
         var id = (await CreateAgreementAsync(host, "P-REF", cycle: "quarter")).GetProperty("id").GetInt64();
-        var payment = await RecordPaymentAsync(host, id, 30000, "R-REF");
+        var payment = SeedRecordedPayment(host, id, 30000, "R-REF");
         var path = $"api/parking/payments/{payment}/grant";
         var rows = host.Count("idempotency_requests");
 

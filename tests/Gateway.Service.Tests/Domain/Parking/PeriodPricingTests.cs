@@ -66,4 +66,57 @@ public sealed class PeriodPricingTests
             Assert.Equal(new Purchase(months, days), purchase);
         }
     }
+
+    [Theory]
+    // The case: 800.00 yuan on a 300.00-a-month quarterly agreement; a quarter is 900.00.
+    [InlineData(80000, 30000, BillingCycle.Quarter, new long[] { 90000 })]
+    [InlineData(100000, 30000, BillingCycle.Quarter, new long[] { 90000, 180000 })]
+    [InlineData(30001, 30000, BillingCycle.Month, new long[] { 30000, 60000 })]
+    [InlineData(150000, 30000, BillingCycle.HalfYear, new long[] { 180000 })]
+    // Just short of the 120-month limit: nothing above it is offered.
+    [InlineData((30000L * 120) + 1, 30000, BillingCycle.Quarter, new long[] { 30000L * 120 })]
+    public void TryPrice_NotWholeCycles_NamesTheNearestAmountsThatWouldBeAccepted(long amount, long fee, BillingCycle cycle, long[] valid)
+    {
+        Assert.False(PeriodPricing.TryPrice(amount, fee, cycle, prorationAllowed: false, out _, out var refusal));
+
+        Assert.Equal(valid, refusal.ValidAmountsFen);
+        foreach (var v in valid)
+        {
+            Assert.True(PeriodPricing.TryPrice(v, fee, cycle, prorationAllowed: false, out _, out _), $"{v} was named but is refused");
+        }
+    }
+
+    [Fact]
+    public void TryPrice_NotWholeCycles_DetailSaysItInYuan()
+    {
+        Assert.False(PeriodPricing.TryPrice(80000, 30000, BillingCycle.Quarter, prorationAllowed: false, out _, out var refusal));
+
+        Assert.Equal(
+            "800.00 yuan does not buy whole quarters at 300.00 yuan a month (a quarter is 900.00 yuan) and this site does not allow proration; accepted: 900.00 yuan (1 quarter), or another multiple of 900.00 yuan up to 36000.00 yuan",
+            refusal.Detail);
+    }
+
+    [Theory]
+    [InlineData(36500, 1200)] // exactly 1200 a day
+    [InlineData(30000, 987)] // 986.30… a day: 986 fen buys nothing, 987 one day
+    public void TryPrice_BuysNothing_NamesTheLeastAmountOfOneDay(long fee, long oneDay)
+    {
+        Assert.False(PeriodPricing.TryPrice(oneDay - 1, fee, BillingCycle.Month, prorationAllowed: true, out _, out var refusal));
+        Assert.Equal("buys-nothing", refusal.Code);
+        Assert.Equal([oneDay], refusal.ValidAmountsFen);
+        Assert.True(PeriodPricing.TryPrice(oneDay, fee, BillingCycle.Month, prorationAllowed: true, out var purchase, out _));
+        Assert.Equal(new Purchase(0, 1), purchase);
+    }
+
+    [Theory]
+    [InlineData(true, BillingCycle.Quarter, 30000L * 120)]
+    [InlineData(false, BillingCycle.Quarter, 30000L * 120)]
+    [InlineData(false, BillingCycle.HalfYear, 30000L * 120)]
+    public void TryPrice_TooLong_NamesTheMostAccepted(bool proration, BillingCycle cycle, long most)
+    {
+        Assert.False(PeriodPricing.TryPrice(30000L * 121, 30000, cycle, proration, out _, out var refusal));
+        Assert.Equal("too-long", refusal.Code);
+        Assert.Equal([most], refusal.ValidAmountsFen);
+        Assert.True(PeriodPricing.TryPrice(most, 30000, cycle, proration, out _, out _));
+    }
 }
