@@ -152,6 +152,31 @@ public sealed class ParkingGateTests(ParkingDemoFixture demo) : IClassFixture<Pa
     }
 
     [LinuxFact]
+    public async Task Replace_LostParkingCard_CarParkGrantsTheReplacementAndBlocksTheLostCard()
+    {
+        var site = demo.Site;
+        var (holder, lostUid) = await demo.IssueAsync("Chen Jing", "3-1-1101", 200003, "parking");
+        await demo.PayAndGrantAsync(holder, 200003, "B1-103", 30_000);
+        await site.SyncedAsync();
+        Assert.StartsWith("granted", await DemoSite.PresentAsync(site.CarParkControl, CarParkOut, lostUid), StringComparison.Ordinal);
+
+        // The resident reports the card lost and gets a replacement on the desk encoder.
+        await site.CtlAsync("cards", "lost", "200003");
+        var newUid = await DemoControl.PlaceBlankCardAsync(site.EncoderControl);
+        string[] replace = ["cards", "replace", "200003", "--new", "200004", "--reason", "lost", "--receipt", "R-200004"];
+        await DemoControl.RunResumingAsync(RepoPaths.Cli, replace, site.Environment, "gatewayctl " + string.Join(' ', replace));
+
+        // The paid period followed the card: the agreement names the new card, and the car park grants it.
+        using var agreement = JsonDocument.Parse(await site.CtlAsync("parking", "agreements", "list", "--card", "200004", "--json"));
+        Assert.Equal("P-200003", agreement.RootElement.GetProperty("items").EnumerateArray().Single().GetProperty("agreementNumber").GetString());
+        await site.SyncedAsync();
+        var granted = await DemoControl.PresentAsync(site.CarParkControl, CarParkOut, Entry, newUid);
+        Assert.Equal(("granted", "none"), (granted.Decision, granted.Reason));
+        var blocked = await DemoControl.PresentAsync(site.CarParkControl, CarParkOut, Entry, lostUid);
+        Assert.Equal(("denied", "blocked"), (blocked.Decision, blocked.Reason));
+    }
+
+    [LinuxFact]
     public async Task RecordPayment_NotWholeQuarters_RefusedAtTheDesk_NamingTheAmount_NothingRecorded()
     {
         var site = demo.Site;

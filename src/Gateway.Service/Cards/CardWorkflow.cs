@@ -5,6 +5,7 @@ using Gateway.Service.Domain.Controllers;
 using Gateway.Service.Domain.Holders;
 using Gateway.Service.Domain.Zones;
 using Gateway.Service.Holders;
+using Gateway.Service.Parking;
 using Gateway.Service.Storage;
 using Microsoft.Data.Sqlite;
 
@@ -453,6 +454,12 @@ public sealed class CardWorkflow
         }
 
         var issued = await ApplyAsync(unit, issue, cancellationToken);
+        if (attempt.Replaces is { } replaced)
+        {
+            // Parking follows the card, in this same transaction: the holder's agreements and their paid periods move to the replacement.
+            await ParkingWorkflow.FollowCardAsync(unit, replaced, issued.Number, "card replaced", cancellationToken);
+        }
+
         await CardStore.InsertIssueAsync(unit, issued, attempt.HandOver.Items, attempt.HandOver.ReceiptReference, cancellationToken);
         await CardStore.CloseJournalAsync(unit, journalId, committed: true, uid, null, cancellationToken);
         return issued;

@@ -23,6 +23,9 @@ public sealed record AgreementCard(string State, long? HolderId, string? Kind);
 /// <summary>An active bank-debit agreement that may owe a debit: its number, fee, cycle, paid end and plate.</summary>
 public sealed record DebitCandidate(string AgreementNumber, long MonthlyFeeFen, string Cycle, DateOnly? PaidUntil, string Plate);
 
+/// <summary>An active agreement moved from one card to another.</summary>
+public sealed record MovedAgreement(long Id, string AgreementNumber);
+
 /// <summary>
 /// The parking tables (<c>parking_agreements</c>, <c>parking_payments</c>, <c>parking_periods</c>,
 /// <c>parking_bank_lines</c>) in SQL, and nothing else: reads on a connection, writes in the caller's
@@ -194,6 +197,22 @@ public static class ParkingStore
         await using var card = unit.Command("SELECT card_number FROM parking_agreements WHERE id = $id");
         card.Parameters.AddWithValue("$id", agreementId);
         return Convert.ToInt64(await card.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Moves the active agreements of card <paramref name="from"/> to card <paramref name="to"/>; their periods stay (they belong to the agreement).</summary>
+    public static async Task<IReadOnlyList<MovedAgreement>> MoveActiveAgreementsAsync(UnitOfWork unit, long from, long to, CancellationToken cancellationToken)
+    {
+        await using var update = unit.Command("UPDATE parking_agreements SET card_number = $to WHERE card_number = $from AND ended_utc IS NULL RETURNING id, agreement_number");
+        update.Parameters.AddWithValue("$from", from);
+        update.Parameters.AddWithValue("$to", to);
+        var moved = new List<MovedAgreement>();
+        await using var reader = await update.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            moved.Add(new MovedAgreement(reader.GetInt64(0), reader.GetString(1)));
+        }
+
+        return moved;
     }
 
     // ---- payments ----

@@ -81,6 +81,24 @@ public sealed class ParkingWorkflow
         return view!;
     }
 
+    /// <summary>
+    /// Parking follows the card: inside the unit of work of a card change (a replacement's commit), the
+    /// active agreements of <paramref name="fromCard"/> move to <paramref name="toCard"/> with their paid
+    /// periods (they belong to the agreement, so the chain is untouched), each audited with
+    /// <paramref name="reason"/>. The caller's card changes mark both cards for sync, so the car park
+    /// grants the new card and blocks the old one.
+    /// </summary>
+    public static async Task<IReadOnlyList<MovedAgreement>> FollowCardAsync(UnitOfWork unit, long fromCard, long toCard, string reason, CancellationToken cancellationToken)
+    {
+        var moved = await ParkingStore.MoveActiveAgreementsAsync(unit, fromCard, toCard, cancellationToken);
+        foreach (var agreement in moved)
+        {
+            unit.Audit("parking.agreement.change", $"agreement:{agreement.Id}", new { agreement.AgreementNumber, CardNumber = new { From = fromCard, To = toCard }, Reason = reason });
+        }
+
+        return moved;
+    }
+
     /// <summary>Ends an agreement at move-out; the card's parking validity goes with it (outbox).</summary>
     public async Task<Outcome<AgreementView>> EndAgreementAsync(Actor actor, long agreementId, string reason, CancellationToken cancellationToken)
     {
