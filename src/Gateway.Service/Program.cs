@@ -2,7 +2,7 @@ using System.Reflection;
 using Gateway.Service.Api;
 using Gateway.Service.Hosting;
 using Gateway.Service.Storage;
-using Gateway.Service.Sync;
+using Gateway.Service.Controllers;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Serilog;

@@ -58,7 +58,7 @@ public static class ApiComposition
         // After the audit key is loaded (AddOperators' start-up), before the sync engine and the API start.
         services.AddSingleton<IssueRecovery>();
         services.AddHostedService(sp => sp.GetRequiredService<IssueRecovery>());
-        Sync.SyncComposition.AddGatewaySync(services);
+        Controllers.SyncComposition.AddGatewaySync(services);
         services.AddSingleton(sp => sp.GetRequiredService<GatewayOptions>().Parking);
         services.AddSingleton<ParkingWorkflow>();
     }
@@ -125,7 +125,7 @@ public static class ApiComposition
         AuditEndpoints.MapAuditEndpoints,
         Backups.BackupEndpoints.MapBackupEndpoints,
         Inventory.InventoryEndpoints.MapInventoryEndpoints,
-        Sync.DeviceEndpoints.MapDeviceEndpoints,
+        Controllers.DeviceEndpoints.MapDeviceEndpoints,
         Events.EventEndpoints.MapEventEndpoints,
         Alarms.AlarmEndpoints.MapAlarmEndpoints,
         ParkingEndpoints.MapParkingEndpoints,

@@ -2,7 +2,7 @@ using System.Globalization;
 using Gateway.Drivers.Barriers;
 using Gateway.Service.Api;
 using Gateway.Service.Storage;
-using Gateway.Service.Sync;
+using Gateway.Service.Controllers;
 using Microsoft.Data.Sqlite;
 
 namespace Gateway.Service.Events;

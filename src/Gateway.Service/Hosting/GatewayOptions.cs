@@ -65,7 +65,7 @@ public sealed partial record GatewayOptions(
     public Gateway.Drivers.CardEncoders.Keys.CardKeyOptions? CardKeys { get; init; }
 
     /// <summary>The sync engine's pacing and retention (<c>Gateway:Sync:*</c>); see docs/sync.md.</summary>
-    public Gateway.Service.Sync.SyncOptions Sync { get; init; } = Gateway.Service.Sync.SyncOptions.Default;
+    public Gateway.Service.Controllers.SyncOptions Sync { get; init; } = Gateway.Service.Controllers.SyncOptions.Default;
 
     /// <summary>The parking rules (<c>Gateway:Parking:*</c> with the site time zone); see docs/parking.md.</summary>
     public Domain.Parking.ParkingRules Parking { get; init; } = new(TimeZoneInfo.Utc, 0, false);
@@ -181,7 +181,7 @@ public sealed partial record GatewayOptions(
                 keyVersion);
         }
 
-        if (!Gateway.Service.Sync.SyncOptions.TryLoad(section, out var sync, out error))
+        if (!Gateway.Service.Controllers.SyncOptions.TryLoad(section, out var sync, out error))
         {
             return false;
         }

@@ -1,7 +1,7 @@
 using Gateway.Service.Alarms;
 using Gateway.Service.Hosting;
 using Gateway.Service.Storage;
-using Gateway.Service.Tests.Sync;
+using Gateway.Service.Tests.Controllers;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;

@@ -2,7 +2,7 @@ using Gateway.Service.Api;
 using Gateway.Service.Hosting;
 using Microsoft.AspNetCore.Mvc;
 
-namespace Gateway.Service.Sync;
+namespace Gateway.Service.Controllers;
 
 /// <summary><c>/api/devices</c>: every configured device's health, and for controllers what the sync engine knows.</summary>
 public static class DeviceEndpoints

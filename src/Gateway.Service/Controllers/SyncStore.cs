@@ -7,7 +7,7 @@ using Gateway.Service.Domain.Parking;
 using Gateway.Service.Storage;
 using Microsoft.Data.Sqlite;
 
-namespace Gateway.Service.Sync;
+namespace Gateway.Service.Controllers;
 
 /// <summary>One outbox marker's card: its number and UID (null when the card never had one).</summary>
 public sealed record MarkedCard(long Number, CardUid? Uid);

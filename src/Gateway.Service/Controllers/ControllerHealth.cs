@@ -1,6 +1,6 @@
 using Gateway.Service.Hosting;
 
-namespace Gateway.Service.Sync;
+namespace Gateway.Service.Controllers;
 
 /// <summary>What the sync engine knows of one controller now (the devices endpoint and <c>gatewayctl devices</c>).</summary>
 public sealed record ControllerHealth(

@@ -5,7 +5,7 @@ using Gateway.Service.Alarms;
 using Gateway.Service.Events;
 using Gateway.Service.Hosting;
 
-namespace Gateway.Service.Sync;
+namespace Gateway.Service.Controllers;
 
 /// <summary>
 /// Keeps every configured barrier and door controller equal to the site's truth (docs/sync.md): one

@@ -4,7 +4,7 @@ using Gateway.Service.Alarms;
 using Gateway.Service.Events;
 using Gateway.Service.Hosting;
 
-namespace Gateway.Service.Sync;
+namespace Gateway.Service.Controllers;
 
 /// <summary>What a controller session needs from the engine, shared by every controller.</summary>
 public sealed record SyncContext(

@@ -7,12 +7,12 @@ using Gateway.Service.Alarms;
 using Gateway.Service.Events;
 using Gateway.Service.Hosting;
 using Gateway.Service.Storage;
-using Gateway.Service.Sync;
+using Gateway.Service.Controllers;
 using Gateway.Simulators.Barrier;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace Gateway.Service.Tests.Sync;
+namespace Gateway.Service.Tests.Controllers;
 
 /// <summary>
 /// The site's cards and outbox held in memory behind <see cref="ISyncStore"/> (the storage seam), so a

@@ -3,13 +3,13 @@ using Gateway.Drivers.Barriers;
 using Gateway.Drivers.Channels;
 using Gateway.Service.Domain.Cards;
 using Gateway.Service.Domain.Controllers;
-using Gateway.Service.Sync;
+using Gateway.Service.Controllers;
 using Gateway.Service.Tests.Api;
 using Gateway.Service.Tests.Hosting;
 using Gateway.Simulators.Barrier;
 using Microsoft.Data.Sqlite;
 
-namespace Gateway.Service.Tests.Sync;
+namespace Gateway.Service.Tests.Controllers;
 
 /// <summary>
 /// The service's real composition (DI, the hosted sync engine under its loop supervisor, the HTTP API)

@@ -1,6 +1,6 @@
 using Gateway.Service.Domain.Controllers;
 
-namespace Gateway.Service.Sync;
+namespace Gateway.Service.Controllers;
 
 /// <summary>
 /// The latest <see cref="SyncSnapshot"/>, shared by every controller: reloaded only when the outbox moved

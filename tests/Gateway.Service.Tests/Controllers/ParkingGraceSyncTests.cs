@@ -6,10 +6,10 @@ using Gateway.Service.Domain.Parking;
 using Gateway.Service.Hosting;
 using Gateway.Service.Storage;
 using Gateway.Service.Parking;
-using Gateway.Service.Sync;
+using Gateway.Service.Controllers;
 using Microsoft.Extensions.Time.Testing;
 
-namespace Gateway.Service.Tests.Sync;
+namespace Gateway.Service.Tests.Controllers;
 
 /// <summary>
 /// The site's grace (<c>Gateway:Parking:GraceDays</c>) from configuration to the car-park controller:

@@ -1,7 +1,7 @@
 using Gateway.Drivers.Modbus;
 using Gateway.Service.Hosting;
 
-namespace Gateway.Service.Sync;
+namespace Gateway.Service.Controllers;
 
 /// <summary>
 /// One worker per bus: a serial line or an RTU-over-TCP endpoint shared by several units, or one Modbus

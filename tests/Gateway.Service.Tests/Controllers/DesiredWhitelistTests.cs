@@ -3,9 +3,9 @@ using Gateway.Service.Domain;
 using Gateway.Service.Domain.Cards;
 using Gateway.Service.Domain.Controllers;
 using Gateway.Service.Domain.Parking;
-using Gateway.Service.Sync;
+using Gateway.Service.Controllers;
 
-namespace Gateway.Service.Tests.Sync;
+namespace Gateway.Service.Tests.Controllers;
 
 public sealed class DesiredWhitelistTests
 {

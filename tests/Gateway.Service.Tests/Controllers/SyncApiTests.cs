@@ -4,7 +4,7 @@ using Gateway.Service.Alarms;
 using Gateway.Service.Api;
 using Gateway.Service.Tests.Api;
 
-namespace Gateway.Service.Tests.Sync;
+namespace Gateway.Service.Tests.Controllers;
 
 public sealed class SyncApiTests
 {

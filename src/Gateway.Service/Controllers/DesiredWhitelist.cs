@@ -3,7 +3,7 @@ using Gateway.Service.Domain.Controllers;
 using Gateway.Service.Domain.Parking;
 using Gateway.Service.Domain.Zones;
 
-namespace Gateway.Service.Sync;
+namespace Gateway.Service.Controllers;
 
 /// <summary>The cards the controllers should know of, as of outbox sequence <paramref name="OutboxSequence"/> (every marker up to it is reflected).</summary>
 public sealed record SyncSnapshot(long OutboxSequence, IReadOnlyList<CardTruth> Cards);

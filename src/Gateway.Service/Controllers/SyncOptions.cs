@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Gateway.Service.Sync;
+namespace Gateway.Service.Controllers;
 
 /// <summary>
 /// How the sync engine paces itself (section <c>Gateway:Sync</c>), read and validated at start with the

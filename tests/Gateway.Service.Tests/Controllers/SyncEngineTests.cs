@@ -6,9 +6,9 @@ using Gateway.Service.Alarms;
 using Gateway.Service.Api;
 using Gateway.Service.Events;
 using Gateway.Service.Hosting;
-using Gateway.Service.Sync;
+using Gateway.Service.Controllers;
 
-namespace Gateway.Service.Tests.Sync;
+namespace Gateway.Service.Tests.Controllers;
 
 public sealed class SyncEngineTests
 {

@@ -1,7 +1,7 @@
 using Gateway.Service.Alarms;
 using Gateway.Service.Events;
 
-namespace Gateway.Service.Sync;
+namespace Gateway.Service.Controllers;
 
 /// <summary>
 /// Registers the sync engine and the event and alarm stores (called by <c>ApiComposition.AddGatewayApi</c>, so

@@ -1,4 +1,4 @@
-namespace Gateway.Service.Sync;
+namespace Gateway.Service.Controllers;
 
 /// <summary>
 /// Watches the card outbox's newest sequence (one cheap query per poll for the whole site) and wakes the
