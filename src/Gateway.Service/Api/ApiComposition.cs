@@ -40,7 +40,7 @@ public static class ApiComposition
 
         services.AddSingleton<UnitOfWorkFactory>();
         services.AddSingleton<IdempotencyStore>();
-        services.AddSingleton<IOperatorAuthenticator, BootstrapTokenAuthenticator>();
+        services.AddSingleton<IOperatorAuthenticator>(sp => new BootstrapTokenAuthenticator(sp.GetRequiredService<GatewayOptions>().BootstrapToken));
         services.AddSingleton<RejectedTokenLog>();
         services.AddAuthentication(BearerTokenHandler.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
@@ -49,7 +49,7 @@ public static class ApiComposition
 
         // Front desk: zones from configuration, the PN532 encoder port with its SQLite write journal, issuing.
         services.AddSingleton(sp => ZoneEndpoints.FromOptions(sp.GetRequiredService<GatewayOptions>()));
-        services.AddSingleton(sp => EncoderOptions(sp.GetRequiredService<GatewayOptions>()));
+        services.AddSingleton(sp => CardEncoderOptions.From(sp.GetRequiredService<GatewayOptions>().Site, sp.GetRequiredService<GatewayOptions>().SiteDevices, sp.GetRequiredService<GatewayOptions>().CardKeys));
         services.TryAddSingleton<Gateway.Drivers.CardEncoders.ICardWriteJournal, SqliteCardWriteJournal>();
         services.TryAddSingleton<ICardEncoderPort, Pn532EncoderPort>();
         services.AddSingleton<CardWorkflow>();
@@ -62,12 +62,6 @@ public static class ApiComposition
         services.AddSingleton(sp => sp.GetRequiredService<GatewayOptions>().Parking);
         services.AddSingleton<ParkingWorkflow>();
     }
-
-    /// <summary>The card encoders of the configuration (<c>Gateway:Devices:N</c> of kind encoder) and the card key settings.</summary>
-    public static CardEncoderOptions EncoderOptions(GatewayOptions options) => new(
-        options.Devices.Where(d => d.Kind == DeviceKind.Encoder).Select(d => new EncoderDevice(d.Id, d.Endpoint)).ToList(),
-        options.SiteId,
-        options.CardKeys);
 
     /// <summary>The JSON conventions of the API: camelCase, enums as kebab-case strings, strict numbers, unknown fields refused.</summary>
     public static void Configure(JsonSerializerOptions options)

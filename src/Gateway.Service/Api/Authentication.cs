@@ -2,7 +2,7 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
-using Gateway.Service.Hosting;
+using Gateway.Service.Site;
 using Gateway.Service.Storage;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
@@ -97,11 +97,38 @@ public interface IOperatorAuthenticator
 public sealed class BootstrapTokenAuthenticator : IOperatorAuthenticator
 {
     public const string OperatorId = "bootstrap-admin";
+
+    /// <summary>Shortest bootstrap token accepted: a guessable token would open every policy.</summary>
+    public const int MinimumTokenLength = 32;
+
     private readonly byte[]? _expected;
 
-    public BootstrapTokenAuthenticator(GatewayOptions options)
+    /// <param name="token">The configured token, or null: then this authenticator knows no token.</param>
+    public BootstrapTokenAuthenticator(Secret? token)
     {
-        _expected = options.BootstrapToken is { } secret ? SHA256.HashData(Encoding.UTF8.GetBytes(secret.Reveal())) : null;
+        _expected = token is { } secret ? SHA256.HashData(Encoding.UTF8.GetBytes(secret.Reveal())) : null;
+    }
+
+    /// <summary>Reads <c>Gateway:BootstrapToken</c>: unset, or 32-512 printable ASCII characters. The error never echoes the value.</summary>
+    public static bool TryLoad(IConfigurationSection gateway, out Secret? token, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
+    {
+        token = null;
+        error = null;
+        var text = gateway["BootstrapToken"];
+        if (string.IsNullOrEmpty(text))
+        {
+            return true;
+        }
+
+        // Never echo the value: the message names the key and the rule only.
+        if (text.Length < MinimumTokenLength || text.Length > 512 || text.Any(c => c <= ' ' || c > '~'))
+        {
+            error = SiteOptions.Key("BootstrapToken", $"must be {MinimumTokenLength}-512 printable ASCII characters without spaces (e.g. the output of `openssl rand -hex 32`)");
+            return false;
+        }
+
+        token = new Secret(text);
+        return true;
     }
 
     public ValueTask<OperatorIdentity?> AuthenticateAsync(string token, CancellationToken cancellationToken)

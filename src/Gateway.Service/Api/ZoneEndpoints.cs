@@ -1,5 +1,6 @@
 using Gateway.Service.Domain.Zones;
 using Gateway.Service.Hosting;
+using Gateway.Service.Site;
 
 namespace Gateway.Service.Api;
 

@@ -3,6 +3,7 @@ using Gateway.Drivers.Barriers;
 using Gateway.Service.Alarms;
 using Gateway.Service.Events;
 using Gateway.Service.Hosting;
+using Gateway.Service.Site;
 
 namespace Gateway.Service.Controllers;
 

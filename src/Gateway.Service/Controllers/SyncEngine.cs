@@ -4,6 +4,7 @@ using Gateway.Drivers.Modbus;
 using Gateway.Service.Alarms;
 using Gateway.Service.Events;
 using Gateway.Service.Hosting;
+using Gateway.Service.Site;
 
 namespace Gateway.Service.Controllers;
 

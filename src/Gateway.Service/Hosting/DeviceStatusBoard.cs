@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Gateway.Service.Site;
 
 namespace Gateway.Service.Hosting;
 

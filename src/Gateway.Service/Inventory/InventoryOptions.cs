@@ -1,5 +1,5 @@
 using System.Globalization;
-using Gateway.Service.Hosting;
+using Gateway.Service.Site;
 
 namespace Gateway.Service.Inventory;
 
@@ -22,7 +22,7 @@ public sealed record InventoryOptions(int NotSeenDays)
         var text = gateway["Inventory:NotSeenDays"] ?? DefaultNotSeenDays.ToString(CultureInfo.InvariantCulture);
         if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var days) || days is < 1 or > MaxNotSeenDays)
         {
-            error = $"{GatewayOptions.Section}:Inventory:NotSeenDays: '{text}' is not a whole number of days from 1 to {MaxNotSeenDays}";
+            error = $"{SiteOptions.Section}:Inventory:NotSeenDays: '{text}' is not a whole number of days from 1 to {MaxNotSeenDays}";
             return false;
         }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net.Mail;
 using Gateway.Service.Hosting;
+using Gateway.Service.Site;
 
 namespace Gateway.Service.Operators;
 

@@ -7,6 +7,7 @@ using Gateway.Service.Api;
 using Gateway.Service.Events;
 using Gateway.Service.Hosting;
 using Gateway.Service.Controllers;
+using Gateway.Service.Site;
 
 namespace Gateway.Service.Tests.Controllers;
 

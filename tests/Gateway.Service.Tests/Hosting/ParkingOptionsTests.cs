@@ -1,4 +1,4 @@
-using Gateway.Service.Hosting;
+using Gateway.Service.Parking;
 using Microsoft.Extensions.Configuration;
 
 namespace Gateway.Service.Tests.Hosting;

@@ -1,6 +1,7 @@
 using Gateway.Drivers.CardEncoders.Keys;
 using Gateway.Service.Domain;
 using Gateway.Service.Domain.Cards;
+using Gateway.Service.Site;
 
 namespace Gateway.Service.Cards.Encoders;
 
@@ -81,6 +82,38 @@ public sealed record EncoderDevice(string Id, string PortPath);
 /// </summary>
 public sealed record CardEncoderOptions(IReadOnlyList<EncoderDevice> Encoders, string SiteId, CardKeyOptions? Keys)
 {
+    /// <summary>The encoders among the site's devices, the site id and the key settings.</summary>
+    public static CardEncoderOptions From(SiteOptions site, SiteDevices devices, CardKeyOptions? keys) =>
+        new(devices.OfKind(DeviceKind.Encoder).Select(d => new EncoderDevice(d.Id, d.Endpoint)).ToList(), site.SiteId, keys);
+
+    /// <summary>
+    /// Reads <c>Gateway:CardKeys</c>: <c>KeyFile</c> or <c>EnvironmentVariable</c>, and <c>Version</c> (1-255,
+    /// default 1); null keys when neither source is set (then issuing answers unavailable).
+    /// </summary>
+    public static bool TryLoadKeys(IConfigurationSection gateway, out CardKeyOptions? keys, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
+    {
+        keys = null;
+        var keyFile = gateway["CardKeys:KeyFile"];
+        var keyVariable = gateway["CardKeys:EnvironmentVariable"];
+        var keyVersionText = gateway["CardKeys:Version"] ?? "1";
+        if (!byte.TryParse(keyVersionText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var keyVersion) || keyVersion == 0)
+        {
+            error = SiteOptions.Key("CardKeys:Version", $"'{keyVersionText}' is not a key version from 1 to 255");
+            return false;
+        }
+
+        if (!string.IsNullOrWhiteSpace(keyFile) || !string.IsNullOrWhiteSpace(keyVariable))
+        {
+            keys = new CardKeyOptions(
+                string.IsNullOrWhiteSpace(keyFile) ? null : Path.GetFullPath(keyFile),
+                string.IsNullOrWhiteSpace(keyVariable) ? null : keyVariable,
+                keyVersion);
+        }
+
+        error = null;
+        return true;
+    }
+
     /// <summary>
     /// The encoder a request means: the one it names, or the only one configured. Refused as
     /// <see cref="RefusalKind.Unavailable"/> when none is configured, as <see cref="RefusalKind.Invalid"/>

@@ -1,11 +1,12 @@
 using System.Globalization;
 using Gateway.Service.Domain.Parking;
+using Gateway.Service.Site;
 
-namespace Gateway.Service.Hosting;
+namespace Gateway.Service.Parking;
 
 /// <summary>
 /// The site's parking settings (section <c>Gateway:Parking</c>): grace days and proration. Read and
-/// validated at start with the rest of <see cref="GatewayOptions"/>; see docs/parking.md.
+/// validated at start with the rest of the configuration; see docs/parking.md.
 /// </summary>
 public static class ParkingOptions
 {
@@ -16,14 +17,14 @@ public static class ParkingOptions
         var graceText = gateway["Parking:GraceDays"] ?? "0";
         if (!int.TryParse(graceText, NumberStyles.None, CultureInfo.InvariantCulture, out var grace) || grace > ParkingRules.MaxGraceDays)
         {
-            error = $"{GatewayOptions.Section}:Parking:GraceDays: '{graceText}' is not a whole number of days from 0 to {ParkingRules.MaxGraceDays}";
+            error = $"{SiteOptions.Section}:Parking:GraceDays: '{graceText}' is not a whole number of days from 0 to {ParkingRules.MaxGraceDays}";
             return false;
         }
 
         var prorationText = gateway["Parking:ProrationAllowed"] ?? "false";
         if (!bool.TryParse(prorationText, out var proration))
         {
-            error = $"{GatewayOptions.Section}:Parking:ProrationAllowed: '{prorationText}' is not true or false";
+            error = $"{SiteOptions.Section}:Parking:ProrationAllowed: '{prorationText}' is not true or false";
             return false;
         }
 

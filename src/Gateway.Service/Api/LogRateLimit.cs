@@ -1,4 +1,4 @@
-namespace Gateway.Service.Hosting;
+namespace Gateway.Service.Api;
 
 /// <summary>
 /// Lets at most <c>perWindow</c> messages of one kind through in each window and counts the rest, so
