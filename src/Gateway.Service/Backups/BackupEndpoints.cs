@@ -14,7 +14,7 @@ public static class BackupEndpoints
 
     public sealed record BackupRequest(string? Path);
 
-    private static async Task<IResult> BackupAsync(BackupRequest? body, HttpContext context, BackupService backups, CancellationToken cancellationToken)
+    private static async Task<IResult> BackupAsync(BackupRequest? body, HttpContext context, BackupWorkflow backups, CancellationToken cancellationToken)
     {
         var v = new Validator();
         var path = v.Text("path", body?.Path, 4096, required: false);
@@ -28,14 +28,7 @@ public static class BackupEndpoints
             return v.ToProblem();
         }
 
-        try
-        {
-            var result = await backups.BackupAsync(context.User.ToActor(), path, cancellationToken);
-            return TypedResults.Ok(result);
-        }
-        catch (BackupDestinationException ex)
-        {
-            return ApiProblems.Conflict(ex.Message);
-        }
+        var outcome = await backups.BackupAsync(context.User.ToActor(), path, cancellationToken);
+        return outcome.TryGetValue(out var result, out var refusal) ? TypedResults.Ok(result) : refusal.ToProblem();
     }
 }

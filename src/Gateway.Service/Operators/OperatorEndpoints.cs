@@ -38,7 +38,8 @@ public static class OperatorEndpoints
             };
         });
         services.AddSingleton<NotificationDispatcher>();
-        services.AddSingleton<Backups.BackupService>();
+        services.AddSingleton(sp => sp.GetRequiredService<GatewayOptions>().Site);
+        services.AddSingleton<Backups.BackupWorkflow>();
         services.AddSingleton(sp => new Domain.Parking.SiteCalendar(sp.GetRequiredService<GatewayOptions>().SiteTimeZone));
         services.AddSingleton(sp => sp.GetRequiredService<GatewayOptions>().Inventory);
         services.AddSingleton<Inventory.InventoryWorkflow>();

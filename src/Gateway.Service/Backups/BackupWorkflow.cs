@@ -1,6 +1,7 @@
 using System.Globalization;
 using Gateway.Service.Audit;
-using Gateway.Service.Hosting;
+using Gateway.Service.Domain;
+using Gateway.Service.Site;
 using Gateway.Service.Storage;
 using Microsoft.Data.Sqlite;
 
@@ -9,45 +10,36 @@ namespace Gateway.Service.Backups;
 /// <summary>A finished backup: where, how big, and the audit head it contains.</summary>
 public sealed record BackupResult(string Path, long Bytes, string CreatedUtc, AuditHead AuditHead, string IntegrityCheck);
 
-/// <summary>The destination of a backup is not acceptable (exists, relative, folder missing).</summary>
-public sealed class BackupDestinationException : Exception
-{
-    public BackupDestinationException(string message)
-        : base(message)
-    {
-    }
-}
-
 /// <summary>
 /// Online backups through SQLite's backup API (sqlite3_backup_*, via <see cref="SqliteConnection.BackupDatabase(SqliteConnection)"/>):
 /// the copy is taken inside one read transaction, so it is a consistent snapshot of one committed
 /// state while writers go on (WAL). The file is created owner-only (it holds personal data), checked
-/// with <c>PRAGMA quick_check</c>, and the backup is audited. See docs/backup.md.
+/// with <c>PRAGMA quick_check</c>, and the backup is audited. A destination that is not acceptable
+/// (relative, exists, folder missing) is a <see cref="RefusalKind.Conflict"/>. See docs/backup.md.
 /// </summary>
-public sealed class BackupService
+public sealed class BackupWorkflow
 {
     private readonly GatewayDatabase _database;
     private readonly UnitOfWorkFactory _units;
-    private readonly GatewayOptions _options;
+    private readonly SiteOptions _site;
     private readonly TimeProvider _time;
-    private readonly ILogger<BackupService> _logger;
+    private readonly ILogger<BackupWorkflow> _logger;
     private readonly SemaphoreSlim _one = new(1, 1);
 
-    public BackupService(GatewayDatabase database, UnitOfWorkFactory units, GatewayOptions options, TimeProvider time, ILogger<BackupService> logger)
+    public BackupWorkflow(GatewayDatabase database, UnitOfWorkFactory units, SiteOptions site, TimeProvider time, ILogger<BackupWorkflow> logger)
     {
         _database = database;
         _units = units;
-        _options = options;
+        _site = site;
         _time = time;
         _logger = logger;
     }
 
     /// <summary>The default folder: <c>DataFolder/backups</c>.</summary>
-    public string DefaultFolder => Path.Combine(_options.DataFolder, "backups");
+    public string DefaultFolder => Path.Combine(_site.DataFolder, "backups");
 
     /// <summary>Takes a backup to <paramref name="destination"/> (absolute, must not exist) or to a new file in <see cref="DefaultFolder"/>.</summary>
-    /// <exception cref="BackupDestinationException">The destination is not acceptable.</exception>
-    public async Task<BackupResult> BackupAsync(Actor actor, string? destination, CancellationToken cancellationToken)
+    public async Task<Outcome<BackupResult>> BackupAsync(Actor actor, string? destination, CancellationToken cancellationToken)
     {
         await _one.WaitAsync(cancellationToken);
         try
@@ -56,7 +48,7 @@ public sealed class BackupService
             var path = destination ?? Path.Combine(DefaultFolder, $"gateway-{now.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture)}.db");
             if (!Path.IsPathFullyQualified(path))
             {
-                throw new BackupDestinationException($"'{path}' is not an absolute path");
+                return Refusal.Conflict($"'{path}' is not an absolute path");
             }
 
             if (destination is null)
@@ -65,12 +57,12 @@ public sealed class BackupService
             }
             else if (!Directory.Exists(Path.GetDirectoryName(path)))
             {
-                throw new BackupDestinationException($"the folder of '{path}' does not exist");
+                return Refusal.Conflict($"the folder of '{path}' does not exist");
             }
 
             if (File.Exists(path) || Path.GetFullPath(path) == Path.GetFullPath(_database.Path))
             {
-                throw new BackupDestinationException($"'{path}' already exists; a backup never overwrites a file");
+                return Refusal.Conflict($"'{path}' already exists; a backup never overwrites a file");
             }
 
             CreateOwnerOnly(path);
