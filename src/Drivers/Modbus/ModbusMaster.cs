@@ -182,6 +182,19 @@ public abstract class ModbusMaster : IModbusMaster
     /// <param name="callerToken">The caller's own token, to tell the two apart.</param>
     protected abstract Task<byte[]> ExchangeAsync(byte unit, byte[] request, CancellationToken cancellationToken, CancellationToken callerToken);
 
+    /// <summary>Called after the channel was (re)opened, before the first exchange on it.</summary>
+    protected virtual void OnChannelOpened()
+    {
+    }
+
+    /// <summary>
+    /// Called with the bus held and the channel open, before the attempt's <see cref="ModbusMasterOptions.Timeout"/>
+    /// starts: makes the line ready for a request (an RTU master waits out what an earlier exchange may
+    /// still send), so that this wait is never counted against the request that follows it.
+    /// </summary>
+    /// <param name="callerToken">The caller's own token.</param>
+    protected virtual Task PrepareAsync(CancellationToken callerToken) => Task.CompletedTask;
+
     /// <summary>Re-throws a codec error as this master's, naming endpoint and unit.</summary>
     protected ModbusCorruptFrameException Corrupt(byte unit, ModbusCorruptFrameException error) =>
         new(Endpoint, unit, error.Message, error);
@@ -265,14 +278,18 @@ public abstract class ModbusMaster : IModbusMaster
         var linked = cancellationToken.CanBeCanceled
             ? cancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), timeout)
             : default;
-        timeout.CancelAfter(Options.Timeout);
         try
         {
             if (!Channel.IsConnected)
             {
+                timeout.CancelAfter(Options.Timeout);
                 await Channel.OpenAsync(timeout.Token).ConfigureAwait(false);
+                timeout.CancelAfter(Timeout.InfiniteTimeSpan);
+                OnChannelOpened();
             }
 
+            await PrepareAsync(cancellationToken).ConfigureAwait(false);
+            timeout.CancelAfter(Options.Timeout);
             return await ExchangeAsync(unit, request, timeout.Token, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)

@@ -25,11 +25,21 @@ public sealed class ModbusMasterOptions
 
     /// <summary>
     /// RTU only: the silence that ends garbage on the line before the next frame can be trusted
-    /// (used only after a corrupt frame, never on the normal path). Null: 3.5 characters at the
+    /// (used after a corrupt frame, a timeout, or opening the line; never on the normal path). Null: 3.5 characters at the
     /// port's baud rate, but no less than 5 ms on a serial port or pty and 20 ms through a serial
     /// device server (TCP delivers in bursts).
     /// </summary>
     public TimeSpan? ResyncSilence { get; set; }
+
+    /// <summary>
+    /// RTU only: after a timeout, how long the slave's late answer is waited for (and dropped) before the
+    /// next request goes on the bus, counted from the timeout; the wait ends early once an answer came and
+    /// the line fell silent after it, and is not spent at all when the next request comes later anyway.
+    /// RTU has no transaction id: an answer arriving after the next request was sent would be taken for
+    /// that request's if it had the same unit, function and length. Null: <see cref="Timeout"/> (a slave up
+    /// to twice as slow as the timeout allows is never misread). Zero: only <see cref="ResyncSilence"/>.
+    /// </summary>
+    public TimeSpan? LateReplyWait { get; set; }
 
     /// <summary>
     /// RTU only: the turnaround delay after a broadcast (unit 0) before the bus is free again, so that
@@ -61,6 +71,11 @@ public sealed class ModbusMasterOptions
         if (ResyncSilence is { } silence && silence <= TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(ResyncSilence), silence, "must be positive");
+        }
+
+        if (LateReplyWait is { } late && late < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(LateReplyWait), late, "must not be negative");
         }
 
         if (BroadcastTurnaround < TimeSpan.Zero)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Gateway.Drivers.Channels;
 using Gateway.Drivers.Modbus.Codec;
 using Microsoft.Extensions.Logging;
@@ -7,20 +8,38 @@ namespace Gateway.Drivers.Modbus;
 /// <summary>
 /// Modbus RTU master over any <see cref="IByteChannel"/>: a serial port, a pseudo-terminal, or the
 /// TCP stream of a serial device server. Where a reply ends is found from its function code's length
-/// rules, so no inter-character timer is needed on the normal path; after garbage the master waits
-/// for the line to fall silent before the next attempt.
+/// rules, so no inter-character timer is needed on the normal path. RTU has no transaction id, so a
+/// reply left over from an earlier exchange looks exactly like the answer to a new request of the same
+/// shape; the master never takes one: bytes waiting when a request is sent are dropped, a line just
+/// opened is drained until silent before its first request, and after a timeout or garbage the line is
+/// drained until silent — after a timeout, until the late answer has come and gone or
+/// <see cref="ModbusMasterOptions.LateReplyWait"/> has passed without one.
 /// </summary>
 public sealed class ModbusRtuMaster : ModbusMaster
 {
     private readonly byte[] _tx = new byte[ModbusLimits.MaxRtuAduLength];
     private readonly byte[] _rx = new byte[2 * ModbusLimits.MaxRtuAduLength];
     private readonly TimeSpan _silence;
+    private readonly TimeSpan _lateReplyWait;
     private bool _lineDirty;
+
+    // When the last attempt timed out (Stopwatch ticks), 0 when it did not: its answer may still be on its way.
+    private long _timedOutAt;
 
     public ModbusRtuMaster(IByteChannel channel, ModbusMasterOptions? options = null, bool ownsChannel = true, string? endpoint = null)
         : base(channel, options, ownsChannel, endpoint)
     {
         _silence = Options.ResyncSilence ?? DefaultSilence(channel);
+        _lateReplyWait = Options.LateReplyWait ?? Options.Timeout;
+    }
+
+    /// <inheritdoc />
+    protected override void OnChannelOpened()
+    {
+        // What the line held or carried before this master opened it (a previous master's late answer, a
+        // slave cut off mid-reply, a serial device server replaying what its serial side received while no
+        // client was connected) is no answer to the first request.
+        _lineDirty = true;
     }
 
     private enum Step
@@ -32,15 +51,19 @@ public sealed class ModbusRtuMaster : ModbusMaster
     }
 
     /// <inheritdoc />
-    protected override async Task<byte[]> ExchangeAsync(byte unit, byte[] request, CancellationToken cancellationToken, CancellationToken callerToken)
+    protected override async Task PrepareAsync(CancellationToken callerToken)
     {
         if (_lineDirty)
         {
-            // The last attempt timed out or read garbage: a late reply may still be on its way, and
-            // RTU has no transaction id to tell it from the answer to this request.
+            // The last attempt timed out or read garbage, or the line was just opened: a late reply may
+            // still be on its way, and RTU has no transaction id to tell it from the answer to this request.
             await ResyncAsync(callerToken).ConfigureAwait(false);
         }
+    }
 
+    /// <inheritdoc />
+    protected override async Task<byte[]> ExchangeAsync(byte unit, byte[] request, CancellationToken cancellationToken, CancellationToken callerToken)
+    {
         Channel.DiscardInput();
         _lineDirty = true;
         var length = ModbusRtuCodec.Encode(_tx, unit, request);
@@ -64,7 +87,17 @@ public sealed class ModbusRtuMaster : ModbusMaster
         var filled = 0;
         while (true)
         {
-            filled += await Channel.ReadAsync(_rx.AsMemory(filled), cancellationToken).ConfigureAwait(false);
+            try
+            {
+                filled += await Channel.ReadAsync(_rx.AsMemory(filled), cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!callerToken.IsCancellationRequested)
+            {
+                // Timed out: the slave may still answer, and that answer would look like the next one.
+                _timedOutAt = Stopwatch.GetTimestamp();
+                throw;
+            }
+
             while (filled > 0)
             {
                 var step = Decode(unit, request, filled, out var reply, out var consumed, out var error);
@@ -145,18 +178,39 @@ public sealed class ModbusRtuMaster : ModbusMaster
         }
     }
 
-    /// <summary>Reads and drops bytes until the line has been silent for the resync gap (bounded by the timeout).</summary>
+    /// <summary>
+    /// Reads and drops bytes until the line has been silent for the resync gap. After a timeout it waits
+    /// longer: until the late answer has arrived and the line fell silent after it, or until
+    /// <see cref="ModbusMasterOptions.LateReplyWait"/> after the timeout has passed in silence. A line that
+    /// never falls silent is given up on after one timeout more.
+    /// </summary>
     private async Task ResyncAsync(CancellationToken callerToken)
     {
+        var lateWindow = TimeSpan.Zero;
+        if (_timedOutAt != 0)
+        {
+            lateWindow = _lateReplyWait - Stopwatch.GetElapsedTime(_timedOutAt);
+            _timedOutAt = 0;
+        }
+
+        var start = Stopwatch.GetTimestamp();
         using var bound = CancellationTokenSource.CreateLinkedTokenSource(callerToken);
-        bound.CancelAfter(Options.Timeout);
+        bound.CancelAfter(Options.Timeout + (lateWindow > TimeSpan.Zero ? lateWindow : TimeSpan.Zero));
+        var heard = false;
         while (true)
         {
+            // Until a byte comes, the silence must also last out what remains of the late answer's window.
+            var quiet = _silence;
+            if (!heard && lateWindow - Stopwatch.GetElapsedTime(start) is var remaining && remaining > quiet)
+            {
+                quiet = remaining;
+            }
+
             using var gap = CancellationTokenSource.CreateLinkedTokenSource(bound.Token);
-            gap.CancelAfter(_silence);
+            gap.CancelAfter(quiet);
             try
             {
-                _ = await Channel.ReadAsync(_rx, gap.Token).ConfigureAwait(false);
+                heard |= await Channel.ReadAsync(_rx, gap.Token).ConfigureAwait(false) > 0;
             }
             catch (OperationCanceledException) when (!callerToken.IsCancellationRequested)
             {

@@ -40,6 +40,9 @@ internal sealed class ModbusHarness : IAsyncDisposable
 
     public ModbusMemoryModel Unit1 => Units[1];
 
+    /// <summary>The pseudo-terminal the slave serves (pty transports only): what a test writes to it arrives at the master's port.</summary>
+    public PseudoTerminal? Pty => _pty;
+
     public static async Task<ModbusHarness> StartAsync(string transport, ModbusMasterOptions? masterOptions = null, ModbusSlaveOptions? slaveOptions = null, byte[]? units = null)
     {
         var models = (units ?? [1]).ToDictionary(u => u, _ => new ModbusMemoryModel(4000));
