@@ -34,6 +34,7 @@ public static class Program
         root.Subcommands.Add(HealthCommand.Create());
         root.Subcommands.Add(ModbusCommand.Create());
         root.Subcommands.Add(EncoderCommand.Create());
+        root.Subcommands.Add(UhppoteCommand.Create());
         root.Subcommands.Add(LoginCommand.Create());
         root.Subcommands.Add(HoldersCommand.Create());
         root.Subcommands.Add(CardsCommand.Create());

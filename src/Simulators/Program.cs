@@ -21,10 +21,11 @@ public static class Program
     /// <summary>The command tree; each simulated device registers its subcommand here.</summary>
     public static RootCommand BuildRoot()
     {
-        var root = new RootCommand("gateway-sim: simulated Gateway devices (barrier controllers, PN532 encoders) for tests and demos");
+        var root = new RootCommand("gateway-sim: simulated Gateway devices (barrier controllers, UHPPOTE controllers, PN532 encoders) for tests and demos");
         root.Subcommands.Add(BarrierCommands.CreateBarrier());
         root.Subcommands.Add(BarrierCommands.CreatePresent());
         root.Subcommands.Add(Encoder.EncoderCommand.Create());
+        root.Subcommands.Add(Uhppote.UhppoteCommands.Create());
         return root;
     }
 }

@@ -55,10 +55,16 @@ public sealed class UhppoteController : IAsyncDisposable
 
     /// <summary>Drives board <paramref name="serial"/> at <paramref name="endpoint"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">Serial 0 (that addresses every board).</exception>
+    /// <exception cref="ArgumentException">Port 0.</exception>
     public UhppoteController(UhppoteEndpoint endpoint, uint serial, UhppoteControllerOptions? options = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentOutOfRangeException.ThrowIfZero(serial);
+        if (endpoint.Port == 0)
+        {
+            throw new ArgumentException($"{endpoint}: a board listens on a port, 60000 by default", nameof(endpoint));
+        }
+
         _endpoint = endpoint;
         Serial = serial;
         _options = options ?? new UhppoteControllerOptions();

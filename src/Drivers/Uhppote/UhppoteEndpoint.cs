@@ -31,9 +31,9 @@ public sealed record UhppoteEndpoint(string Host, int Port = UhppoteCodec.Defaul
         var colon = rest.LastIndexOf(':');
         var host = colon < 0 ? rest : rest[..colon];
         var port = UhppoteCodec.DefaultPort;
-        if (colon >= 0 && (!int.TryParse(rest.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out port) || port is < 1 or > 65535))
+        if (colon >= 0 && (!int.TryParse(rest.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out port) || port > 65535))
         {
-            error = $"'{text}' has an invalid port '{rest[(colon + 1)..]}' (1-65535)";
+            error = $"'{text}' has an invalid port '{rest[(colon + 1)..]}' (0-65535)";
             return false;
         }
 

@@ -95,16 +95,34 @@ public static class BarrierCommands
     public static Command CreatePresent()
     {
         var control = new Option<string>("--control") { Description = "The simulator's control API URL", Required = true };
-        var unit = new Option<int>("--unit") { Description = "Unit id of the controller", DefaultValueFactory = _ => 1 };
+        var unit = new Option<int>("--unit") { Description = "Unit id of the barrier controller", DefaultValueFactory = _ => 1 };
         var lane = new Option<int>("--lane") { Description = "Lane, from 1", DefaultValueFactory = _ => 1 };
-        var uid = new Option<string>("--uid") { Description = "Card UID, 8 or 14 hex digits", Required = true };
-        var command = new Command("present", "Present a card at a simulated barrier's lane and print the controller's decision");
-        command.Options.Add(control);
-        command.Options.Add(unit);
-        command.Options.Add(lane);
-        command.Options.Add(uid);
+        var uid = new Option<string?>("--uid") { Description = "Card UID, 8 or 14 hex digits" };
+        var controller = new Option<uint?>("--controller") { Description = "Serial number of a UHPPOTE board (gateway-sim uhppote) instead of a barrier unit" };
+        var door = new Option<int>("--door") { Description = "UHPPOTE door, 1-4", DefaultValueFactory = _ => 1 };
+        var card = new Option<uint?>("--card") { Description = "UHPPOTE card number, instead of --uid" };
+        var direction = new Option<string?>("--direction") { Description = "UHPPOTE reader: in or out (default in)" };
+        var command = new Command("present", "Present a card at a simulated barrier's lane or a simulated UHPPOTE board's door and print the decision");
+        foreach (var option in new Option[] { control, unit, lane, uid, controller, door, card, direction })
+        {
+            command.Options.Add(option);
+        }
+
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(controller) is null && (result.GetValue(uid) is null || result.GetValue(card) is not null))
+            {
+                result.AddError("a barrier card is given by --uid HEX (--card and --door are for --controller SERIAL)");
+            }
+        });
+
         command.SetAction((parse, cancellationToken) => RunAsync(async () =>
         {
+            if (parse.GetValue(controller) is { } serial)
+            {
+                return await Uhppote.UhppoteCommands.PresentAsync(parse.GetValue(control)!, serial, parse.GetValue(door), parse.GetValue(uid), parse.GetValue(card), parse.GetValue(direction), cancellationToken);
+            }
+
             var baseUrl = ParseUrl(parse.GetValue(control)!, "--control");
             using var http = new HttpClient { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(10) };
             var path = string.Create(CultureInfo.InvariantCulture, $"units/{parse.GetValue(unit)}/present");
