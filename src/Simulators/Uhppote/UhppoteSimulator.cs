@@ -59,7 +59,14 @@ public enum UhppoteFaultKind
 public sealed record UhppoteFault(UhppoteFaultKind Kind, TimeSpan Delay = default);
 
 /// <summary>Counters of the simulator's UDP traffic.</summary>
-public sealed record UhppoteSimulatorStatistics(long Received, long Sent, long Ignored, long Faulted, long Pushed, double ProcessingMs);
+/// <param name="Received">Datagrams received.</param>
+/// <param name="Sent">Datagrams sent: replies, fault copies and pushed events.</param>
+/// <param name="Ignored">Datagrams no board answered (unreadable, another serial number, a door it lacks).</param>
+/// <param name="Faulted">Replies a fault was applied to.</param>
+/// <param name="Pushed">Events pushed to listeners.</param>
+/// <param name="ProcessingMs">Time the boards spent on their per-packet processing time, measured.</param>
+/// <param name="MaxQueueDepth">Most packets ever waiting at one board at once (1 when every requester waits for its reply).</param>
+public sealed record UhppoteSimulatorStatistics(long Received, long Sent, long Ignored, long Faulted, long Pushed, double ProcessingMs, int MaxQueueDepth);
 
 /// <summary>
 /// A running UHPPOTE simulator: several boards behind one UDP address, each answering the packets
@@ -73,7 +80,7 @@ public sealed class UhppoteSimulator : IAsyncDisposable
     private readonly UhppoteSimulatorSettings _settings;
     private readonly Dictionary<uint, SimulatedUhppoteBoard> _boards;
     private readonly Dictionary<uint, Queue<UhppoteFault>> _faults;
-    private readonly Dictionary<uint, Channel<Inbound>> _queues;
+    private readonly Dictionary<uint, BoardQueue> _queues;
     private readonly Channel<(IPEndPoint To, byte[] Packet)> _pushes = Channel.CreateUnbounded<(IPEndPoint, byte[])>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentBag<Task> _loops = [];
@@ -92,7 +99,7 @@ public sealed class UhppoteSimulator : IAsyncDisposable
         _boards = boards;
         _socket = socket;
         _faults = boards.Keys.ToDictionary(k => k, _ => new Queue<UhppoteFault>());
-        _queues = boards.Keys.ToDictionary(k => k, _ => Channel.CreateUnbounded<Inbound>(new UnboundedChannelOptions { SingleReader = true }));
+        _queues = boards.Keys.ToDictionary(k => k, _ => new BoardQueue());
         Endpoint = (IPEndPoint)socket.LocalEndPoint!;
         foreach (var board in boards.Values)
         {
@@ -114,7 +121,8 @@ public sealed class UhppoteSimulator : IAsyncDisposable
         Interlocked.Read(ref _ignored),
         Interlocked.Read(ref _faulted),
         Interlocked.Read(ref _pushed),
-        TimeSpan.FromTicks(Interlocked.Read(ref _processingTicks)).TotalMilliseconds);
+        TimeSpan.FromTicks(Interlocked.Read(ref _processingTicks)).TotalMilliseconds,
+        _queues.Values.Max(q => Volatile.Read(ref q.MaxDepth)));
 
     /// <summary>Starts everything; on failure nothing is left running.</summary>
     /// <exception cref="ArgumentException">Bad settings (a serial of 0 or twice, a control URL off loopback).</exception>
@@ -213,7 +221,7 @@ public sealed class UhppoteSimulator : IAsyncDisposable
         _socket.Dispose();
         foreach (var queue in _queues.Values)
         {
-            queue.Writer.TryComplete();
+            queue.Channel.Writer.TryComplete();
         }
 
         _pushes.Writer.TryComplete();
@@ -248,7 +256,7 @@ public sealed class UhppoteSimulator : IAsyncDisposable
         _loops.Add(PushLoopAsync(_stop.Token));
         foreach (var (serial, queue) in _queues)
         {
-            _loops.Add(BoardLoopAsync(_boards[serial], queue.Reader, _stop.Token));
+            _loops.Add(BoardLoopAsync(_boards[serial], queue, _stop.Token));
         }
 
         if (_settings.ControlUrl is { } url)
@@ -303,12 +311,12 @@ public sealed class UhppoteSimulator : IAsyncDisposable
             {
                 foreach (var queue in _queues.Values)
                 {
-                    queue.Writer.TryWrite(inbound);
+                    queue.Enqueue(inbound);
                 }
             }
             else if (_queues.TryGetValue(request.Controller, out var queue))
             {
-                queue.Writer.TryWrite(inbound);
+                queue.Enqueue(inbound);
             }
             else
             {
@@ -317,10 +325,11 @@ public sealed class UhppoteSimulator : IAsyncDisposable
         }
     }
 
-    private async Task BoardLoopAsync(SimulatedUhppoteBoard board, ChannelReader<Inbound> inbound, CancellationToken cancellationToken)
+    private async Task BoardLoopAsync(SimulatedUhppoteBoard board, BoardQueue queue, CancellationToken cancellationToken)
     {
-        await foreach (var item in inbound.ReadAllAsync(cancellationToken))
+        await foreach (var item in queue.Channel.Reader.ReadAllAsync(cancellationToken))
         {
+            Interlocked.Decrement(ref queue.Depth);
             var processing = board.ProcessingTime;
             if (processing > TimeSpan.Zero)
             {
@@ -442,4 +451,23 @@ public sealed class UhppoteSimulator : IAsyncDisposable
     }
 
     private sealed record Inbound(UhppoteRequest Request, IPEndPoint From);
+
+    /// <summary>Packets waiting for one board, and the most that ever waited.</summary>
+    private sealed class BoardQueue
+    {
+        public readonly Channel<Inbound> Channel = System.Threading.Channels.Channel.CreateUnbounded<Inbound>(new UnboundedChannelOptions { SingleReader = true });
+        public int Depth;
+        public int MaxDepth;
+
+        public void Enqueue(Inbound inbound)
+        {
+            var depth = Interlocked.Increment(ref Depth);
+            int max;
+            while (depth > (max = Volatile.Read(ref MaxDepth)) && Interlocked.CompareExchange(ref MaxDepth, depth, max) != max)
+            {
+            }
+
+            Channel.Writer.TryWrite(inbound);
+        }
+    }
 }

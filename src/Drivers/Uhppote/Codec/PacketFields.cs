@@ -75,13 +75,29 @@ internal static class PacketFields
         packet[offset + 3] = ToBcd(d.Day);
     }
 
-    /// <summary>YYYYMMDDhhmmss in 7 BCD bytes; all zero: no time.</summary>
-    public static DateTime? ReadDateTime(ReadOnlySpan<byte> packet, int offset, string field)
+    /// <summary>
+    /// YYYYMMDDhhmmss in 7 BCD bytes; all zero, or 2000-00-00 00:00:00 (what some uninitialised boards
+    /// send, uhppote-core <c>types/datetime.go</c>): no time. <paramref name="lenient"/>: an invalid value
+    /// is also no time instead of an error (event timestamps: the event itself is still worth having).
+    /// </summary>
+    public static DateTime? ReadDateTime(ReadOnlySpan<byte> packet, int offset, string field, bool lenient = false)
     {
         var bytes = packet.Slice(offset, 7);
-        if (IsZero(bytes))
+        if (IsZero(bytes) || (bytes[0] == 0x20 && IsZero(bytes[1..])))
         {
             return null;
+        }
+
+        if (lenient)
+        {
+            try
+            {
+                return ReadDateTime(packet, offset, field);
+            }
+            catch (UhppoteCodecException)
+            {
+                return null;
+            }
         }
 
         var year = (Bcd(bytes[0], field, bytes) * 100) + Bcd(bytes[1], field, bytes);
@@ -114,7 +130,8 @@ internal static class PacketFields
 
     /// <summary>
     /// The status block's clock: YYMMDD at <paramref name="dateOffset"/> (the century is 20) and hhmmss at
-    /// <paramref name="timeOffset"/>, 3 BCD bytes each. Both all zero: no time.
+    /// <paramref name="timeOffset"/>, 3 BCD bytes each. Both all zero, or not a valid time: no time (the
+    /// rest of the status is still worth having).
     /// </summary>
     public static DateTime? ReadSystemTime(ReadOnlySpan<byte> packet, int dateOffset, int timeOffset)
     {
@@ -125,6 +142,18 @@ internal static class PacketFields
             return null;
         }
 
+        try
+        {
+            return ReadSystemTimeStrict(date, time);
+        }
+        catch (UhppoteCodecException)
+        {
+            return null;
+        }
+    }
+
+    private static DateTime ReadSystemTimeStrict(ReadOnlySpan<byte> date, ReadOnlySpan<byte> time)
+    {
         var year = 2000 + Bcd(date[0], "system date", date);
         var month = Bcd(date[1], "system date", date);
         var day = Bcd(date[2], "system date", date);

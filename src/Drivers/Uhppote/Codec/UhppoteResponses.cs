@@ -286,7 +286,7 @@ public sealed record EventResponse(uint Controller, uint Index, UhppoteEventType
         p[14],                                   // 14 door
         (UhppoteDirection)p[15],                 // 15 direction: 1 in, 2 out
         ReadUInt32(p, 16),                       // 16-19 card number
-        ReadDateTime(p, 20, "event timestamp"),  // 20-26 YYYYMMDDhhmmss BCD
+        ReadDateTime(p, 20, "event timestamp", lenient: true), // 20-26 YYYYMMDDhhmmss BCD; invalid: none
         (UhppoteEventReason)p[27]);              // 27 reason
 
     internal static void WriteEvent(Span<byte> packet, UhppoteEvent e)
