@@ -364,7 +364,13 @@ public sealed class UhppoteController : IAsyncDisposable
                 }
             }
         }
-        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The caller's cancellation, reported with the caller's token (not the linked one).
+            cancellationToken.ThrowIfCancellationRequested();
+            throw;
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
             throw foreign is { } other
                 ? new UhppoteWrongControllerException(Device, Serial, other, _options.Timeout)
