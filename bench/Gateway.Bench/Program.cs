@@ -82,6 +82,11 @@ public static class Program
             await InventoryBenchmark.RunAsync(smoke ? 300 : 30_000, smoke ? 3_000 : 1_000_000, smoke ? 2 : 10, Console.Out);
         }
 
+        if (Wanted("uhppote"))
+        {
+            await UhppoteBenchmark.RunAsync(smoke ? 100 : 10_000, Console.Out);
+        }
+
         return 0;
     }
 }

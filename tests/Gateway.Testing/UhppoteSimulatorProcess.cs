@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Json;
 using System.Text.Json;
 
 namespace Gateway.Testing;
@@ -11,14 +10,14 @@ namespace Gateway.Testing;
 public sealed class UhppoteSimulatorProcess : IAsyncDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
-    private readonly HttpClient _http;
+    private readonly ControlApiClient _control;
 
     private UhppoteSimulatorProcess(ChildProcess process, string endpoint, Uri control)
     {
         Process = process;
         Endpoint = endpoint;
         ControlUrl = control;
-        _http = new HttpClient { BaseAddress = control, Timeout = TimeSpan.FromSeconds(30) };
+        _control = new ControlApiClient(control);
     }
 
     public ChildProcess Process { get; }
@@ -49,13 +48,13 @@ public sealed class UhppoteSimulatorProcess : IAsyncDisposable
         }
     }
 
-    public Task<JsonElement> GetAsync(string path) => SendAsync(HttpMethod.Get, path, null);
+    public Task<JsonElement> GetAsync(string path) => _control.GetAsync(path);
 
-    public Task<JsonElement> PostAsync(string path, object? body = null) => SendAsync(HttpMethod.Post, path, body);
+    public Task<JsonElement> PostAsync(string path, object? body = null) => _control.PostAsync(path, body);
 
-    public Task<JsonElement> PutAsync(string path, object body) => SendAsync(HttpMethod.Put, path, body);
+    public Task<JsonElement> PutAsync(string path, object body) => _control.PutAsync(path, body);
 
-    public Task<JsonElement> DeleteAsync(string path) => SendAsync(HttpMethod.Delete, path, null);
+    public Task<JsonElement> DeleteAsync(string path) => _control.DeleteAsync(path);
 
     /// <summary>Stops with SIGTERM and waits for a clean exit; returns the exit code.</summary>
     public async Task<int> StopAsync()
@@ -66,25 +65,7 @@ public sealed class UhppoteSimulatorProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _http.Dispose();
+        _control.Dispose();
         await Process.DisposeAsync();
-    }
-
-    private async Task<JsonElement> SendAsync(HttpMethod method, string path, object? body)
-    {
-        using var request = new HttpRequestMessage(method, new Uri(path.TrimStart('/'), UriKind.Relative));
-        if (body is not null)
-        {
-            request.Content = JsonContent.Create(body, body.GetType());
-        }
-
-        using var response = await _http.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        if (!response.IsSuccessStatusCode)
-        {
-            throw new HttpRequestException($"{method} {path}: {(int)response.StatusCode} {text}");
-        }
-
-        return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
     }
 }

@@ -46,6 +46,9 @@ public sealed record UhppoteControllerOptions
 /// </remarks>
 public sealed class UhppoteController : IAsyncDisposable
 {
+    /// <summary>A walk of the card table gives up past this slot: no board holds a million records.</summary>
+    private const uint MaxTableSlots = 1_000_000;
+
     private readonly UhppoteEndpoint _endpoint;
     private readonly UhppoteControllerOptions _options;
     private readonly ILogger _logger;
@@ -155,6 +158,11 @@ public sealed class UhppoteController : IAsyncDisposable
         var seen = 0;
         for (uint index = 1; seen < count; index++)
         {
+            if (index > MaxTableSlots)
+            {
+                throw Protocol(string.Create(CultureInfo.InvariantCulture, $"the card table did not end within {MaxTableSlots} slots ({seen} of {count} cards seen)"));
+            }
+
             var slot = await GetCardByIndexAsync(index, cancellationToken);
             if (slot.Kind == UhppoteCardSlotKind.End)
             {

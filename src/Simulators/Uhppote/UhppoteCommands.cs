@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Gateway.Drivers;
 using Gateway.Drivers.Uhppote;
 
 namespace Gateway.Simulators.Uhppote;
@@ -38,13 +37,13 @@ public static class UhppoteCommands
             command.Options.Add(option);
         }
 
-        command.SetAction((parse, cancellationToken) => RunAsync(async () =>
+        command.SetAction((parse, cancellationToken) => SimulatorCommandLine.RunAsync(async () =>
         {
             var settings = new UhppoteSimulatorSettings
             {
                 Listen = ParseListen(parse.GetValue(listen)!),
                 Controllers = ParseSerials(parse.GetValue(controllers)!),
-                ControlUrl = parse.GetValue(control) is { } url ? ParseUrl(url, "--control") : null,
+                ControlUrl = parse.GetValue(control) is { } url ? SimulatorCommandLine.ParseUrl(url, "--control") : null,
                 StatePath = parse.GetValue(state),
                 Board = new SimulatedUhppoteOptions
                 {
@@ -95,7 +94,7 @@ public static class UhppoteCommands
             throw new ArgumentException("give exactly one of --uid HEX and --card NUMBER");
         }
 
-        var baseUrl = ParseUrl(control, "--control");
+        var baseUrl = SimulatorCommandLine.ParseUrl(control, "--control");
         using var http = new HttpClient { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(10) };
         var path = string.Create(CultureInfo.InvariantCulture, $"controllers/{controller}/present");
         using var response = await http.PostAsJsonAsync(new Uri(path, UriKind.Relative), new UhppotePresentRequest(door, uid, card, direction), Json, cancellationToken);
@@ -111,20 +110,6 @@ public static class UhppoteCommands
         var decision = answer.Granted ? "granted" : $"denied {answer.Explanation}";
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{decision} (event {answer.Index}, door {answer.Door}, card {answer.Card})"));
         return 0;
-    }
-
-    /// <summary>Runs a command body; an error is one stderr line and exit code 1.</summary>
-    public static async Task<int> RunAsync(Func<Task<int>> action)
-    {
-        try
-        {
-            return await action();
-        }
-        catch (Exception ex) when (ex is DeviceException or ArgumentException or FormatException or InvalidDataException or IOException or HttpRequestException or UnauthorizedAccessException or JsonException)
-        {
-            await Console.Error.WriteLineAsync($"gateway-sim: {ex.Message}");
-            return 1;
-        }
     }
 
     internal static IPEndPoint ParseListen(string text)
@@ -159,11 +144,6 @@ public static class UhppoteCommands
 
         return serials;
     }
-
-    private static Uri ParseUrl(string text, string option) =>
-        Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttp
-            ? new Uri(uri.GetLeftPart(UriPartial.Authority) + "/")
-            : throw new ArgumentException($"{option} '{text}' is not an http:// URL");
 
     private static void CheckOptions(SimulatedUhppoteOptions o)
     {

