@@ -83,6 +83,7 @@ public static class UhppoteControlApi
         app.MapGet("/controllers", () => Results.Ok(simulator.Boards.Values.OrderBy(b => b.Serial).Select(b => State(simulator, b))));
         app.MapGet("/controllers/{serial}", (string serial) => With(simulator, serial, b => Results.Ok(State(simulator, b))));
         app.MapGet("/statistics", () => Results.Ok(simulator.Statistics));
+        app.MapPost("/held/release", () => Results.Ok(new { released = simulator.ReleaseHeld() }));
         app.MapPost("/controllers/{serial}/present", (string serial, UhppotePresentRequest request) => With(simulator, serial, b =>
         {
             if (!TryCardAt(b, request.Door, request.Uid, request.Card, out var card, out var problem))
@@ -150,7 +151,7 @@ public static class UhppoteControlApi
             if (!Enum.TryParse<UhppoteFaultKind>(request.Kind, ignoreCase: true, out var kind) || !Enum.IsDefined(kind) || int.TryParse(request.Kind, out _)
                 || request.Count is < 1 or > 100_000 || request.DelayMs is < 0 or > 600_000)
             {
-                return Invalid("kind is drop, delay, duplicate, foreign, impostor or garbage; count 1-100000; delayMs 0-600000");
+                return Invalid("kind is drop, delay, duplicate, foreign, impostor, garbage or hold; count 1-100000; delayMs 0-600000");
             }
 
             simulator.InjectFaults(b.Serial, new UhppoteFault(kind, TimeSpan.FromMilliseconds(request.DelayMs)), request.Count);

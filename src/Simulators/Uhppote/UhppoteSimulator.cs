@@ -48,6 +48,9 @@ public enum UhppoteFaultKind
 
     /// <summary>A malformed datagram (32 bytes) sent first, then the reply.</summary>
     Garbage,
+
+    /// <summary>The reply held back until <see cref="UhppoteSimulator.ReleaseHeld"/>: late by exactly as much as a test wants.</summary>
+    Hold,
 }
 
 /// <summary>A fault to apply to one reply.</summary>
@@ -79,6 +82,7 @@ public sealed class UhppoteSimulator : IAsyncDisposable
     private readonly Channel<(IPEndPoint To, byte[] Packet)> _pushes = Channel.CreateUnbounded<(IPEndPoint, byte[])>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentBag<Task> _loops = [];
+    private readonly List<(byte[] Packet, IPEndPoint To)> _held = [];
     private readonly Socket _socket;
     private WebApplication? _control;
     private long _received;
@@ -177,6 +181,24 @@ public sealed class UhppoteSimulator : IAsyncDisposable
                 queue.Enqueue(fault);
             }
         }
+    }
+
+    /// <summary>Sends every reply a <see cref="UhppoteFaultKind.Hold"/> fault kept back, oldest first; returns how many.</summary>
+    public int ReleaseHeld()
+    {
+        (byte[] Packet, IPEndPoint To)[] held;
+        lock (_held)
+        {
+            held = [.. _held];
+            _held.Clear();
+        }
+
+        foreach (var (packet, to) in held)
+        {
+            Send(packet, to);
+        }
+
+        return held.Length;
     }
 
     /// <summary>Removes board <paramref name="serial"/>'s pending faults; returns how many there were.</summary>
@@ -392,6 +414,13 @@ public sealed class UhppoteSimulator : IAsyncDisposable
             case UhppoteFaultKind.Garbage:
                 Send(packet.AsSpan(0, 32), to);
                 Send(packet, to);
+                break;
+            case UhppoteFaultKind.Hold:
+                lock (_held)
+                {
+                    _held.Add((packet, to));
+                }
+
                 break;
         }
     }
