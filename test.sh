@@ -57,16 +57,34 @@ dotnet build Gateway.sln -c Release -warnaserror -nologo -clp:ErrorsOnly
 
 log=$(mktemp)
 attempt=$(mktemp)
-trap 'rm -f "$log" "$attempt"' EXIT
+first=$(mktemp)
+again=$(mktemp)
+trap 'rm -f "$log" "$attempt" "$first" "$again"' EXIT
 status=0
+
+# The tests a run's output names as failed, one a line; a run that failed without naming one (it hung,
+# or the test host crashed) counts as one, named after its assembly.
+failed_tests() {
+  local names
+  names=$(sed -nE 's/^[[:space:]]+Failed ([^[:space:]].*) \[[^]]*\][[:space:]]*$/\1/p' "$2" | sort -u)
+  if [ -z "$names" ]; then
+    names="$(basename "$1" .csproj): the run failed without naming a test (a hang or a crash: see its output)"
+  fi
+  printf '%s\n' "$names"
+}
+
 # One test assembly at a time: several at once on 2 cores starve the PN532 simulator's replies past
 # the binding's fixed ~89 ms deadline. Tests inside an assembly still run in parallel. A hang fails
-# the assembly after 5 minutes (--blame-hang-timeout names the test) instead of stalling CI; an
-# assembly that fails or hangs is run once more and the retry is reported, never hidden.
+# the assembly after 5 minutes (--blame-hang-timeout names the test) instead of stalling CI. An
+# assembly that fails or hangs is run once more, but a retried test is a failing test until its cause
+# is found: every test that failed on the first run is listed by name and counted at the end, and a
+# test that fails on the retry as well fails the run.
 for project in tests/*/*.Tests.csproj; do
   if ! dotnet test "$project" -c Release --no-build --nologo --blame-hang-timeout 5m "$@" 2>&1 | tee "$attempt"; then
+    failed_tests "$project" "$attempt" | tee -a "$first" | sed 's/^/test.sh: FAILED on the first run: /'
     echo "test.sh: RETRY: $project failed or hung on the first run; running it once more"
     if ! dotnet test "$project" -c Release --no-build --nologo --blame-hang-timeout 5m "$@" 2>&1 | tee "$attempt"; then
+      failed_tests "$project" "$attempt" >> "$again"
       status=1
     fi
   fi
@@ -80,5 +98,26 @@ dotnet bench/Gateway.Bench/bin/Release/net10.0/gateway-bench.dll --smoke || stat
 passed=$(grep -Eo 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
 failed=$(grep -Eo 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
 skipped=$(grep -Eo 'Skipped: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
-echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+echo "${passed} passed, ${failed} failed, ${skipped} skipped (the last run of each assembly)"
+if [ -s "$first" ]; then
+  sort -u -o "$first" "$first"
+  sort -u -o "$again" "$again"
+  echo "$(wc -l < "$first") failed on the first run (a retried test is a failing test until its cause is found):"
+  sed 's/^/  FAILED: /' "$first"
+  twice=$(comm -12 "$first" "$again")
+  if [ -n "$twice" ]; then
+    echo "$(printf '%s\n' "$twice" | wc -l) failed on the first run and again on the retry:"
+    printf '%s\n' "$twice" | sed 's/^/  FAILED TWICE: /'
+  fi
+  passed_on_retry=$(comm -23 "$first" "$again")
+  if [ -n "$passed_on_retry" ]; then
+    echo "$(printf '%s\n' "$passed_on_retry" | wc -l) of them passed on the retry (flaky: find the cause):"
+    printf '%s\n' "$passed_on_retry" | sed 's/^/  FLAKY: /'
+  fi
+  retry_only=$(comm -13 "$first" "$again")
+  if [ -n "$retry_only" ]; then
+    echo "$(printf '%s\n' "$retry_only" | wc -l) passed on the first run and failed on the retry:"
+    printf '%s\n' "$retry_only" | sed 's/^/  FAILED ON THE RETRY: /'
+  fi
+fi
 exit $status
