@@ -5,6 +5,7 @@ using Gateway.Service.Api;
 using Gateway.Service.Cards;
 using Gateway.Service.Cards.Encoders;
 using Gateway.Service.Domain.Cards;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Gateway.Service.Tests.Api;
 
@@ -273,7 +274,8 @@ public sealed class CardApiTests
     public async Task Transition_Answered_CardCarriesTheUpdatedTimeItWasStoredWith()
     {
         var encoder = new FakeEncoder();
-        await using var host = await FrontDeskHost.StartAsync(encoder);
+        var time = new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
+        await using var host = await FrontDeskHost.StartAsync(encoder, time: time);
         var alice = (await FrontDeskHost.CreateHolderAsync(host.Client, "Alice")).GetProperty("id").GetInt64();
         await FrontDeskHost.ReceiveAsync(host.Client, 100001, 100002);
         DateTimeOffset issuedAt;
@@ -284,12 +286,13 @@ public sealed class CardApiTests
             Assert.Equal(issuedAt, (await FrontDeskHost.GetCardAsync(host.Client, 100001)).GetProperty("updated").GetDateTimeOffset());
         }
 
-        await Task.Delay(20);
+        // The clock moves on by a minute: the transition's time must be the new one, in the answer as stored.
+        time.Advance(TimeSpan.FromMinutes(1));
         using var lost = await FrontDeskHost.PostAsync(host.Client, "api/cards/100001/report-lost", null);
         var answered = (await ApiTestHost.ReadJsonAsync(lost)).GetProperty("updated").GetDateTimeOffset();
         var stored = (await FrontDeskHost.GetCardAsync(host.Client, 100001)).GetProperty("updated").GetDateTimeOffset();
         Assert.Equal(stored, answered);
-        Assert.True(answered > issuedAt, $"the lost card's answer still shows the issue time {issuedAt:O}");
+        Assert.Equal(issuedAt + TimeSpan.FromMinutes(1), answered);
     }
 
     [Fact]

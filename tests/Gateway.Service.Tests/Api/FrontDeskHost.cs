@@ -39,8 +39,8 @@ public static class FrontDeskHost
         return config;
     }
 
-    /// <summary>Starts the host; <paramref name="encoder"/> null keeps the product's encoder port (the PN532 driver).</summary>
-    public static Task<ApiTestHost> StartAsync(FakeEncoder? encoder, bool withEncoderDevice = true, IDictionary<string, string?>? extra = null) => ApiTestHost.StartAsync(
+    /// <summary>Starts the host; <paramref name="encoder"/> null keeps the product's encoder port (the PN532 driver); <paramref name="time"/> null: the system clock.</summary>
+    public static Task<ApiTestHost> StartAsync(FakeEncoder? encoder, bool withEncoderDevice = true, IDictionary<string, string?>? extra = null, TimeProvider? time = null) => ApiTestHost.StartAsync(
         services =>
         {
             services.AddSingleton<IOperatorAuthenticator>(new TokenAuthenticator(FinanceToken, new OperatorIdentity("fin-1", "Finance One", [GatewayRoles.Finance])));
@@ -50,7 +50,8 @@ public static class FrontDeskHost
                 services.AddSingleton<ICardEncoderPort>(encoder);
             }
         },
-        configuration: Merge(SiteConfiguration(withEncoderDevice), extra));
+        configuration: Merge(SiteConfiguration(withEncoderDevice), extra),
+        time: time);
 
     private static Dictionary<string, string?> Merge(Dictionary<string, string?> site, IDictionary<string, string?>? extra)
     {
