@@ -45,15 +45,9 @@ public static partial class SyncBenchmark
     /// <summary>Overrides from <c>--revokes=N --revoke-cards=N --idle-cards=N --idle-controllers=N --idle-seconds=N</c>.</summary>
     public static Settings WithArguments(Settings settings, IEnumerable<string> args)
     {
-        foreach (var arg in args)
+        foreach (var (name, value) in BenchArguments.Counts(args))
         {
-            var parts = arg.Split('=', 2);
-            if (parts.Length != 2 || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value < 1)
-            {
-                continue;
-            }
-
-            settings = parts[0] switch
+            settings = name switch
             {
                 "--revokes" => settings with { Revokes = Math.Min(value, 1_000) },
                 "--revoke-cards" => settings with { RevokeCards = Math.Min(value, 100_000) },
@@ -273,9 +267,9 @@ public static partial class SyncBenchmark
         await output.WriteLineAsync($"  load average after: {LoadAverage()}");
     }
 
-    private sealed record Device(string Id, string Endpoint, int Unit, string Zone);
+    internal sealed record Device(string Id, string Endpoint, int Unit, string Zone);
 
-    private sealed record SeededCard(long Number, CardUid Uid, int Building);
+    internal sealed record SeededCard(long Number, CardUid Uid, int Building);
 
     private sealed record UnitView(int Unit, bool Denied, string? Reason);
 
@@ -283,8 +277,9 @@ public static partial class SyncBenchmark
     /// Holders with one issued access card each, spread over 20 buildings, written as the issue transaction
     /// leaves them (card, issue record, transition, outbox marker). Issuing through the API writes a physical
     /// card on the encoder first (about 1 s a card, see "encoder"), so thousands are seeded in one transaction.
+    /// <paramref name="kindOf"/> gives card i's kind (access when null).
     /// </summary>
-    private static List<SeededCard> Seed(string folder, int count, TextWriter output)
+    internal static List<SeededCard> Seed(string folder, int count, TextWriter output, Func<int, string>? kindOf = null)
     {
         var watch = Stopwatch.StartNew();
         var database = new GatewayDatabase(Path.Combine(folder, "gateway.db"));
@@ -303,15 +298,15 @@ public static partial class SyncBenchmark
             }
 
             using var holder = Command("INSERT INTO holders(id, name, building, unit, room, created_utc, updated_utc) VALUES ($id, 'Resident', $b, '1', $id, $at, $at)");
-            using var card = Command("INSERT INTO cards(number, state, uid, holder_id, kind, issue_count, received_utc, updated_utc) VALUES ($n, 'issued', $uid, $id, 'access', 1, $at, $at)");
-            using var issue = Command("INSERT INTO card_issues(card_number, holder_id, kind, uid, issue_counter, items, receipt_reference, issued_utc, issued_by) VALUES ($n, $id, 'access', $uid, 1, '[\"card\"]', 'bench', $at, 'bench')");
+            using var card = Command("INSERT INTO cards(number, state, uid, holder_id, kind, issue_count, received_utc, updated_utc) VALUES ($n, 'issued', $uid, $id, $kind, 1, $at, $at)");
+            using var issue = Command("INSERT INTO card_issues(card_number, holder_id, kind, uid, issue_counter, items, receipt_reference, issued_utc, issued_by) VALUES ($n, $id, $kind, $uid, 1, '[\"card\"]', 'bench', $at, 'bench')");
             using var history = Command("INSERT INTO card_events(card_number, action, from_state, to_state, at_utc, operator_id) VALUES ($n, 'issue', 'in-stock', 'issued', $at, 'bench')");
             using var outbox = Command("INSERT INTO card_outbox(card_id, reason, created_utc) VALUES ($n, 'issue', $at)");
             var commands = new[] { holder, card, issue, history, outbox };
             var parameters = commands.Select(c =>
             {
                 c.Parameters.AddWithValue("$at", at);
-                return (Id: c.Parameters.Add("$id", SqliteType.Integer), Number: c.Parameters.Add("$n", SqliteType.Integer), Uid: c.Parameters.Add("$uid", SqliteType.Text), Building: c.Parameters.Add("$b", SqliteType.Text));
+                return (Id: c.Parameters.Add("$id", SqliteType.Integer), Number: c.Parameters.Add("$n", SqliteType.Integer), Uid: c.Parameters.Add("$uid", SqliteType.Text), Building: c.Parameters.Add("$b", SqliteType.Text), Kind: c.Parameters.Add("$kind", SqliteType.Text));
             }).ToList();
 
             for (var i = 1; i <= count; i++)
@@ -323,8 +318,9 @@ public static partial class SyncBenchmark
                 var uid = CardUid.FromBytes(i % 3 == 0
                     ? [0x04, (byte)(i >> 16), (byte)(i >> 8), (byte)i, 0x5A, 0x80, 0x01]
                     : [0x10, (byte)(i >> 16), (byte)(i >> 8), (byte)i]);
-                foreach (var (id, n, u, b) in parameters)
+                foreach (var (id, n, u, b, k) in parameters)
                 {
+                    k.Value = kindOf?.Invoke(i) ?? "access";
                     id.Value = i;
                     n.Value = number;
                     u.Value = uid.ToString();
@@ -347,11 +343,11 @@ public static partial class SyncBenchmark
         }
 
         SqliteConnection.ClearAllPools();
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  seeded {count} holders with an issued access card each in {watch.Elapsed.TotalSeconds:0.0} s"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  seeded {count} holders with an issued card each in {watch.Elapsed.TotalSeconds:0.0} s"));
         return cards;
     }
 
-    private static async Task<(HttpClient Api, Child Service)> StartServiceAsync(ProcessGroup processes, string service, string folder, IReadOnlyList<Device> devices)
+    internal static async Task<(HttpClient Api, Child Service)> StartServiceAsync(ProcessGroup processes, string service, string folder, IReadOnlyList<Device> devices)
     {
         var args = new List<string>
         {
@@ -386,7 +382,7 @@ public static partial class SyncBenchmark
     /// seeded markers: its applied sequence moves there only once count and digest matched), holds what it
     /// should and has nothing pending; prints progress.
     /// </summary>
-    private static async Task<TimeSpan> WaitForSyncAsync(HttpClient api, int controllers, long outboxSequence, TextWriter output)
+    internal static async Task<TimeSpan> WaitForSyncAsync(HttpClient api, int controllers, long outboxSequence, TextWriter output)
     {
         var watch = Stopwatch.StartNew();
         var lastPrint = TimeSpan.Zero;
@@ -449,7 +445,7 @@ public static partial class SyncBenchmark
     }
 
     /// <summary>VmRSS in KiB.</summary>
-    private static long Rss(int pid) => long.Parse(Status(pid, "VmRSS:").Split(' ', StringSplitOptions.RemoveEmptyEntries)[0], CultureInfo.InvariantCulture);
+    internal static long Rss(int pid) => long.Parse(Status(pid, "VmRSS:").Split(' ', StringSplitOptions.RemoveEmptyEntries)[0], CultureInfo.InvariantCulture);
 
     private static string Status(int pid, string key) =>
         File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith(key, StringComparison.Ordinal))[key.Length..].Trim();
@@ -463,9 +459,9 @@ public static partial class SyncBenchmark
 
     private static double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
 
-    private static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+    internal static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
-    private static string? RepositoryRoot()
+    internal static string? RepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
@@ -478,7 +474,7 @@ public static partial class SyncBenchmark
         return null;
     }
 
-    private static async Task InFolderAsync(string name, Func<string, Task> run)
+    internal static async Task InFolderAsync(string name, Func<string, Task> run)
     {
         var folder = Path.Combine(Path.GetTempPath(), $"gateway-bench-sync-{name}-{Environment.ProcessId}");
         Directory.CreateDirectory(folder);
@@ -504,7 +500,7 @@ public static partial class SyncBenchmark
     }
 
     /// <summary>Child processes started by this benchmark, their output kept, all killed at the end.</summary>
-    private sealed class ProcessGroup : IAsyncDisposable
+    internal sealed class ProcessGroup : IAsyncDisposable
     {
         private readonly List<Child> _children = [];
 
@@ -545,7 +541,7 @@ public static partial class SyncBenchmark
         }
     }
 
-    private sealed class Child
+    internal sealed class Child
     {
         private readonly List<string> _lines = [];
         private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
