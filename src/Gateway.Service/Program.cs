@@ -44,14 +44,14 @@ public static class Program
             if (!GatewayOptions.TryLoad(builder.Configuration, out var options, out var error))
             {
                 // An operator's mistake: one line, no stack trace.
-                await Console.Error.WriteLineAsync($"gateway: configuration error: {error}");
+                await System.Console.Error.WriteLineAsync($"gateway: configuration error: {error}");
                 return 1;
             }
 
             using var instance = InstanceLock.TryAcquire(options.DataFolder);
             if (instance is null)
             {
-                await Console.Error.WriteLineAsync($"gateway: another Gateway is running on data folder {options.DataFolder} ({InstanceLock.FileName} is locked); stop it first");
+                await System.Console.Error.WriteLineAsync($"gateway: another Gateway is running on data folder {options.DataFolder} ({InstanceLock.FileName} is locked); stop it first");
                 return 1;
             }
 
@@ -114,9 +114,14 @@ public static class Program
                 database.SchemaVersion,
                 options.Devices.Count);
 
+            if (demo is not null && OperatingSystem.IsLinux())
+            {
+                await demo.PrepareConsoleAsync(app.Services.GetRequiredService<Operators.OperatorStore>(), addresses, CancellationToken.None);
+            }
+
             foreach (var note in demo?.Notes ?? [])
             {
-                Console.WriteLine(note);
+                System.Console.WriteLine(note);
             }
 
             await app.WaitForShutdownAsync();

@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Gateway.Service.Audit;
 using Gateway.Service.Cards;
 using Gateway.Service.Cards.Encoders;
+using Gateway.Service.Console;
 using Gateway.Service.Holders;
 using Gateway.Service.Hosting;
 using Gateway.Service.Operators;
@@ -61,6 +62,7 @@ public static class ApiComposition
         Controllers.SyncComposition.AddGatewaySync(services);
         services.AddSingleton(sp => sp.GetRequiredService<GatewayOptions>().Parking);
         services.AddSingleton<ParkingWorkflow>();
+        services.AddGatewayConsole();
     }
 
     /// <summary>The JSON conventions of the API: camelCase, enums as kebab-case strings, strict numbers, unknown fields refused.</summary>
@@ -73,12 +75,19 @@ public static class ApiComposition
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false));
     }
 
-    /// <summary>Adds the middleware (problems, status pages, auth, idempotency) and maps every endpoint.</summary>
+    /// <summary>Adds the middleware (problems, status pages, auth, idempotency) and maps every endpoint, the console's pages included.</summary>
     public static void UseGatewayApi(this WebApplication app)
     {
+        app.UseConsoleAssets();
         app.UseMiddleware<ProblemMiddleware>();
-        app.UseStatusCodePages();
+        // The API answers an empty error status with a problem; the console with a page in the operator's language.
+        app.UseWhen(c => ConsolePaths.IsApi(c.Request.Path), api => api.UseStatusCodePages());
+        app.UseWhen(c => ConsolePaths.IsConsole(c.Request.Path), console => console.UseStatusCodePagesWithReExecute("/status/{0}"));
+        // Routing after the status pages, so a re-executed /status/{code} is routed to its (anonymous) page
+        // instead of falling to the authenticated fallback policy (a refused form then showed the sign-in page).
+        app.UseRouting();
         app.UseAuthentication();
+        app.UseMiddleware<ConsoleCultureMiddleware>();
         app.UseMiddleware<PasswordChangeGate>();
         app.UseAuthorization();
         app.UseMiddleware<IdempotencyMiddleware>();
@@ -104,6 +113,8 @@ public static class ApiComposition
         {
             map(api);
         }
+
+        app.MapGatewayConsole();
     }
 
     /// <summary>

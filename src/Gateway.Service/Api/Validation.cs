@@ -4,6 +4,12 @@ using Gateway.Service.Storage;
 namespace Gateway.Service.Api;
 
 /// <summary>
+/// One field error: the API's English <see cref="Message"/>, and a stable <see cref="Code"/> with its
+/// <see cref="Args"/> from which the console writes the same error in the operator's language.
+/// </summary>
+public sealed record FieldError(string Field, string Message, string Code, IReadOnlyList<object> Args);
+
+/// <summary>
 /// Collects field errors of one request. Endpoints validate everything first and return
 /// <see cref="ApiProblems.Validation(IReadOnlyDictionary{string, string[]})"/> before touching storage.
 /// Request DTOs use nullable properties so that a missing field is reported by name, not as a default value.
@@ -11,10 +17,15 @@ namespace Gateway.Service.Api;
 public sealed class Validator
 {
     private readonly Dictionary<string, List<string>> _errors = new(StringComparer.Ordinal);
+    private readonly List<FieldError> _list = [];
 
     public bool IsValid => _errors.Count == 0;
 
-    public void Add(string field, string message)
+    /// <summary>Every error in the order found, with its code (the console's messages are keyed by it).</summary>
+    public IReadOnlyList<FieldError> Errors => _list;
+
+    /// <summary>Adds an error; <paramref name="code"/> names the rule broken (default <c>invalid</c>) and <paramref name="args"/> its figures.</summary>
+    public void Add(string field, string message, string code = "invalid", params object[] args)
     {
         if (!_errors.TryGetValue(field, out var list))
         {
@@ -22,6 +33,7 @@ public sealed class Validator
         }
 
         list.Add(message);
+        _list.Add(new FieldError(field, message, code, args));
     }
 
     /// <summary>A required text of 1..max characters after trimming; returns the trimmed value or null.</summary>
@@ -31,7 +43,7 @@ public sealed class Validator
         {
             if (required)
             {
-                Add(field, "is required");
+                Add(field, "is required", "required");
             }
 
             return null;
@@ -40,26 +52,26 @@ public sealed class Validator
         var trimmed = value.Trim();
         if (trimmed.Length > maxLength)
         {
-            Add(field, $"must be at most {maxLength} characters");
+            Add(field, $"must be at most {maxLength} characters", "too-long", maxLength);
             return null;
         }
 
         if (trimmed.Any(char.IsControl))
         {
-            Add(field, "must not contain control characters");
+            Add(field, "must not contain control characters", "control-characters");
             return null;
         }
 
         return trimmed;
     }
 
-    /// <summary>A text that must match <paramref name="pattern"/>; <paramref name="rule"/> says what is expected.</summary>
-    public string? Pattern(string field, string? value, Regex pattern, string rule, bool required = true)
+    /// <summary>A text that must match <paramref name="pattern"/>; <paramref name="rule"/> says what is expected, <paramref name="code"/> names it.</summary>
+    public string? Pattern(string field, string? value, Regex pattern, string rule, bool required = true, string code = "format")
     {
         var text = Text(field, value, 200, required);
         if (text is not null && !pattern.IsMatch(text))
         {
-            Add(field, rule);
+            Add(field, rule, code);
             return null;
         }
 
@@ -73,7 +85,7 @@ public sealed class Validator
         {
             if (required)
             {
-                Add(field, "is required");
+                Add(field, "is required", "required");
             }
 
             return null;
@@ -81,7 +93,7 @@ public sealed class Validator
 
         if (value < min || value > max)
         {
-            Add(field, $"must be from {min} to {max}");
+            Add(field, $"must be from {min} to {max}", "range", min, max);
             return null;
         }
 
@@ -95,7 +107,7 @@ public sealed class Validator
         {
             if (required)
             {
-                Add(field, "is required");
+                Add(field, "is required", "required");
             }
 
             return null;
@@ -103,7 +115,7 @@ public sealed class Validator
 
         if (!allowed.Contains(value))
         {
-            Add(field, $"must be one of: {string.Join(", ", allowed)}");
+            Add(field, $"must be one of: {string.Join(", ", allowed)}", "one-of");
             return null;
         }
 

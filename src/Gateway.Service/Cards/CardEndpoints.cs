@@ -271,33 +271,11 @@ public static class CardEndpoints
     {
         if (body is null)
         {
-            v.Add("handOver", "is required: the items handed over and the signed receipt's reference");
+            v.Add("handOver", "is required: the items handed over and the signed receipt's reference", "required");
             return null;
         }
 
-        var receipt = v.Text("handOver.receiptReference", body.ReceiptReference, 64);
-        var items = body.Items;
-        if (items is null || items.Count == 0)
-        {
-            v.Add("handOver.items", $"is required: a list of {string.Join(", ", HandOver.KnownItems)}");
-            return null;
-        }
-
-        var unknown = items.Where(i => !HandOver.KnownItems.Contains(i)).ToList();
-        if (unknown.Count > 0)
-        {
-            v.Add("handOver.items", $"unknown item(s) {string.Join(", ", unknown.Take(5))}; known: {string.Join(", ", HandOver.KnownItems)}");
-        }
-        else if (items.Distinct().Count() != items.Count)
-        {
-            v.Add("handOver.items", "lists an item twice");
-        }
-        else if (!items.Contains("card"))
-        {
-            v.Add("handOver.items", "must include the card");
-        }
-
-        return receipt is null || !v.IsValid ? null : new HandOver(items.ToList(), receipt);
+        return HandOverInput.Validate(v, body.Items, body.ReceiptReference);
     }
 
     private static async Task<IResult> WhoIsThisAsync(string encoderId, CardWorkflow cards, CancellationToken cancellationToken)

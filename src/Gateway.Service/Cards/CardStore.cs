@@ -46,6 +46,9 @@ public sealed record IssueWrite(string CardUid, string Outcome, string? LastStep
 /// <summary>Filters of the card list; null = any.</summary>
 public sealed record CardFilter(CardState? State = null, CardKind? Kind = null, long? HolderId = null, string? Building = null, string? Unit = null, string? Room = null, long? Number = null);
 
+/// <summary>One issue of a card as recorded at the hand-over: to whom, what was handed over, the signed receipt's reference, when and by whom.</summary>
+public sealed record CardIssueRecord(long CardNumber, long HolderId, CardKind Kind, string Uid, int IssueCounter, IReadOnlyList<string> Items, string ReceiptReference, long? Replaces, DateTimeOffset IssuedUtc, string IssuedBy);
+
 /// <summary>The card tables (<c>cards</c>, <c>card_issues</c>, <c>card_events</c>, <c>card_issue_journal</c>). Writes go through a <see cref="UnitOfWork"/>.</summary>
 public static class CardStore
 {
@@ -167,6 +170,34 @@ public static class CardStore
         command.Parameters.AddWithValue("$now", UnitOfWork.Timestamp(unit.NowUtc));
         command.Parameters.AddWithValue("$op", unit.Actor.OperatorId);
         await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>The latest issue of a card with its hand-over, or null when it was never issued.</summary>
+    public static async Task<CardIssueRecord?> LatestIssueAsync(SqliteConnection connection, long cardNumber, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT card_number, holder_id, kind, uid, issue_counter, items, receipt_reference, replaces, issued_utc, issued_by
+            FROM card_issues WHERE card_number = $n ORDER BY id DESC LIMIT 1
+            """;
+        command.Parameters.AddWithValue("$n", cardNumber);
+        await using var r = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await r.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+
+        return new CardIssueRecord(
+            r.GetInt64(0),
+            r.GetInt64(1),
+            Wire.Parse<CardKind>(r.GetString(2)),
+            r.GetString(3),
+            r.GetInt32(4),
+            System.Text.Json.JsonSerializer.Deserialize<List<string>>(r.GetString(5)) ?? [],
+            r.GetString(6),
+            r.IsDBNull(7) ? null : r.GetInt64(7),
+            UnitOfWork.ParseTimestamp(r.GetString(8)),
+            r.GetString(9));
     }
 
     private const string JournalColumns = "id, card_number, holder_id, kind, replaces, encoder_id, operator_id, request_key, state, created_utc, operator_name, replace_reason, handover_items, receipt_reference";

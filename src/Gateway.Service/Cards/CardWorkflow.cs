@@ -14,6 +14,9 @@ namespace Gateway.Service.Cards;
 /// <summary>A card with its holder (null when it has none), as every caller shows it.</summary>
 public sealed record CardView(CardRecord Card, Holder? Holder);
 
+/// <summary>A card's latest issue: the card now, the issue with its hand-over, and the holder it was issued to.</summary>
+public sealed record CardHandOver(CardView Card, CardIssueRecord Issue, Holder Holder);
+
 /// <summary>What a stock receipt added: the numbers <see cref="From"/>..<see cref="To"/>.</summary>
 public sealed record StockReceipt(long From, long To, long Count, string? Batch);
 
@@ -101,6 +104,25 @@ public sealed class CardWorkflow
         }
 
         return new Page<CardView>(items, result.Next);
+    }
+
+    /// <summary>The card's latest issue with its holder and hand-over (what the printed receipt shows).</summary>
+    public async Task<Outcome<CardHandOver>> HandOverAsync(long number, CancellationToken cancellationToken)
+    {
+        await using var connection = _database.OpenConnection();
+        var card = await CardStore.GetAsync(connection, null, number, cancellationToken);
+        if (card is null)
+        {
+            return Refusal.NotFound($"card {number}");
+        }
+
+        if (await CardStore.LatestIssueAsync(connection, number, cancellationToken) is not { } issue)
+        {
+            return Refusal.InvalidState($"card {number} was never issued", Wire.Name(card.State));
+        }
+
+        var holder = await HolderStore.GetAsync(connection, null, issue.HolderId, cancellationToken);
+        return new CardHandOver(await ViewAsync(connection, null, card, [], cancellationToken), issue, holder!);
     }
 
     /// <summary>Every transition of a card, oldest first.</summary>
@@ -249,6 +271,12 @@ public sealed class CardWorkflow
         return CommitAsync(actor, attempt, cardUid, journal.Id, atStart: true, cancellationToken);
     }
 
+    /// <summary>The configured encoders' ids, for a choice at the desk.</summary>
+    public IReadOnlyList<string> Encoders => _encoderOptions.Encoders.Select(e => e.Id).ToList();
+
+    /// <summary>The encoder a request means: the one named, or the only one configured (refused when none, or several and none named).</summary>
+    public Outcome<string> ChooseEncoder(string? requested) => _encoderOptions.Choose(requested);
+
     /// <summary>"Who is this?": reads the card lying on encoder <paramref name="encoderId"/> and says whose it is and whether it is valid.</summary>
     public async Task<Outcome<CardPresented>> ReadOnEncoderAsync(string encoderId, CancellationToken cancellationToken)
     {
@@ -365,7 +393,7 @@ public sealed class CardWorkflow
                 {
                     if (unit.NowUtc - open.CreatedUtc < StaleJournal)
                     {
-                        return Refusal.Conflict($"card {attempt.CardNumber} is being issued by another request (journal {open.Id}); wait for it or retry with its Idempotency-Key");
+                        return Refusal.Conflict($"card {attempt.CardNumber} is being issued by another request (journal {open.Id}); wait for it or retry with its Idempotency-Key", "issue-in-progress");
                     }
 
                     await CardStore.CloseJournalAsync(unit, open.Id, committed: false, null, "abandoned: taken over by a later request", cancellationToken);
@@ -438,7 +466,7 @@ public sealed class CardWorkflow
 
         if (await CardStore.FindByUidAsync(unit.Connection, unit.Transaction, uid, cancellationToken) is { } other && other.Number != attempt.CardNumber)
         {
-            return Refusal.Conflict($"the card on the encoder (UID {uid}) is card {other.Number}, not card {attempt.CardNumber}");
+            return Refusal.Conflict($"the card on the encoder (UID {uid}) is card {other.Number}, not card {attempt.CardNumber}", "card-is-another");
         }
 
         if (atStart)

@@ -148,6 +148,37 @@ public sealed partial class DemoSupervisor : IAsyncDisposable
         Notes.Add("walkthrough: README.md, \"The demo in five minutes\"");
     }
 
+    /// <summary>
+    /// After the service has started: the demo's front-desk clerk <c>desk</c> (created once, with a one-time
+    /// password kept owner-only in <c>desk-password.txt</c>) and the lines that say where the console is and
+    /// how to sign in. Once the clerk has changed the one-time password, the file is deleted and the line says so.
+    /// </summary>
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task PrepareConsoleAsync(Operators.OperatorStore operators, IEnumerable<string> urls, CancellationToken cancellationToken)
+    {
+        var passwordFile = Path.Combine(DataFolder, "desk-password.txt");
+        var desk = await operators.GetAsync("desk", cancellationToken);
+        if (desk is null)
+        {
+            var oneTime = Operators.PasswordHasher.GenerateOneTimePassword();
+            await File.WriteAllTextAsync(passwordFile, oneTime + "\n", cancellationToken);
+            File.SetUnixFileMode(passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            desk = await operators.CreateAsync(Storage.Actor.System, "desk", "王芳", [Api.GatewayRoles.FrontDesk], oneTime, cancellationToken);
+        }
+
+        var url = urls.FirstOrDefault() ?? "http://127.0.0.1:5080";
+        if (desk is { MustChangePassword: true } && File.Exists(passwordFile))
+        {
+            var password = (await File.ReadAllTextAsync(passwordFile, cancellationToken)).Trim();
+            Notes.Insert(0, $"console: {url}/   sign in as desk with the one-time password {password}   (also in {passwordFile})");
+        }
+        else
+        {
+            File.Delete(passwordFile);
+            Notes.Insert(0, $"console: {url}/   sign in as desk with the password you chose");
+        }
+    }
+
     private void Device(int index, string id, string kind, string endpoint, int? unit, string? zone)
     {
         Configuration[$"Gateway:Devices:{index}:Id"] = id;
@@ -203,7 +234,7 @@ public sealed partial class DemoSupervisor : IAsyncDisposable
         {
             if (e.Data is not null)
             {
-                Console.Error.WriteLine($"gateway-sim {args[0]}: {e.Data}");
+                System.Console.Error.WriteLine($"gateway-sim {args[0]}: {e.Data}");
             }
         };
         process.BeginOutputReadLine();

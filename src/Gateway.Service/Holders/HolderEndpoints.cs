@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Gateway.Service.Api;
 using Gateway.Service.Domain.Holders;
 using Gateway.Service.Storage;
@@ -6,9 +5,9 @@ using Gateway.Service.Storage;
 namespace Gateway.Service.Holders;
 
 /// <summary><c>/api/holders</c>: cardholders, their unit and contacts. The ID-document number is taken, masked to its last 4 characters and dropped.</summary>
-public static partial class HolderEndpoints
+public static class HolderEndpoints
 {
-    public const int MaxName = 64;
+    public const int MaxName = HolderInput.MaxName;
 
     public static void MapHolderEndpoints(this RouteGroupBuilder api)
     {
@@ -58,13 +57,13 @@ public static partial class HolderEndpoints
     private static async Task<IResult> CreateAsync(HolderRequest body, HttpContext context, HolderWorkflow holders, CancellationToken cancellationToken)
     {
         var v = new Validator();
-        var fields = Validate(v, body, required: true);
+        var fields = HolderInput.Validate(v, Form(body), required: true);
         if (!v.IsValid)
         {
             return v.ToProblem();
         }
 
-        var outcome = await holders.CreateAsync(context.User.ToActor(), new NewHolder(fields.Name!, fields.Address!, fields.Phone, fields.Email, fields.IdLastFour), cancellationToken);
+        var outcome = await holders.CreateAsync(context.User.ToActor(), fields.ToNew(), cancellationToken);
         return outcome.TryGetValue(out var holder, out var refusal)
             ? TypedResults.Created($"/api/holders/{holder.Id}", HolderResponse.From(holder))
             : refusal.ToProblem();
@@ -73,14 +72,13 @@ public static partial class HolderEndpoints
     private static async Task<IResult> UpdateAsync(long id, HolderRequest body, HttpContext context, HolderWorkflow holders, CancellationToken cancellationToken)
     {
         var v = new Validator();
-        var fields = Validate(v, body, required: false);
+        var fields = HolderInput.Validate(v, Form(body), required: false);
         if (!v.IsValid)
         {
             return v.ToProblem();
         }
 
-        var changes = new HolderChanges(fields.Name, fields.Building, fields.Unit, fields.Room, fields.Phone, fields.Email, fields.IdLastFour);
-        var outcome = await holders.UpdateAsync(context.User.ToActor(), id, changes, cancellationToken);
+        var outcome = await holders.UpdateAsync(context.User.ToActor(), id, fields.ToChanges(), cancellationToken);
         return outcome.TryGetValue(out var holder, out var refusal) ? TypedResults.Ok(HolderResponse.From(holder)) : refusal.ToProblem();
     }
 
@@ -112,63 +110,5 @@ public static partial class HolderEndpoints
     private static async Task<IResult> GetAsync(long id, HolderWorkflow holders, CancellationToken cancellationToken) =>
         await holders.GetAsync(id, cancellationToken) is { } holder ? TypedResults.Ok(HolderResponse.From(holder)) : ApiProblems.NotFound($"holder {id}");
 
-    private sealed record HolderFields(string? Name, UnitAddress? Address, string? Building, string? Unit, string? Room, string? Phone, string? Email, string? IdLastFour);
-
-    private static HolderFields Validate(Validator v, HolderRequest body, bool required)
-    {
-        var name = v.Text("name", body.Name, MaxName, required);
-        var building = AddressPart(v, "building", body.Building, required);
-        var unitPart = AddressPart(v, "unit", body.Unit, required);
-        var room = AddressPart(v, "room", body.Room, required);
-        var phone = v.Pattern("phone", body.Phone, PhonePattern(), "must be a phone number: digits, optionally a leading + and spaces or dashes (5-20 characters)", required: false);
-        var email = v.Pattern("email", body.Email, EmailPattern(), "must be an e-mail address (at most 254 characters)", required: false);
-        if (email is { Length: > 254 })
-        {
-            v.Add("email", "must be at most 254 characters");
-        }
-
-        string? last4 = null;
-        if (body.IdDocumentNumber is not null)
-        {
-            // The full number is validated and masked here, then dropped: never stored, echoed or logged.
-            if (IdDocument.IsValid(body.IdDocumentNumber))
-            {
-                last4 = IdDocument.LastFour(body.IdDocumentNumber);
-            }
-            else
-            {
-                v.Add("idDocumentNumber", "must be 6-32 letters or digits");
-            }
-        }
-
-        var address = building is not null && unitPart is not null && room is not null ? new UnitAddress(building, unitPart, room) : null;
-        return new HolderFields(name, address, building, unitPart, room, phone, email, last4);
-    }
-
-    private static string? AddressPart(Validator v, string field, string? value, bool required)
-    {
-        if (value is null)
-        {
-            if (required)
-            {
-                v.Add(field, "is required");
-            }
-
-            return null;
-        }
-
-        if (!UnitAddress.IsValidPart(value))
-        {
-            v.Add(field, "must be 1-16 letters or digits");
-            return null;
-        }
-
-        return value;
-    }
-
-    [GeneratedRegex(@"^\+?[0-9][0-9 \-]{4,19}$")]
-    private static partial Regex PhonePattern();
-
-    [GeneratedRegex(@"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")]
-    private static partial Regex EmailPattern();
+    private static HolderForm Form(HolderRequest body) => new(body.Name, body.Building, body.Unit, body.Room, body.Phone, body.Email, body.IdDocumentNumber);
 }

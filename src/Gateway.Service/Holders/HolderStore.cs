@@ -78,6 +78,40 @@ public static class HolderStore
         return list;
     }
 
+    /// <summary>
+    /// Holders found by what a person at the desk knows of them: part of the name, a unit address or its
+    /// beginning (<c>3-2-1201</c>, <c>3-2</c>), part of a phone number, part of a car plate of one of their
+    /// parking agreements, or the number of one of their cards. At most <paramref name="take"/>, by id.
+    /// </summary>
+    public static async Task<IReadOnlyList<Holder>> SearchAsync(SqliteConnection connection, string text, int take, CancellationToken cancellationToken)
+    {
+        // A phone number is matched on its digits alone, whatever spaces or dashes either side wrote.
+        var digits = text.All(c => char.IsAsciiDigit(c) || c is ' ' or '-' or '+') ? new string(text.Where(char.IsAsciiDigit).ToArray()) : string.Empty;
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            SELECT {Columns} FROM holders h
+            WHERE instr(lower(h.name), lower($text)) > 0
+               OR (h.building || '-' || h.unit || '-' || h.room) = $text
+               OR (h.building || '-' || h.unit || '-' || h.room) LIKE $prefix ESCAPE '\'
+               OR (length($digits) >= 4 AND instr(replace(replace(replace(coalesce(h.phone, ''), ' ', ''), '-', ''), '+', ''), $digits) > 0)
+               OR EXISTS (SELECT 1 FROM parking_agreements a WHERE a.holder_id = h.id AND instr(upper(replace(a.plate, ' ', '')), upper(replace($text, ' ', ''))) > 0)
+               OR EXISTS (SELECT 1 FROM cards c WHERE c.holder_id = h.id AND CAST(c.number AS TEXT) = $text)
+            ORDER BY h.id LIMIT $take
+            """;
+        command.Parameters.AddWithValue("$text", text);
+        command.Parameters.AddWithValue("$prefix", text.Replace(@"\", @"\\", StringComparison.Ordinal).Replace("%", @"\%", StringComparison.Ordinal).Replace("_", @"\_", StringComparison.Ordinal) + "-%");
+        command.Parameters.AddWithValue("$digits", digits);
+        command.Parameters.AddWithValue("$take", take);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var list = new List<Holder>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            list.Add(Read(reader));
+        }
+
+        return list;
+    }
+
     /// <summary>The numbers of every card that names the holder, whatever its state (their zones follow the holder's building).</summary>
     public static async Task<IReadOnlyList<long>> CardNumbersAsync(UnitOfWork unit, long holderId, CancellationToken cancellationToken)
     {

@@ -76,6 +76,13 @@ public sealed class HolderWorkflow
         return await HolderStore.GetAsync(connection, null, id, cancellationToken);
     }
 
+    /// <summary>Holders by name, unit, phone, plate or card number (<see cref="HolderStore.SearchAsync"/>); at most <paramref name="limit"/>.</summary>
+    public async Task<IReadOnlyList<Holder>> SearchAsync(string text, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = _database.OpenConnection();
+        return await HolderStore.SearchAsync(connection, text.Trim(), limit, cancellationToken);
+    }
+
     public async Task<Page<Holder>> ListAsync(HolderFilter filter, PageRequest page, CancellationToken cancellationToken)
     {
         await using var connection = _database.OpenConnection();

@@ -62,6 +62,9 @@ public sealed record GatewayOptions(
     /// <summary>Size and age limits of the rolling log files (<c>Gateway:Logs:*</c>).</summary>
     public LogOptions Logs { get; init; } = LogOptions.Default;
 
+    /// <summary>The web console's site name and address and idle timeout (<c>Gateway:Console:*</c>); see docs/console.md.</summary>
+    public Gateway.Service.Console.ConsoleOptions Console { get; init; } = Gateway.Service.Console.ConsoleOptions.Default;
+
     /// <summary>Full path of the SQLite database file.</summary>
     public string DatabasePath => Site.DatabasePath;
 
@@ -82,12 +85,13 @@ public sealed record GatewayOptions(
             || !SyncOptions.TryLoad(section, out var sync, out error)
             || !ParkingOptions.TryLoad(section, site.TimeZone, out var parking, out error)
             || !InventoryOptions.TryLoad(section, out var inventory, out error)
-            || !LogOptions.TryLoad(section, out var logs, out error))
+            || !LogOptions.TryLoad(section, out var logs, out error)
+            || !Gateway.Service.Console.ConsoleOptions.TryLoad(section, out var console, out error))
         {
             return false;
         }
 
-        options = new GatewayOptions(site.DataFolder, site.SiteId, site.TimeZone, http, devices.All) { BootstrapToken = bootstrapToken, Security = security, CardKeys = cardKeys, Sync = sync, Parking = parking, Inventory = inventory, Logs = logs };
+        options = new GatewayOptions(site.DataFolder, site.SiteId, site.TimeZone, http, devices.All) { BootstrapToken = bootstrapToken, Security = security, CardKeys = cardKeys, Sync = sync, Parking = parking, Inventory = inventory, Logs = logs, Console = console };
         return true;
     }
 }

@@ -1,5 +1,6 @@
 using Gateway.Service.Api;
 using Gateway.Service.Audit;
+using Gateway.Service.Domain;
 using Gateway.Service.Hosting;
 using Gateway.Service.Notifications;
 using Gateway.Service.Storage;
@@ -24,6 +25,7 @@ public static class OperatorEndpoints
         services.AddSingleton<NotificationOutbox>();
         services.AddSingleton<OperatorStore>();
         services.AddSingleton<LoginThrottle>();
+        services.AddSingleton<SignInWorkflow>();
         services.AddSingleton<IOperatorAuthenticator, OperatorTokenAuthenticator>();
         // No request logging on the notifications client: a webhook URL's query string may hold its key.
         services.AddHttpClient("notifications").RemoveAllLoggers();
@@ -99,61 +101,24 @@ public static class OperatorEndpoints
 
     public sealed record RoleView(string Name, string May);
 
-    private static async Task<IResult> LoginAsync(LoginRequest? body, OperatorStore store, LoginThrottle throttle, HttpContext context, CancellationToken cancellationToken)
+    private static async Task<IResult> LoginAsync(LoginRequest? body, SignInWorkflow signIn, HttpContext context, CancellationToken cancellationToken)
     {
-        var address = RemoteAddress(context);
-        if (throttle.BlockedUntil(address) is { } blockedUntil)
-        {
-            return TooMany(context, blockedUntil, "too many failed logins from this address");
-        }
-
         var v = new Validator();
-        var username = v.Text("username", body?.Username, 32);
-        var password = body?.Password;
-        if (string.IsNullOrEmpty(password))
-        {
-            v.Add("password", "is required");
-        }
-        else if (password.Length > 256)
-        {
-            v.Add("password", "must be at most 256 characters");
-        }
-
+        var username = SignInWorkflow.Validate(v, body?.Username, body?.Password);
         if (!v.IsValid)
         {
             return v.ToProblem();
         }
 
-        // A name locked at this address is refused before it could queue behind a slowed-down operator's line.
-        if (throttle.LockedUntil(username!, address) is { } lockedUntil)
+        var outcome = await signIn.SignInAsync(username!, body!.Password!, RemoteAddress(context), cancellationToken);
+        if (!outcome.TryGetValue(out var s, out var refusal))
         {
-            return TooMany(context, lockedUntil, $"this operator is locked for logins from this address until {UnitOfWork.Timestamp(lockedUntil)} after repeated failures");
+            return refusal.Kind == RefusalKind.Throttled
+                ? TooMany(context, refusal.Until!.Value, refusal.Detail)
+                : ApiProblems.Problem(StatusCodes.Status401Unauthorized, InvalidCredentialsType, "Login refused", refusal.Detail);
         }
 
-        LoginOutcome outcome;
-        await using (var turn = await throttle.EnterAsync(username!, address, cancellationToken))
-        {
-            if (turn is null)
-            {
-                return TooMany(context, context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow() + throttle.SlowDown, "a login of this operator from this address is already in line: logins of this operator are slowed down after many failures");
-            }
-
-            outcome = await store.LoginAsync(username!, password!, address, cancellationToken);
-            if (outcome is not LoginOutcome.Success)
-            {
-                turn.Failed();
-            }
-        }
-
-        switch (outcome)
-        {
-            case LoginOutcome.Success s:
-                return TypedResults.Ok(new LoginResponse(s.Token, "Bearer", UnitOfWork.Timestamp(s.ExpiresUtc), s.Operator.Id, s.PasswordChangeRequired ? [] : s.Operator.Roles, s.PasswordChangeRequired, s.PasswordChangeReason));
-            case LoginOutcome.Locked l:
-                return TooMany(context, l.UntilUtc, $"this operator is locked for logins from this address until {UnitOfWork.Timestamp(l.UntilUtc)} after repeated failures");
-            default:
-                return ApiProblems.Problem(StatusCodes.Status401Unauthorized, InvalidCredentialsType, "Login refused", "unknown user name, wrong password, or a disabled operator");
-        }
+        return TypedResults.Ok(new LoginResponse(s.Token, "Bearer", UnitOfWork.Timestamp(s.ExpiresUtc), s.Operator.Id, s.PasswordChangeRequired ? [] : s.Operator.Roles, s.PasswordChangeRequired, s.PasswordChangeReason));
     }
 
     private static IResult TooMany(HttpContext context, DateTimeOffset until, string detail)
@@ -169,74 +134,22 @@ public static class OperatorEndpoints
         return TypedResults.NoContent();
     }
 
-    private static async Task<IResult> ChangePasswordAsync(ChangePasswordRequest? body, HttpContext context, OperatorStore store, LoginThrottle throttle, SecurityStartup startup, CancellationToken cancellationToken)
+    private static async Task<IResult> ChangePasswordAsync(ChangePasswordRequest? body, HttpContext context, SignInWorkflow signIn, CancellationToken cancellationToken)
     {
-        var actor = context.User.ToActor();
-        var address = RemoteAddress(context);
-        if (throttle.BlockedUntil(address) is { } blockedUntil)
-        {
-            return TooMany(context, blockedUntil, "too many failed logins from this address");
-        }
-
         var v = new Validator();
-        if (string.IsNullOrEmpty(body?.CurrentPassword))
-        {
-            v.Add("currentPassword", "is required");
-        }
-        else if (body.CurrentPassword.Length > 256)
-        {
-            v.Add("currentPassword", "must be at most 256 characters");
-        }
-
-        if (string.IsNullOrEmpty(body?.NewPassword))
-        {
-            v.Add("newPassword", "is required");
-        }
-
+        SignInWorkflow.ValidateChange(v, body?.CurrentPassword, body?.NewPassword);
         if (!v.IsValid)
         {
             return v.ToProblem();
         }
 
-        if (actor.OperatorId == BootstrapTokenAuthenticator.OperatorId)
+        var outcome = await signIn.ChangePasswordAsync(context.User.ToActor(), body!.CurrentPassword!, body.NewPassword!, RemoteAddress(context), PresentedToken(context), cancellationToken);
+        if (!outcome.TryGetValue(out var expires, out var refusal))
         {
-            return ApiProblems.InvalidTransition("the bootstrap token has no password to change", "bootstrap");
+            return refusal.Kind == RefusalKind.Throttled ? TooMany(context, refusal.Until!.Value, refusal.Detail) : refusal.ToProblem();
         }
 
-        // The same limits as a login: a wrong current password is a failed login of this operator from this address.
-        DateTimeOffset? expires;
-        PasswordRefusal? refusal;
-        await using (var turn = await throttle.EnterAsync(actor.OperatorId, address, cancellationToken))
-        {
-            if (turn is null)
-            {
-                return TooMany(context, context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow() + throttle.SlowDown, "a password check of this operator from this address is already in line: checks of this operator are slowed down after many failures");
-            }
-
-            (expires, refusal) = await store.ChangePasswordAsync(actor, body!.CurrentPassword!, body.NewPassword!, address, PresentedToken(context), cancellationToken);
-            if (refusal?.WrongCurrent == true)
-            {
-                turn.Failed();
-            }
-        }
-
-        if (refusal?.LockedUntil is { } lockedUntil)
-        {
-            return TooMany(context, lockedUntil, $"this operator is locked for logins and password changes from this address until {UnitOfWork.Timestamp(lockedUntil)} after repeated failures");
-        }
-
-        if (refusal is not null)
-        {
-            return ApiProblems.Validation(refusal.Field, refusal.Message);
-        }
-
-        if (actor.OperatorId == "admin" && File.Exists(startup.InitialPasswordPath))
-        {
-            // The one-time password is spent: its file has no further use.
-            File.Delete(startup.InitialPasswordPath);
-        }
-
-        return TypedResults.Ok(new ChangePasswordResponse(UnitOfWork.Timestamp(expires!.Value)));
+        return TypedResults.Ok(new ChangePasswordResponse(UnitOfWork.Timestamp(expires)));
     }
 
     /// <summary>The remote address as the login limits see it (<see cref="LoginThrottle.AddressKey"/> groups IPv6 by /64).</summary>
@@ -254,15 +167,7 @@ public static class OperatorEndpoints
     private static async Task<IResult> CreateAsync(CreateOperatorRequest? body, HttpContext context, OperatorStore store, CancellationToken cancellationToken)
     {
         var v = new Validator();
-        var username = v.Pattern("username", body?.Username, OperatorStore.UsernamePattern(), "must be 2-32 characters: lower-case letters, digits, '.', '_', '-', starting with a letter or digit");
-        if (username is not null && OperatorStore.ReservedIds.Contains(username))
-        {
-            v.Add("username", "is reserved");
-        }
-
-        var displayName = v.Text("displayName", body?.DisplayName, 100);
-        var roles = CheckRoles(v, body?.Roles, required: true);
-        CheckPassword(v, username ?? string.Empty, body?.Password, required: true);
+        var (username, displayName, roles) = OperatorInput.ValidateNew(v, body?.Username, body?.DisplayName, body?.Roles, body?.Password);
         if (!v.IsValid)
         {
             return v.ToProblem();
@@ -278,8 +183,8 @@ public static class OperatorEndpoints
     {
         var v = new Validator();
         var displayName = v.Text("displayName", body?.DisplayName, 100, required: false);
-        var roles = CheckRoles(v, body?.Roles, required: false);
-        CheckPassword(v, id, body?.Password, required: false);
+        var roles = OperatorInput.Roles(v, body?.Roles, required: false);
+        OperatorInput.Password(v, id, body?.Password, required: false);
         if (body is null || (body.DisplayName is null && body.Roles is null && body.Disabled is null && body.Password is null))
         {
             v.Add("body", "name at least one of displayName, roles, disabled, password");
@@ -320,45 +225,6 @@ public static class OperatorEndpoints
         }
 
         return TypedResults.Ok(new Page<Notification>(await outbox.ListAsync((int)l!.Value, cancellationToken), null));
-    }
-
-    private static List<string>? CheckRoles(Validator v, IReadOnlyList<string>? roles, bool required)
-    {
-        if (roles is null)
-        {
-            if (required)
-            {
-                v.Add("roles", "is required");
-            }
-
-            return null;
-        }
-
-        if (roles.Count == 0 || roles.Any(r => !GatewayRoles.All.Contains(r)))
-        {
-            v.Add("roles", $"must be one or more of: {string.Join(", ", GatewayRoles.All)}");
-            return null;
-        }
-
-        return roles.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-    }
-
-    private static void CheckPassword(Validator v, string username, string? password, bool required)
-    {
-        if (password is null)
-        {
-            if (required)
-            {
-                v.Add("password", "is required");
-            }
-
-            return;
-        }
-
-        if (OperatorStore.CheckPasswordRule(username, password) is { } rule)
-        {
-            v.Add("password", rule);
-        }
     }
 
     /// <summary>The sender when no transport is configured: it never succeeds, so notices wait (never dropped).</summary>

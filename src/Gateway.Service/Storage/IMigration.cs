@@ -6,7 +6,7 @@ namespace Gateway.Service.Storage;
 /// One step of the schema. Migrations are found by reflection in this assembly and applied in
 /// ascending <see cref="Version"/>, each in its own transaction. Versions are reserved per area
 /// so that features can add tables independently (see docs/storage.md): 1-99 foundation,
-/// 100-199 card encoding, 200-299 front office, 300-399 operators and audit, 400-499 sync.
+/// 100-199 card encoding, 200-299 front office, 300-399 operators and audit, 400-499 sync, 500-599 console.
 /// A migration, once released, is never edited: a change is a new migration.
 /// </summary>
 public interface IMigration

@@ -57,10 +57,10 @@ public sealed class ApiInfrastructureTests
     }
 
     [Theory]
-    [InlineData("test/finance", 403)]
-    [InlineData("test/read-audit", 403)]
-    [InlineData("test/read-operational", 200)]
-    [InlineData("test/front-desk", 200)]
+    [InlineData("api/test/finance", 403)]
+    [InlineData("api/test/read-audit", 403)]
+    [InlineData("api/test/read-operational", 200)]
+    [InlineData("api/test/front-desk", 200)]
     public async Task Policies_FrontDeskOperator_GetsOnlyWhatItsRoleAllows(string path, int expected)
     {
         await using var host = await StartAsync();
@@ -106,7 +106,7 @@ public sealed class ApiInfrastructureTests
     public async Task BadInput_IsProblem_AndWritesNothing(string body, string contentType, int status, string type)
     {
         await using var host = await StartAsync();
-        using var request = Post("test/counter", "key-1");
+        using var request = Post("api/test/counter", "key-1");
         request.Content = new StringContent(body, System.Text.Encoding.UTF8, contentType);
         using var response = await host.Client.SendAsync(request);
         await ApiTestHost.AssertProblemAsync(response, status, type);
@@ -118,7 +118,7 @@ public sealed class ApiInfrastructureTests
     public async Task OversizedBody_Is413Problem_AndWritesNothing()
     {
         await using var host = await StartAsync();
-        using var request = Post("test/counter", "big");
+        using var request = Post("api/test/counter", "big");
         request.Content = ApiTestHost.RawJson("{\"amount\":5,\"pad\":\"" + new string('x', (int)ApiComposition.MaxRequestBodyBytes + 10) + "\"}");
         using var response = await host.Client.SendAsync(request);
         await ApiTestHost.AssertProblemAsync(response, 413, ProblemTypes.PayloadTooLarge);
@@ -132,7 +132,7 @@ public sealed class ApiInfrastructureTests
     public async Task IdempotentEndpoint_WithoutValidKey_Is400_AndWritesNothing(string? key)
     {
         await using var host = await StartAsync();
-        using var request = Post("test/counter", key);
+        using var request = Post("api/test/counter", key);
         request.Content = ApiTestHost.Json(new { amount = 5 });
         using var response = await host.Client.SendAsync(request);
         await ApiTestHost.AssertProblemAsync(response, 400, ProblemTypes.IdempotencyKeyMissing);
@@ -174,7 +174,7 @@ public sealed class ApiInfrastructureTests
         using var frontDesk = host.CreateClient(FrontDeskToken);
         using var a = await SendCounterAsync(host.Client, "shared", 5);
         using var b = await SendCounterAsync(frontDesk, "shared", 5);
-        using var request = Post("test/counter?bucket=2", "shared");
+        using var request = Post("api/test/counter?bucket=2", "shared");
         request.Content = ApiTestHost.Json(new { amount = 5 });
         using var c = await host.Client.SendAsync(request);
         Assert.Equal(HttpStatusCode.Created, a.StatusCode);
@@ -293,7 +293,7 @@ public sealed class ApiInfrastructureTests
 
     private static async Task<HttpResponseMessage> SendCounterAsync(HttpClient client, string key, int amount)
     {
-        using var request = Post("test/counter", key);
+        using var request = Post("api/test/counter", key);
         request.Content = ApiTestHost.Json(new { amount });
         return await client.SendAsync(request);
     }
@@ -320,10 +320,10 @@ public sealed class ApiInfrastructureTests
     {
         foreach (var policy in new[] { GatewayPolicies.Finance, GatewayPolicies.ReadAudit, GatewayPolicies.ReadOperational, GatewayPolicies.FrontDesk })
         {
-            app.MapGet($"/test/{policy}", () => TypedResults.Ok(new { policy })).RequireAuthorization(policy);
+            app.MapGet($"/api/test/{policy}", () => TypedResults.Ok(new { policy })).RequireAuthorization(policy);
         }
 
-        app.MapPost("/test/counter", async (CounterRequest body, HttpContext context, UnitOfWorkFactory writes, SlowGate gate, Attempts attempts, CancellationToken cancellationToken) =>
+        app.MapPost("/api/test/counter", async (CounterRequest body, HttpContext context, UnitOfWorkFactory writes, SlowGate gate, Attempts attempts, CancellationToken cancellationToken) =>
         {
             attempts.Increment();
             var validator = new Validator();
@@ -346,7 +346,7 @@ public sealed class ApiInfrastructureTests
             }
 
             await unit.CommitAsync(cancellationToken);
-            return Results.Created($"/test/counter/{id}", new { id, amount });
+            return Results.Created($"/api/test/counter/{id}", new { id, amount });
         })
             .RequireAuthorization(GatewayPolicies.FrontDesk)
             .RequireIdempotencyKey();

@@ -147,6 +147,12 @@ public sealed partial class RoleTableDocsTests
         foreach (var endpoint in host.Services.GetServices<EndpointDataSource>().SelectMany(s => s.Endpoints).OfType<RouteEndpoint>())
         {
             var pattern = "/" + endpoint.RoutePattern.RawText!.Trim('/');
+            if (!Gateway.Service.Console.ConsolePaths.IsApi(new PathString(pattern)))
+            {
+                // The console's pages: docs/console.md lists them, ConsoleTests checks their policies.
+                continue;
+            }
+
             var methods = endpoint.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["GET"];
             var policies = endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>().Select(a => a.Policy ?? "(no policy name)").Distinct().ToList();
             var policy = endpoint.Metadata.GetMetadata<IAllowAnonymous>() is not null ? Anonymous

@@ -35,6 +35,9 @@ public enum CardReadStatus
 
     /// <summary>Not readable as a Gateway card: unknown keys, bad MAC (edited or copied payload), unknown layout.</summary>
     NotGatewayCard,
+
+    /// <summary>More than one card on the encoder: none is read until one is left.</summary>
+    MultipleCards,
 }
 
 /// <summary>What the encoder read.</summary>

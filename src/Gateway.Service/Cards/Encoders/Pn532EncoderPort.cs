@@ -92,6 +92,10 @@ public sealed class Pn532EncoderPort : ICardEncoderPort, IAsyncDisposable
         {
             return new CardReading(CardReadStatus.NoCard, null, null, null, null, ex.Message);
         }
+        catch (MultipleCardsException ex)
+        {
+            return new CardReading(CardReadStatus.MultipleCards, null, null, null, null, ex.Message);
+        }
         catch (NotGatewayCardException ex)
         {
             var status = ex.Reason switch
