@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs Gateway's whole test suite, as CI does. Installs the test peers first when they are missing
-# (socat, mbpoll, libmodbus, gcc, git, pcscd and vsmartcard-vpcd from Debian's packages; needs root
-# or sudo for that step), and starts pcscd when none runs.
+# (socat, mbpoll, libmodbus, gcc, git, pcscd and vsmartcard-vpcd, chromium and fonts-noto-cjk from
+# Debian's packages; needs root or sudo for that step), and starts pcscd when none runs.
 # Usage: ./test.sh [extra dotnet test arguments]
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -16,6 +16,10 @@ command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 # The PC/SC tests: pcscd with the virtual readers of vsmartcard-vpcd ("Virtual PCD 00 00" and "00 01").
 command -v pcscd >/dev/null 2>&1 || [ -x /usr/sbin/pcscd ] || need+=(pcscd)
 [ -f /usr/lib/pcsc/drivers/serial/libifdvpcd.so ] || need+=(vsmartcard-vpcd)
+# The console's browser tests: Playwright drives Debian's chromium by its path; the CJK fonts make
+# the Chinese pages' screenshots show text instead of boxes.
+[ -x /usr/bin/chromium ] || need+=(chromium)
+ls /usr/share/fonts/opentype/noto/NotoSansCJK* >/dev/null 2>&1 || need+=(fonts-noto-cjk)
 sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
 if [ ${#need[@]} -gt 0 ]; then
