@@ -20,6 +20,17 @@ public sealed class DemoTests : IDisposable
         var children = ChildPids(service.Id);
         Assert.Equal(3, children.Count);
 
+        // The console's address and the demo clerk's one-time password, which signs in and must be changed first.
+        var console = await service.WaitForLineAsync(@"^console: (http://[0-9.]+:\d+)/ +sign in as desk with the one-time password (\S+)", Bound);
+        Assert.Equal(url, console.Groups[1].Value);
+        Assert.Equal(console.Groups[2].Value, (await File.ReadAllTextAsync(_folder.Combine("data", "demo", "desk-password.txt"))).Trim());
+        using (var anonymous = new HttpClient { BaseAddress = new Uri(url + "/"), Timeout = TimeSpan.FromSeconds(30) })
+        using (var login = await anonymous.PostAsync(new Uri("api/login", UriKind.Relative), System.Net.Http.Json.JsonContent.Create(new { username = "desk", password = console.Groups[2].Value })))
+        {
+            using var answer = JsonDocument.Parse(await login.Content.ReadAsStringAsync());
+            Assert.True(answer.RootElement.GetProperty("passwordChangeRequired").GetBoolean(), answer.RootElement.GetRawText());
+        }
+
         using var http = new HttpClient { BaseAddress = new Uri(url + "/"), Timeout = TimeSpan.FromSeconds(30) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         var deadline = DateTimeOffset.UtcNow + Bound;
