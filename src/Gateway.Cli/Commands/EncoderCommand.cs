@@ -7,8 +7,9 @@ using Gateway.Drivers.CardEncoders.Layout;
 namespace Gateway.Cli.Commands;
 
 /// <summary>
-/// Field diagnostics straight to a PN532 card encoder on a serial port:
-/// <c>gatewayctl encoder info PORT [--json]</c>, <c>gatewayctl encoder read PORT [--json]</c> and
+/// Field diagnostics straight to a card encoder, a PN532 on a serial port or a PC/SC reader
+/// (<c>pcsc://READER-NAME</c>): <c>gatewayctl encoder info PORT|pcsc://READER [--json]</c>,
+/// <c>gatewayctl encoder read PORT|pcsc://READER [--json]</c> and
 /// <c>gatewayctl encoder keygen</c>. Reading needs the site's card master key, which gatewayctl
 /// takes from <c>--key-file FILE</c>, or else from the environment variable named by <c>--key-env</c>
 /// (default <c>GATEWAY_CARD_KEY</c>), in the format of docs/card-layout.md; and the site id from
@@ -26,7 +27,7 @@ public static class EncoderCommand
 
     public static Command Create()
     {
-        var command = new Command("encoder", "Diagnose a PN532 card encoder on a serial port (/dev/ttyUSB0, COM4)");
+        var command = new Command("encoder", "Diagnose a card encoder: a PN532 on a serial port (/dev/ttyUSB0, COM4) or a PC/SC reader (pcsc://READER-NAME)");
         command.Subcommands.Add(CreateInfo());
         command.Subcommands.Add(CreateRead());
         command.Subcommands.Add(CreateKeygen());
@@ -35,14 +36,14 @@ public static class EncoderCommand
 
     private static Command CreateInfo()
     {
-        var port = new Argument<string>("PORT") { Description = "Serial port of the encoder" };
+        var port = Port();
         var json = CommonOptions.Json();
         var command = new Command("info", "Firmware of the encoder and the card on it (UID, type)");
         command.Arguments.Add(port);
         command.Options.Add(json);
         command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(async () =>
         {
-            await using var encoder = new Pn532CardEncoder(new Pn532EncoderOptions(parse.GetValue(port)!, "-"), null, new InMemoryCardWriteJournal());
+            await using var encoder = Open(parse.GetValue(port)!, "-", null);
             using var timeout = Timeout(cancellationToken);
             var info = await encoder.GetInfoAsync(timeout.Token);
             if (parse.GetValue(json))
@@ -68,7 +69,7 @@ public static class EncoderCommand
 
     private static Command CreateRead()
     {
-        var port = new Argument<string>("PORT") { Description = "Serial port of the encoder" };
+        var port = Port();
         var json = CommonOptions.Json();
         var keyFile = new Option<string?>("--key-file") { Description = "File holding the site's card master key (docs/card-layout.md)" };
         var keyEnv = new Option<string>("--key-env") { Description = $"Environment variable holding the key when --key-file is not given (default {DefaultKeyVariable})", DefaultValueFactory = _ => DefaultKeyVariable };
@@ -97,7 +98,7 @@ public static class EncoderCommand
                 throw new CliException(ex.Message, 2);
             }
 
-            await using var encoder = new Pn532CardEncoder(new Pn532EncoderOptions(parse.GetValue(port)!, siteId), keys, new InMemoryCardWriteJournal());
+            await using var encoder = Open(parse.GetValue(port)!, siteId, keys);
             using var timeout = Timeout(cancellationToken);
             GatewayCard card;
             try
@@ -158,6 +159,20 @@ public static class EncoderCommand
             return Task.FromResult(0);
         }));
         return command;
+    }
+
+    private static Argument<string> Port() => new("PORT") { Description = "The encoder: its serial port (/dev/ttyUSB0, COM4), or pcsc://READER-NAME for a PC/SC reader (name percent-encoded; pcsc:// alone: the only reader holding a card)" };
+
+    private static MifareCardEncoder Open(string port, string siteId, SiteCardKeys? keys)
+    {
+        try
+        {
+            return CardEncoderFactory.Create(port, siteId, keys, new InMemoryCardWriteJournal());
+        }
+        catch (FormatException ex)
+        {
+            throw new CliException(ex.Message, 2);
+        }
     }
 
     private static CancellationTokenSource Timeout(CancellationToken cancellationToken)

@@ -52,7 +52,7 @@ public static class ApiComposition
         services.AddSingleton(sp => ZoneEndpoints.FromOptions(sp.GetRequiredService<GatewayOptions>()));
         services.AddSingleton(sp => CardEncoderOptions.From(sp.GetRequiredService<GatewayOptions>().Site, sp.GetRequiredService<GatewayOptions>().SiteDevices, sp.GetRequiredService<GatewayOptions>().CardKeys));
         services.TryAddSingleton<Gateway.Drivers.CardEncoders.ICardWriteJournal, SqliteCardWriteJournal>();
-        services.TryAddSingleton<ICardEncoderPort, Pn532EncoderPort>();
+        services.TryAddSingleton<ICardEncoderPort, DriverEncoderPort>();
         services.AddSingleton<CardWorkflow>();
         services.AddSingleton<HolderWorkflow>();
         services.AddOperators();

@@ -9,14 +9,14 @@ public enum DeviceKind
     /// <summary>A controller speaking the gateway-barrier/1 Modbus profile (barriers and doors).</summary>
     Barrier,
 
-    /// <summary>A PN532 card encoder on a serial port.</summary>
+    /// <summary>A card encoder: a PN532 on a serial port, or a PC/SC reader (<c>pcsc://READER-NAME</c>).</summary>
     Encoder,
 }
 
 /// <summary>One configured device (section <c>Gateway:Devices:N</c>).</summary>
 public sealed record DeviceOptions(string Id, DeviceKind Kind, string Endpoint, int Unit, string? Zone)
 {
-    /// <summary>The parsed Modbus endpoint of a barrier; null for an encoder (named by its port path).</summary>
+    /// <summary>The parsed Modbus endpoint of a barrier; null for an encoder (named by its port path or <c>pcsc://</c> endpoint).</summary>
     public DeviceEndpoint? ModbusEndpoint { get; init; }
 }
 
@@ -91,7 +91,12 @@ public sealed record SiteDevices(IReadOnlyList<DeviceOptions> All)
         }
         else if (string.IsNullOrWhiteSpace(endpoint))
         {
-            error = SiteOptions.Key($"{prefix}:Endpoint", "an encoder needs its serial port path (e.g. /dev/ttyUSB0 or COM4)");
+            error = SiteOptions.Key($"{prefix}:Endpoint", "an encoder needs its serial port path (e.g. /dev/ttyUSB0 or COM4) or pcsc://READER-NAME for a PC/SC reader");
+            return false;
+        }
+        else if (Gateway.Drivers.CardEncoders.Pcsc.PcscEndpoint.IsPcsc(endpoint) && !Gateway.Drivers.CardEncoders.Pcsc.PcscEndpoint.TryParse(endpoint, out _, out var pcscError))
+        {
+            error = SiteOptions.Key($"{prefix}:Endpoint", pcscError);
             return false;
         }
 

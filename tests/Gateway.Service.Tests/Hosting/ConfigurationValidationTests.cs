@@ -18,6 +18,7 @@ public sealed class ConfigurationValidationTests : IDisposable
         { ["--Gateway:Devices:0:Id=gate-1", "--Gateway:Devices:0:Kind=barrier", "--Gateway:Devices:0:Endpoint=tcp://127.0.0.1:502"], "Gateway:Devices:0:Zone: a barrier or door controller needs the zone" },
         { ["--Gateway:Devices:0:Id=gate-1", "--Gateway:Devices:0:Kind=barrier", "--Gateway:Devices:0:Endpoint=tcp://127.0.0.1:502", "--Gateway:Devices:0:Zone=car-park", "--Gateway:Devices:1:Id=GATE-1", "--Gateway:Devices:1:Kind=encoder", "--Gateway:Devices:1:Endpoint=/dev/ttyUSB0"], "Gateway:Devices:1:Id: 'GATE-1' is used by another device" },
         { ["--Gateway:Devices:0:Id=desk", "--Gateway:Devices:0:Kind=encoder"], "Gateway:Devices:0:Endpoint: an encoder needs its serial port path" },
+        { ["--Gateway:Devices:0:Id=desk", "--Gateway:Devices:0:Kind=encoder", "--Gateway:Devices:0:Endpoint=pcsc:/ACS ACR122U"], "Gateway:Devices:0:Endpoint: 'pcsc:/ACS ACR122U' is not a PC/SC endpoint: write pcsc://READER-NAME" },
         { ["--Gateway:CardKeys:Version=0"], "Gateway:CardKeys:Version: '0' is not a key version from 1 to 255" },
         { ["--Gateway:BootstrapToken=short-secret-123"], "Gateway:BootstrapToken: must be 32-512 printable ASCII characters" },
         { ["--Gateway:BootstrapToken=has a space in it 0123456789abcdef0123456789"], "Gateway:BootstrapToken: must be 32-512 printable ASCII characters" },

@@ -76,8 +76,8 @@ public sealed class EncoderUnavailableException(string message) : Exception(mess
 /// <summary>The encoder was reached but the operation on the card failed (→ 502 encoder-failed).</summary>
 public sealed class EncoderOperationException(string message, Exception? innerException = null) : Exception(message, innerException);
 
-/// <summary>A configured card encoder (<c>Gateway:Devices:N</c> of kind <c>encoder</c>): its id and serial port path.</summary>
-public sealed record EncoderDevice(string Id, string PortPath);
+/// <summary>A configured card encoder (<c>Gateway:Devices:N</c> of kind <c>encoder</c>): its id and its serial port path or <c>pcsc://</c> endpoint.</summary>
+public sealed record EncoderDevice(string Id, string Endpoint);
 
 /// <summary>
 /// The card encoders' settings: the configured encoders, the site id written on every card, and where the

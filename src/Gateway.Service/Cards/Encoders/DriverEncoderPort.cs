@@ -7,23 +7,25 @@ using DomainCardKind = Gateway.Service.Domain.Cards.CardKind;
 namespace Gateway.Service.Cards.Encoders;
 
 /// <summary>
-/// <see cref="ICardEncoderPort"/> over the PN532 driver (Gateway.Drivers.CardEncoders): one
-/// <see cref="Pn532CardEncoder"/> per configured encoder, created on first use, journaling to the
+/// <see cref="ICardEncoderPort"/> over the encoder drivers (Gateway.Drivers.CardEncoders): one
+/// encoder per configured device, a <see cref="Pn532CardEncoder"/> on a serial port or a
+/// <see cref="Drivers.CardEncoders.Pcsc.PcscCardEncoder"/> for a <c>pcsc://</c> endpoint, created on
+/// first use, journaling to the
 /// service's SQLite file. The site key (<c>Gateway:CardKeys</c>) is loaded on first use: a missing or
 /// weak key refuses issuing (503) without stopping the rest of the service. Driver errors are
 /// translated here, once: no card / wrong card / write failures → <see cref="EncoderOperationException"/>
 /// (the issue can be resumed), missing key → <see cref="EncoderUnavailableException"/>.
 /// </summary>
-public sealed class Pn532EncoderPort : ICardEncoderPort, IAsyncDisposable
+public sealed class DriverEncoderPort : ICardEncoderPort, IAsyncDisposable
 {
     private readonly CardEncoderOptions _options;
     private readonly ICardWriteJournal _journal;
     private readonly ILoggerFactory _loggers;
-    private readonly ConcurrentDictionary<string, Pn532CardEncoder> _encoders = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, MifareCardEncoder> _encoders = new(StringComparer.OrdinalIgnoreCase);
     private readonly Lock _keysLock = new();
     private SiteCardKeys? _keys;
 
-    public Pn532EncoderPort(CardEncoderOptions options, ICardWriteJournal journal, ILoggerFactory loggers)
+    public DriverEncoderPort(CardEncoderOptions options, ICardWriteJournal journal, ILoggerFactory loggers)
     {
         _options = options;
         _journal = journal;
@@ -122,12 +124,12 @@ public sealed class Pn532EncoderPort : ICardEncoderPort, IAsyncDisposable
         _encoders.Clear();
     }
 
-    private Pn532CardEncoder Encoder(string encoderId)
+    private MifareCardEncoder Encoder(string encoderId)
     {
         var device = _options.Encoders.FirstOrDefault(d => string.Equals(d.Id, encoderId, StringComparison.OrdinalIgnoreCase))
             ?? throw new EncoderUnavailableException($"'{encoderId}' is not a configured encoder");
         var keys = Keys();
-        return _encoders.GetOrAdd(device.Id, _ => new Pn532CardEncoder(new Pn532EncoderOptions(device.PortPath, _options.SiteId), keys, _journal, _loggers.CreateLogger<Pn532CardEncoder>()));
+        return _encoders.GetOrAdd(device.Id, _ => CardEncoderFactory.Create(device.Endpoint, _options.SiteId, keys, _journal, _loggers));
     }
 
     private SiteCardKeys Keys()
