@@ -25,7 +25,7 @@ public static class ZoneEndpoints
             .WithSummary("Zones and the controllers serving each");
     }
 
-    /// <summary>The zone map of the configured barrier and door controllers.</summary>
+    /// <summary>The zone map of the configured controllers: a barrier or door controller in its zone, a UHPPOTE board in each of its doors' zones.</summary>
     public static ZoneMap FromOptions(GatewayOptions options) =>
-        new(options.Devices.Where(d => d.Kind == DeviceKind.Barrier && d.Zone is not null).Select(d => new ZonedController(d.Id, d.Zone!)));
+        new(options.Devices.Where(d => d.IsController).SelectMany(d => d.Zones.Select(z => new ZonedController(d.Id, z))));
 }

@@ -178,7 +178,7 @@ public static class CardEndpoints
             return ToProblem(refusal);
         }
 
-        var zoneOf = zones.Controllers.ToDictionary(c => c.ControllerId, c => c.Zone);
+        var zoneOf = zones.Controllers.GroupBy(c => c.ControllerId).ToDictionary(g => g.Key, g => string.Join(",", g.Select(c => c.Zone)));
         return TypedResults.Ok(new EntriesResponse(number, entries.State, entries.Entries.Select(e => new EntryResponse(e.ControllerId, zoneOf[e.ControllerId], e.CardUid, e.Blocked)).ToList()));
     }
 

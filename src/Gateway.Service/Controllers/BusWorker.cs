@@ -1,31 +1,30 @@
-using Gateway.Drivers.Modbus;
 using Gateway.Service.Hosting;
 
 namespace Gateway.Service.Controllers;
 
 /// <summary>
-/// One worker per bus: a serial line or an RTU-over-TCP endpoint shared by several units, or one Modbus
-/// TCP controller. RTU is half-duplex, so the worker gives its controllers turns in rotation, one step
+/// One worker per bus: a serial line or an RTU-over-TCP endpoint shared by several units, one Modbus
+/// TCP controller, or one UHPPOTE board. RTU is half-duplex, so the worker gives its controllers turns in rotation, one step
 /// each, until none has work; then it sleeps until the next poll or until the outbox moves. A controller
 /// backing off is skipped, so one that is down costs the bus one timeout per back-off period, and a
-/// bus never waits for another. Device errors are each controller's own (<see cref="ControllerSession"/>);
+/// bus never waits for another. Device errors are each controller's own (<see cref="IControllerSession"/>);
 /// any other error stops the worker, and its <see cref="LoopSupervisor"/> restarts it with back-off, every
 /// controller of the bus starting over as after a reconnect.
 /// </summary>
 public sealed class BusWorker : ISupervisedLoop, IAsyncDisposable
 {
-    private readonly IModbusMaster _master;
-    private readonly IReadOnlyList<ControllerSession> _sessions;
+    private readonly IAsyncDisposable _transport;
+    private readonly IReadOnlyList<IControllerSession> _sessions;
     private readonly SyncOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly SemaphoreSlim _wake = new(0, 1);
     private int _next;
 
-    public BusWorker(string bus, IModbusMaster master, IReadOnlyList<ControllerSession> sessions, SyncOptions options, TimeProvider time, ILogger logger)
+    public BusWorker(string bus, IAsyncDisposable transport, IReadOnlyList<IControllerSession> sessions, SyncOptions options, TimeProvider time, ILogger logger)
     {
         Bus = bus;
-        _master = master;
+        _transport = transport;
         _sessions = sessions;
         _options = options;
         _time = time;
@@ -37,7 +36,7 @@ public sealed class BusWorker : ISupervisedLoop, IAsyncDisposable
 
     public string Bus { get; }
 
-    public IReadOnlyList<ControllerSession> Sessions => _sessions;
+    public IReadOnlyList<IControllerSession> Sessions => _sessions;
 
     public string Name => $"sync worker for bus {Bus}";
 
@@ -129,5 +128,5 @@ public sealed class BusWorker : ISupervisedLoop, IAsyncDisposable
         while (worked);
     }
 
-    public ValueTask DisposeAsync() => _master.DisposeAsync();
+    public ValueTask DisposeAsync() => _transport.DisposeAsync();
 }

@@ -27,7 +27,7 @@ public sealed record SyncContext(
 /// 10,000-entry repair of one does not stop the others. Device errors are caught here: the controller
 /// backs off (1 s doubling to <see cref="SyncOptions.MaxBackoff"/>), and while it waits it costs its bus nothing.
 /// </summary>
-public sealed class ControllerSession
+public sealed class ControllerSession : IControllerSession
 {
     private const int UpsertSlice = 4 * 15;
     private const int DeleteSlice = 4 * 30;

@@ -1,5 +1,6 @@
 using Gateway.Service.Api;
 using Gateway.Service.Hosting;
+using Gateway.Service.Site;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Gateway.Service.Controllers;
@@ -67,7 +68,7 @@ public static class DeviceEndpoints
                 d.Id,
                 d.Kind.ToString().ToLowerInvariant(),
                 d.Endpoint,
-                h?.Unit,
+                d.Kind == DeviceKind.Uhppote ? null : h?.Unit,
                 h?.Zone,
                 d.State.ToString().ToLowerInvariant(),
                 d.Drifted,

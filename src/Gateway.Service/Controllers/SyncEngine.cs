@@ -1,6 +1,7 @@
 using Gateway.Drivers.Barriers;
 using Gateway.Drivers.Channels;
 using Gateway.Drivers.Modbus;
+using Gateway.Drivers.Uhppote;
 using Gateway.Service.Alarms;
 using Gateway.Service.Events;
 using Gateway.Service.Hosting;
@@ -41,6 +42,21 @@ public sealed class SyncEngine : BackgroundService
             var driverOptions = new BarrierControllerOptions { TransactionTimeout = sync.Timeout * 3, TimeProvider = time };
             var sessions = bus.Select(d => new ControllerSession(d, new BarrierController(master, (byte)d.Unit, driverOptions, loggers.CreateLogger<BarrierController>()), _context)).ToList();
             var worker = new BusWorker(bus.Key, master, sessions, sync, time, loggers.CreateLogger<BusWorker>());
+            _context.Outbox.OnChange(worker.Wake);
+            _buses.Add(worker);
+        }
+
+        // A UHPPOTE board is a bus of its own: requests go out on fresh UDP sockets, one at a time.
+        foreach (var device in options.Devices.Where(d => d.Kind == DeviceKind.Uhppote && d.Board is not null))
+        {
+            var settings = device.Board!;
+            var driver = new UhppoteController(settings.Endpoint, settings.Serial, new UhppoteControllerOptions
+            {
+                Timeout = sync.Timeout,
+                RetryInterval = sync.Timeout / 4,
+                TimeProvider = time,
+            }, loggers.CreateLogger<UhppoteController>());
+            var worker = new BusWorker($"{settings.Endpoint}#{settings.Serial}", driver, [new UhppoteSession(device, driver, _context)], sync, time, loggers.CreateLogger<BusWorker>());
             _context.Outbox.OnChange(worker.Wake);
             _buses.Add(worker);
         }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Gateway.Drivers.Channels;
+using Gateway.Drivers.Uhppote;
 
 namespace Gateway.Service.Site;
 
@@ -11,13 +12,38 @@ public enum DeviceKind
 
     /// <summary>A card encoder: a PN532 on a serial port, or a PC/SC reader (<c>pcsc://READER-NAME</c>).</summary>
     Encoder,
+
+    /// <summary>A UHPPOTE / WG access controller board on the LAN (UDP; doors, or car-park lanes through a door relay).</summary>
+    Uhppote,
 }
+
+/// <summary>One door of a UHPPOTE board (<c>Gateway:Devices:N:Doors:D</c>, D = 1-4).</summary>
+/// <param name="Door">The door number on the board, 1-4.</param>
+/// <param name="Zone">The zone it serves (<c>Zone</c>).</param>
+/// <param name="Lane">The lane its events are reported on (<c>Lane</c>, default the door number).</param>
+/// <param name="Direction">The direction its reader serves (<c>Direction</c>: <c>in</c> or <c>out</c>; null: as the board reports it).</param>
+/// <param name="Format">Its reader's output (<c>ReaderFormat</c>: w34, w34-lsb, w26, w26-lsb; default w34).</param>
+public sealed record UhppoteDoorOptions(int Door, string Zone, int Lane, string? Direction, ReaderFormat Format);
+
+/// <summary>A UHPPOTE board's settings: where it listens, its serial number, its doors, and the opt-in event listener address.</summary>
+public sealed record UhppoteBoardOptions(UhppoteEndpoint Endpoint, uint Serial, IReadOnlyList<UhppoteDoorOptions> Doors, UhppoteEndpoint? Listener);
 
 /// <summary>One configured device (section <c>Gateway:Devices:N</c>).</summary>
 public sealed record DeviceOptions(string Id, DeviceKind Kind, string Endpoint, int Unit, string? Zone)
 {
     /// <summary>The parsed Modbus endpoint of a barrier; null for an encoder (named by its port path or <c>pcsc://</c> endpoint).</summary>
     public DeviceEndpoint? ModbusEndpoint { get; init; }
+
+    /// <summary>A UHPPOTE board's endpoint, serial number and doors; null for other kinds.</summary>
+    public UhppoteBoardOptions? Board { get; init; }
+
+    /// <summary>The zones the device serves: its zone, or a board's doors' zones.</summary>
+    public IReadOnlyList<string> Zones => Board is { } board
+        ? board.Doors.Select(d => d.Zone).Distinct(StringComparer.OrdinalIgnoreCase).ToList()
+        : Zone is null ? [] : [Zone];
+
+    /// <summary>True for the devices the sync engine keeps right (barrier controllers and UHPPOTE boards).</summary>
+    public bool IsController => Kind is DeviceKind.Barrier or DeviceKind.Uhppote;
 }
 
 /// <summary>
@@ -34,6 +60,7 @@ public sealed record SiteDevices(IReadOnlyList<DeviceOptions> All)
         devices = null;
         var list = new List<DeviceOptions>();
         var ids = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var serials = new HashSet<uint>();
         foreach (var device in gateway.GetSection("Devices").GetChildren())
         {
             if (!TryLoadDevice(device, out var parsed, out error))
@@ -44,6 +71,12 @@ public sealed record SiteDevices(IReadOnlyList<DeviceOptions> All)
             if (!ids.Add(parsed.Id))
             {
                 error = SiteOptions.Key($"Devices:{device.Key}:Id", $"'{parsed.Id}' is used by another device");
+                return false;
+            }
+
+            if (parsed.Board is { } board && !serials.Add(board.Serial))
+            {
+                error = SiteOptions.Key($"Devices:{device.Key}:Controller", $"serial number {board.Serial} is used by another device");
                 return false;
             }
 
@@ -69,11 +102,16 @@ public sealed record SiteDevices(IReadOnlyList<DeviceOptions> All)
         var kindText = device["Kind"];
         if (!Enum.TryParse<DeviceKind>(kindText, ignoreCase: true, out var kind) || !Enum.IsDefined(kind) || int.TryParse(kindText, out _))
         {
-            error = SiteOptions.Key($"{prefix}:Kind", $"'{kindText}' is not barrier or encoder");
+            error = SiteOptions.Key($"{prefix}:Kind", $"'{kindText}' is not barrier, uhppote or encoder");
             return false;
         }
 
         var endpoint = device["Endpoint"];
+        if (kind == DeviceKind.Uhppote)
+        {
+            return TryLoadBoard(device, id, endpoint, out parsed, out error);
+        }
+
         DeviceEndpoint? modbus = null;
         if (kind == DeviceKind.Barrier)
         {
@@ -115,6 +153,98 @@ public sealed record SiteDevices(IReadOnlyList<DeviceOptions> All)
         }
 
         parsed = new DeviceOptions(id, kind, endpoint!, unit, zone) { ModbusEndpoint = modbus };
+        error = null;
+        return true;
+    }
+
+    private static bool TryLoadBoard(IConfigurationSection device, string id, string? endpointText, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out DeviceOptions? parsed, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
+    {
+        parsed = null;
+        var prefix = $"Devices:{device.Key}";
+        if (!UhppoteEndpoint.TryParse(endpointText, out var endpoint, out var endpointError))
+        {
+            error = SiteOptions.Key($"{prefix}:Endpoint", endpointError);
+            return false;
+        }
+
+        if (endpoint.Port == 0)
+        {
+            error = SiteOptions.Key($"{prefix}:Endpoint", $"'{endpointText}' needs a port from 1 to 65535 (60000 when left out)");
+            return false;
+        }
+
+        var serialText = device["Controller"];
+        if (!uint.TryParse(serialText, NumberStyles.None, CultureInfo.InvariantCulture, out var serial) || serial is 0 or uint.MaxValue)
+        {
+            error = SiteOptions.Key($"{prefix}:Controller", $"'{serialText}' is not a board's serial number (1 to 4294967294, printed on the board and shown by 'gatewayctl uhppote find')");
+            return false;
+        }
+
+        UhppoteEndpoint? listener = null;
+        if (device["Listener"] is { } listenerText && !UhppoteEndpoint.TryParse(listenerText, out listener, out var listenerError))
+        {
+            error = SiteOptions.Key($"{prefix}:Listener", listenerError);
+            return false;
+        }
+
+        var doors = new List<UhppoteDoorOptions>();
+        foreach (var door in device.GetSection("Doors").GetChildren())
+        {
+            var key = $"{prefix}:Doors:{door.Key}";
+            if (!int.TryParse(door.Key, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number is < 1 or > 4)
+            {
+                error = SiteOptions.Key(key, $"'{door.Key}' is not a door number from 1 to 4");
+                return false;
+            }
+
+            var zone = door["Zone"];
+            if (string.IsNullOrWhiteSpace(zone))
+            {
+                error = SiteOptions.Key($"{key}:Zone", "a door needs the zone it serves (e.g. car-park, building-3, common)");
+                return false;
+            }
+
+            var laneText = door["Lane"] ?? number.ToString(CultureInfo.InvariantCulture);
+            if (!int.TryParse(laneText, NumberStyles.None, CultureInfo.InvariantCulture, out var lane) || lane is < 1 or > 255)
+            {
+                error = SiteOptions.Key($"{key}:Lane", $"'{laneText}' is not a lane number from 1 to 255");
+                return false;
+            }
+
+            var direction = door["Direction"]?.Trim().ToLowerInvariant();
+            if (direction is not (null or "in" or "out"))
+            {
+                error = SiteOptions.Key($"{key}:Direction", $"'{door["Direction"]}' is not in or out (leave it out to take the direction the board reports)");
+                return false;
+            }
+
+            var formatText = door["ReaderFormat"];
+            var format = ReaderFormat.Default;
+            if (formatText is not null && !ReaderFormat.TryParse(formatText, out format))
+            {
+                error = SiteOptions.Key($"{key}:ReaderFormat", $"'{formatText}' is not a reader format (w34, w34-lsb, w26 or w26-lsb)");
+                return false;
+            }
+
+            doors.Add(new UhppoteDoorOptions(number, zone.Trim(), lane, direction, format));
+        }
+
+        if (doors.Count == 0)
+        {
+            error = SiteOptions.Key($"{prefix}:Doors", "a UHPPOTE board needs at least one door (Doors:1:Zone = the zone door 1 serves)");
+            return false;
+        }
+
+        var carPark = doors.Where(d => string.Equals(d.Zone, Domain.Zones.ZoneMap.CarPark, StringComparison.OrdinalIgnoreCase)).ToList();
+        if (carPark.Count > 0 && carPark.Count < doors.Count)
+        {
+            error = SiteOptions.Key($"{prefix}:Doors", $"doors {string.Join(", ", carPark.Select(d => d.Door))} serve the car park and doors {string.Join(", ", doors.Except(carPark).Select(d => d.Door))} access zones: a board holds one date window per card for all its doors, so use one board for each");
+            return false;
+        }
+
+        doors.Sort((a, b) => a.Door.CompareTo(b.Door));
+        var board = new UhppoteBoardOptions(endpoint, serial, doors, listener);
+        parsed = new DeviceOptions(id, DeviceKind.Uhppote, endpoint.ToString(), 0, string.Join(",", board.Doors.Select(d => d.Zone).Distinct(StringComparer.OrdinalIgnoreCase))) { Board = board };
         error = null;
         return true;
     }

@@ -9,6 +9,7 @@ using Gateway.Service.Hosting;
 using Gateway.Service.Storage;
 using Gateway.Service.Controllers;
 using Gateway.Simulators.Barrier;
+using Gateway.Simulators.Uhppote;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -172,6 +173,9 @@ public sealed class SyncHarness : IAsyncDisposable
 
     public IReadOnlyList<BarrierSimulator> Simulators { get; }
 
+    /// <summary>The simulator serving the UHPPOTE boards, if any.</summary>
+    public UhppoteSimulator? Uhppote { get; private init; }
+
     /// <summary>The supervisor the engine runs its loops under (when started as a hosted service).</summary>
     public LoopSupervisor Supervisor { get; private init; } = null!;
 
@@ -193,7 +197,15 @@ public sealed class SyncHarness : IAsyncDisposable
     public static Task<SyncHarness> StartAsync(ILoggerFactory loggers, params (string Scheme, string[] Zones)[] buses) =>
         StartAsync(new Dictionary<string, string?>(), loggers, buses);
 
-    private static async Task<SyncHarness> StartAsync(IReadOnlyDictionary<string, string?> settings, ILoggerFactory loggers, (string Scheme, string[] Zones)[] buses)
+    /// <summary>
+    /// As <see cref="StartAsync(ValueTuple{string, string[]}[])"/>, plus one simulated UHPPOTE board per entry of
+    /// <paramref name="boards"/> (its serial number and the zones of its doors 1..N) served over loopback UDP
+    /// by one simulator, configured as devices <c>u{serial}</c>.
+    /// </summary>
+    public static Task<SyncHarness> StartWithBoardsAsync((uint Serial, string[] DoorZones)[] boards, params (string Scheme, string[] Zones)[] buses) =>
+        StartAsync(new Dictionary<string, string?>(), NullLoggerFactory.Instance, buses, boards);
+
+    private static async Task<SyncHarness> StartAsync(IReadOnlyDictionary<string, string?> settings, ILoggerFactory loggers, (string Scheme, string[] Zones)[] buses, (uint Serial, string[] DoorZones)[]? boards = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         var folder = new TempFolder("gateway-sync");
@@ -226,6 +238,25 @@ public sealed class SyncHarness : IAsyncDisposable
             }
         }
 
+        UhppoteSimulator? uhppote = null;
+        if (boards is { Length: > 0 })
+        {
+            uhppote = await UhppoteSimulator.StartAsync(new UhppoteSimulatorSettings { Controllers = boards.Select(b => b.Serial).ToList() });
+            foreach (var (serial, zones) in boards)
+            {
+                config[$"Gateway:Devices:{n}:Id"] = $"u{serial}";
+                config[$"Gateway:Devices:{n}:Kind"] = "uhppote";
+                config[$"Gateway:Devices:{n}:Endpoint"] = $"udp://127.0.0.1:{uhppote.Endpoint.Port}";
+                config[$"Gateway:Devices:{n}:Controller"] = serial.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                for (var d = 0; d < zones.Length; d++)
+                {
+                    config[$"Gateway:Devices:{n}:Doors:{d + 1}:Zone"] = zones[d];
+                }
+
+                n++;
+            }
+        }
+
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(config).Build();
         Assert.True(GatewayOptions.TryLoad(configuration, out var options, out var error), error);
         var time = TimeProvider.System;
@@ -239,7 +270,7 @@ public sealed class SyncHarness : IAsyncDisposable
         var lifetime = new TestLifetime();
         var supervisor = new LoopSupervisor(board, alarms, new ServiceExit(lifetime), time, loggers.CreateLogger<LoopSupervisor>());
         var engine = new SyncEngine(options, store, events, alarms, board, supervisor, time, loggers);
-        return new SyncHarness(folder, database, store, events, alarms, board, engine, simulators) { Supervisor = supervisor, Lifetime = lifetime };
+        return new SyncHarness(folder, database, store, events, alarms, board, engine, simulators) { Supervisor = supervisor, Lifetime = lifetime, Uhppote = uhppote };
     }
 
     public SimulatedBarrierController Unit(int bus, int unit) => Simulators[bus].Units[(byte)unit];
@@ -281,6 +312,11 @@ public sealed class SyncHarness : IAsyncDisposable
         foreach (var simulator in Simulators)
         {
             await simulator.DisposeAsync();
+        }
+
+        if (Uhppote is not null)
+        {
+            await Uhppote.DisposeAsync();
         }
 
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();

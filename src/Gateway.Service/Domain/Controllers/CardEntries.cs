@@ -21,6 +21,6 @@ public static class CardEntries
             return [];
         }
 
-        return zones.ControllersFor(kind.Value, building).Select(c => new CardPlacement(c.ControllerId, uid, standing == Standing.Blocked)).ToList();
+        return zones.ControllersFor(kind.Value, building).DistinctBy(c => c.ControllerId).Select(c => new CardPlacement(c.ControllerId, uid, standing == Standing.Blocked)).ToList();
     }
 }

@@ -1,0 +1,479 @@
+using System.Globalization;
+using Gateway.Drivers;
+using Gateway.Drivers.Uhppote;
+using Gateway.Service.Alarms;
+using Gateway.Service.Hosting;
+using Gateway.Service.Site;
+
+namespace Gateway.Service.Controllers;
+
+/// <summary>
+/// One UHPPOTE board as the sync engine drives it (docs/uhppote.md, "How Gateway keeps a board right").
+/// An outbox change is one request per card record (put-card with its doors and date window, or
+/// delete-card), the first sent in the turn that reads the change. The clock is kept at the site's local
+/// time. Drift is found by the card count and a paced walk of the card table by index (a few slots a
+/// turn, outbox changes first), and repaired by the differences only. Device errors back the board off
+/// as any controller (1 s doubling to <see cref="SyncOptions.MaxBackoff"/>).
+/// </summary>
+public sealed class UhppoteSession : IControllerSession
+{
+    /// <summary>Card-table slots read in one turn of a walk.</summary>
+    public const int WalkSlice = 8;
+
+    private static readonly TimeSpan SnapshotMaxAge = TimeSpan.FromSeconds(30);
+
+    private readonly SyncContext _context;
+    private readonly UhppoteController _driver;
+    private readonly UhppoteBoardOptions _board;
+    private readonly Queue<(string What, Func<CancellationToken, Task> Send)> _pending = new();
+    private long _pendingTarget = -1;
+
+    private bool _loaded;
+    private bool _connected;
+    private bool _needsCheck = true;
+    private bool _needsClock = true;
+    private long _applied;
+    private DateTimeOffset? _lastCheck;
+    private DateTimeOffset _nextClock;
+    private DateTimeOffset _nextAttempt;
+    private int _failures;
+    private Walk? _walk;
+
+    private volatile ControllerHealth _health;
+
+    public UhppoteSession(DeviceOptions device, UhppoteController driver, SyncContext context)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        Device = device;
+        _board = device.Board ?? throw new ArgumentException($"device {device.Id} is not a UHPPOTE board", nameof(device));
+        _driver = driver;
+        _context = context;
+        _health = new ControllerHealth(device.Id, device.Endpoint, 0, device.Zone ?? string.Empty, DeviceState.Unknown, false, null, null, null, null, null, 0, 0, 0, 0, 0, null);
+    }
+
+    public DeviceOptions Device { get; }
+
+    public DateTimeOffset LastRoutineTurn { get; private set; } = DateTimeOffset.MinValue;
+
+    private string Id => Device.Id;
+
+    public ControllerHealth Health() => _health;
+
+    public void Restart()
+    {
+        _loaded = false;
+        _connected = false;
+        _pending.Clear();
+        _pendingTarget = -1;
+        _walk = null;
+        _needsCheck = true;
+        _needsClock = true;
+        _failures = 0;
+        _nextAttempt = DateTimeOffset.MinValue;
+        Update(h => h with { PendingChanges = 0, NextAttemptUtc = null });
+    }
+
+    public void RequestCheck() => _needsCheck = true;
+
+    public void RequestClock() => _needsClock = true;
+
+    public void RequestEvents()
+    {
+        // Events of boards are not collected yet (docs/uhppote.md, "Limits").
+    }
+
+    public bool HasOutboxChange(DateTimeOffset now) =>
+        _loaded && _connected && now >= _nextAttempt && _pending.Count == 0 && !_needsClock && _lastCheck is not null && _context.Outbox.Latest > _applied;
+
+    public async Task<bool> TurnAsync(CancellationToken cancellationToken)
+    {
+        var now = _context.Time.GetUtcNow();
+        if (now < _nextAttempt)
+        {
+            return false;
+        }
+
+        if (!_loaded)
+        {
+            var saved = await _context.Store.LoadControllerAsync(Id, cancellationToken);
+            _applied = saved?.AppliedSequence ?? 0;
+            _lastCheck = saved?.LastCheckUtc;
+            _loaded = true;
+            Update(h => h with { AppliedSequence = _applied });
+        }
+
+        try
+        {
+            var worked = await StepAsync(now, cancellationToken);
+            if (_failures > 0 || !_connected)
+            {
+                _context.Logger.LogInformation("Board {DeviceId} at {Endpoint} (serial {Serial}) is connected", Id, Device.Endpoint, _board.Serial);
+                _failures = 0;
+                _connected = true;
+                Report(DeviceState.Connected, null);
+            }
+
+            Update(h => h with { LastContactUtc = _context.Time.GetUtcNow(), ConsecutiveFailures = 0, NextAttemptUtc = null });
+            return worked;
+        }
+        catch (DeviceException ex)
+        {
+            await FailAsync(ex, cancellationToken);
+            return false;
+        }
+    }
+
+    private async Task<bool> StepAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (!_connected)
+        {
+            await _driver.GetControllerAsync(cancellationToken);
+            _needsClock = true;
+            _needsCheck = true;
+            _walk = null;
+            return true;
+        }
+
+        if (_pending.Count > 0)
+        {
+            await SendNextAsync(cancellationToken);
+            return true;
+        }
+
+        // An unset or wrong clock makes the board judge every date window wrongly: first.
+        if (_needsClock)
+        {
+            await ClockAsync(now, cancellationToken);
+            return true;
+        }
+
+        // Changes made while it was away go out before a comparison, so missed changes are not taken for drift;
+        // a board never synced is compared (and filled) first.
+        if (_applied > 0 && _context.Outbox.Latest > _applied)
+        {
+            await OutboxAsync(now, cancellationToken);
+            return true;
+        }
+
+        if (_walk is null && (_needsCheck || _lastCheck is null))
+        {
+            await StartCheckAsync(now, cancellationToken);
+            return true;
+        }
+
+        if (_context.Outbox.Latest > _applied && _walk is null)
+        {
+            await OutboxAsync(now, cancellationToken);
+            return true;
+        }
+
+        LastRoutineTurn = now;
+        if (_walk is not null)
+        {
+            await WalkAsync(now, cancellationToken);
+            return true;
+        }
+
+        if (now >= _nextClock)
+        {
+            await ClockAsync(now, cancellationToken);
+            return true;
+        }
+
+        if (now >= _lastCheck + _context.Options.CheckInterval)
+        {
+            await StartCheckAsync(now, cancellationToken);
+            return true;
+        }
+
+        return false;
+    }
+
+    private async Task ClockAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var zone = _context.Rules.Parking.TimeZone;
+        var board = await _driver.GetTimeAsync(cancellationToken);
+        var local = TimeZoneInfo.ConvertTime(_context.Time.GetUtcNow(), zone).DateTime;
+        var skew = board - local;
+        Update(h => h with { ClockSkewSeconds = Math.Round(skew.TotalSeconds, 1) });
+        if (skew.Duration() > SyncOptions.ClockAlarmThreshold)
+        {
+            await _driver.SetTimeAsync(TimeZoneInfo.ConvertTime(_context.Time.GetUtcNow(), zone).DateTime, cancellationToken);
+            _context.Logger.LogInformation("Board {DeviceId} clock was {SkewSeconds:F1} s off the site's local time; set", Id, skew.TotalSeconds);
+
+            // A board whose clock is years off was never set (or lost it): set it, no alarm.
+            if (skew.Duration() < TimeSpan.FromDays(1) && _lastCheck is not null)
+            {
+                await RaiseAsync(new AlarmRaise(AlarmKind.ClockSkew, Id, string.Create(CultureInfo.InvariantCulture, $"clock of {Id} was {skew.TotalSeconds:F0} s off the site's local time; it was set")), cancellationToken);
+            }
+
+            Update(h => h with { ClockSkewSeconds = 0 });
+        }
+
+        _needsClock = false;
+        _context.Board.ReportSync(Id, _health.Drifted, _health.ClockSkewSeconds);
+        _nextClock = now + _context.Options.ClockInterval;
+    }
+
+    private async Task StartCheckAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var loaded = await _context.Snapshots.GetAsync(_context.Outbox.Latest, SnapshotMaxAge, cancellationToken);
+        var (expected, collisions) = BoardCards.For(_board, loaded.Snapshot.Cards, _context.Rules, now);
+        if (collisions.Count > 0)
+        {
+            _context.Logger.LogWarning("Board {DeviceId}: card numbers {Numbers} are read from two cards each; the newer card holds each", Id, string.Join(", ", collisions));
+        }
+
+        var count = await _driver.GetCardCountAsync(cancellationToken);
+        _needsCheck = false;
+        Update(h => h with { WhitelistCount = count, ExpectedCount = expected.Count });
+        if (count == 0 && expected.Count > 0)
+        {
+            // An empty table (new, reset, or never filled): every record goes out, no walk and no drift alarm.
+            _context.Logger.LogInformation("Board {DeviceId} holds no cards: writing {Count} records", Id, expected.Count);
+            foreach (var card in expected.Values.OrderBy(c => c.Number))
+            {
+                EnqueuePut(card);
+            }
+
+            _pendingTarget = loaded.Snapshot.OutboxSequence;
+            _lastCheck = now;
+            Update(h => h with { PendingChanges = _pending.Count });
+            return;
+        }
+
+        // The count alone cannot show a record with the wrong window or doors: the table is walked in slices.
+        _walk = new Walk(loaded.Snapshot.OutboxSequence, new Dictionary<uint, UhppoteCard>(expected), count != expected.Count, count);
+        if (_walk.CountDiffers)
+        {
+            _context.Logger.LogInformation("Board {DeviceId} holds {Count} cards, {Expected} expected: walking its card table", Id, count, expected.Count);
+        }
+    }
+
+    private async Task WalkAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var walk = _walk!;
+        for (var i = 0; i < WalkSlice && !walk.Done; i++)
+        {
+            var slot = await _driver.GetCardByIndexAsync(walk.NextIndex, cancellationToken);
+            walk.NextIndex++;
+            switch (slot.Kind)
+            {
+                case UhppoteCardSlotKind.End:
+                    walk.Done = true;
+                    break;
+                case UhppoteCardSlotKind.Card when slot.Card is { } held:
+                    walk.Seen.Add(held.Number);
+                    if (!walk.Expected.TryGetValue(held.Number, out var wanted))
+                    {
+                        walk.Extra.Add(held.Number);
+                    }
+                    else if (!Same(held, wanted))
+                    {
+                        walk.Different.Add(held.Number);
+                    }
+
+                    walk.Found++;
+                    break;
+            }
+
+            if (walk.NextIndex > 200_000)
+            {
+                walk.Done = true;
+            }
+        }
+
+        if (!walk.Done)
+        {
+            return;
+        }
+
+        _walk = null;
+        _lastCheck = now;
+        var missing = walk.Expected.Keys.Where(n => !walk.Seen.Contains(n)).ToList();
+        var puts = walk.Different.Concat(missing).Where(walk.Expected.ContainsKey).Distinct().Select(n => walk.Expected[n]).ToList();
+        var deletes = walk.Extra.Distinct().ToList();
+        if (puts.Count == 0 && deletes.Count == 0)
+        {
+            _applied = Math.Max(_applied, walk.Sequence);
+            await SaveAsync(cancellationToken);
+            SetDrifted(false);
+            Update(h => h with { AppliedSequence = _applied, WhitelistCount = walk.Expected.Count });
+            return;
+        }
+
+        _context.Logger.LogWarning("Board {DeviceId} drifted: {Missing} records missing, {Different} different, {Extra} extra; repairing those only", Id, missing.Count, walk.Different.Count, deletes.Count);
+        SetDrifted(true);
+        await RaiseAsync(new AlarmRaise(AlarmKind.Drift, Id, $"card table of {Id} differed: {puts.Count} records missing or different, {deletes.Count} extra; repaired"), cancellationToken);
+        foreach (var number in deletes)
+        {
+            EnqueueDelete(number);
+        }
+
+        foreach (var card in puts)
+        {
+            EnqueuePut(card);
+        }
+
+        _pendingTarget = walk.Sequence;
+        _needsCheck = true;
+        Update(h => h with { PendingChanges = _pending.Count });
+    }
+
+    private async Task OutboxAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var changes = await _context.Store.LoadChangesAsync(_applied, cancellationToken);
+        var (records, _) = BoardCards.For(_board, changes.Cards, _context.Rules, now);
+        var byNumber = changes.Cards.ToDictionary(c => c.Number);
+        var deletes = changes.Marked
+            .Select(m => byNumber.TryGetValue(m.Number, out var card) ? card.Uid : m.Uid)
+            .OfType<Gateway.Drivers.Barriers.CardUid>()
+            .SelectMany(uid => BoardCards.NumbersOf(_board, uid))
+            .Where(n => !records.ContainsKey(n))
+            .Distinct()
+            .ToList();
+        foreach (var number in deletes)
+        {
+            EnqueueDelete(number);
+            _walk?.Forget(number);
+        }
+
+        foreach (var card in records.Values.OrderBy(c => c.Number))
+        {
+            EnqueuePut(card);
+            _walk?.Written(card);
+        }
+
+        _pendingTarget = changes.OutboxSequence;
+        if (_pending.Count == 0)
+        {
+            await CommitAppliedAsync(cancellationToken);
+            return;
+        }
+
+        _context.Logger.LogDebug("Board {DeviceId}: outbox up to {Sequence}: {Puts} put-card, {Deletes} delete-card", Id, changes.OutboxSequence, records.Count, deletes.Count);
+
+        // The first request goes out in this turn: a single change reaches the board without waiting for another.
+        await SendNextAsync(cancellationToken);
+    }
+
+    private async Task SendNextAsync(CancellationToken cancellationToken)
+    {
+        var (_, send) = _pending.Peek();
+        await send(cancellationToken);
+        _pending.Dequeue();
+        if (_pending.Count == 0)
+        {
+            await CommitAppliedAsync(cancellationToken);
+        }
+
+        Update(h => h with { PendingChanges = _pending.Count });
+    }
+
+    private void EnqueuePut(UhppoteCard card) =>
+        _pending.Enqueue(($"put-card {card.Number}", ct => _driver.PutCardAsync(card, ct)));
+
+    private void EnqueueDelete(uint number) =>
+        _pending.Enqueue(($"delete-card {number}", ct => _driver.DeleteCardAsync(number, ct)));
+
+    private async Task CommitAppliedAsync(CancellationToken cancellationToken)
+    {
+        // Recorded only now: every request of the change was answered by the board.
+        if (_pendingTarget > _applied)
+        {
+            _applied = _pendingTarget;
+            await SaveAsync(cancellationToken);
+            Update(h => h with { AppliedSequence = _applied });
+        }
+
+        _pendingTarget = -1;
+    }
+
+    private static bool Same(UhppoteCard held, UhppoteCard wanted) =>
+        held.From == wanted.From && held.To == wanted.To && held.Doors.Doors.SequenceEqual(wanted.Doors.Doors);
+
+    private async Task FailAsync(DeviceException ex, CancellationToken cancellationToken)
+    {
+        _failures++;
+        _connected = false;
+        _pending.Clear();
+        _pendingTarget = -1;
+        _walk = null;
+        _needsCheck = true;
+        var wait = ControllerSession.Backoff(_failures, _context.Options.MaxBackoff);
+        _nextAttempt = _context.Time.GetUtcNow() + wait;
+        var state = _failures == 1 ? DeviceState.Degraded : DeviceState.Down;
+        _context.Logger.LogWarning("Board {DeviceId} at {Endpoint} (serial {Serial}) failed ({Failures} in a row), next attempt in {BackoffSeconds} s: {Error}", Id, Device.Endpoint, _board.Serial, _failures, wait.TotalSeconds, ex.Message);
+        Update(h => h with { ConsecutiveFailures = _failures, NextAttemptUtc = _nextAttempt, LastError = ex.Message, PendingChanges = 0 });
+        Report(state, ex.Message);
+        if (_failures == 2)
+        {
+            await RaiseAsync(new AlarmRaise(AlarmKind.DeviceDown, Id, $"{Id} at {Device.Endpoint} (serial {_board.Serial}) does not answer: {ex.Message}"), cancellationToken);
+        }
+    }
+
+    private async Task RaiseAsync(AlarmRaise raise, CancellationToken cancellationToken)
+    {
+        var alarm = await _context.Alarms.RaiseAsync(raise, cancellationToken);
+        _context.Logger.LogWarning("Alarm {AlarmId} {AlarmKind} on {DeviceId}: {Message}", alarm.Id, AlarmStore.Name(alarm.Kind), Id, alarm.Message);
+    }
+
+    private Task SaveAsync(CancellationToken cancellationToken) =>
+        _context.Store.SaveControllerAsync(new ControllerSyncState(Id, _applied, null, _lastCheck, false), cancellationToken);
+
+    private void SetDrifted(bool drifted)
+    {
+        Update(h => h with { Drifted = drifted });
+        _context.Board.ReportSync(Id, drifted, _health.ClockSkewSeconds);
+    }
+
+    private void Report(DeviceState state, string? error)
+    {
+        _health = _health with { State = state, LastError = error ?? _health.LastError };
+        _context.Board.Report(Id, state, error);
+    }
+
+    private void Update(Func<ControllerHealth, ControllerHealth> change) => _health = change(_health);
+
+    /// <summary>A walk of the card table in progress: what it should hold (kept current by outbox changes made meanwhile) and what was found.</summary>
+    private sealed class Walk(long sequence, Dictionary<uint, UhppoteCard> expected, bool countDiffers, int count)
+    {
+        public long Sequence { get; } = sequence;
+
+        public Dictionary<uint, UhppoteCard> Expected { get; } = expected;
+
+        public bool CountDiffers { get; } = countDiffers;
+
+        public int Count { get; } = count;
+
+        public HashSet<uint> Seen { get; } = [];
+
+        public List<uint> Extra { get; } = [];
+
+        public List<uint> Different { get; } = [];
+
+        public uint NextIndex { get; set; } = 1;
+
+        public int Found { get; set; }
+
+        public bool Done { get; set; }
+
+        /// <summary>An outbox change deletes <paramref name="number"/> during the walk: neither expected nor extra any longer.</summary>
+        public void Forget(uint number)
+        {
+            Expected.Remove(number);
+            Extra.Remove(number);
+            Different.Remove(number);
+            Seen.Add(number);
+        }
+
+        /// <summary>An outbox change writes <paramref name="card"/> during the walk: it is right, wherever its slot.</summary>
+        public void Written(UhppoteCard card)
+        {
+            Expected[card.Number] = card;
+            Extra.Remove(card.Number);
+            Different.Remove(card.Number);
+            Seen.Add(card.Number);
+        }
+    }
+}

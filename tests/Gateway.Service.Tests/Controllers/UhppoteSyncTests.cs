@@ -1,0 +1,116 @@
+using Gateway.Drivers.Barriers;
+using Gateway.Drivers.Uhppote;
+using Gateway.Service.Alarms;
+using Gateway.Service.Controllers;
+using Gateway.Service.Domain.Cards;
+using Gateway.Service.Domain.Controllers;
+using Gateway.Service.Hosting;
+using Gateway.Service.Site;
+
+namespace Gateway.Service.Tests.Controllers;
+
+/// <summary>The sync engine keeping UHPPOTE boards right, beside barrier controllers, against the simulator over loopback UDP.</summary>
+public sealed class UhppoteSyncTests
+{
+    private const uint Serial = 423187757;
+    private static readonly CardTruth Access = SyncHarness.Card(1, "04A1B2C3", CardState.Issued, "access");
+    private static readonly uint Number = CardNumbers.FromUid(Access.Uid, ReaderFormat.Default);
+
+    private static DateOnly IssueDay => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(SyncHarness.Issued, TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai")).DateTime);
+
+    [Fact]
+    public async Task Serve_OneChange_KeepsABarrierControllerAndABoardRight()
+    {
+        await using var h = await SyncHarness.StartWithBoardsAsync([(Serial, ["building-3", "common"])], ("tcp", ["building-3"]));
+        var board = h.Uhppote!.Boards[Serial];
+
+        var issued = h.Store.Change(1, Access);
+        await h.ServeUntilAsync(() => Task.FromResult(h.Health("c0-1").AppliedSequence == issued && h.Health($"u{Serial}").AppliedSequence == issued));
+
+        Assert.False(Assert.Single(h.Unit(0, 1).Whitelist()).Blocked);
+        var record = Assert.Single(board.Cards());
+        Assert.Equal(Number, record.Number);
+        Assert.Equal([1, 2], record.Doors.Doors);
+        Assert.Equal(IssueDay, record.From);
+        Assert.Equal(BoardCards.NoEnd, record.To);
+        Assert.True(board.Decide(1, Number).Granted);
+        Assert.True(board.Decide(2, Number).Granted);
+        Assert.Equal(DeviceState.Connected, h.Health($"u{Serial}").State);
+
+        // The board's clock was set to the site's local time.
+        var local = TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai")).DateTime;
+        Assert.InRange((board.Now - local).Duration(), TimeSpan.Zero, TimeSpan.FromSeconds(5));
+
+        var lost = h.Store.Change(1, Access with { State = CardState.Lost, StateSinceUtc = DateTimeOffset.UtcNow });
+        await h.ServeUntilAsync(() => Task.FromResult(h.Health("c0-1").AppliedSequence == lost && h.Health($"u{Serial}").AppliedSequence == lost));
+
+        Assert.True(Assert.Single(h.Unit(0, 1).Whitelist()).Blocked);
+        Assert.Empty(board.Cards());
+        Assert.False(board.Decide(1, Number).Granted);
+        Assert.Empty(await h.AlarmsAsync(AlarmKind.Drift));
+    }
+
+    [Fact]
+    public async Task Serve_BoardTamperedAndCheckRequested_OnlyTheDifferencesRepairedAndDriftAlarmRaised()
+    {
+        await using var h = await SyncHarness.StartWithBoardsAsync([(Serial, ["building-3", "common"])]);
+        var board = h.Uhppote!.Boards[Serial];
+        var other = SyncHarness.Card(2, "04D1D2D3", CardState.Issued, "access");
+        h.Store.Change(1, Access);
+        var last = h.Store.Change(2, other);
+        await h.ServeUntilAsync(() => Task.FromResult(h.Health($"u{Serial}").AppliedSequence == last && board.CardCount == 2));
+
+        // Someone edits the board behind Gateway's back: one card loses door 2, a stranger's card is added.
+        await using (var client = new UhppoteController(h.Uhppote.Endpoint, Serial))
+        {
+            await client.PutCardAsync(new UhppoteCard(Number, IssueDay, BoardCards.NoEnd, DoorPermissions.Of([1])));
+            await client.PutCardAsync(new UhppoteCard(12345678, IssueDay, BoardCards.NoEnd, DoorPermissions.Of([1, 2])));
+        }
+
+        Assert.True(h.Engine.RequestCheck($"u{Serial}"));
+        await h.ServeUntilAsync(async () => board.CardCount == 2 && !h.Health($"u{Serial}").Drifted && (await h.AlarmsAsync(AlarmKind.Drift)).Count == 1);
+
+        Assert.Equal([Number, CardNumbers.FromUid(other.Uid, ReaderFormat.Default)], board.Cards().Select(c => c.Number).Order());
+        Assert.All(board.Cards(), c => Assert.Equal([1, 2], c.Doors.Doors));
+        Assert.False(board.Decide(1, 12345678).Granted);
+        Assert.Contains("1 records missing or different, 1 extra", Assert.Single(await h.AlarmsAsync(AlarmKind.Drift)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serve_BoardDownWhileCardsChanged_BroughtUpToDateOnReturnWithoutDriftAlarm()
+    {
+        await using var h = await SyncHarness.StartWithBoardsAsync([(Serial, ["common"])]);
+        var board = h.Uhppote!.Boards[Serial];
+        var first = h.Store.Change(1, Access);
+        await h.ServeUntilAsync(() => Task.FromResult(h.Health($"u{Serial}").AppliedSequence == first));
+
+        // Every request unanswered: the board is away while the card is revoked.
+        h.Uhppote.InjectFaults(Serial, new Gateway.Simulators.Uhppote.UhppoteFault(Gateway.Simulators.Uhppote.UhppoteFaultKind.Drop), 1000);
+        var revoked = h.Store.Change(1, Access with { State = CardState.Revoked, StateSinceUtc = DateTimeOffset.UtcNow });
+        await h.ServeAsync();
+        Assert.NotEqual(DeviceState.Connected, h.Health($"u{Serial}").State);
+        Assert.Single(board.Cards());
+
+        h.Uhppote.ClearFaults(Serial);
+        await h.ServeUntilAsync(() => Task.FromResult(h.Health($"u{Serial}").AppliedSequence == revoked));
+        Assert.Empty(board.Cards());
+        Assert.Empty(await h.AlarmsAsync(AlarmKind.Drift));
+    }
+
+    [Fact]
+    public void For_CarParkPeriod_InclusiveLastDayIsPaidEndPlusGraceMinusOneDay()
+    {
+        var zone = TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai");
+        var rules = new WhitelistRules(new Gateway.Service.Domain.Parking.ParkingRules(zone, 3, false), TimeSpan.FromDays(90), TimeSpan.FromDays(30));
+        var card = SyncHarness.Card(5, "04E1E2E3", CardState.Issued, "parking") with { ParkingPeriods = [new Gateway.Service.Domain.Parking.PaidPeriod(1, new DateOnly(2026, 11, 1), 1, 0, new DateOnly(2026, 11, 1), new DateOnly(2026, 12, 1))] };
+        var board = new UhppoteBoardOptions(new UhppoteEndpoint("192.0.2.1"), Serial, [new UhppoteDoorOptions(1, "car-park", 1, "in", ReaderFormat.Default), new UhppoteDoorOptions(2, "car-park", 1, "out", ReaderFormat.Default)], null);
+
+        var (records, collisions) = BoardCards.For(board, [card], rules, new DateTimeOffset(2026, 11, 15, 0, 0, 0, TimeSpan.Zero));
+
+        var record = Assert.Single(records.Values);
+        Assert.Empty(collisions);
+        Assert.Equal(new DateOnly(2026, 11, 1), record.From);
+        Assert.Equal(new DateOnly(2026, 12, 3), record.To);
+        Assert.Equal([1, 2], record.Doors.Doors);
+    }
+}
