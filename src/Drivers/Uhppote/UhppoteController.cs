@@ -351,9 +351,10 @@ public sealed class UhppoteController : IAsyncDisposable
             var buffer = new byte[1024];
             for (var attempt = 1; ; attempt++)
             {
+                // The resend interval runs from the moment the request goes out (the timer starts first).
+                using var wait = new CancellationTokenSource(_options.RetryInterval, time);
                 Trace("sent", packet);
                 await channel.WriteAsync(packet, linked.Token);
-                using var wait = new CancellationTokenSource(_options.RetryInterval, time);
                 using var attemptToken = CancellationTokenSource.CreateLinkedTokenSource(linked.Token, wait.Token);
                 try
                 {
