@@ -47,6 +47,7 @@ public static class Program
         root.Subcommands.Add(EventsCommand.Create());
         root.Subcommands.Add(AlarmsCommand.Create());
         root.Subcommands.Add(ParkingCommand.Create());
+        root.Subcommands.Add(ReportsCommand.Create());
         return root;
     }
 }

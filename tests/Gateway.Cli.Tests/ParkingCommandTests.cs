@@ -18,7 +18,7 @@ public sealed class ParkingCommandTests : IDisposable
         var url = (await service.WaitForLineAsync(@"HTTP (http://[0-9.]+:\d+)", Bound)).Groups[1].Value;
         var (holder, card) = Seed(_folder.Combine("data", "gateway.db"));
 
-        var agreement = await JsonAsync(url, "parking", "agreements", "create", "--number", "P-CLI-1", "--holder", Str(holder), "--card", Str(card), "--plate", "沪A12345", "--space", "B1-017", "--fee-fen", "30000", "--cycle", "month", "--method", "bank-debit", "--signed-copy", "archive/P-CLI-1.pdf");
+        var agreement = await JsonAsync(url, "parking", "agreements", "create", "--number", "P-CLI-1", "--holder", Str(holder), "--card", Str(card), "--plate", "沪A12345", "--space", "B1-017", "--fee-fen", "30000", "--cycle", "month", "--method", "bank-debit", "--signed-copy", "archive/P-CLI-1.pdf", "--account-name", "李伟", "--account-number", "6222 0202 0011 2233 445");
         var agreementId = agreement.GetProperty("id").GetInt64();
 
         var payment = await JsonAsync(url, "parking", "payments", "record", Str(agreementId), "--amount-fen", "30000", "--receipt", "R-CLI-1");
@@ -47,7 +47,7 @@ public sealed class ParkingCommandTests : IDisposable
         var exportPath = _folder.Combine("requests.csv");
         var (exportCode, _, exportErr) = await RunAsync(url, "parking", "debit", "export", "--month", paidUntil.ToString("yyyy-MM", CultureInfo.InvariantCulture), "--out", exportPath);
         Assert.True(exportCode == 0, exportErr);
-        Assert.Contains("P-CLI-1,300.00," + paidUntil.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), await File.ReadAllTextAsync(exportPath), StringComparison.Ordinal);
+        Assert.Contains("P-CLI-1,300.00," + paidUntil.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + ",沪A12345,李伟,6222020200112233445", await File.ReadAllTextAsync(exportPath), StringComparison.Ordinal);
 
         var resultPath = _folder.Combine("results.csv");
         await File.WriteAllTextAsync(resultPath, $"agreement_number,amount,date,status\nP-CLI-1,300.00,{paidUntil:yyyy-MM-dd},ok\nP-NOPE,300.00,{paidUntil:yyyy-MM-dd},ok\n");

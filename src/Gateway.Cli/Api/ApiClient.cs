@@ -70,6 +70,7 @@ public sealed class ApiClient : IDisposable
 
         using (response)
         {
+            NoteSiteTimeZone(response);
             var text = await response.Content.ReadAsStringAsync(cancellationToken);
             return response.IsSuccessStatusCode ? text : throw new CliException(DescribeFailure(response.StatusCode, text), ExitCodeFor(response.StatusCode));
         }
@@ -114,6 +115,7 @@ public sealed class ApiClient : IDisposable
 
         using (response)
         {
+            NoteSiteTimeZone(response);
             var text = await response.Content.ReadAsStringAsync(cancellationToken);
             if (!response.IsSuccessStatusCode)
             {
@@ -145,10 +147,22 @@ public sealed class ApiClient : IDisposable
     /// <exception cref="CliException">The service answered a problem, could not be reached, or did not answer in time.</exception>
     public async Task<string> SendTextAsync(HttpMethod method, string path, string? body, string? contentType, string? idempotencyKey, CancellationToken cancellationToken)
     {
+        var bytes = await SendBytesAsync(method, path, body is null ? null : new UTF8Encoding(false).GetBytes(body), contentType ?? "text/plain", idempotencyKey, cancellationToken);
+        return new UTF8Encoding(false).GetString(bytes);
+    }
+
+    /// <summary>
+    /// Sends a request with an optional body of raw bytes (a bank's file exactly as the bank wrote it,
+    /// whatever its encoding) and returns the answer's bytes untouched (a CSV keeps its byte-order mark).
+    /// </summary>
+    /// <exception cref="CliException">The service answered a problem, could not be reached, or did not answer in time.</exception>
+    public async Task<byte[]> SendBytesAsync(HttpMethod method, string path, byte[]? body, string? contentType, string? idempotencyKey, CancellationToken cancellationToken)
+    {
         using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative));
         if (body is not null)
         {
-            request.Content = new StringContent(body, new UTF8Encoding(false), contentType ?? "text/plain");
+            request.Content = new ByteArrayContent(body);
+            request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType ?? "application/octet-stream");
         }
 
         if (idempotencyKey is not null)
@@ -161,13 +175,14 @@ public sealed class ApiClient : IDisposable
         try
         {
             using var response = await _http.SendAsync(request, timeout.Token);
-            var text = await response.Content.ReadAsStringAsync(timeout.Token);
+            NoteSiteTimeZone(response);
+            var bytes = await response.Content.ReadAsByteArrayAsync(timeout.Token);
             if (!response.IsSuccessStatusCode)
             {
-                throw new CliException(DescribeFailure(response.StatusCode, text), ExitCodeFor(response.StatusCode));
+                throw new CliException(DescribeFailure(response.StatusCode, Encoding.UTF8.GetString(bytes)), ExitCodeFor(response.StatusCode));
             }
 
-            return text;
+            return bytes;
         }
         catch (HttpRequestException ex)
         {
@@ -176,6 +191,15 @@ public sealed class ApiClient : IDisposable
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
             throw new CliException($"the service at {Server} did not answer within {Timeout.TotalSeconds:0} s", 1, ex);
+        }
+    }
+
+    /// <summary>The service names its site's time zone on every answer; people see instants in it (<see cref="Output.SiteTimeZone"/>).</summary>
+    private static void NoteSiteTimeZone(HttpResponseMessage response)
+    {
+        if (response.Headers.TryGetValues(Output.SiteTimeZoneHeader, out var values))
+        {
+            Output.UseSiteTimeZone(values.FirstOrDefault());
         }
     }
 

@@ -4,9 +4,41 @@ using System.Text.Json;
 
 namespace Gateway.Cli.Api;
 
-/// <summary>How operator commands print: one JSON object with --json (for scripts), aligned tables or key/value lines for people.</summary>
-public static class Output
+/// <summary>
+/// How operator commands print: one JSON object with --json (for scripts), aligned tables or key/value
+/// lines for people. For people, money (a property whose name ends in <c>Fen</c>) is shown in yuan,
+/// instants (ISO 8601 UTC strings) in the site's time zone, and columns are aligned by the terminal
+/// columns their text takes (<see cref="DisplayWidth"/>: a Chinese character takes two).
+/// </summary>
+public static partial class Output
 {
+    /// <summary>The response header in which the service names its site's time zone (IANA id).</summary>
+    public const string SiteTimeZoneHeader = "Gateway-Site-Time-Zone";
+
+    /// <summary>
+    /// The zone instants are shown in: the site's, as the service said in <see cref="SiteTimeZoneHeader"/>;
+    /// null (instants shown as sent, in UTC) until a response said it.
+    /// </summary>
+    public static TimeZoneInfo? SiteTimeZone { get; set; }
+
+    /// <summary>Takes the site's time zone from a response header's value; an id this machine does not know leaves instants in UTC.</summary>
+    public static void UseSiteTimeZone(string? id)
+    {
+        if (!string.IsNullOrWhiteSpace(id) && TimeZoneInfo.TryFindSystemTimeZoneById(id, out var zone))
+        {
+            SiteTimeZone = zone;
+        }
+    }
+
+    /// <summary>Writes bytes to stdout untouched (a CSV keeps its byte-order mark when redirected to a file).</summary>
+    public static async Task BytesAsync(byte[] bytes, CancellationToken cancellationToken)
+    {
+        await Console.Out.FlushAsync(cancellationToken);
+        await using var stdout = Console.OpenStandardOutput();
+        await stdout.WriteAsync(bytes, cancellationToken);
+        await stdout.FlushAsync(cancellationToken);
+    }
+
     /// <summary>Prints the raw JSON on one line.</summary>
     public static void Json(JsonElement value, TextWriter? writer = null) => (writer ?? Console.Out).WriteLine(value.GetRawText());
 
@@ -24,7 +56,7 @@ public static class Output
             return;
         }
 
-        var widths = columns.Select((c, i) => Math.Max(c.Title.Length, cells.Max(row => row[i].Length))).ToArray();
+        var widths = columns.Select((c, i) => Math.Max(DisplayWidth.Of(c.Title), cells.Max(row => DisplayWidth.Of(row[i])))).ToArray();
         writer.WriteLine(Line(columns.Select(c => c.Title.ToUpperInvariant()).ToArray(), widths));
         foreach (var row in cells)
         {
@@ -36,29 +68,43 @@ public static class Output
     public static void Record(JsonElement value, IReadOnlyList<(string Title, string Path)> fields, TextWriter? writer = null)
     {
         writer ??= Console.Out;
-        var width = fields.Max(f => f.Title.Length);
+        var width = fields.Max(f => DisplayWidth.Of(f.Title));
         foreach (var (title, path) in fields)
         {
-            writer.WriteLine($"{title.PadRight(width)}  {Cell(value, path)}");
+            writer.WriteLine($"{DisplayWidth.PadRight(title, width)}  {Cell(value, path)}");
         }
     }
 
-    /// <summary>The text of a property path (dots descend objects); "-" when absent or null.</summary>
+    /// <summary>
+    /// The text of a property path (dots descend objects) for people; "-" when absent or null. Paths
+    /// separated by spaces are shown side by side (<c>holderId holderName</c> → <c>12 李伟</c>). A number
+    /// whose property name ends in <c>Fen</c> is shown in yuan; an ISO 8601 UTC instant in the site's zone.
+    /// </summary>
     public static string Cell(JsonElement value, string path)
     {
+        if (path.Contains(' ', StringComparison.Ordinal))
+        {
+            var parts = path.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(p => Cell(value, p)).Where(p => p != "-").ToList();
+            return parts.Count == 0 ? "-" : string.Join(' ', parts);
+        }
+
         var current = value;
+        var name = path;
         foreach (var part in path.Split('.'))
         {
             if (current.ValueKind != JsonValueKind.Object || !current.TryGetProperty(part, out current))
             {
                 return "-";
             }
+
+            name = part;
         }
 
         return current.ValueKind switch
         {
             JsonValueKind.Null or JsonValueKind.Undefined => "-",
-            JsonValueKind.String => current.GetString() ?? "-",
+            JsonValueKind.String => Instant(current.GetString() ?? "-"),
+            JsonValueKind.Number when name.EndsWith("Fen", StringComparison.Ordinal) && current.TryGetInt64(out var fen) => Yuan.Format(fen),
             JsonValueKind.Number => current.GetRawText(),
             JsonValueKind.True => "yes",
             JsonValueKind.False => "no",
@@ -67,12 +113,24 @@ public static class Output
         };
     }
 
+    /// <summary>An ISO 8601 UTC instant as local time of the site (<c>yyyy-MM-dd HH:mm:ss</c>); any other text unchanged.</summary>
+    public static string Instant(string text)
+    {
+        if (SiteTimeZone is null || !UtcInstant().IsMatch(text)
+            || !DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var instant))
+        {
+            return text;
+        }
+
+        return TimeZoneInfo.ConvertTime(instant, SiteTimeZone).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+    }
+
     private static string Line(string[] cells, int[] widths)
     {
         var builder = new StringBuilder();
         for (var i = 0; i < cells.Length; i++)
         {
-            builder.Append(i == cells.Length - 1 ? cells[i] : cells[i].PadRight(widths[i] + 2));
+            builder.Append(i == cells.Length - 1 ? cells[i] : DisplayWidth.PadRight(cells[i], widths[i] + 2));
         }
 
         return builder.ToString().TrimEnd();
@@ -80,4 +138,7 @@ public static class Output
 
     /// <summary>Invariant formatting for numbers in messages.</summary>
     public static string Number(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,7})?(Z|\+00:00)$")]
+    private static partial System.Text.RegularExpressions.Regex UtcInstant();
 }

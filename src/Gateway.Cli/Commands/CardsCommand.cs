@@ -30,7 +30,9 @@ public static class CardsCommand
         command.Subcommands.Add(Revoke());
         command.Subcommands.Add(Simple("damaged", "damaged", "Mark an issued card damaged"));
         command.Subcommands.Add(Simple("write-off", "write-off", "Write off a damaged card"));
-        command.Subcommands.Add(Simple("return", "return", "A revoked card was handed back"));
+        command.Subcommands.Add(Return());
+        command.Subcommands.Add(Charges());
+        command.Subcommands.Add(Fees());
         command.Subcommands.Add(Recycle());
         command.Subcommands.Add(Entries());
         command.Subcommands.Add(Who());
@@ -101,13 +103,14 @@ public static class CardsCommand
         var holder = new Option<long>("--holder") { Description = "Holder id", Required = true };
         var kind = new Option<string>("--kind") { Description = "access, parking or both", Required = true };
         var (items, receipt, encoder, key) = HandOverOptions();
+        var feeReceipt = FeeReceiptOption();
         return OperatorCommand.Create("issue", "Write the card lying on the encoder and issue it to a holder", async (parse, client, json, ct) =>
         {
-            var body = new { holderId = parse.GetValue(holder), kind = parse.GetValue(kind), encoder = parse.GetValue(encoder), handOver = HandOver(parse, items, receipt) };
+            var body = new { holderId = parse.GetValue(holder), kind = parse.GetValue(kind), encoder = parse.GetValue(encoder), handOver = HandOver(parse, items, receipt), feeReceiptNumber = parse.GetValue(feeReceipt) };
             var card = await WithResumeHintAsync(parse.GetValue(key), k => client.PostAsync($"api/cards/{parse.GetValue(number)}/issue", body, ct, k));
             Print(card, json);
             return 0;
-        }, number, holder, kind, items, receipt, encoder, key);
+        }, number, holder, kind, items, receipt, encoder, key, feeReceipt);
     }
 
     private static Command Replace()
@@ -116,13 +119,14 @@ public static class CardsCommand
         var newNumber = new Option<long>("--new") { Description = "Number of the new card (on the encoder)", Required = true };
         var reason = new Option<string>("--reason") { Description = "lost or damaged", Required = true };
         var (items, receipt, encoder, key) = HandOverOptions();
-        return OperatorCommand.Create("replace", "Replace a lost or damaged card with a new one for the same holder", async (parse, client, json, ct) =>
+        var feeReceipt = FeeReceiptOption();
+        return OperatorCommand.Create("replace", "Replace a lost or damaged card with a new one for the same holder; its parking agreements move to the new card", async (parse, client, json, ct) =>
         {
-            var body = new { newCardNumber = parse.GetValue(newNumber), reason = parse.GetValue(reason), encoder = parse.GetValue(encoder), handOver = HandOver(parse, items, receipt) };
+            var body = new { newCardNumber = parse.GetValue(newNumber), reason = parse.GetValue(reason), encoder = parse.GetValue(encoder), handOver = HandOver(parse, items, receipt), feeReceiptNumber = parse.GetValue(feeReceipt) };
             var card = await WithResumeHintAsync(parse.GetValue(key), k => client.PostAsync($"api/cards/{parse.GetValue(number)}/replace", body, ct, k));
             Print(card, json);
             return 0;
-        }, number, newNumber, reason, items, receipt, encoder, key);
+        }, number, newNumber, reason, items, receipt, encoder, key, feeReceipt);
     }
 
     private static Command Revoke()
@@ -158,6 +162,64 @@ public static class CardsCommand
             return 0;
         }, number, note);
     }
+
+    private static Command Return()
+    {
+        var number = NumberArgument();
+        var note = new Option<string?>("--note") { Description = "A note kept in the card's history" };
+        var refund = new Option<string?>("--refund-receipt") { Description = "Receipt-book number of the deposit refund (required when the card holds a deposit)" };
+        return OperatorCommand.Create("return", "A revoked card was handed back (move-out); its deposit, if it holds one, is refunded", async (parse, client, json, ct) =>
+        {
+            var card = await client.PostAsync($"api/cards/{parse.GetValue(number)}/return", new { note = parse.GetValue(note), refundReceiptNumber = parse.GetValue(refund) }, ct);
+            Print(card, json);
+            if (!json && parse.GetValue(refund) is { } receipt)
+            {
+                var charges = await client.GetAsync($"api/cards/{parse.GetValue(number)}/charges", ct);
+                var refunded = charges.GetProperty("charges").EnumerateArray().LastOrDefault(c => Output.Cell(c, "receiptNumber") == receipt);
+                if (refunded.ValueKind == JsonValueKind.Object)
+                {
+                    Console.WriteLine($"deposit refunded: {Output.Cell(refunded, "amountFen")} yuan, receipt {receipt}");
+                }
+            }
+
+            return 0;
+        }, number, note, refund);
+    }
+
+    private static Command Charges()
+    {
+        var number = NumberArgument();
+        return OperatorCommand.Create("charges", "The card's fees, deposits and refunds, and the deposit it holds", async (parse, client, json, ct) =>
+        {
+            var charges = await client.GetAsync($"api/cards/{parse.GetValue(number)}/charges", ct);
+            if (json)
+            {
+                Output.Json(charges);
+                return 0;
+            }
+
+            Output.Table(charges.GetProperty("charges").EnumerateArray(), [("at", "recordedUtc"), ("kind", "kind"), ("amount", "amountFen"), ("receipt", "receiptNumber"), ("holder", "holderId"), ("by", "recordedBy")]);
+            Console.WriteLine($"deposit held: {Output.Cell(charges, "depositHeldFen")}");
+            return 0;
+        }, number);
+    }
+
+    private static Command Fees() => OperatorCommand.Create("fees", "The site's card fee schedule (yuan)", async (parse, client, json, ct) =>
+    {
+        var fees = await client.GetAsync("api/card-fees", ct);
+        if (json)
+        {
+            Output.Json(fees);
+        }
+        else
+        {
+            Output.Record(fees, [("card fee", "cardFen"), ("replacement fee", "replacementFen"), ("deposit", "depositFen")]);
+        }
+
+        return 0;
+    });
+
+    private static Option<string?> FeeReceiptOption() => new("--fee-receipt") { Description = "Receipt-book number of the card fee and deposit taken (required when the site's fee schedule charges any: see 'cards fees')" };
 
     private static Command Entries()
     {

@@ -72,7 +72,8 @@ public static class InventoryCommand
                 }
                 else
                 {
-                    Console.Write(await client.GetTextAsync($"{path}?format={chosen}", ct));
+                    // Bytes as sent: the CSV keeps its byte-order mark when redirected to a file.
+                    await Output.BytesAsync(await client.SendBytesAsync(HttpMethod.Get, $"{path}?format={chosen}", null, null, null, ct), ct);
                 }
 
                 return 0;

@@ -19,25 +19,26 @@ public static class ParkingCommand
 {
     private static readonly (string, string)[] AgreementColumns =
     [
-        ("id", "id"), ("number", "agreementNumber"), ("holder", "holderId"), ("card", "cardNumber"), ("plate", "plate"), ("space", "space"),
+        ("id", "id"), ("number", "agreementNumber"), ("holder", "holderId holderName"), ("card", "cardNumber"), ("plate", "plate"), ("space", "space"),
         ("fee", "monthlyFeeFen"), ("cycle", "billingCycle"), ("method", "paymentMethod"), ("state", "state"), ("paid until", "paidUntil"),
     ];
 
     private static readonly (string, string)[] PaymentColumns =
     [
-        ("id", "id"), ("agreement", "agreementId"), ("amount", "amountFen"), ("method", "method"), ("receipt", "receiptNumber"), ("state", "state"),
+        ("id", "id"), ("agreement", "agreementId agreementNumber"), ("holder", "holderId holderName"), ("amount", "amountFen"), ("method", "method"), ("receipt", "receiptNumber"), ("state", "state"),
         ("start", "period.start"), ("end", "period.end"),
     ];
 
     public static Command Create()
     {
-        var parking = new Command("parking", "Parking agreements, payments and paid periods (amounts in fen: 300.00 yuan = 30000)");
+        var parking = new Command("parking", "Parking agreements, payments and paid periods (amounts in yuan: --amount 900.00; fen with --amount-fen 90000)");
         parking.Subcommands.Add(Agreements());
         parking.Subcommands.Add(Payments());
         parking.Subcommands.Add(Grant());
         parking.Subcommands.Add(Reverse());
         parking.Subcommands.Add(Debit());
         parking.Subcommands.Add(Expiring());
+        parking.Subcommands.Add(Overdue());
         return parking;
     }
 
@@ -81,7 +82,7 @@ public static class ParkingCommand
                 return 0;
             }
 
-            Output.Record(agreement, [.. AgreementColumns, ("signed copy", "signedCopyRef"), ("valid from (UTC)", "validity.validFromUtc"), ("valid to (UTC)", "validity.validToUtc")]);
+            Output.Record(agreement, [.. AgreementColumns, ("bank account", "bankAccountName bankAccount"), ("signed copy", "signedCopyRef"), ("valid from", "validity.validFromUtc"), ("valid to", "validity.validToUtc")]);
             Console.WriteLine();
             Output.Table(agreement.GetProperty("periods").EnumerateArray(), [("payment", "paymentId"), ("start", "start"), ("end", "end"), ("months", "months"), ("days", "days"), ("chain from", "chainStart")]);
             return 0;
@@ -95,13 +96,16 @@ public static class ParkingCommand
         var cCard = new Option<long>("--card") { Description = "Card number of the holder's issued parking card", Required = true };
         var cPlate = new Option<string>("--plate") { Description = "Vehicle plate, e.g. 沪A12345", Required = true };
         var cSpace = new Option<string>("--space") { Description = "Parking space, e.g. B1-017", Required = true };
-        var cFee = new Option<long>("--fee-fen") { Description = "Monthly fee in fen (30000 = 300.00 yuan)", Required = true };
+        var cFee = new Option<string?>("--fee") { Description = "Monthly fee in yuan, e.g. 300.00" };
+        var cFeeFen = new Option<long?>("--fee-fen") { Description = "Monthly fee in fen instead (30000 = 300.00 yuan)" };
         var cCycle = new Option<string>("--cycle") { Description = "month, quarter or half-year", Required = true };
         var cMethod = new Option<string>("--method") { Description = "cash or bank-debit", Required = true };
         var cCopy = new Option<string>("--signed-copy") { Description = "Reference of the archived signed copy", Required = true };
-        AddOptions(create, createServer, createJson, cNumber, cHolder, cCard, cPlate, cSpace, cFee, cCycle, cMethod, cCopy);
+        var (cAccountName, cAccountNumber) = AccountOptions();
+        AddOptions(create, createServer, createJson, cNumber, cHolder, cCard, cPlate, cSpace, cFee, cFeeFen, cCycle, cMethod, cCopy, cAccountName, cAccountNumber);
         create.SetAction((parse, ct) => CliRunner.RunAsync(async () =>
         {
+            var fee = Yuan.FromOptions("--fee", parse.GetValue(cFee), "--fee-fen", parse.GetValue(cFeeFen), required: true);
             using var client = ApiClient.ForOperator(parse.GetValue(createServer)!);
             var agreement = await client.PostAsync("api/parking/agreements", new
             {
@@ -110,10 +114,12 @@ public static class ParkingCommand
                 cardNumber = parse.GetValue(cCard),
                 plate = parse.GetValue(cPlate),
                 space = parse.GetValue(cSpace),
-                monthlyFeeFen = parse.GetValue(cFee),
+                monthlyFeeFen = fee,
                 billingCycle = parse.GetValue(cCycle),
                 paymentMethod = parse.GetValue(cMethod),
                 signedCopyRef = parse.GetValue(cCopy),
+                bankAccountName = parse.GetValue(cAccountName),
+                bankAccountNumber = parse.GetValue(cAccountNumber),
             }, ct);
             PrintOne(agreement, AgreementColumns, parse.GetValue(createJson));
             return 0;
@@ -134,9 +140,43 @@ public static class ParkingCommand
             return 0;
         }));
 
+        var update = new Command("update", "Change an agreement's card (parking follows it to the controllers), plate, space or bank account");
+        var updateServer = CommonOptions.Server();
+        var updateJson = CommonOptions.Json();
+        var updateId = new Argument<long>("ID") { Description = "Agreement id" };
+        var uCard = new Option<long?>("--card") { Description = "Another card of the same holder (issued, kind parking or both)" };
+        var uPlate = new Option<string?>("--plate") { Description = "New plate (a new car)" };
+        var uSpace = new Option<string?>("--space") { Description = "New space (a swapped space)" };
+        var (uAccountName, uAccountNumber) = AccountOptions();
+        update.Arguments.Add(updateId);
+        AddOptions(update, updateServer, updateJson, uCard, uPlate, uSpace, uAccountName, uAccountNumber);
+        update.SetAction((parse, ct) => CliRunner.RunAsync(async () =>
+        {
+            using var client = ApiClient.ForOperator(parse.GetValue(updateServer)!);
+            var changed = await client.PatchAsync($"api/parking/agreements/{parse.GetValue(updateId)}", new
+            {
+                cardNumber = parse.GetValue(uCard),
+                plate = parse.GetValue(uPlate),
+                space = parse.GetValue(uSpace),
+                bankAccountName = parse.GetValue(uAccountName),
+                bankAccountNumber = parse.GetValue(uAccountNumber),
+            }, ct);
+            if (parse.GetValue(updateJson))
+            {
+                Output.Json(changed);
+                return 0;
+            }
+
+            Output.Record(changed.GetProperty("agreement"), [.. AgreementColumns, ("bank account", "bankAccountName bankAccount")]);
+            var fields = changed.GetProperty("changed").EnumerateArray().Select(f => f.GetString()).ToList();
+            Console.WriteLine(fields.Count == 0 ? "nothing changed" : "changed: " + string.Join(", ", fields));
+            return 0;
+        }));
+
         agreements.Subcommands.Add(list);
         agreements.Subcommands.Add(show);
         agreements.Subcommands.Add(create);
+        agreements.Subcommands.Add(update);
         agreements.Subcommands.Add(end);
         return agreements;
     }
@@ -178,19 +218,21 @@ public static class ParkingCommand
         var recordServer = CommonOptions.Server();
         var recordJson = CommonOptions.Json();
         var agreementId = new Argument<long>("AGREEMENT") { Description = "Agreement id" };
-        var amount = new Option<long>("--amount-fen") { Description = "Amount in fen (30000 = 300.00 yuan)", Required = true };
+        var amount = new Option<string?>("--amount") { Description = "Amount in yuan, e.g. 900.00" };
+        var amountFen = new Option<long?>("--amount-fen") { Description = "Amount in fen instead (90000 = 900.00 yuan)" };
         var method = new Option<string>("--method") { Description = "cash or bank-debit", DefaultValueFactory = _ => "cash" };
         var receipt = new Option<string>("--receipt") { Description = "Receipt number", Required = true };
         record.Arguments.Add(agreementId);
-        AddOptions(record, recordServer, recordJson, amount, method, receipt);
+        AddOptions(record, recordServer, recordJson, amount, amountFen, method, receipt);
         record.SetAction((parse, ct) => CliRunner.RunAsync(async () =>
         {
+            var fen = Yuan.FromOptions("--amount", parse.GetValue(amount), "--amount-fen", parse.GetValue(amountFen), required: true);
             using var client = ApiClient.ForOperator(parse.GetValue(recordServer)!);
             var number = parse.GetValue(agreementId);
             var receiptNumber = parse.GetValue(receipt)!;
             var payment = await client.PostAsync(
                 $"api/parking/agreements/{number}/payments",
-                new { amountFen = parse.GetValue(amount), method = parse.GetValue(method), receiptNumber },
+                new { amountFen = fen, method = parse.GetValue(method), receiptNumber },
                 ct,
                 idempotencyKey: $"payment-{number}-{receiptNumber}");
             PrintOne(payment, PaymentColumns, parse.GetValue(recordJson));
@@ -222,7 +264,7 @@ public static class ParkingCommand
                 return 0;
             }
 
-            Output.Record(grant, [("payment", "payment.id"), ("start", "period.start"), ("end", "period.end"), ("months", "period.months"), ("days", "period.days"), ("extended", "extended"), ("valid from (UTC)", "validity.validFromUtc"), ("valid to (UTC)", "validity.validToUtc")]);
+            Output.Record(grant, [("payment", "payment.id"), ("start", "period.start"), ("end", "period.end"), ("months", "period.months"), ("days", "period.days"), ("extended", "extended"), ("valid from", "validity.validFromUtc"), ("valid to", "validity.validToUtc")]);
             return 0;
         }));
         return command;
@@ -247,7 +289,7 @@ public static class ParkingCommand
                 return 0;
             }
 
-            Output.Record(reversal, [("payment", "payment.id"), ("state", "payment.state"), ("removed", "removed.start"), ("removed to", "removed.end"), ("valid to (UTC)", "validity.validToUtc")]);
+            Output.Record(reversal, [("payment", "payment.id"), ("state", "payment.state"), ("removed", "removed.start"), ("removed to", "removed.end"), ("valid to", "validity.validToUtc")]);
             var moved = reversal.GetProperty("moved").EnumerateArray().ToList();
             if (moved.Count > 0)
             {
@@ -273,16 +315,9 @@ public static class ParkingCommand
         export.SetAction((parse, ct) => CliRunner.RunAsync(async () =>
         {
             using var client = ApiClient.ForOperator(parse.GetValue(server)!);
-            var csv = await client.SendTextAsync(HttpMethod.Get, "api/parking/bank-debit/requests" + Query(("month", parse.GetValue(month))), null, null, null, ct);
-            if (parse.GetValue(output) is { } path)
-            {
-                await File.WriteAllTextAsync(path, csv, new UTF8Encoding(false), ct);
-                await Console.Error.WriteLineAsync($"{Math.Max(0, csv.Count(c => c == '\n') - 1)} debit request(s) written to {path}");
-            }
-            else
-            {
-                Console.Write(csv);
-            }
+            var csv = await client.SendBytesAsync(HttpMethod.Get, "api/parking/bank-debit/requests" + Query(("month", parse.GetValue(month))), null, null, null, ct);
+            // As the service wrote it: UTF-8 with a byte-order mark, so Excel shows the plates' and names' Chinese.
+            await WriteCsvAsync(csv, parse.GetValue(output), "debit request(s)", ct);
 
             return 0;
         }));
@@ -290,9 +325,11 @@ public static class ParkingCommand
         var import = new Command("import", "Import the bank's result file (agreement_number,amount,date,status[,reason]) in one operation");
         var importServer = CommonOptions.Server();
         var json = CommonOptions.Json();
-        var file = new Argument<FileInfo>("FILE") { Description = "The bank's result file (CSV, UTF-8)" };
+        var file = new Argument<FileInfo>("FILE") { Description = "The bank's result file (CSV in UTF-8, GB18030 or GBK), sent exactly as the bank wrote it" };
+        var encoding = new Option<string?>("--encoding") { Description = "The file's encoding, when known: utf-8, gb18030 or gbk (default: the service detects it and says which)" };
+        encoding.AcceptOnlyFromAmong("utf-8", "gb18030", "gbk");
         import.Arguments.Add(file);
-        AddOptions(import, importServer, json);
+        AddOptions(import, importServer, json, encoding);
         import.SetAction((parse, ct) => CliRunner.RunAsync(async () =>
         {
             var info = parse.GetValue(file)!;
@@ -305,8 +342,10 @@ public static class ParkingCommand
             using var client = ApiClient.ForOperator(parse.GetValue(importServer)!);
             // The same file gets the same key: importing it again replays the first report.
             var key = "bank-" + Convert.ToHexString(SHA256.HashData(bytes))[..32];
-            var text = await client.SendTextAsync(HttpMethod.Post, "api/parking/bank-debit/results", Encoding.UTF8.GetString(bytes), "text/csv", key, ct);
-            using var document = JsonDocument.Parse(text);
+            // The bytes as the bank wrote them: decoding here (as UTF-8) would mangle a GB18030 file before the service could tell.
+            var contentType = parse.GetValue(encoding) is { } charset ? $"text/csv; charset={charset}" : "text/csv";
+            var answer = await client.SendBytesAsync(HttpMethod.Post, "api/parking/bank-debit/results", bytes, contentType, key, ct);
+            using var document = JsonDocument.Parse(answer);
             var report = document.RootElement;
             if (parse.GetValue(json))
             {
@@ -316,6 +355,11 @@ public static class ParkingCommand
 
             Output.Table(report.GetProperty("results").EnumerateArray(), [("line", "line"), ("agreement", "agreementNumber"), ("amount", "amountFen"), ("date", "date"), ("outcome", "outcome"), ("detail", "detail")]);
             Console.WriteLine();
+            if (report.TryGetProperty("encoding", out var read) && read.ValueKind == JsonValueKind.Object)
+            {
+                Console.WriteLine($"read as {Output.Cell(read, "name")} ({Output.Cell(read, "source")})");
+            }
+
             Console.WriteLine(string.Join(", ", report.GetProperty("counts").EnumerateObject().Select(p => $"{p.Name} {p.Value.GetInt32()}")) + (report.GetProperty("changed").GetBoolean() ? string.Empty : "; nothing changed"));
             return 0;
         }));
@@ -333,16 +377,67 @@ public static class ParkingCommand
         var days = new Option<int>("--days") { Description = "Within this many days (1-366)", DefaultValueFactory = _ => 30 };
         var limit = new Option<int?>("--limit") { Description = "At most this many (1-500, default 50)" };
         var after = new Option<long?>("--after") { Description = "Start after this agreement id" };
-        AddOptions(command, server, json, days, limit, after);
+        var csv = new Option<bool>("--csv") { Description = "The whole list as CSV (UTF-8 with a byte-order mark, for Excel)" };
+        var output = new Option<string?>("--out") { Description = "With --csv: write to this file instead of stdout" };
+        AddOptions(command, server, json, days, limit, after, csv, output);
         command.SetAction((parse, ct) => CliRunner.RunAsync(async () =>
         {
             using var client = ApiClient.ForOperator(parse.GetValue(server)!);
+            if (parse.GetValue(csv))
+            {
+                await WriteCsvAsync(await client.SendBytesAsync(HttpMethod.Get, "api/parking/expiring" + Query(("days", Text(parse.GetValue(days))), ("format", "csv")), null, null, null, ct), parse.GetValue(output), "expiring agreement(s)", ct);
+                return 0;
+            }
+
             var page = await client.GetAsync("api/parking/expiring" + Query(("days", Text(parse.GetValue(days))), ("limit", Text(parse.GetValue(limit))), ("after", Text(parse.GetValue(after)))), ct);
-            PrintPage(page, [("agreement", "agreementId"), ("number", "agreementNumber"), ("holder", "holderId"), ("card", "cardNumber"), ("plate", "plate"), ("method", "paymentMethod"), ("paid until", "paidUntil"), ("days left", "daysLeft")], parse.GetValue(json));
+            PrintPage(page, [("agreement", "agreementId"), ("number", "agreementNumber"), ("holder", "holderId holderName"), ("card", "cardNumber"), ("plate", "plate"), ("method", "paymentMethod"), ("paid until", "paidUntil"), ("days left", "daysLeft")], parse.GetValue(json));
             return 0;
         }));
         return command;
     }
+
+    private static Command Overdue()
+    {
+        var command = new Command("overdue", "Active agreements whose paid period has lapsed (or never paid), with days overdue, last payment, the holder's name and phone");
+        var server = CommonOptions.Server();
+        var json = CommonOptions.Json();
+        var csv = new Option<bool>("--csv") { Description = "The whole list as CSV (UTF-8 with a byte-order mark, for Excel)" };
+        var output = new Option<string?>("--out") { Description = "With --csv: write to this file instead of stdout" };
+        var limit = new Option<int?>("--limit") { Description = "At most this many (1-500, default 50)" };
+        var after = new Option<long?>("--after") { Description = "Start after this agreement id" };
+        AddOptions(command, server, json, csv, output, limit, after);
+        command.SetAction((parse, ct) => CliRunner.RunAsync(async () =>
+        {
+            using var client = ApiClient.ForOperator(parse.GetValue(server)!);
+            if (parse.GetValue(csv))
+            {
+                await WriteCsvAsync(await client.SendBytesAsync(HttpMethod.Get, "api/parking/overdue?format=csv", null, null, null, ct), parse.GetValue(output), "overdue agreement(s)", ct);
+                return 0;
+            }
+
+            var page = await client.GetAsync("api/parking/overdue" + Query(("limit", Text(parse.GetValue(limit))), ("after", Text(parse.GetValue(after)))), ct);
+            PrintPage(page, [("agreement", "agreementId agreementNumber"), ("holder", "holderId holderName"), ("phone", "phone"), ("plate", "plate"), ("method", "paymentMethod"), ("paid until", "paidUntil"), ("days overdue", "daysOverdue"), ("last payment", "lastPaymentFen"), ("paid at", "lastPaymentUtc")], parse.GetValue(json));
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>Writes a CSV as the service sent it (with its byte-order mark) to a file, or to stdout.</summary>
+    internal static async Task WriteCsvAsync(byte[] csv, string? path, string what, CancellationToken cancellationToken)
+    {
+        if (path is null)
+        {
+            await Output.BytesAsync(csv, cancellationToken);
+            return;
+        }
+
+        await File.WriteAllBytesAsync(path, csv, cancellationToken);
+        await Console.Error.WriteLineAsync($"{Math.Max(0, csv.Count(b => b == (byte)'\n') - 1)} {what} written to {path}");
+    }
+
+    private static (Option<string?> Name, Option<string?> Number) AccountOptions() => (
+        new Option<string?>("--account-name") { Description = "Bank-debit agreements: the account holder's name as the bank knows it" },
+        new Option<string?>("--account-number") { Description = "Bank-debit agreements: the account (or card) number debited; lists show it masked" });
 
     private static void PrintPage(JsonElement page, IReadOnlyList<(string, string)> columns, bool json)
     {

@@ -22,6 +22,9 @@ namespace Gateway.Service.Api;
 /// </summary>
 public static class ApiComposition
 {
+    /// <summary>The response header naming the site's time zone (IANA id) on every answer.</summary>
+    public const string SiteTimeZoneHeader = "Gateway-Site-Time-Zone";
+
     /// <summary>Largest request body accepted (bank files included); larger → 413 payload-too-large.</summary>
     public const long MaxRequestBodyBytes = 1024 * 1024;
 
@@ -53,6 +56,7 @@ public static class ApiComposition
         services.AddSingleton(sp => CardEncoderOptions.From(sp.GetRequiredService<GatewayOptions>().Site, sp.GetRequiredService<GatewayOptions>().SiteDevices, sp.GetRequiredService<GatewayOptions>().CardKeys));
         services.TryAddSingleton<Gateway.Drivers.CardEncoders.ICardWriteJournal, SqliteCardWriteJournal>();
         services.TryAddSingleton<ICardEncoderPort, DriverEncoderPort>();
+        services.AddSingleton(sp => sp.GetRequiredService<GatewayOptions>().CardFees);
         services.AddSingleton<CardWorkflow>();
         services.AddSingleton<HolderWorkflow>();
         services.AddOperators();
@@ -62,6 +66,7 @@ public static class ApiComposition
         Controllers.SyncComposition.AddGatewaySync(services);
         services.AddSingleton(sp => sp.GetRequiredService<GatewayOptions>().Parking);
         services.AddSingleton<ParkingWorkflow>();
+        services.AddSingleton<Cash.CashWorkflow>();
         services.AddGatewayConsole();
     }
 
@@ -79,6 +84,13 @@ public static class ApiComposition
     public static void UseGatewayApi(this WebApplication app)
     {
         app.UseConsoleAssets();
+        // Every answer names the site's zone, so clients show instants (sent in UTC) as the site's local time (gatewayctl does).
+        var siteTimeZone = app.Services.GetRequiredService<GatewayOptions>().SiteTimeZone.Id;
+        app.Use((context, next) =>
+        {
+            context.Response.Headers[SiteTimeZoneHeader] = siteTimeZone;
+            return next(context);
+        });
         app.UseMiddleware<ProblemMiddleware>();
         // The API answers an empty error status with a problem; the console with a page in the operator's language.
         app.UseWhen(c => ConsolePaths.IsApi(c.Request.Path), api => api.UseStatusCodePages());
@@ -134,6 +146,7 @@ public static class ApiComposition
         Events.EventEndpoints.MapEventEndpoints,
         Alarms.AlarmEndpoints.MapAlarmEndpoints,
         ParkingEndpoints.MapParkingEndpoints,
+        Cash.CashEndpoints.MapCashEndpoints,
     ];
 
     public sealed record WhoAmI(string OperatorId, string DisplayName, IReadOnlyList<string> Roles);

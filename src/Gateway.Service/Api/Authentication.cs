@@ -56,6 +56,9 @@ public static class GatewayPolicies
     /// <summary>Acknowledge alarms and open a gate lane (writes at the desk): front-desk, admin.</summary>
     public const string AlarmsAndGates = "alarms-and-gates";
 
+    /// <summary>The cash and shift report: finance and admin every operator's, a front-desk clerk their own shift's.</summary>
+    public const string CashReports = "cash-reports";
+
     /// <summary>Any authenticated operator (e.g. who am I).</summary>
     public const string Authenticated = "authenticated";
 
@@ -71,6 +74,7 @@ public static class GatewayPolicies
         options.AddPolicy(ReadAudit, p => p.RequireRole(GatewayRoles.Finance, GatewayRoles.Admin));
         options.AddPolicy(ReadInventory, p => p.RequireRole(GatewayRoles.Finance, GatewayRoles.Admin));
         options.AddPolicy(AlarmsAndGates, p => p.RequireRole(GatewayRoles.FrontDesk, GatewayRoles.Admin));
+        options.AddPolicy(CashReports, p => p.RequireRole(GatewayRoles.FrontDesk, GatewayRoles.Finance, GatewayRoles.Admin));
         options.AddPolicy(Authenticated, p => p.RequireAuthenticatedUser());
         // An endpoint that forgets to name a policy is still closed to anonymous callers.
         options.FallbackPolicy = options.GetPolicy(Authenticated);

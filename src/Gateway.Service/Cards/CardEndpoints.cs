@@ -13,7 +13,7 @@ namespace Gateway.Service.Cards;
 /// only: routes, requests and responses, validation, and the mapping of <see cref="CardWorkflow"/>'s
 /// outcomes to problem details.
 /// </summary>
-public static class CardEndpoints
+public static partial class CardEndpoints
 {
     public const long MaxCardNumber = 99_999_999;
 
@@ -38,8 +38,11 @@ public static class CardEndpoints
             .RequireAuthorization(GatewayPolicies.FrontDesk).WithName("MarkCardDamaged").WithSummary("Issued → damaged");
         cards.MapPost("/{number}/write-off", (long number, NoteRequest? body, HttpContext c, CardWorkflow w, CancellationToken t) => NoteAsync(number, body, (note, actor) => w.WriteOffAsync(actor, number, note, t), c))
             .RequireAuthorization(GatewayPolicies.FrontDesk).WithName("WriteOffCard").WithSummary("Damaged → written off");
-        cards.MapPost("/{number}/return", (long number, NoteRequest? body, HttpContext c, CardWorkflow w, CancellationToken t) => NoteAsync(number, body, (note, actor) => w.ReturnAsync(actor, number, note, t), c))
-            .RequireAuthorization(GatewayPolicies.FrontDesk).WithName("ReturnCard").WithSummary("Revoked → returned (the card was handed back)");
+        cards.MapPost("/{number}/return", ReturnAsync)
+            .RequireAuthorization(GatewayPolicies.FrontDesk).WithName("ReturnCard").WithSummary("Revoked → returned (the card was handed back); a held deposit is refunded on the receipt named");
+        cards.MapGet("/{number}/charges", ChargesAsync).RequireAuthorization(GatewayPolicies.ReadPayments).WithName("GetCardCharges").WithSummary("The card's fees, deposits and refunds, and the deposit it holds");
+        api.MapGet("/card-fees", (CardWorkflow w) => TypedResults.Ok(new FeeScheduleResponse(w.Fees.CardFen, w.Fees.ReplacementFen, w.Fees.DepositFen)))
+            .RequireAuthorization(GatewayPolicies.ReadOperational).WithTags("Cards").WithName("GetCardFeeSchedule").WithSummary("The site's card fee schedule (configuration)");
         cards.MapPost("/{number}/recycle", RecycleAsync).RequireAuthorization(GatewayPolicies.FrontDesk).WithName("RecycleCard").WithSummary("Returned → in stock, after erasing the card on the encoder to transport keys");
 
         api.MapGet("/encoders/{encoderId}/card", WhoIsThisAsync).RequireAuthorization(GatewayPolicies.FrontDesk).WithTags("Cards").WithName("ReadCardOnEncoder").WithSummary("Who is this? Reads the card lying on the encoder and says whose it is and whether it is valid");
@@ -51,11 +54,19 @@ public static class CardEndpoints
 
     public sealed record HandOverRequest(IReadOnlyList<string>? Items, string? ReceiptReference);
 
-    public sealed record IssueRequest(long? HolderId, CardKind? Kind, string? Encoder, HandOverRequest? HandOver);
+    public sealed record IssueRequest(long? HolderId, CardKind? Kind, string? Encoder, HandOverRequest? HandOver, string? FeeReceiptNumber = null);
 
-    public sealed record ReplaceRequest(long? NewCardNumber, ReplaceReason? Reason, string? Encoder, HandOverRequest? HandOver);
+    public sealed record ReplaceRequest(long? NewCardNumber, ReplaceReason? Reason, string? Encoder, HandOverRequest? HandOver, string? FeeReceiptNumber = null);
 
     public sealed record NoteRequest(string? Note);
+
+    public sealed record ReturnRequest(string? Note, string? RefundReceiptNumber);
+
+    public sealed record ChargeResponse(long Id, long CardNumber, long HolderId, string Kind, long AmountFen, string ReceiptNumber, DateTimeOffset RecordedUtc, string RecordedBy);
+
+    public sealed record ChargesResponse(long Number, long? DepositHeldFen, IReadOnlyList<ChargeResponse> Charges);
+
+    public sealed record FeeScheduleResponse(long CardFen, long ReplacementFen, long DepositFen);
 
     public sealed record RevokeRequest(RevokeReason? Reason, string? Text);
 
@@ -207,6 +218,37 @@ public static class CardEndpoints
         return v.IsValid ? ToResult(await change(note, context.User.ToActor())) : v.ToProblem();
     }
 
+    /// <summary>A second return of the same card is refused by its state (409): a deposit is never refunded twice.</summary>
+    private static async Task<IResult> ReturnAsync(long number, ReturnRequest? body, HttpContext context, CardWorkflow cards, CancellationToken cancellationToken)
+    {
+        var v = new Validator();
+        var note = v.Text("note", body?.Note, MaxNote, required: false);
+        var receipt = v.Pattern("refundReceiptNumber", body?.RefundReceiptNumber, ReceiptPattern(), ReceiptRule, required: false);
+        if (!v.IsValid)
+        {
+            return v.ToProblem();
+        }
+
+        var outcome = await cards.HandBackAsync(context.User.ToActor(), number, note, receipt, cancellationToken);
+        return outcome.TryGetValue(out var back, out var refusal) ? TypedResults.Ok(ToResponse(back.Card)) : ToProblem(refusal);
+    }
+
+    private static async Task<IResult> ChargesAsync(long number, CardWorkflow cards, CancellationToken cancellationToken)
+    {
+        if (!(await cards.ChargesAsync(number, cancellationToken)).TryGetValue(out var found, out var refusal))
+        {
+            return ToProblem(refusal);
+        }
+
+        var list = found.Charges.Select(c => new ChargeResponse(c.Id, c.CardNumber, c.HolderId, c.Kind, c.AmountFen, c.ReceiptNumber, c.RecordedUtc, c.RecordedBy)).ToList();
+        return TypedResults.Ok(new ChargesResponse(number, found.Held?.AmountFen, list));
+    }
+
+    private const string ReceiptRule = "must be a receipt-book number: 1-64 letters, digits, '-', '_', '/' or ':'";
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z0-9_/:-]{1,64}$")]
+    private static partial System.Text.RegularExpressions.Regex ReceiptPattern();
+
     private static async Task<IResult> RecycleAsync(long number, RecycleRequest? body, HttpContext context, CardWorkflow cards, CancellationToken cancellationToken)
     {
         var v = new Validator();
@@ -230,12 +272,13 @@ public static class CardEndpoints
 
         var encoder = v.Text("encoder", body.Encoder, 32, required: false);
         var handOver = ValidateHandOver(v, body.HandOver);
+        var feeReceipt = v.Pattern("feeReceiptNumber", body.FeeReceiptNumber, ReceiptPattern(), ReceiptRule, required: false);
         if (!v.IsValid)
         {
             return v.ToProblem();
         }
 
-        var outcome = await cards.IssueAsync(context.User.ToActor(), new IssueOrder(number, holderId!.Value, body.Kind!.Value, encoder, handOver!), AttemptKey(context), cancellationToken);
+        var outcome = await cards.IssueAsync(context.User.ToActor(), new IssueOrder(number, holderId!.Value, body.Kind!.Value, encoder, handOver!, feeReceipt), AttemptKey(context), cancellationToken);
         return Created(outcome);
     }
 
@@ -255,12 +298,13 @@ public static class CardEndpoints
 
         var encoder = v.Text("encoder", body.Encoder, 32, required: false);
         var handOver = ValidateHandOver(v, body.HandOver);
+        var feeReceipt = v.Pattern("feeReceiptNumber", body.FeeReceiptNumber, ReceiptPattern(), ReceiptRule, required: false);
         if (!v.IsValid)
         {
             return v.ToProblem();
         }
 
-        var outcome = await cards.ReplaceAsync(context.User.ToActor(), new ReplaceOrder(number, newNumber!.Value, body.Reason!.Value, encoder, handOver!), AttemptKey(context), cancellationToken);
+        var outcome = await cards.ReplaceAsync(context.User.ToActor(), new ReplaceOrder(number, newNumber!.Value, body.Reason!.Value, encoder, handOver!, feeReceipt), AttemptKey(context), cancellationToken);
         return Created(outcome);
     }
 

@@ -22,6 +22,7 @@ public sealed record CardEvent(long Id, string Action, CardState? From, CardStat
 /// <param name="OperatorName">The operator's display name (null on rows opened before migration 203).</param>
 /// <param name="ReplaceReason">Why the replaced card is replaced (replacements opened since migration 203).</param>
 /// <param name="HandOver">What was handed over (null on rows opened before migration 203: such a row cannot be committed at start).</param>
+/// <param name="Charges">The fees and deposit the issue takes, decided at its intent (null: none).</param>
 public sealed record IssueJournalEntry(
     long Id,
     long CardNumber,
@@ -35,7 +36,23 @@ public sealed record IssueJournalEntry(
     DateTimeOffset CreatedUtc,
     string? OperatorName = null,
     ReplaceReason? ReplaceReason = null,
-    HandOver? HandOver = null);
+    HandOver? HandOver = null,
+    DueCharges? Charges = null);
+
+/// <summary>The fees and deposit an issue takes (decided at its intent) and the receipt-book number they are written on.</summary>
+public sealed record DueCharges(string ReceiptNumber, IReadOnlyList<Charge> Charges)
+{
+    public string ToJson() => System.Text.Json.JsonSerializer.Serialize(new { receipt = ReceiptNumber, charges = Charges.Select(c => new { kind = Wire.Name(c.Kind), amountFen = c.AmountFen }) });
+
+    public static DueCharges FromJson(string json)
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(json);
+        var root = document.RootElement;
+        return new DueCharges(
+            root.GetProperty("receipt").GetString()!,
+            root.GetProperty("charges").EnumerateArray().Select(c => new Charge(Wire.Parse<ChargeKind>(c.GetProperty("kind").GetString()!), c.GetProperty("amountFen").GetInt64())).ToList());
+    }
+}
 
 /// <summary>The newest card write of an issue as the encoder's journal holds it (table <c>card_write_journal</c>).</summary>
 /// <param name="CardUid">The card written, hex upper case.</param>
@@ -200,7 +217,7 @@ public static class CardStore
             r.GetString(9));
     }
 
-    private const string JournalColumns = "id, card_number, holder_id, kind, replaces, encoder_id, operator_id, request_key, state, created_utc, operator_name, replace_reason, handover_items, receipt_reference";
+    private const string JournalColumns = "id, card_number, holder_id, kind, replaces, encoder_id, operator_id, request_key, state, created_utc, operator_name, replace_reason, handover_items, receipt_reference, charges";
 
     /// <summary>The open issue attempt on a card, if any.</summary>
     public static async Task<IssueJournalEntry?> FindOpenJournalAsync(UnitOfWork unit, long cardNumber, CancellationToken cancellationToken)
@@ -259,13 +276,14 @@ public static class CardStore
     }
 
     /// <summary>Records the intent to issue before the card is touched, with what the commit needs (so it can be committed at start); returns the journal id.</summary>
-    public static async Task<long> OpenJournalAsync(UnitOfWork unit, long cardNumber, long holderId, CardKind kind, long? replaces, ReplaceReason? replaceReason, HandOver handOver, string encoderId, string requestKey, CancellationToken cancellationToken)
+    public static async Task<long> OpenJournalAsync(UnitOfWork unit, long cardNumber, long holderId, CardKind kind, long? replaces, ReplaceReason? replaceReason, HandOver handOver, string encoderId, string requestKey, CancellationToken cancellationToken, DueCharges? charges = null)
     {
         await using var command = unit.Command("""
             INSERT INTO card_issue_journal(card_number, holder_id, kind, replaces, encoder_id, operator_id, request_key, state, created_utc,
-                operator_name, replace_reason, handover_items, receipt_reference)
-            VALUES ($n, $holder, $kind, $replaces, $encoder, $op, $key, 'open', $now, $opName, $reason, $items, $receipt) RETURNING id
+                operator_name, replace_reason, handover_items, receipt_reference, charges)
+            VALUES ($n, $holder, $kind, $replaces, $encoder, $op, $key, 'open', $now, $opName, $reason, $items, $receipt, $charges) RETURNING id
             """);
+        command.Parameters.AddWithValue("$charges", (object?)charges?.ToJson() ?? DBNull.Value);
         command.Parameters.AddWithValue("$n", cardNumber);
         command.Parameters.AddWithValue("$holder", holderId);
         command.Parameters.AddWithValue("$kind", Wire.Name(kind));
@@ -302,7 +320,8 @@ public static class CardStore
         UnitOfWork.ParseTimestamp(r.GetString(9)),
         r.IsDBNull(10) ? null : r.GetString(10),
         r.IsDBNull(11) ? null : Wire.Parse<ReplaceReason>(r.GetString(11)),
-        r.IsDBNull(12) || r.IsDBNull(13) ? null : new HandOver(System.Text.Json.JsonSerializer.Deserialize<List<string>>(r.GetString(12)) ?? [], r.GetString(13)));
+        r.IsDBNull(12) || r.IsDBNull(13) ? null : new HandOver(System.Text.Json.JsonSerializer.Deserialize<List<string>>(r.GetString(12)) ?? [], r.GetString(13)),
+        r.IsDBNull(14) ? null : DueCharges.FromJson(r.GetString(14)));
 
     /// <summary>Closes a journal entry as committed (with the UID) or failed (with why).</summary>
     public static async Task CloseJournalAsync(UnitOfWork unit, long journalId, bool committed, string? uid, string? failure, CancellationToken cancellationToken)
@@ -389,4 +408,87 @@ public static class CardStore
         r.IsDBNull(10) ? null : r.GetString(10),
         UnitOfWork.ParseTimestamp(r.GetString(11)),
         UnitOfWork.ParseTimestamp(r.GetString(12)));
+}
+
+/// <summary>A deposit a card holds, not yet refunded.</summary>
+public sealed record HeldDeposit(long Id, long CardNumber, long HolderId, long AmountFen);
+
+/// <summary>One card fee, deposit or refund as recorded.</summary>
+public sealed record CardChargeView(long Id, long CardNumber, long HolderId, string Kind, long AmountFen, string ReceiptNumber, DateTimeOffset RecordedUtc, string RecordedBy);
+
+/// <summary>The desk's card money: <c>card_charges</c> (fees, deposits, refunds) and <c>card_deposits</c> (what each card holds).</summary>
+public static class CardChargeStore
+{
+    /// <summary>The deposit card <paramref name="cardNumber"/> holds, or null.</summary>
+    public static async Task<HeldDeposit?> HeldAsync(SqliteConnection connection, SqliteTransaction? transaction, long cardNumber, CancellationToken cancellationToken)
+    {
+        await using var read = connection.CreateCommand();
+        read.Transaction = transaction;
+        read.CommandText = "SELECT id, card_number, holder_id, amount_fen FROM card_deposits WHERE card_number = $card AND refund_charge_id IS NULL";
+        read.Parameters.AddWithValue("$card", cardNumber);
+        await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? new HeldDeposit(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3)) : null;
+    }
+
+    /// <summary>Records one charge; a deposit is also held for the card. Returns the charge's id.</summary>
+    public static async Task<long> InsertAsync(UnitOfWork unit, long cardNumber, long holderId, Charge charge, string receiptNumber, CancellationToken cancellationToken)
+    {
+        await using var insert = unit.Command("""
+            INSERT INTO card_charges(card_number, holder_id, kind, amount_fen, receipt_number, recorded_utc, recorded_by)
+            VALUES ($card, $holder, $kind, $amount, $receipt, $at, $by) RETURNING id
+            """);
+        insert.Parameters.AddWithValue("$card", cardNumber);
+        insert.Parameters.AddWithValue("$holder", holderId);
+        insert.Parameters.AddWithValue("$kind", Wire.Name(charge.Kind));
+        insert.Parameters.AddWithValue("$amount", charge.AmountFen);
+        insert.Parameters.AddWithValue("$receipt", receiptNumber);
+        insert.Parameters.AddWithValue("$at", UnitOfWork.Timestamp(unit.NowUtc));
+        insert.Parameters.AddWithValue("$by", unit.Actor.OperatorId);
+        var id = (long)(await insert.ExecuteScalarAsync(cancellationToken))!;
+        if (charge.Kind == ChargeKind.Deposit)
+        {
+            await using var hold = unit.Command("INSERT INTO card_deposits(holder_id, card_number, amount_fen, charge_id) VALUES ($holder, $card, $amount, $charge)");
+            hold.Parameters.AddWithValue("$holder", holderId);
+            hold.Parameters.AddWithValue("$card", cardNumber);
+            hold.Parameters.AddWithValue("$amount", charge.AmountFen);
+            hold.Parameters.AddWithValue("$charge", id);
+            await hold.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        return id;
+    }
+
+    /// <summary>The deposit held for <paramref name="from"/> is now held for its replacement <paramref name="to"/>.</summary>
+    public static async Task MoveHeldAsync(UnitOfWork unit, long from, long to, CancellationToken cancellationToken)
+    {
+        await using var move = unit.Command("UPDATE card_deposits SET card_number = $to WHERE card_number = $from AND refund_charge_id IS NULL");
+        move.Parameters.AddWithValue("$from", from);
+        move.Parameters.AddWithValue("$to", to);
+        await move.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Marks deposit <paramref name="depositId"/> refunded by charge <paramref name="refundChargeId"/>.</summary>
+    public static async Task MarkRefundedAsync(UnitOfWork unit, long depositId, long refundChargeId, CancellationToken cancellationToken)
+    {
+        await using var update = unit.Command("UPDATE card_deposits SET refund_charge_id = $refund WHERE id = $id");
+        update.Parameters.AddWithValue("$refund", refundChargeId);
+        update.Parameters.AddWithValue("$id", depositId);
+        await update.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Every charge of a card, oldest first.</summary>
+    public static async Task<IReadOnlyList<CardChargeView>> OfCardAsync(SqliteConnection connection, long cardNumber, CancellationToken cancellationToken)
+    {
+        await using var read = connection.CreateCommand();
+        read.CommandText = "SELECT id, card_number, holder_id, kind, amount_fen, receipt_number, recorded_utc, recorded_by FROM card_charges WHERE card_number = $card ORDER BY id";
+        read.Parameters.AddWithValue("$card", cardNumber);
+        var list = new List<CardChargeView>();
+        await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            list.Add(new CardChargeView(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetString(3), reader.GetInt64(4), reader.GetString(5), UnitOfWork.ParseTimestamp(reader.GetString(6)), reader.GetString(7)));
+        }
+
+        return list;
+    }
 }

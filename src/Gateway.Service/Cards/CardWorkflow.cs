@@ -29,11 +29,20 @@ public sealed record CardEntriesView(long Number, CardState State, IReadOnlyList
 /// </summary>
 public sealed record CardPresented(string Status, bool Valid, string? Reason, string? Uid, CardView? Card);
 
-/// <summary>Issue a card in stock to a holder, written on an encoder (the only one configured when <see cref="Encoder"/> is null).</summary>
-public sealed record IssueOrder(long CardNumber, long HolderId, CardKind Kind, string? Encoder, HandOver HandOver);
+/// <summary>
+/// Issue a card in stock to a holder, written on an encoder (the only one configured when <see cref="Encoder"/> is null).
+/// <see cref="FeeReceiptNumber"/> is the receipt-book number of the card fee and deposit, when the fee schedule charges any.
+/// </summary>
+public sealed record IssueOrder(long CardNumber, long HolderId, CardKind Kind, string? Encoder, HandOver HandOver, string? FeeReceiptNumber = null);
 
-/// <summary>Replace <see cref="OldCardNumber"/> (lost or damaged) by <see cref="NewCardNumber"/>, a card in stock: same holder, same kind.</summary>
-public sealed record ReplaceOrder(long OldCardNumber, long NewCardNumber, ReplaceReason Reason, string? Encoder, HandOver HandOver);
+/// <summary>
+/// Replace <see cref="OldCardNumber"/> (lost or damaged) by <see cref="NewCardNumber"/>, a card in stock: same holder, same kind.
+/// <see cref="FeeReceiptNumber"/> is the receipt-book number of the replacement fee (and deposit), when the fee schedule charges any.
+/// </summary>
+public sealed record ReplaceOrder(long OldCardNumber, long NewCardNumber, ReplaceReason Reason, string? Encoder, HandOver HandOver, string? FeeReceiptNumber = null);
+
+/// <summary>A card handed back, and the held deposit refunded (its receipt-book number), if it held one.</summary>
+public sealed record HandBackView(CardView Card, CardChargeView? Refund);
 
 /// <summary>
 /// Every rule of a card's life that touches storage or the encoder (DESIGN.md "Card life" and "Issuing"):
@@ -69,9 +78,11 @@ public sealed class CardWorkflow
     private readonly CardEncoderOptions _encoderOptions;
     private readonly ZoneMap _zones;
     private readonly ILogger<CardWorkflow> _logger;
+    private readonly CardFeeSchedule _fees;
 
-    public CardWorkflow(UnitOfWorkFactory writes, GatewayDatabase database, ICardEncoderPort encoders, CardEncoderOptions encoderOptions, ZoneMap zones, ILogger<CardWorkflow> logger)
+    public CardWorkflow(UnitOfWorkFactory writes, GatewayDatabase database, ICardEncoderPort encoders, CardEncoderOptions encoderOptions, ZoneMap zones, ILogger<CardWorkflow> logger, CardFeeSchedule? fees = null)
     {
+        _fees = fees ?? CardFeeSchedule.None;
         _writes = writes;
         _database = database;
         _encoders = encoders;
@@ -81,7 +92,11 @@ public sealed class CardWorkflow
     }
 
     /// <summary>An attempt to issue: an issue (Replaces null) or a replacement (Replaces set: holder and kind come from the old card).</summary>
-    private sealed record Attempt(long CardNumber, long? HolderId, CardKind? Kind, long? Replaces, ReplaceReason? ReplaceReason, string? Encoder, HandOver HandOver);
+    private sealed record Attempt(long CardNumber, long? HolderId, CardKind? Kind, long? Replaces, ReplaceReason? ReplaceReason, string? Encoder, HandOver HandOver, string? FeeReceipt = null)
+    {
+        /// <summary>What the issue charges, decided at its intent (or read back from its journal at start).</summary>
+        public DueCharges? Charges { get; init; }
+    }
 
     // ---- reads ----
 
@@ -195,8 +210,70 @@ public sealed class CardWorkflow
         TransitionAsync(actor, number, CardAction.WriteOff, null, note, cancellationToken);
 
     /// <summary>Revoked → returned (the card was handed back).</summary>
-    public Task<Outcome<CardView>> ReturnAsync(Actor actor, long number, string? note, CancellationToken cancellationToken) =>
-        TransitionAsync(actor, number, CardAction.Return, null, note, cancellationToken);
+    public async Task<Outcome<CardView>> ReturnAsync(Actor actor, long number, string? note, CancellationToken cancellationToken) =>
+        (await HandBackAsync(actor, number, note, null, cancellationToken)).TryGetValue(out var back, out var refusal) ? back.Card : refusal;
+
+    /// <summary>
+    /// Revoked → returned: the card was handed back (at move-out). A deposit the card holds is refunded
+    /// in full in the same transaction, written on receipt <paramref name="refundReceiptNumber"/>
+    /// (required then, refused when the card holds none), audited, and in the cash report.
+    /// </summary>
+    public async Task<Outcome<HandBackView>> HandBackAsync(Actor actor, long number, string? note, string? refundReceiptNumber, CancellationToken cancellationToken)
+    {
+        await using var unit = await _writes.BeginAsync(actor, cancellationToken);
+        var card = await CardStore.GetAsync(unit, number, cancellationToken);
+        if (card is null)
+        {
+            return Refusal.NotFound($"card {number}");
+        }
+
+        if (!CardChanges.Transition(card, CardAction.Return, null, note).TryGetValue(out var change, out var refusal))
+        {
+            return refusal;
+        }
+
+        var held = await CardChargeStore.HeldAsync(unit.Connection, unit.Transaction, number, cancellationToken);
+        var refund = CardCharges.AtHandBack(held?.AmountFen);
+        Charge[] due = refund is { } r ? [r] : [];
+        if (CardCharges.CheckReceipt(due, refundReceiptNumber, $"handing back card {number}") is not null)
+        {
+            return Refusal.Invalid("refundReceiptNumber", refund is null ? $"card {number} holds no deposit; nothing is refunded" : $"card {number} holds a deposit of {Money.Yuan(refund.Value.AmountFen)} yuan, refunded now: the receipt-book number of the refund is required");
+        }
+
+        if (refundReceiptNumber is not null && await Cash.ReceiptBook.InUseAsync(unit, refundReceiptNumber, cancellationToken))
+        {
+            return Refusal.Conflict($"receipt number {refundReceiptNumber} is already recorded");
+        }
+
+        var after = await ApplyAsync(unit, change, cancellationToken);
+        CardChargeView? refunded = null;
+        if (refund is { } money && held is not null)
+        {
+            var id = await CardChargeStore.InsertAsync(unit, number, held.HolderId, money, refundReceiptNumber!, cancellationToken);
+            await CardChargeStore.MarkRefundedAsync(unit, held.Id, id, cancellationToken);
+            unit.Audit("card.deposit-refund", $"card:{number}", new { holder = held.HolderId, amountFen = money.AmountFen, receipt = refundReceiptNumber });
+            refunded = new CardChargeView(id, number, held.HolderId, Wire.Name(money.Kind), money.AmountFen, refundReceiptNumber!, unit.NowUtc, actor.OperatorId);
+        }
+
+        var view = await ViewAsync(unit.Connection, unit.Transaction, after, [], cancellationToken);
+        await unit.CommitAsync(cancellationToken);
+        return new HandBackView(view, refunded);
+    }
+
+    /// <summary>The fees, deposits and refunds recorded for a card, oldest first, and the deposit it holds now.</summary>
+    public async Task<Outcome<(IReadOnlyList<CardChargeView> Charges, HeldDeposit? Held)>> ChargesAsync(long number, CancellationToken cancellationToken)
+    {
+        await using var connection = _database.OpenConnection();
+        if (await CardStore.GetAsync(connection, null, number, cancellationToken) is null)
+        {
+            return Refusal.NotFound($"card {number}");
+        }
+
+        return (await CardChargeStore.OfCardAsync(connection, number, cancellationToken), await CardChargeStore.HeldAsync(connection, null, number, cancellationToken));
+    }
+
+    /// <summary>The site's fee schedule.</summary>
+    public CardFeeSchedule Fees => _fees;
 
     /// <summary>Returned → in stock, after erasing the physical card on an encoder to transport keys.</summary>
     public async Task<Outcome<CardView>> RecycleAsync(Actor actor, long number, string? encoderId, CancellationToken cancellationToken)
@@ -252,11 +329,11 @@ public sealed class CardWorkflow
     /// committed answers the issued card instead of issuing again.
     /// </summary>
     public Task<Outcome<CardView>> IssueAsync(Actor actor, IssueOrder order, string attemptKey, CancellationToken cancellationToken) =>
-        IssueAsync(actor, new Attempt(order.CardNumber, order.HolderId, order.Kind, null, null, order.Encoder, order.HandOver), attemptKey, cancellationToken);
+        IssueAsync(actor, new Attempt(order.CardNumber, order.HolderId, order.Kind, null, null, order.Encoder, order.HandOver, order.FeeReceiptNumber), attemptKey, cancellationToken);
 
     /// <summary>Replaces a card: the old one goes lost or damaged and is linked to the new one, issued like <see cref="IssueAsync(Actor, IssueOrder, string, CancellationToken)"/>.</summary>
     public Task<Outcome<CardView>> ReplaceAsync(Actor actor, ReplaceOrder order, string attemptKey, CancellationToken cancellationToken) =>
-        IssueAsync(actor, new Attempt(order.NewCardNumber, null, null, order.OldCardNumber, order.Reason, order.Encoder, order.HandOver), attemptKey, cancellationToken);
+        IssueAsync(actor, new Attempt(order.NewCardNumber, null, null, order.OldCardNumber, order.Reason, order.Encoder, order.HandOver, order.FeeReceiptNumber), attemptKey, cancellationToken);
 
     /// <summary>
     /// At start: commits the open issue <paramref name="journal"/> whose card <paramref name="cardUid"/>
@@ -267,7 +344,7 @@ public sealed class CardWorkflow
     public Task<Outcome<CardView>> CommitAtStartAsync(IssueJournalEntry journal, string cardUid, CancellationToken cancellationToken)
     {
         var actor = new Actor(journal.OperatorId, journal.OperatorName ?? journal.OperatorId);
-        var attempt = new Attempt(journal.CardNumber, journal.HolderId, journal.Kind, journal.Replaces, journal.ReplaceReason, journal.EncoderId, journal.HandOver!);
+        var attempt = new Attempt(journal.CardNumber, journal.HolderId, journal.Kind, journal.Replaces, journal.ReplaceReason, journal.EncoderId, journal.HandOver!, journal.Charges?.ReceiptNumber) { Charges = journal.Charges };
         return CommitAsync(actor, attempt, cardUid, journal.Id, atStart: true, cancellationToken);
     }
 
@@ -381,6 +458,13 @@ public sealed class CardWorkflow
                 return refusal;
             }
 
+            // The money, decided before the card is touched: what the schedule charges, on one receipt-book number.
+            if (!(await DueChargesAsync(unit, attempt, cancellationToken)).TryGetValue(out var charges, out refusal))
+            {
+                return refusal;
+            }
+
+            attempt = attempt with { Charges = charges };
             var open = await CardStore.FindOpenJournalAsync(unit, attempt.CardNumber, cancellationToken);
             if (open is not null && open.OperatorId == actor.OperatorId && open.RequestKey == attemptKey)
             {
@@ -399,7 +483,7 @@ public sealed class CardWorkflow
                     await CardStore.CloseJournalAsync(unit, open.Id, committed: false, null, "abandoned: taken over by a later request", cancellationToken);
                 }
 
-                journalId = await CardStore.OpenJournalAsync(unit, attempt.CardNumber, check.HolderId, check.Kind, attempt.Replaces, attempt.ReplaceReason, attempt.HandOver, encoder, attemptKey, cancellationToken);
+                journalId = await CardStore.OpenJournalAsync(unit, attempt.CardNumber, check.HolderId, check.Kind, attempt.Replaces, attempt.ReplaceReason, attempt.HandOver, encoder, attemptKey, cancellationToken, attempt.Charges);
             }
 
             write = new CardWriteOrder(journalId, encoder, attempt.CardNumber, check.Kind, check.Card.IssueCount + 1, check.Card.Uid);
@@ -486,11 +570,52 @@ public sealed class CardWorkflow
         {
             // Parking follows the card, in this same transaction: the holder's agreements and their paid periods move to the replacement.
             await ParkingWorkflow.FollowCardAsync(unit, replaced, issued.Number, "card replaced", cancellationToken);
+            // So does the deposit the old card held.
+            await CardChargeStore.MoveHeldAsync(unit, replaced, issued.Number, cancellationToken);
+        }
+
+        if (attempt.Charges is { } due)
+        {
+            foreach (var charge in due.Charges)
+            {
+                await CardChargeStore.InsertAsync(unit, issued.Number, check.HolderId, charge, due.ReceiptNumber, cancellationToken);
+            }
+
+            unit.Audit("card.charge", $"card:{issued.Number}", new { holder = check.HolderId, receipt = due.ReceiptNumber, charges = due.Charges.Select(c => new { kind = Wire.Name(c.Kind), amountFen = c.AmountFen }), totalFen = CardCharges.Net(due.Charges) });
         }
 
         await CardStore.InsertIssueAsync(unit, issued, attempt.HandOver.Items, attempt.HandOver.ReceiptReference, cancellationToken);
         await CardStore.CloseJournalAsync(unit, journalId, committed: true, uid, null, cancellationToken);
         return issued;
+    }
+
+    /// <summary>
+    /// What an attempt charges on the fee schedule (a replacement: its fee, and a deposit unless the
+    /// replaced card holds one), checked against the receipt-book number given: required when anything
+    /// is charged, refused when nothing is, and not already used. Null when nothing is charged.
+    /// </summary>
+    private async Task<Outcome<DueCharges?>> DueChargesAsync(UnitOfWork unit, Attempt attempt, CancellationToken cancellationToken)
+    {
+        var due = attempt.Replaces is { } old
+            ? CardCharges.AtReplacement(_fees, (await CardChargeStore.HeldAsync(unit.Connection, unit.Transaction, old, cancellationToken))?.AmountFen)
+            : CardCharges.AtIssue(_fees);
+        var what = attempt.Replaces is null ? $"issuing card {attempt.CardNumber}" : $"replacing card {attempt.Replaces}";
+        if (CardCharges.CheckReceipt(due, attempt.FeeReceipt, what) is { } wrong)
+        {
+            return Refusal.Invalid("feeReceiptNumber", wrong);
+        }
+
+        if (attempt.FeeReceipt is null)
+        {
+            return Outcome<DueCharges?>.Success(null);
+        }
+
+        if (await Cash.ReceiptBook.InUseAsync(unit, attempt.FeeReceipt, cancellationToken))
+        {
+            return Refusal.Conflict($"receipt number {attempt.FeeReceipt} is already recorded");
+        }
+
+        return new DueCharges(attempt.FeeReceipt, due);
     }
 
     /// <summary>What must hold both before the card is written and when the issue commits: the card, and the holder and kind it gets.</summary>

@@ -1,5 +1,6 @@
 using Gateway.Drivers.CardEncoders.Keys;
 using Gateway.Service.Api;
+using Gateway.Service.Cards;
 using Gateway.Service.Cards.Encoders;
 using Gateway.Service.Domain.Parking;
 using Gateway.Service.Inventory;
@@ -56,6 +57,9 @@ public sealed record GatewayOptions(
     /// <summary>The parking rules (<c>Gateway:Parking:*</c> with the site time zone); see docs/parking.md.</summary>
     public ParkingRules Parking { get; init; } = new(TimeZoneInfo.Utc, 0, false);
 
+    /// <summary>The card fee schedule (<c>Gateway:CardFees:*</c>): card fee, replacement fee, deposit.</summary>
+    public Domain.Cards.CardFeeSchedule CardFees { get; init; } = Domain.Cards.CardFeeSchedule.None;
+
     /// <summary>The monthly inventory's settings (<c>Gateway:Inventory:*</c>); see docs/inventory.md.</summary>
     public InventoryOptions Inventory { get; init; } = InventoryOptions.Default;
 
@@ -85,13 +89,14 @@ public sealed record GatewayOptions(
             || !SyncOptions.TryLoad(section, out var sync, out error)
             || !ParkingOptions.TryLoad(section, site.TimeZone, out var parking, out error)
             || !InventoryOptions.TryLoad(section, out var inventory, out error)
+            || !CardFeeOptions.TryLoad(section, out var cardFees, out error)
             || !LogOptions.TryLoad(section, out var logs, out error)
             || !Gateway.Service.Console.ConsoleOptions.TryLoad(section, out var console, out error))
         {
             return false;
         }
 
-        options = new GatewayOptions(site.DataFolder, site.SiteId, site.TimeZone, http, devices.All) { BootstrapToken = bootstrapToken, Security = security, CardKeys = cardKeys, Sync = sync, Parking = parking, Inventory = inventory, Logs = logs, Console = console };
+        options = new GatewayOptions(site.DataFolder, site.SiteId, site.TimeZone, http, devices.All) { BootstrapToken = bootstrapToken, Security = security, CardKeys = cardKeys, Sync = sync, Parking = parking, Inventory = inventory, CardFees = cardFees, Logs = logs, Console = console };
         return true;
     }
 }

@@ -75,7 +75,7 @@ public static partial class InventoryEndpoints
 
         return f switch
         {
-            "csv" => TypedResults.Text(InventoryRendering.Csv(report), "text/csv", Encoding.UTF8),
+            "csv" => CsvResults.Of(InventoryRendering.Csv(report), $"inventory-{month}.csv"),
             "text" => TypedResults.Text(InventoryRendering.Text(report), "text/plain", Encoding.UTF8),
             _ => TypedResults.Ok(report),
         };

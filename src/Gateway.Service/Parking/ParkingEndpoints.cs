@@ -22,7 +22,7 @@ public static class ParkingProblemTypes
 /// </summary>
 public static partial class ParkingEndpoints
 {
-    /// <summary>Largest bank result file accepted, in characters (the request limit applies too).</summary>
+    /// <summary>Largest bank result file accepted, in bytes (the request limit applies too).</summary>
     public const int MaxBankFileChars = 1024 * 1024;
 
     public static void MapParkingEndpoints(this RouteGroupBuilder api)
@@ -38,6 +38,9 @@ public static partial class ParkingEndpoints
         parking.MapGet("/agreements/{id:long}", GetAgreementAsync)
             .RequireAuthorization(GatewayPolicies.ReadParking)
             .WithName("GetParkingAgreement").WithSummary("One agreement with its periods and the validity the controllers get");
+        parking.MapPatch("/agreements/{id:long}", ChangeAgreementAsync)
+            .RequireAuthorization(GatewayPolicies.FrontDesk)
+            .WithName("ChangeParkingAgreement").WithSummary("Change an agreement's card, plate, space or bank account");
         parking.MapPost("/agreements/{id:long}/end", EndAgreementAsync)
             .RequireAuthorization(GatewayPolicies.FrontDesk)
             .WithName("EndParkingAgreement").WithSummary("End an agreement (move-out)");
@@ -60,7 +63,10 @@ public static partial class ParkingEndpoints
             .WithName("ReverseParkingPayment").WithSummary("Reverse a payment; later periods of its chain move earlier");
         parking.MapGet("/expiring", ExpiringAsync)
             .RequireAuthorization(GatewayPolicies.ReadParking)
-            .WithName("ListExpiringParkingAgreements").WithSummary("Active agreements whose paid period ends within N days");
+            .WithName("ListExpiringParkingAgreements").WithSummary("Active agreements whose paid period ends within N days (JSON or CSV)");
+        parking.MapGet("/overdue", OverdueAsync)
+            .RequireAuthorization(GatewayPolicies.ReadPayments)
+            .WithName("ListOverdueParkingAgreements").WithSummary("Active agreements whose paid period has lapsed, with the holder's name and phone (JSON or CSV)");
         parking.MapGet("/bank-debit/requests", ExportDebitsAsync)
             .RequireAuthorization(GatewayPolicies.ParkingAuthorizer)
             .WithName("ExportBankDebitRequests").WithSummary("The month's debit requests as CSV");
@@ -73,7 +79,9 @@ public static partial class ParkingEndpoints
 
     // ---- requests ----
 
-    public sealed record CreateAgreementRequest(string? AgreementNumber, long? HolderId, long? CardNumber, string? Plate, string? Space, long? MonthlyFeeFen, string? BillingCycle, string? PaymentMethod, string? SignedCopyRef);
+    public sealed record CreateAgreementRequest(string? AgreementNumber, long? HolderId, long? CardNumber, string? Plate, string? Space, long? MonthlyFeeFen, string? BillingCycle, string? PaymentMethod, string? SignedCopyRef, string? BankAccountName = null, string? BankAccountNumber = null);
+
+    public sealed record ChangeAgreementRequest(long? CardNumber, string? Plate, string? Space, string? BankAccountName, string? BankAccountNumber);
 
     public sealed record EndAgreementRequest(string? Reason);
 
@@ -113,6 +121,17 @@ public static partial class ParkingEndpoints
         var cycle = v.OneOf("billingCycle", body.BillingCycle, Cycles);
         var method = v.OneOf("paymentMethod", body.PaymentMethod, Methods);
         var copy = v.Text("signedCopyRef", body.SignedCopyRef, 200);
+        BankAccount? account = null;
+        if (method == "bank-debit")
+        {
+            // The debit export carries them: the bank debits no account it is not told of.
+            account = ReadAccount(v, body.BankAccountName, body.BankAccountNumber, required: true);
+        }
+        else if (body.BankAccountName is not null || body.BankAccountNumber is not null)
+        {
+            v.Add("bankAccountNumber", "only a bank-debit agreement has a bank account");
+        }
+
         if (!v.IsValid)
         {
             return v.ToProblem();
@@ -120,7 +139,7 @@ public static partial class ParkingEndpoints
 
         ParkingNames.TryParseCycle(cycle, out var billingCycle);
         ParkingNames.TryParseMethod(method, out var paymentMethod);
-        var outcome = await parking.CreateAgreementAsync(context.User.ToActor(), new NewAgreement(number!, holder!.Value, card!.Value, plate!, space!, fee!.Value, billingCycle, paymentMethod, copy!), cancellationToken);
+        var outcome = await parking.CreateAgreementAsync(context.User.ToActor(), new NewAgreement(number!, holder!.Value, card!.Value, plate!, space!, fee!.Value, billingCycle, paymentMethod, copy!, account), cancellationToken);
         return outcome.TryGetValue(out var created, out var refusal)
             ? TypedResults.Created($"/api/parking/agreements/{created.Id}", created)
             : ToProblem(refusal);
@@ -171,6 +190,49 @@ public static partial class ParkingEndpoints
 
         var outcome = await parking.EndAgreementAsync(context.User.ToActor(), id, reason!, cancellationToken);
         return outcome.TryGetValue(out var ended, out var refusal) ? TypedResults.Ok(ended) : ToProblem(refusal);
+    }
+
+    private static async Task<IResult> ChangeAgreementAsync(long id, ChangeAgreementRequest? body, HttpContext context, ParkingWorkflow parking, CancellationToken cancellationToken)
+    {
+        var v = new Validator();
+        if (body is null || (body.CardNumber, body.Plate, body.Space, body.BankAccountName, body.BankAccountNumber) == (null, null, null, null, null))
+        {
+            v.Add("body", "name at least one of cardNumber, plate, space, bankAccountName with bankAccountNumber");
+            return v.ToProblem();
+        }
+
+        var card = v.Range("cardNumber", body.CardNumber, 1, MaxCardNumber, required: false);
+        var plate = v.Pattern("plate", body.Plate?.ToUpperInvariant(), PlatePattern(), "must be 2-12 letters or digits (e.g. 沪A12345)", required: false);
+        var space = v.Pattern("space", body.Space, SpacePattern(), "must be 1-32 letters, digits, spaces, '-', '_', '/' or '.'", required: false);
+        var account = body.BankAccountName is null && body.BankAccountNumber is null ? null : ReadAccount(v, body.BankAccountName, body.BankAccountNumber, required: true);
+        if (!v.IsValid)
+        {
+            return v.ToProblem();
+        }
+
+        var outcome = await parking.ChangeAgreementAsync(context.User.ToActor(), id, new AgreementChange(card, plate, space, account), cancellationToken);
+        return outcome.TryGetValue(out var changed, out var refusal) ? TypedResults.Ok(changed) : ToProblem(refusal);
+    }
+
+    /// <summary>A bank account from its two fields, both required together.</summary>
+    private static BankAccount? ReadAccount(Validator v, string? name, string? number, bool required)
+    {
+        var ok = true;
+        if (!BankAccounts.IsName(name))
+        {
+            v.Add("bankAccountName", name is null && required ? "is required for a bank-debit agreement" : "must be the account holder's name: 1-64 letters, digits, spaces or · . ( ) ' - (no commas or quotes)");
+            ok = false;
+        }
+
+        var digits = BankAccounts.NormalizeNumber(number);
+        if (digits is null)
+        {
+            // Never echo the number back: it is kept from lists and logs.
+            v.Add("bankAccountNumber", number is null && required ? "is required for a bank-debit agreement" : "must be 8-32 digits (spaces or hyphens between groups allowed)");
+            ok = false;
+        }
+
+        return ok ? new BankAccount(name!, digits!) : null;
     }
 
     private static async Task<IResult> RecordPaymentAsync(long id, RecordPaymentRequest? body, HttpContext context, ParkingWorkflow parking, CancellationToken cancellationToken)
@@ -234,17 +296,65 @@ public static partial class ParkingEndpoints
         return outcome.TryGetValue(out var reversal, out var refusal) ? TypedResults.Ok(reversal) : ToProblem(refusal);
     }
 
-    private static async Task<IResult> ExpiringAsync(ParkingWorkflow parking, TimeProvider time, int? days, int? limit, long? after, CancellationToken cancellationToken)
+    private static async Task<IResult> ExpiringAsync(ParkingWorkflow parking, TimeProvider time, int? days, int? limit, long? after, string? format, CancellationToken cancellationToken)
     {
         var v = new Validator();
         var page = v.Page(limit, after);
         var within = v.Range("days", days ?? 30, 1, 366);
+        var f = v.OneOf("format", format ?? "json", Formats);
         if (!v.IsValid)
         {
             return v.ToProblem();
         }
 
-        return TypedResults.Ok(await parking.ExpiringAsync(time.GetUtcNow(), (int)within!.Value, page, cancellationToken));
+        var now = time.GetUtcNow();
+        if (f == "csv")
+        {
+            var all = await AllPagesAsync(next => parking.ExpiringAsync(now, (int)within!.Value, next, cancellationToken));
+            return CsvResults.Of(ParkingCsv.Expiring(all), $"expiring-{parking.Rules.Calendar.DateOf(now):yyyy-MM-dd}.csv");
+        }
+
+        return TypedResults.Ok(await parking.ExpiringAsync(now, (int)within!.Value, page, cancellationToken));
+    }
+
+    private static async Task<IResult> OverdueAsync(ParkingWorkflow parking, TimeProvider time, int? limit, long? after, string? format, CancellationToken cancellationToken)
+    {
+        var v = new Validator();
+        var page = v.Page(limit, after);
+        var f = v.OneOf("format", format ?? "json", Formats);
+        if (!v.IsValid)
+        {
+            return v.ToProblem();
+        }
+
+        var now = time.GetUtcNow();
+        if (f == "csv")
+        {
+            var all = await AllPagesAsync(next => parking.OverdueAsync(now, next, cancellationToken));
+            return CsvResults.Of(ParkingCsv.Overdue(all, parking.Rules.Calendar), $"overdue-{parking.Rules.Calendar.DateOf(now):yyyy-MM-dd}.csv");
+        }
+
+        return TypedResults.Ok(await parking.OverdueAsync(now, page, cancellationToken));
+    }
+
+    private static readonly string[] Formats = ["json", "csv"];
+
+    /// <summary>Every item of a paginated list, for a CSV of the whole list.</summary>
+    private static async Task<List<T>> AllPagesAsync<T>(Func<PageRequest, Task<Page<T>>> read)
+    {
+        var all = new List<T>();
+        var page = new PageRequest(PageRequest.MaxLimit, 0);
+        while (true)
+        {
+            var chunk = await read(page);
+            all.AddRange(chunk.Items);
+            if (chunk.Next is not { } next)
+            {
+                return all;
+            }
+
+            page = new PageRequest(PageRequest.MaxLimit, next);
+        }
     }
 
     private static async Task<IResult> ExportDebitsAsync(ParkingWorkflow parking, TimeProvider time, string? month, CancellationToken cancellationToken)
@@ -263,8 +373,7 @@ public static partial class ParkingEndpoints
         }
 
         var requests = await parking.DebitRequestsAsync(first, cancellationToken);
-        var csv = BankDebitFile.FormatRequests(requests);
-        return TypedResults.Text(csv, "text/csv; charset=utf-8", Encoding.UTF8);
+        return CsvResults.Of(BankDebitFile.FormatRequests(requests), $"debit-requests-{first:yyyy-MM}.csv");
     }
 
     private static async Task<IResult> ImportResultsAsync(HttpContext context, ParkingWorkflow parking, CancellationToken cancellationToken)
@@ -275,20 +384,18 @@ public static partial class ParkingEndpoints
             return ApiProblems.Problem(StatusCodes.Status415UnsupportedMediaType, ProblemTypes.UnsupportedMediaType, "Request refused", "send the bank's result file as text/csv");
         }
 
-        string text;
-        try
-        {
-            using var reader = new StreamReader(context.Request.Body, new UTF8Encoding(false, throwOnInvalidBytes: true));
-            text = await reader.ReadToEndAsync(cancellationToken);
-        }
-        catch (DecoderFallbackException)
-        {
-            return ApiProblems.Validation("body", "the file is not UTF-8 text");
-        }
-
-        if (text.Length > MaxBankFileChars)
+        // The bytes as the bank wrote them: UTF-8 or GB18030/GBK, declared in the charset or detected, never replaced.
+        using var body = new MemoryStream();
+        await context.Request.Body.CopyToAsync(body, cancellationToken);
+        if (body.Length > MaxBankFileChars)
         {
             return ApiProblems.Problem(StatusCodes.Status413PayloadTooLarge, ProblemTypes.PayloadTooLarge, "Request refused", "the file is larger than the service accepts");
+        }
+
+        var charset = Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var contentType) ? contentType.Charset.Value : null;
+        if (!BankFileText.TryDecode(body.GetBuffer().AsSpan(0, (int)body.Length), charset, out var text, out var encoding, out var unreadable))
+        {
+            return ApiProblems.Validation("body", unreadable);
         }
 
         var file = BankDebitFile.ParseResults(text);
@@ -297,8 +404,7 @@ public static partial class ParkingEndpoints
             return ApiProblems.Validation("body", $"the file has no lines; expected {BankDebitFile.ResultHeader} and one line per debit");
         }
 
-        var report = await parking.ImportBankResultsAsync(context.User.ToActor(), file, cancellationToken);
-        return TypedResults.Ok(report);
+        return TypedResults.Ok(await parking.ImportBankResultsAsync(context.User.ToActor(), file, cancellationToken, encoding));
     }
 
     /// <summary>A refusal of the parking rules is 422 with the rule's own problem type; the rest map as everywhere.</summary>

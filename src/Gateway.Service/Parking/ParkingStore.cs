@@ -20,11 +20,14 @@ public sealed record DebitAgreement(long Id, string PaymentMethod, bool Ended);
 /// <summary>The card an agreement would be made for, as stored.</summary>
 public sealed record AgreementCard(string State, long? HolderId, string? Kind);
 
-/// <summary>An active bank-debit agreement that may owe a debit: its number, fee, cycle, paid end and plate.</summary>
-public sealed record DebitCandidate(string AgreementNumber, long MonthlyFeeFen, string Cycle, DateOnly? PaidUntil, string Plate);
+/// <summary>An active bank-debit agreement that may owe a debit: its number, fee, cycle, paid end, plate and the account debited (null when not stored).</summary>
+public sealed record DebitCandidate(string AgreementNumber, long MonthlyFeeFen, string Cycle, DateOnly? PaidUntil, string Plate, string? AccountName, string? AccountNumber);
 
 /// <summary>An active agreement moved from one card to another.</summary>
 public sealed record MovedAgreement(long Id, string AgreementNumber);
+
+/// <summary>An active agreement whose paid period has lapsed (or that was never paid), with its holder's contact and last payment.</summary>
+public sealed record OverdueRow(AgreementView Agreement, string? Phone, long? LastPaymentFen, DateTimeOffset? LastPaymentUtc);
 
 /// <summary>
 /// The parking tables (<c>parking_agreements</c>, <c>parking_payments</c>, <c>parking_periods</c>,
@@ -33,8 +36,10 @@ public sealed record MovedAgreement(long Id, string AgreementNumber);
 /// </summary>
 public static class ParkingStore
 {
-    private const string AgreementColumns = "a.id, a.agreement_number, a.holder_id, a.card_number, a.plate, a.space, a.monthly_fee_fen, a.billing_cycle, a.payment_method, a.signed_copy_ref, a.created_utc, a.created_by, a.ended_utc, a.end_reason, a.paid_until_date, a.paid_until_utc";
-    private const string PaymentColumns = "p.id, p.agreement_id, p.amount_fen, p.method, p.receipt_number, p.state, p.recorded_utc, p.recorded_by, p.granted_utc, p.granted_by, p.reversed_utc, p.reversed_by, p.reversal_reason, r.start_date, r.end_date, r.start_utc, r.end_utc, r.months, r.days, r.chain_start";
+    private const string AgreementColumns = "a.id, a.agreement_number, a.holder_id, a.card_number, a.plate, a.space, a.monthly_fee_fen, a.billing_cycle, a.payment_method, a.signed_copy_ref, a.created_utc, a.created_by, a.ended_utc, a.end_reason, a.paid_until_date, a.paid_until_utc, h.name, a.bank_account_name, a.bank_account_number";
+    private const string Agreements = "parking_agreements a LEFT JOIN holders h ON h.id = a.holder_id";
+    private const string PaymentColumns = "p.id, p.agreement_id, p.amount_fen, p.method, p.receipt_number, p.state, p.recorded_utc, p.recorded_by, p.granted_utc, p.granted_by, p.reversed_utc, p.reversed_by, p.reversal_reason, r.start_date, r.end_date, r.start_utc, r.end_utc, r.months, r.days, r.chain_start, a.agreement_number, a.holder_id, h.name";
+    private const string Payments = "parking_payments p JOIN parking_agreements a ON a.id = p.agreement_id LEFT JOIN holders h ON h.id = a.holder_id LEFT JOIN parking_periods r ON r.payment_id = p.id";
 
     // ---- agreements ----
 
@@ -74,8 +79,8 @@ public static class ParkingStore
     public static async Task<long> InsertAgreementAsync(UnitOfWork unit, NewAgreement agreement, CancellationToken cancellationToken)
     {
         await using var insert = unit.Command("""
-            INSERT INTO parking_agreements(agreement_number, holder_id, card_number, plate, space, monthly_fee_fen, billing_cycle, payment_method, signed_copy_ref, created_utc, created_by)
-            VALUES ($number, $holder, $card, $plate, $space, $fee, $cycle, $method, $copy, $at, $by) RETURNING id
+            INSERT INTO parking_agreements(agreement_number, holder_id, card_number, plate, space, monthly_fee_fen, billing_cycle, payment_method, signed_copy_ref, created_utc, created_by, bank_account_name, bank_account_number)
+            VALUES ($number, $holder, $card, $plate, $space, $fee, $cycle, $method, $copy, $at, $by, $bankName, $bankNumber) RETURNING id
             """);
         insert.Parameters.AddWithValue("$number", agreement.AgreementNumber);
         insert.Parameters.AddWithValue("$holder", agreement.HolderId);
@@ -86,6 +91,8 @@ public static class ParkingStore
         insert.Parameters.AddWithValue("$cycle", agreement.Cycle.ToWire());
         insert.Parameters.AddWithValue("$method", agreement.Method.ToWire());
         insert.Parameters.AddWithValue("$copy", agreement.SignedCopyRef);
+        insert.Parameters.AddWithValue("$bankName", (object?)agreement.BankAccount?.Name ?? DBNull.Value);
+        insert.Parameters.AddWithValue("$bankNumber", (object?)agreement.BankAccount?.Number ?? DBNull.Value);
         insert.Parameters.AddWithValue("$at", UnitOfWork.Timestamp(unit.NowUtc));
         insert.Parameters.AddWithValue("$by", unit.Actor.OperatorId);
         return Convert.ToInt64(await insert.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
@@ -104,7 +111,7 @@ public static class ParkingStore
     /// <summary>An agreement, without periods or validity.</summary>
     public static async Task<AgreementView?> AgreementAsync(SqliteConnection connection, SqliteTransaction? transaction, long id, CancellationToken cancellationToken)
     {
-        await using var command = Command(connection, transaction, $"SELECT {AgreementColumns} FROM parking_agreements a WHERE a.id = $id");
+        await using var command = Command(connection, transaction, $"SELECT {AgreementColumns} FROM {Agreements} WHERE a.id = $id");
         command.Parameters.AddWithValue("$id", id);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? ToAgreement(reader) : null;
@@ -153,7 +160,7 @@ public static class ParkingStore
             where.Add("a.ended_utc IS NOT NULL");
         }
 
-        command.CommandText = $"SELECT {AgreementColumns} FROM parking_agreements a WHERE {string.Join(" AND ", where)} ORDER BY a.id LIMIT $limit";
+        command.CommandText = $"SELECT {AgreementColumns} FROM {Agreements} WHERE {string.Join(" AND ", where)} ORDER BY a.id LIMIT $limit";
         command.Parameters.AddWithValue("$limit", limit);
         return await ReadAgreementsAsync(command, cancellationToken);
     }
@@ -162,7 +169,7 @@ public static class ParkingStore
     public static async Task<IReadOnlyList<AgreementView>> PaidUntilBetweenAsync(SqliteConnection connection, DateTimeOffset fromUtc, DateTimeOffset untilUtc, int limit, long after, CancellationToken cancellationToken)
     {
         await using var command = Command(connection, null, $"""
-            SELECT {AgreementColumns} FROM parking_agreements a
+            SELECT {AgreementColumns} FROM {Agreements}
             WHERE a.ended_utc IS NULL AND a.paid_until_utc > $now AND a.paid_until_utc <= $until AND a.id > $after
             ORDER BY a.id LIMIT $limit
             """);
@@ -177,7 +184,7 @@ public static class ParkingStore
     public static async Task<IReadOnlyList<DebitCandidate>> DebitCandidatesAsync(SqliteConnection connection, DateOnly before, CancellationToken cancellationToken)
     {
         await using var command = Command(connection, null, """
-            SELECT agreement_number, monthly_fee_fen, billing_cycle, paid_until_date, plate FROM parking_agreements
+            SELECT agreement_number, monthly_fee_fen, billing_cycle, paid_until_date, plate, bank_account_name, bank_account_number FROM parking_agreements
             WHERE ended_utc IS NULL AND payment_method = 'bank-debit' AND (paid_until_date IS NULL OR paid_until_date < $next)
             ORDER BY agreement_number
             """);
@@ -186,7 +193,7 @@ public static class ParkingStore
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            list.Add(new DebitCandidate(reader.GetString(0), reader.GetInt64(1), reader.GetString(2), reader.IsDBNull(3) ? null : ParseDate(reader.GetString(3)), reader.GetString(4)));
+            list.Add(new DebitCandidate(reader.GetString(0), reader.GetInt64(1), reader.GetString(2), reader.IsDBNull(3) ? null : ParseDate(reader.GetString(3)), reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5), reader.IsDBNull(6) ? null : reader.GetString(6)));
         }
 
         return list;
@@ -213,6 +220,75 @@ public static class ParkingStore
         }
 
         return moved;
+    }
+
+    /// <summary>Whether another active agreement than <paramref name="agreementId"/> holds card <paramref name="cardNumber"/> (or space <paramref name="space"/>).</summary>
+    public static async Task<bool> TakenByAnotherAsync(UnitOfWork unit, long agreementId, long? cardNumber, string? space, CancellationToken cancellationToken)
+    {
+        await using var check = unit.Command("""
+            SELECT 1 FROM parking_agreements
+            WHERE id <> $id AND ended_utc IS NULL AND (card_number = $card OR space = $space)
+            """);
+        check.Parameters.AddWithValue("$id", agreementId);
+        check.Parameters.AddWithValue("$card", (object?)cardNumber ?? DBNull.Value);
+        check.Parameters.AddWithValue("$space", (object?)space ?? DBNull.Value);
+        return await check.ExecuteScalarAsync(cancellationToken) is not null;
+    }
+
+    /// <summary>Writes an agreement's card, plate, space and bank account as given.</summary>
+    public static async Task UpdateAgreementAsync(UnitOfWork unit, long agreementId, long cardNumber, string plate, string space, BankAccount? account, CancellationToken cancellationToken)
+    {
+        await using var update = unit.Command("""
+            UPDATE parking_agreements SET card_number = $card, plate = $plate, space = $space, bank_account_name = $bankName, bank_account_number = $bankNumber
+            WHERE id = $id
+            """);
+        update.Parameters.AddWithValue("$id", agreementId);
+        update.Parameters.AddWithValue("$card", cardNumber);
+        update.Parameters.AddWithValue("$plate", plate);
+        update.Parameters.AddWithValue("$space", space);
+        update.Parameters.AddWithValue("$bankName", (object?)account?.Name ?? DBNull.Value);
+        update.Parameters.AddWithValue("$bankNumber", (object?)account?.Number ?? DBNull.Value);
+        await update.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>The stored bank account of an agreement (unmasked: for the workflow's comparison and the debit export only).</summary>
+    public static async Task<BankAccount?> BankAccountAsync(UnitOfWork unit, long agreementId, CancellationToken cancellationToken)
+    {
+        await using var read = unit.Command("SELECT bank_account_name, bank_account_number FROM parking_agreements WHERE id = $id AND bank_account_number IS NOT NULL");
+        read.Parameters.AddWithValue("$id", agreementId);
+        await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? new BankAccount(reader.GetString(0), reader.GetString(1)) : null;
+    }
+
+    /// <summary>
+    /// Active agreements whose paid end is at or before <paramref name="nowUtc"/>, or that have none,
+    /// by id, with the holder's phone and the agreement's last payment that was not reversed.
+    /// </summary>
+    public static async Task<IReadOnlyList<OverdueRow>> OverdueAsync(SqliteConnection connection, DateTimeOffset nowUtc, int limit, long after, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, null, $"""
+            SELECT {AgreementColumns}, h.phone, last.amount_fen, last.recorded_utc
+            FROM {Agreements}
+            LEFT JOIN parking_payments last ON last.id = (
+                SELECT id FROM parking_payments WHERE agreement_id = a.id AND state <> 'reversed' ORDER BY recorded_utc DESC, id DESC LIMIT 1)
+            WHERE a.ended_utc IS NULL AND (a.paid_until_utc IS NULL OR a.paid_until_utc <= $now) AND a.id > $after
+            ORDER BY a.id LIMIT $limit
+            """);
+        command.Parameters.AddWithValue("$now", UnitOfWork.Timestamp(nowUtc));
+        command.Parameters.AddWithValue("$after", after);
+        command.Parameters.AddWithValue("$limit", limit);
+        var rows = new List<OverdueRow>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(new OverdueRow(
+                ToAgreement(reader),
+                reader.IsDBNull(19) ? null : reader.GetString(19),
+                reader.IsDBNull(20) ? null : reader.GetInt64(20),
+                reader.IsDBNull(21) ? null : UnitOfWork.ParseTimestamp(reader.GetString(21))));
+        }
+
+        return rows;
     }
 
     // ---- payments ----
@@ -242,7 +318,7 @@ public static class ParkingStore
     /// <summary>A payment with the period it bought, if any.</summary>
     public static async Task<PaymentView?> PaymentAsync(SqliteConnection connection, SqliteTransaction? transaction, long id, CancellationToken cancellationToken)
     {
-        await using var command = Command(connection, transaction, $"SELECT {PaymentColumns} FROM parking_payments p LEFT JOIN parking_periods r ON r.payment_id = p.id WHERE p.id = $id");
+        await using var command = Command(connection, transaction, $"SELECT {PaymentColumns} FROM {Payments} WHERE p.id = $id");
         command.Parameters.AddWithValue("$id", id);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? ToPayment(reader) : null;
@@ -265,7 +341,7 @@ public static class ParkingStore
             command.Parameters.AddWithValue("$state", state);
         }
 
-        command.CommandText = $"SELECT {PaymentColumns} FROM parking_payments p LEFT JOIN parking_periods r ON r.payment_id = p.id WHERE {string.Join(" AND ", where)} ORDER BY p.id LIMIT $limit";
+        command.CommandText = $"SELECT {PaymentColumns} FROM {Payments} WHERE {string.Join(" AND ", where)} ORDER BY p.id LIMIT $limit";
         command.Parameters.AddWithValue("$limit", limit);
         var list = new List<PaymentView>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -282,12 +358,12 @@ public static class ParkingStore
     {
         await using var read = unit.Command($"""
             SELECT {PaymentColumns}, a.monthly_fee_fen, a.billing_cycle, a.card_number, a.ended_utc IS NOT NULL
-            FROM parking_payments p JOIN parking_agreements a ON a.id = p.agreement_id LEFT JOIN parking_periods r ON r.payment_id = p.id WHERE p.id = $id
+            FROM {Payments} WHERE p.id = $id
             """);
         read.Parameters.AddWithValue("$id", paymentId);
         await using var reader = await read.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken)
-            ? new GrantFacts(ToPayment(reader), reader.GetInt64(20), reader.GetString(21), reader.GetInt64(22), reader.GetBoolean(23))
+            ? new GrantFacts(ToPayment(reader), reader.GetInt64(23), reader.GetString(24), reader.GetInt64(25), reader.GetBoolean(26))
             : null;
     }
 
@@ -451,7 +527,12 @@ public static class ParkingStore
         r.IsDBNull(12) ? null : UnitOfWork.ParseTimestamp(r.GetString(12)),
         r.IsDBNull(13) ? null : r.GetString(13),
         r.IsDBNull(14) ? null : ParseDate(r.GetString(14)),
-        r.IsDBNull(15) ? null : UnitOfWork.ParseTimestamp(r.GetString(15)));
+        r.IsDBNull(15) ? null : UnitOfWork.ParseTimestamp(r.GetString(15)))
+    {
+        HolderName = r.IsDBNull(16) ? null : r.GetString(16),
+        BankAccountName = r.IsDBNull(17) ? null : r.GetString(17),
+        BankAccount = r.IsDBNull(18) ? null : BankAccounts.Mask(r.GetString(18)),
+    };
 
     private static PaymentView ToPayment(DbDataReader r) => new(
         r.GetInt64(0),
@@ -467,7 +548,12 @@ public static class ParkingStore
         r.IsDBNull(10) ? null : UnitOfWork.ParseTimestamp(r.GetString(10)),
         r.IsDBNull(11) ? null : r.GetString(11),
         r.IsDBNull(12) ? null : r.GetString(12),
-        r.IsDBNull(13) ? null : new PeriodView(r.GetInt64(0), ParseDate(r.GetString(13)), ParseDate(r.GetString(14)), UnitOfWork.ParseTimestamp(r.GetString(15)), UnitOfWork.ParseTimestamp(r.GetString(16)), r.GetInt32(17), r.GetInt32(18), ParseDate(r.GetString(19))));
+        r.IsDBNull(13) ? null : new PeriodView(r.GetInt64(0), ParseDate(r.GetString(13)), ParseDate(r.GetString(14)), UnitOfWork.ParseTimestamp(r.GetString(15)), UnitOfWork.ParseTimestamp(r.GetString(16)), r.GetInt32(17), r.GetInt32(18), ParseDate(r.GetString(19))))
+    {
+        AgreementNumber = r.GetString(20),
+        HolderId = r.GetInt64(21),
+        HolderName = r.IsDBNull(22) ? null : r.GetString(22),
+    };
 
     private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql)
     {

@@ -75,10 +75,117 @@ public sealed class ParkingWorkflow
             BillingCycle = agreement.Cycle.ToWire(),
             PaymentMethod = agreement.Method.ToWire(),
             agreement.SignedCopyRef,
+            BankAccountName = agreement.BankAccount?.Name,
+            BankAccount = agreement.BankAccount?.Masked,
         });
         var view = await ParkingStore.AgreementAsync(unit.Connection, unit.Transaction, id, cancellationToken);
         await unit.CommitAsync(cancellationToken);
         return view!;
+    }
+
+    /// <summary>
+    /// Changes an active agreement's card (a new card of the same holder: issued, of kind parking or
+    /// both, with no other active agreement), plate, space (free among active agreements) or the bank
+    /// account of a bank-debit agreement. A new card moves the periods with it: both cards are marked
+    /// for sync, so the car park grants the new card and drops the old one. Audited with what changed.
+    /// </summary>
+    public async Task<Outcome<AgreementChangeView>> ChangeAgreementAsync(Actor actor, long agreementId, AgreementChange change, CancellationToken cancellationToken)
+    {
+        await using var unit = await _writes.BeginAsync(actor, cancellationToken);
+        var agreement = await ParkingStore.AgreementAsync(unit.Connection, unit.Transaction, agreementId, cancellationToken);
+        if (agreement is null)
+        {
+            return Refusal.NotFound($"agreement {agreementId}");
+        }
+
+        if (agreement.EndedUtc is not null)
+        {
+            return Refusal.InvalidState($"agreement {agreement.AgreementNumber} has ended and can no longer change", "ended");
+        }
+
+        var changed = new List<string>();
+        var details = new Dictionary<string, object?> { ["agreementNumber"] = agreement.AgreementNumber };
+        var card = agreement.CardNumber;
+        if (change.CardNumber is { } newCard && newCard != agreement.CardNumber)
+        {
+            if (await ParkingStore.CardAsync(unit, newCard, cancellationToken) is not { } stored)
+            {
+                return Refusal.NotFound($"card {newCard}");
+            }
+
+            if (stored.State != "issued" || stored.HolderId != agreement.HolderId)
+            {
+                return Refusal.InvalidState($"card {newCard} is {stored.State}{(stored.State == "issued" ? " to another holder" : string.Empty)}; the agreement's card must be issued to holder {agreement.HolderId}", stored.State);
+            }
+
+            if (stored.Kind is not ("parking" or "both"))
+            {
+                return Refusal.InvalidState($"card {newCard} is an {stored.Kind} card; a parking agreement needs a card of kind parking or both", stored.State);
+            }
+
+            if (await ParkingStore.TakenByAnotherAsync(unit, agreementId, newCard, null, cancellationToken))
+            {
+                return Refusal.Conflict($"card {newCard} already has an active parking agreement");
+            }
+
+            card = newCard;
+            changed.Add("cardNumber");
+            details["cardNumber"] = new { from = agreement.CardNumber, to = newCard };
+        }
+
+        var plate = agreement.Plate;
+        if (change.Plate is { } newPlate && newPlate != agreement.Plate)
+        {
+            plate = newPlate;
+            changed.Add("plate");
+            details["plate"] = new { from = agreement.Plate, to = newPlate };
+        }
+
+        var space = agreement.Space;
+        if (change.Space is { } newSpace && newSpace != agreement.Space)
+        {
+            if (await ParkingStore.TakenByAnotherAsync(unit, agreementId, null, newSpace, cancellationToken))
+            {
+                return Refusal.Conflict($"space {newSpace} already has an active parking agreement");
+            }
+
+            space = newSpace;
+            changed.Add("space");
+            details["space"] = new { from = agreement.Space, to = newSpace };
+        }
+
+        var account = await ParkingStore.BankAccountAsync(unit, agreementId, cancellationToken);
+        if (change.BankAccount is { } newAccount && newAccount != account)
+        {
+            if (agreement.PaymentMethod != PaymentMethod.BankDebit.ToWire())
+            {
+                return Refusal.Invalid("bankAccountNumber", $"agreement {agreement.AgreementNumber} is paid in {agreement.PaymentMethod}; a bank account belongs to bank-debit agreements only");
+            }
+
+            // The audit log keeps the masked number only, as every list does.
+            details["bankAccount"] = new { from = account is null ? null : $"{account.Name} {account.Masked}", to = $"{newAccount.Name} {newAccount.Masked}" };
+            account = newAccount;
+            changed.Add("bankAccount");
+        }
+
+        if (changed.Count == 0)
+        {
+            return new AgreementChangeView(agreement, [], null);
+        }
+
+        await ParkingStore.UpdateAgreementAsync(unit, agreementId, card, plate, space, account, cancellationToken);
+        long? sequence = null;
+        if (card != agreement.CardNumber)
+        {
+            // The periods belong to the agreement: the old card loses them, the new one gets them.
+            await unit.MarkCardChangedAsync(agreement.CardNumber, "parking.agreement.card-change", cancellationToken);
+            sequence = await unit.MarkCardChangedAsync(card, "parking.agreement.card-change", cancellationToken);
+        }
+
+        unit.Audit("parking.agreement.change", $"agreement:{agreementId}", details);
+        var view = await ParkingStore.AgreementAsync(unit.Connection, unit.Transaction, agreementId, cancellationToken);
+        await unit.CommitAsync(cancellationToken);
+        return new AgreementChangeView(view!, changed, sequence);
     }
 
     /// <summary>
@@ -148,8 +255,27 @@ public sealed class ParkingWorkflow
         await using var connection = _database.OpenConnection();
         var today = _rules.Calendar.DateOf(now);
         var rows = await ParkingStore.PaidUntilBetweenAsync(connection, now, now.AddDays(days), page.Limit + 1, page.After, cancellationToken);
-        var list = rows.Select(a => new ExpiringView(a.Id, a.AgreementNumber, a.HolderId, a.CardNumber, a.Plate, a.Space, a.PaymentMethod, a.PaidUntil!.Value, a.PaidUntilUtc!.Value, a.PaidUntil.Value.DayNumber - today.DayNumber)).ToList();
+        var list = rows.Select(a => new ExpiringView(a.Id, a.AgreementNumber, a.HolderId, a.HolderName, a.CardNumber, a.Plate, a.Space, a.PaymentMethod, a.PaidUntil!.Value, a.PaidUntilUtc!.Value, a.PaidUntil.Value.DayNumber - today.DayNumber)).ToList();
         return page.ToPage(list, e => e.AgreementId);
+    }
+
+    /// <summary>
+    /// Active agreements whose paid period has lapsed at <paramref name="now"/> (paid end at or before
+    /// it, grace not counted: the grace keeps the gate open, the debt is there) or that were never paid,
+    /// with days overdue in site dates, the last payment, and the holder's name and phone.
+    /// </summary>
+    public async Task<Page<OverdueView>> OverdueAsync(DateTimeOffset now, PageRequest page, CancellationToken cancellationToken)
+    {
+        await using var connection = _database.OpenConnection();
+        var today = _rules.Calendar.DateOf(now);
+        var rows = await ParkingStore.OverdueAsync(connection, now, page.Limit + 1, page.After, cancellationToken);
+        var list = rows.Select(r =>
+        {
+            var a = r.Agreement;
+            var since = a.PaidUntil ?? _rules.Calendar.DateOf(a.CreatedUtc);
+            return new OverdueView(a.Id, a.AgreementNumber, a.HolderId, a.HolderName, r.Phone, a.CardNumber, a.Plate, a.Space, a.PaymentMethod, a.PaidUntil, a.PaidUntilUtc, Math.Max(0, today.DayNumber - since.DayNumber), r.LastPaymentFen, r.LastPaymentUtc);
+        }).ToList();
+        return page.ToPage(list, o => o.AgreementId);
     }
 
     /// <summary>
@@ -166,7 +292,7 @@ public sealed class ParkingWorkflow
         {
             ParkingNames.TryParseCycle(c.Cycle, out var cycle);
             var due = c.PaidUntil is { } paid && paid > first ? paid : first;
-            return new DebitRequest(c.AgreementNumber, c.MonthlyFeeFen * cycle.Months(), due, c.Plate);
+            return new DebitRequest(c.AgreementNumber, c.MonthlyFeeFen * cycle.Months(), due, c.Plate, c.AccountName, c.AccountNumber);
         }).ToList();
     }
 
@@ -201,7 +327,7 @@ public sealed class ParkingWorkflow
             return Refused(priced);
         }
 
-        if (await ParkingStore.ReceiptExistsAsync(unit, payment.ReceiptNumber, cancellationToken))
+        if (await Cash.ReceiptBook.InUseAsync(unit, payment.ReceiptNumber, cancellationToken))
         {
             return Refusal.Conflict($"receipt number {payment.ReceiptNumber} is already recorded");
         }
@@ -301,7 +427,7 @@ public sealed class ParkingWorkflow
     /// and change nothing. A file that changes nothing is not committed at all, so importing the same
     /// file twice leaves the database as the first import left it.
     /// </summary>
-    public async Task<ImportReport> ImportBankResultsAsync(Actor actor, BankResultFile file, CancellationToken cancellationToken)
+    public async Task<ImportReport> ImportBankResultsAsync(Actor actor, BankResultFile file, CancellationToken cancellationToken, BankFileEncoding? encoding = null)
     {
         var results = new List<ImportLineView>();
         results.AddRange(file.Malformed.Select(m => new ImportLineView(m.LineNumber, null, null, null, "malformed", m.Reason, null, null)));
@@ -376,11 +502,11 @@ public sealed class ParkingWorkflow
         var counts = results.GroupBy(r => r.Outcome).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
         if (changed)
         {
-            unit.Audit("parking.bank-debit.import", "bank-debit", new { Lines = results.Count, Counts = counts });
+            unit.Audit("parking.bank-debit.import", "bank-debit", new { Lines = results.Count, Counts = counts, Encoding = encoding });
             await unit.CommitAsync(cancellationToken);
         }
 
-        return new ImportReport(results.Count, counts, results, changed);
+        return new ImportReport(results.Count, counts, results, changed) { Encoding = encoding };
     }
 
     // ---- inside a unit ----

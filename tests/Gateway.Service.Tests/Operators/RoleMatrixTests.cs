@@ -27,6 +27,8 @@ public sealed partial class RoleMatrixTests
         [GatewayPolicies.ReadAudit] = [GatewayRoles.Finance, GatewayRoles.Admin],
         [GatewayPolicies.ReadInventory] = [GatewayRoles.Finance, GatewayRoles.Admin],
         [GatewayPolicies.AlarmsAndGates] = [GatewayRoles.FrontDesk, GatewayRoles.Admin],
+        // "finance: cash reports read; front-desk: its own shift's cash report" (the clerk's own shift is the workflow's to enforce).
+        [GatewayPolicies.CashReports] = [GatewayRoles.FrontDesk, GatewayRoles.Finance, GatewayRoles.Admin],
         [GatewayPolicies.Authenticated] = [.. GatewayRoles.All],
     };
 

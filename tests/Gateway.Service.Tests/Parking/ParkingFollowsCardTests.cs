@@ -15,7 +15,7 @@ namespace Gateway.Service.Tests.Parking;
 
 /// <summary>
 /// Parking follows the card: a replacement moves the holder's agreements with their paid periods in the
-/// replacement's own transaction.
+/// replacement's own transaction; an agreement's card, plate, space and bank account change on their own.
 /// </summary>
 public sealed class ParkingFollowsCardTests : IDisposable
 {
@@ -80,6 +80,98 @@ public sealed class ParkingFollowsCardTests : IDisposable
 
         Assert.Equal(100001, (await _parking.GetAgreementAsync(agreement.Id, CancellationToken.None))!.CardNumber);
         Assert.DoesNotContain(_site.Audit.Entries, e => e.Action == "parking.agreement.change");
+    }
+
+    [Fact]
+    public async Task ChangeAgreement_CardOfTheSameHolder_MovesPeriods_MarksBothCards_Audited()
+    {
+        await IssueAsync(100001, CardKind.Parking);
+        await IssueAsync(100002, CardKind.Both);
+        var agreement = await AgreementAsync(100001, "P-1", "B1-017");
+        await PayAndGrantAsync(agreement.Id, "R-1");
+        var markers = _site.Count("card_outbox");
+
+        var changed = await _parking.ChangeAgreementAsync(WorkflowSite.Desk, agreement.Id, new AgreementChange(CardNumber: 100002, Plate: "沪B99999"), CancellationToken.None);
+
+        Assert.True(changed.Succeeded, changed.Refusal?.Detail);
+        Assert.Equal(["cardNumber", "plate"], changed.Value.Changed);
+        Assert.Equal((100002L, "沪B99999"), (changed.Value.Agreement.CardNumber, changed.Value.Agreement.Plate));
+        Assert.Equal(markers + 2, _site.Count("card_outbox"));
+        Assert.Equal("100001,100002", _site.Scalar($"SELECT group_concat(card_id) FROM (SELECT card_id FROM card_outbox ORDER BY sequence LIMIT -1 OFFSET {markers})"));
+        Assert.Equal(1, _site.Count("parking_periods"));
+        Assert.Equal("parking.agreement.change", _site.Audit.Entries[^1].Action);
+    }
+
+    [Fact]
+    public async Task ChangeAgreement_PlateOrSpaceOnly_NoOutboxMarker_AndNothingWhenNothingChanges()
+    {
+        await IssueAsync(100001, CardKind.Parking);
+        var agreement = await AgreementAsync(100001, "P-1", "B1-017");
+        var markers = _site.Count("card_outbox");
+        var audits = _site.Audit.Entries.Count;
+
+        var same = await _parking.ChangeAgreementAsync(WorkflowSite.Desk, agreement.Id, new AgreementChange(Plate: agreement.Plate), CancellationToken.None);
+        Assert.Empty(same.Value.Changed);
+        Assert.Equal(audits, _site.Audit.Entries.Count);
+
+        var moved = await _parking.ChangeAgreementAsync(WorkflowSite.Desk, agreement.Id, new AgreementChange(Space: "B2-001"), CancellationToken.None);
+        Assert.Equal(["space"], moved.Value.Changed);
+        Assert.Equal(markers, _site.Count("card_outbox"));
+        Assert.Equal(audits + 1, _site.Audit.Entries.Count);
+    }
+
+    [Theory]
+    [InlineData(100003, RefusalKind.InvalidState)] // an access card
+    [InlineData(100004, RefusalKind.InvalidState)] // in stock
+    [InlineData(999999, RefusalKind.NotFound)]
+    [InlineData(100002, RefusalKind.Conflict)] // has its own agreement
+    public async Task ChangeAgreement_CardThatCannotCarryIt_IsRefused_AndNothingChanges(long card, RefusalKind kind)
+    {
+        await IssueAsync(100001, CardKind.Parking);
+        await IssueAsync(100002, CardKind.Parking);
+        await IssueAsync(100003, CardKind.Access);
+        var agreement = await AgreementAsync(100001, "P-1", "B1-017");
+        await AgreementAsync(100002, "P-2", "B1-018");
+        var before = (_site.Count("card_outbox"), _site.Audit.Entries.Count);
+
+        var outcome = await _parking.ChangeAgreementAsync(WorkflowSite.Desk, agreement.Id, new AgreementChange(CardNumber: card), CancellationToken.None);
+
+        Assert.Equal(kind, outcome.Refusal?.Kind);
+        Assert.Equal(before, (_site.Count("card_outbox"), _site.Audit.Entries.Count));
+        Assert.Equal(100001, (await _parking.GetAgreementAsync(agreement.Id, CancellationToken.None))!.CardNumber);
+    }
+
+    [Fact]
+    public async Task ChangeAgreement_SpaceTakenOrAgreementEnded_IsRefused()
+    {
+        await IssueAsync(100001, CardKind.Parking);
+        await IssueAsync(100002, CardKind.Parking);
+        var first = await AgreementAsync(100001, "P-1", "B1-017");
+        await AgreementAsync(100002, "P-2", "B1-018");
+
+        Assert.Equal(RefusalKind.Conflict, (await _parking.ChangeAgreementAsync(WorkflowSite.Desk, first.Id, new AgreementChange(Space: "B1-018"), CancellationToken.None)).Refusal?.Kind);
+
+        Assert.True((await _parking.EndAgreementAsync(WorkflowSite.Desk, first.Id, "moved out", CancellationToken.None)).Succeeded);
+        var ended = await _parking.ChangeAgreementAsync(WorkflowSite.Desk, first.Id, new AgreementChange(Plate: "沪C1"), CancellationToken.None);
+        Assert.Equal(("ended", RefusalKind.InvalidState), (ended.Refusal?.State, ended.Refusal!.Kind));
+    }
+
+    [Fact]
+    public async Task ChangeAgreement_BankAccount_OnlyForBankDebit_AuditedMasked()
+    {
+        await IssueAsync(100001, CardKind.Parking);
+        await IssueAsync(100002, CardKind.Parking);
+        var cash = await AgreementAsync(100001, "P-1", "B1-017");
+        var debit = (await _parking.CreateAgreementAsync(WorkflowSite.Desk, new NewAgreement("B-1", _holder, 100002, "沪A2", "B1-020", 30_000, BillingCycle.Month, PaymentMethod.BankDebit, "copy", new BankAccount("李伟", "6222020200112233445")), CancellationToken.None)).Value;
+        Assert.Equal("****3445", debit.BankAccount);
+
+        Assert.Equal(RefusalKind.Invalid, (await _parking.ChangeAgreementAsync(WorkflowSite.Desk, cash.Id, new AgreementChange(BankAccount: new BankAccount("李伟", "6222020200112233445")), CancellationToken.None)).Refusal?.Kind);
+
+        var changed = await _parking.ChangeAgreementAsync(WorkflowSite.Desk, debit.Id, new AgreementChange(BankAccount: new BankAccount("李伟", "6217000011112222")), CancellationToken.None);
+        Assert.Equal("****2222", changed.Value.Agreement.BankAccount);
+        Assert.Equal("6217000011112222", _site.Scalar($"SELECT bank_account_number FROM parking_agreements WHERE id = {debit.Id}"));
+        Assert.DoesNotContain(_site.Audit.Entries, e => e.Details.Contains("6222020200112233445", StringComparison.Ordinal) || e.Details.Contains("6217000011112222", StringComparison.Ordinal));
+        Assert.Contains("****2222", _site.Audit.Entries[^1].Details, StringComparison.Ordinal);
     }
 
     public void Dispose() => _site.Dispose();

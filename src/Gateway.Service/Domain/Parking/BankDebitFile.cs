@@ -21,8 +21,12 @@ public sealed record BankResultLine(int LineNumber, string AgreementNumber, long
 /// <summary>A line of the bank's result file that could not be read, and why.</summary>
 public sealed record MalformedLine(int LineNumber, string Reason);
 
-/// <summary>One debit request of the monthly export.</summary>
-public sealed record DebitRequest(string AgreementNumber, long AmountFen, DateOnly DueDate, string Plate);
+/// <summary>One debit request of the monthly export, with the account to debit (null for an agreement recorded before accounts were stored).</summary>
+public sealed record DebitRequest(string AgreementNumber, long AmountFen, DateOnly DueDate, string Plate, string? AccountName = null, string? AccountNumber = null)
+{
+    /// <summary>Never the full account number: a request printed or logged by mistake shows it masked.</summary>
+    public override string ToString() => $"{AgreementNumber} {Money.Yuan(AmountFen)} {DueDate:yyyy-MM-dd} {Plate} {AccountName} {(AccountNumber is null ? null : BankAccounts.Mask(AccountNumber))}";
+}
 
 /// <summary>The bank's result file, read.</summary>
 public sealed record BankResultFile(IReadOnlyList<BankResultLine> Lines, IReadOnlyList<MalformedLine> Malformed);
@@ -34,7 +38,7 @@ public sealed record BankResultFile(IReadOnlyList<BankResultLine> Lines, IReadOn
 /// </summary>
 public static partial class BankDebitFile
 {
-    public const string RequestHeader = "agreement_number,amount,due_date,plate";
+    public const string RequestHeader = "agreement_number,amount,due_date,plate,account_name,account_number";
     public const string ResultHeader = "agreement_number,amount,date,status,reason";
 
     /// <summary>Largest result file accepted: a site has thousands of agreements, not millions.</summary>
@@ -48,7 +52,9 @@ public static partial class BankDebitFile
             text.Append(request.AgreementNumber).Append(',')
                 .Append(FormatYuan(request.AmountFen)).Append(',')
                 .Append(request.DueDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)).Append(',')
-                .Append(request.Plate).Append('\n');
+                .Append(request.Plate).Append(',')
+                .Append(request.AccountName).Append(',')
+                .Append(request.AccountNumber).Append('\n');
         }
 
         return text.ToString();
@@ -177,8 +183,7 @@ public static partial class BankDebitFile
         return true;
     }
 
-    public static string FormatYuan(long fen) =>
-        string.Create(CultureInfo.InvariantCulture, $"{fen / 100}.{Math.Abs(fen % 100):00}");
+    public static string FormatYuan(long fen) => Money.Yuan(fen);
 
     private static string Clip(string text, int length = 40) => text.Length <= length ? text : string.Concat(text.AsSpan(0, length), "…");
 

@@ -21,7 +21,9 @@ public sealed class BankDebitApiTests
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("text/csv", response.Content.Headers.ContentType?.MediaType);
-        Assert.Equal("agreement_number,amount,due_date,plate\nB-DUE,900.00,2026-04-30,沪A12345\n", await response.Content.ReadAsStringAsync());
+        var bytes = await response.Content.ReadAsByteArrayAsync();
+        Assert.Equal(new byte[] { 0xEF, 0xBB, 0xBF }, bytes[..3]); // UTF-8 with a byte-order mark, as every CSV Gateway writes
+        Assert.Equal($"agreement_number,amount,due_date,plate,account_name,account_number\nB-DUE,900.00,2026-04-30,沪A12345,李伟,{AccountNumber}\n", System.Text.Encoding.UTF8.GetString(bytes[3..]));
     }
 
     [Fact]

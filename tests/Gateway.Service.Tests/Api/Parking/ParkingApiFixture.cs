@@ -46,18 +46,31 @@ internal static class ParkingApi
         return ((long)command.ExecuteScalar()!, number);
     }
 
-    public static object AgreementBody(string number, long holderId, long cardNumber, string cycle = "month", string method = "cash", long fee = 30000, string? space = null, string plate = "沪A12345") => new
+    /// <summary>The account every bank-debit agreement of these tests is debited from.</summary>
+    public const string AccountNumber = "6222020200112233445";
+
+    public static object AgreementBody(string number, long holderId, long cardNumber, string cycle = "month", string method = "cash", long fee = 30000, string? space = null, string plate = "沪A12345")
     {
-        agreementNumber = number,
-        holderId,
-        cardNumber,
-        plate,
-        space = space ?? "B1-" + number,
-        monthlyFeeFen = fee,
-        billingCycle = cycle,
-        paymentMethod = method,
-        signedCopyRef = "archive/2026/" + number + ".pdf",
-    };
+        var body = new Dictionary<string, object?>
+        {
+            ["agreementNumber"] = number,
+            ["holderId"] = holderId,
+            ["cardNumber"] = cardNumber,
+            ["plate"] = plate,
+            ["space"] = space ?? "B1-" + number,
+            ["monthlyFeeFen"] = fee,
+            ["billingCycle"] = cycle,
+            ["paymentMethod"] = method,
+            ["signedCopyRef"] = "archive/2026/" + number + ".pdf",
+        };
+        if (method == "bank-debit")
+        {
+            body["bankAccountName"] = "李伟";
+            body["bankAccountNumber"] = AccountNumber;
+        }
+
+        return body;
+    }
 
     public static async Task<JsonElement> CreateAgreementAsync(ApiTestHost host, string number, string cycle = "month", string method = "cash", long fee = 30000)
     {

@@ -64,9 +64,10 @@ public sealed class BankDebitFileTests
     [Fact]
     public void FormatRequests_WritesHeaderAndYuanWithTwoDecimals_ThatParseBack()
     {
-        var csv = BankDebitFile.FormatRequests([new DebitRequest("P-1", 90005, new DateOnly(2026, 4, 1), "沪A12345")]);
+        var csv = BankDebitFile.FormatRequests([new DebitRequest("P-1", 90005, new DateOnly(2026, 4, 1), "沪A12345", "李伟", "6222020200112233445"), new DebitRequest("P-OLD", 30000, new DateOnly(2026, 4, 1), "沪B1")]);
 
-        Assert.Equal("agreement_number,amount,due_date,plate\nP-1,900.05,2026-04-01,沪A12345\n", csv);
+        // The bank needs the account holder's name and the full account number; an agreement stored without them leaves both empty.
+        Assert.Equal("agreement_number,amount,due_date,plate,account_name,account_number\nP-1,900.05,2026-04-01,沪A12345,李伟,6222020200112233445\nP-OLD,300.00,2026-04-01,沪B1,,\n", csv);
         Assert.True(BankDebitFile.TryParseYuan("900.05", out var fen));
         Assert.Equal(90005, fen);
     }
@@ -89,4 +90,34 @@ public sealed class BankDebitFileTests
             Assert.All(numbers, n => Assert.InRange(n, 1, lineCount));
         }
     }
+
+    [Fact]
+    public void DebitRequest_PrintedOrLogged_ShowsTheAccountMasked()
+    {
+        var request = new DebitRequest("P-1", 90000, new DateOnly(2026, 4, 1), "沪A12345", "李伟", "6222020200112233445");
+
+        Assert.DoesNotContain("6222020200112233445", request.ToString(), StringComparison.Ordinal);
+        Assert.Contains("****3445", request.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("6222020200112233445", new BankAccount("李伟", "6222020200112233445").ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("6222 0202 0011 2233 445", "6222020200112233445")]
+    [InlineData("6222-0202-0011", "622202020011")]
+    [InlineData("1234567", null)]
+    [InlineData("62220202001122334455667788990011223", null)]
+    [InlineData("6222O2020011", null)]
+    [InlineData("", null)]
+    public void NormalizeNumber_DigitsWithGroupSeparators(string text, string? digits) => Assert.Equal(digits, BankAccounts.NormalizeNumber(text));
+
+    [Theory]
+    [InlineData("李伟", true)]
+    [InlineData("Li Wei", true)]
+    [InlineData("阿卜杜拉·买买提", true)]
+    [InlineData("上海某某物业有限公司（客户）", true)]
+    [InlineData("Li, Wei", false)] // the debit file is unquoted CSV
+    [InlineData("Li \"Wei\"", false)]
+    [InlineData(" Li Wei", false)]
+    [InlineData("", false)]
+    public void IsName_FitsTheUnquotedDebitFile(string text, bool ok) => Assert.Equal(ok, BankAccounts.IsName(text));
 }
