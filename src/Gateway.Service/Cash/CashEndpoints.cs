@@ -46,12 +46,15 @@ public static class CashEndpoints
         else
         {
             var day = cash.Calendar.DateOf(time.GetUtcNow());
-            if (date is not null && !DateOnly.TryParseExact(date, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out day))
+            if (date is not null && (!DateOnly.TryParseExact(date, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out day) || day.Year is < MinYear or > MaxYear))
             {
-                v.Add("date", "must be a site date yyyy-MM-dd");
+                // Checked before the day's window is computed: a date that failed to parse (0001-01-01) or lies at the calendar's ends has no local midnight in UTC.
+                v.Add("date", $"must be a site date yyyy-MM-dd from {MinYear} to {MaxYear}");
             }
-
-            (start, end) = cash.Day(day);
+            else
+            {
+                (start, end) = cash.Day(day);
+            }
         }
 
         if (!v.IsValid)
@@ -78,6 +81,9 @@ public static class CashEndpoints
         };
     }
 
+    private const int MinYear = 2000;
+    private const int MaxYear = 2199;
+
     private static DateTimeOffset? Instant(Validator v, string field, string? text, CashWorkflow cash)
     {
         if (text is null)
@@ -87,20 +93,26 @@ public static class CashEndpoints
         }
 
         if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out var instant)
+            && instant.Year is >= MinYear and <= MaxYear
             && (text.EndsWith('Z') || text.EndsWith("z", StringComparison.Ordinal) || System.Text.RegularExpressions.Regex.IsMatch(text, "[+-][0-9]{2}:?[0-9]{2}$")))
         {
             return instant;
         }
 
         // No offset: the site's local time, as the clerk reads the clock on the wall.
-        if (DateTime.TryParseExact(text, ["yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd HH:mm", "yyyy-MM-dd HH:mm:ss"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var local))
+        if (DateTime.TryParseExact(text, ["yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd HH:mm", "yyyy-MM-dd HH:mm:ss"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var local)
+            && local.Year is >= MinYear and <= MaxYear)
         {
-            return cash.Calendar.TimeZone.IsInvalidTime(local)
-                ? null
-                : new DateTimeOffset(local, cash.Calendar.TimeZone.GetUtcOffset(local));
+            if (!cash.Calendar.TimeZone.IsInvalidTime(local))
+            {
+                return new DateTimeOffset(local, cash.Calendar.TimeZone.GetUtcOffset(local));
+            }
+
+            v.Add(field, $"{text} does not exist in {cash.Calendar.TimeZone.Id} (the clocks skip it); give the time after the change");
+            return null;
         }
 
-        v.Add(field, "must be a time: 2026-03-02T08:00 (site time) or ISO 8601 with an offset");
+        v.Add(field, $"must be a time from {MinYear} to {MaxYear}: 2026-03-02T08:00 (site time) or ISO 8601 with an offset");
         return null;
     }
 }

@@ -173,7 +173,7 @@ public sealed class DeskMoneyApiTests
         Assert.Contains("cash in hand", text, StringComparison.Ordinal);
         Assert.Contains("1500.00", text, StringComparison.Ordinal);
 
-        foreach (var bad in new[] { "date=31/01/2026", "from=2026-01-31T08:00", "from=2026-02-02T00:00&to=2026-01-31T00:00", "date=2026-01-31&from=2026-01-31T00:00&to=2026-01-31T08:00", "format=pdf" })
+        foreach (var bad in new[] { "date=31/01/2026", "date=0001-01-01", "from=0001-01-01T00:00&to=0001-01-02T00:00", "from=2026-01-31T08:00", "from=2026-02-02T00:00&to=2026-01-31T00:00", "date=2026-01-31&from=2026-01-31T00:00&to=2026-01-31T08:00", "format=pdf" })
         {
             await ApiTestHost.AssertProblemAsync(await financeClient.GetAsync("api/reports/cash?" + bad), 400, ProblemTypes.ValidationFailed);
         }
