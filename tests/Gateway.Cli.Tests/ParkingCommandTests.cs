@@ -63,11 +63,40 @@ public sealed class ParkingCommandTests : IDisposable
         var moved = Assert.Single(reversal.GetProperty("moved").EnumerateArray());
         Assert.Equal(grant.GetProperty("period").GetProperty("start").GetString(), moved.GetProperty("start").GetString());
 
+        // A payment refused at the desk (not whole months), then the same receipt with the amount corrected:
+        // the correction is a new request (its own key), recorded, not 422 idempotency-key-reused.
+        var (refusedCode, _, refusedErr) = await RunAsync(url, "parking", "payments", "record", Str(agreementId), "--amount", "250.00", "--receipt", "R-CLI-2");
+        Assert.NotEqual(0, refusedCode);
+        Assert.Contains("urn:gateway:problem:parking-", refusedErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("idempotency", refusedErr, StringComparison.OrdinalIgnoreCase);
+        var corrected = await JsonAsync(url, "parking", "payments", "record", Str(agreementId), "--amount", "300.00", "--receipt", "R-CLI-2");
+        Assert.Equal(30000, corrected.GetProperty("amountFen").GetInt64());
+        Assert.Equal("recorded", corrected.GetProperty("state").GetString());
+        // The corrected command run again replays its answer: one payment, not two.
+        var replayed = await JsonAsync(url, "parking", "payments", "record", Str(agreementId), "--amount", "300.00", "--receipt", "R-CLI-2");
+        Assert.Equal(corrected.GetProperty("id").GetInt64(), replayed.GetProperty("id").GetInt64());
+
         // A refusal is one line on stderr with the problem type, exit 4 for not found.
         var (missingCode, missingOut, missingErr) = await RunAsync(url, "parking", "grant", "999999");
         Assert.Equal(4, missingCode);
         Assert.Equal(string.Empty, missingOut.Trim());
         Assert.Contains("urn:gateway:problem:not-found", Assert.Single(missingErr.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PaymentKey_NamesAgreementReceiptAmountAndMethod()
+    {
+        var key = Commands.ParkingCommand.PaymentKey(7, "R-0001", 90000, "cash");
+        Assert.Equal(key, Commands.ParkingCommand.PaymentKey(7, "R-0001", 90000, "cash"));
+        Assert.NotEqual(key, Commands.ParkingCommand.PaymentKey(7, "R-0001", 80000, "cash"));
+        Assert.NotEqual(key, Commands.ParkingCommand.PaymentKey(7, "R-0001", 90000, "bank-debit"));
+        Assert.NotEqual(key, Commands.ParkingCommand.PaymentKey(7, "R-0002", 90000, "cash"));
+        Assert.NotEqual(key, Commands.ParkingCommand.PaymentKey(8, "R-0001", 90000, "cash"));
+        // A receipt number in Chinese with a space still makes a valid header value (printable ASCII, at most 128).
+        var chinese = Commands.ParkingCommand.PaymentKey(7, "收据 0001", 90000, "cash");
+        Assert.StartsWith("payment-7-", chinese, StringComparison.Ordinal);
+        Assert.All(chinese, c => Assert.InRange(c, '!', '~'));
+        Assert.InRange(chinese.Length, 1, 128);
     }
 
     public void Dispose() => _folder.Dispose();

@@ -230,11 +230,12 @@ public static class ParkingCommand
             using var client = ApiClient.ForOperator(parse.GetValue(recordServer)!);
             var number = parse.GetValue(agreementId);
             var receiptNumber = parse.GetValue(receipt)!;
+            var paymentMethod = parse.GetValue(method)!;
             var payment = await client.PostAsync(
                 $"api/parking/agreements/{number}/payments",
-                new { amountFen = fen, method = parse.GetValue(method), receiptNumber },
+                new { amountFen = fen, method = paymentMethod, receiptNumber },
                 ct,
-                idempotencyKey: $"payment-{number}-{receiptNumber}");
+                idempotencyKey: PaymentKey(number, receiptNumber, fen!.Value, paymentMethod));
             PrintOne(payment, PaymentColumns, parse.GetValue(recordJson));
             return 0;
         }));
@@ -244,6 +245,15 @@ public static class ParkingCommand
         payments.Subcommands.Add(record);
         return payments;
     }
+
+    /// <summary>
+    /// The idempotency key of <c>payments record</c>: the agreement, receipt, amount and method of the
+    /// request, so the same command run again replays the first answer, while the same receipt with a
+    /// corrected amount or method (after a refusal, say) is a new request rather than a reused key
+    /// (422). Hashed: a receipt number may hold Chinese text or spaces, which a header value may not.
+    /// </summary>
+    public static string PaymentKey(long agreement, string receipt, long amountFen, string method) =>
+        FormattableString.Invariant($"payment-{agreement}-") + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(FormattableString.Invariant($"{receipt}\n{amountFen}\n{method}"))))[..32];
 
     private static Command Grant()
     {

@@ -139,6 +139,7 @@ public static class RefusalProblems
         RefusalKind.Unavailable => ApiProblems.Problem(StatusCodes.Status503ServiceUnavailable, ProblemTypes.Prefix + (refusal.Code ?? "unavailable"), "Not available", refusal.Detail),
         RefusalKind.DeviceFailed => ApiProblems.Problem(StatusCodes.Status502BadGateway, ProblemTypes.Prefix + (refusal.Code ?? "device-failed"), "The device could not complete the operation", refusal.Detail),
         RefusalKind.Denied => ApiProblems.Problem(StatusCodes.Status401Unauthorized, ProblemTypes.Prefix + (refusal.Code ?? "unauthorized"), "Refused", refusal.Detail),
+        RefusalKind.Forbidden => ApiProblems.Problem(StatusCodes.Status403Forbidden, ProblemTypes.Forbidden, "Not allowed for your roles", refusal.Detail),
         _ => ApiProblems.Problem(StatusCodes.Status429TooManyRequests, ProblemTypes.Prefix + (refusal.Code ?? "too-many-attempts"), "Too many attempts", refusal.Detail),
     };
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using Gateway.Service.Domain.Cards;
-
 using Gateway.Service.Hosting;
 
 namespace Gateway.Service.Cards;

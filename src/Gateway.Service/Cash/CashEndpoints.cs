@@ -63,13 +63,10 @@ public static class CashEndpoints
         }
 
         var user = context.User;
-        var scope = user.IsInRole(GatewayRoles.Finance) || user.IsInRole(GatewayRoles.Admin) ? CashScope.All : CashScope.Own;
-        var outcome = await cash.ReportAsync(user.ToActor(), scope, start, end, who, cancellationToken);
+        var outcome = await cash.ReportAsync(user.ToActor(), user.FindAll(System.Security.Claims.ClaimTypes.Role).Select(c => c.Value), start, end, who, cancellationToken);
         if (!outcome.TryGetValue(out var report, out var refusal))
         {
-            return refusal.Code == "forbidden"
-                ? ApiProblems.Problem(StatusCodes.Status403Forbidden, ProblemTypes.Forbidden, "Forbidden", refusal.Detail)
-                : refusal.ToProblem();
+            return refusal.ToProblem();
         }
 
         var name = $"cash-{TimeZoneInfo.ConvertTime(start, cash.Calendar.TimeZone):yyyy-MM-dd-HHmm}{(report.Operator is null ? string.Empty : "-" + report.Operator)}";

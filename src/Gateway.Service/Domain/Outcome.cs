@@ -34,6 +34,9 @@ public enum RefusalKind
 
     /// <summary>Too many attempts: refused until <see cref="Refusal.Until"/> (429).</summary>
     Throttled,
+
+    /// <summary>The caller is known, but their roles do not allow this (403 forbidden).</summary>
+    Forbidden,
 }
 
 /// <summary>

@@ -91,6 +91,47 @@ public sealed class MigratorTests : IDisposable
     }
 
     [Fact]
+    public void DeskMoney_OnADatabaseOfTheVersionBefore_AppliesAfterItsMigrations_KeepingItsRows()
+    {
+        // A site's database as the version before desk money left it (every migration below 600), with an
+        // agreement and an issue attempt in it; then the service of this version starts on it.
+        var all = Migrator.Discover(typeof(GatewayDatabase).Assembly);
+        var before = all.Where(m => m.Version < 600).ToList();
+        Assert.Contains(before, m => m.Version == 500); // the console's preferences: the newest below
+        var database = new GatewayDatabase(_folder.Combine("site", "gateway.db"));
+        database.Initialize("site-a", before);
+        using (var connection = database.OpenConnection())
+        using (var seed = connection.CreateCommand())
+        {
+            seed.CommandText = """
+                INSERT INTO holders(name, building, unit, room, created_utc, updated_utc) VALUES ('李伟', '3', '2', '1201', '2026-01-01T00:00:00.0000000Z', '2026-01-01T00:00:00.0000000Z');
+                INSERT INTO cards(number, state, holder_id, kind, received_utc, updated_utc) VALUES (200001, 'issued', 1, 'parking', '2026-01-01T00:00:00.0000000Z', '2026-01-01T00:00:00.0000000Z');
+                INSERT INTO parking_agreements(agreement_number, holder_id, card_number, plate, space, monthly_fee_fen, billing_cycle, payment_method, signed_copy_ref, created_utc, created_by)
+                    VALUES ('P-1', 1, 200001, '沪A12345', 'B1-017', 30000, 'month', 'bank-debit', 'archive/P-1.pdf', '2026-01-01T00:00:00.0000000Z', 'desk-1');
+                INSERT INTO card_issue_journal(card_number, holder_id, kind, encoder_id, operator_id, request_key, state, created_utc) VALUES (200001, 1, 'parking', 'desk', 'desk-1', 'k-1', 'committed', '2026-01-01T00:00:00.0000000Z');
+                """;
+            seed.ExecuteNonQuery();
+            Assert.Equal(500, Migrator.CurrentVersion(connection));
+        }
+
+        SqliteConnection.ClearAllPools();
+        var upgraded = new GatewayDatabase(database.Path);
+        upgraded.Initialize("site-a", all);
+
+        using var after = upgraded.OpenConnection();
+        Assert.Equal(all[^1].Version, Migrator.CurrentVersion(after));
+        Assert.True(TableExists(after, "card_charges"));
+        Assert.True(TableExists(after, "card_deposits"));
+        using var read = after.CreateCommand();
+        read.CommandText = "SELECT agreement_number || '|' || plate || '|' || IFNULL(bank_account_name, 'none') || '|' || IFNULL(bank_account_number, 'none') FROM parking_agreements";
+        Assert.Equal("P-1|沪A12345|none|none", read.ExecuteScalar() as string);
+        read.CommandText = "SELECT request_key || '|' || IFNULL(charges, 'none') FROM card_issue_journal";
+        Assert.Equal("k-1|none", read.ExecuteScalar() as string);
+        read.CommandText = "SELECT group_concat(version) FROM (SELECT version FROM schema_migrations WHERE version >= 500 ORDER BY version)";
+        Assert.StartsWith("500,600", read.ExecuteScalar() as string, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Initialize_NewFile_UsesWal_AndStampsSite()
     {
         var database = new GatewayDatabase(_folder.Combine("sub", "gateway.db"));
