@@ -81,7 +81,44 @@ public sealed class ClerkOutputTests : IDisposable
         // The plate column starts at the same terminal column on every line, whatever the names' scripts.
         var columns = lines.Select(l => DisplayWidth.Of(l[..IndexOfColumn(l, 2)])).Distinct().ToList();
         Assert.Equal(DisplayWidth.Of("ID  NAME      "), Assert.Single(columns));
-        Assert.Equal("3   欧阳娜娜  粤B9", lines[3]);
+        Assert.Equal(" 3  欧阳娜娜  粤B9", lines[3]); // ids are numbers: aligned right
+    }
+
+    [Fact]
+    public void Table_NumberColumns_AlignRight_TextLeft()
+    {
+        var rows = Rows("""[{"holderName":"李伟","amountFen":90000,"phone":"13800000000"},{"holderName":"Zhang San","amountFen":120050,"phone":"021-5550123"},{"holderName":"欧阳娜娜","amountFen":null,"phone":null}]""");
+        var text = Print(w => Output.Table(rows, [("holder", "holderName"), ("amount", "amountFen"), ("phone", "phone")], w));
+
+        Assert.Equal(
+            [
+                "HOLDER      AMOUNT  PHONE",
+                "李伟        900.00  13800000000",
+                "Zhang San  1200.50  021-5550123",
+                "欧阳娜娜         -  -",
+            ],
+            text.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public void CashReport_OperatorsAsColumns_NamesUnderIds_AmountsRight_Within80Columns()
+    {
+        Output.SiteTimeZone = TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai");
+        using var document = JsonDocument.Parse($$"""
+            {"fromUtc":"2026-03-01T16:00:00Z","toUtc":"2026-03-02T16:00:00Z","timeZone":"Asia/Shanghai","operator":null,
+             "operators":[{{Operator("wangfang", "\"王芳\"", 300000, 302000, "R-0001", "R-0013", "\"R-0002\"")}},{{Operator("ouyang", "\"欧阳修远\"", 120050, 132050, "R-0002", "R-0011", "")}}],
+             "totals":{{Operator("(all)", "null", 420050, 434050, "R-0001", "R-0013", "")}}}
+            """);
+        var lines = Print(w => Commands.ReportsCommand.PrintCash(document.RootElement, w)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+        Assert.Equal("2026-03-02 00:00:00 to 2026-03-03 00:00:00 (Asia/Shanghai)", lines[0]);
+        Assert.Equal("              wangfang    ouyang      all", lines[1]);
+        Assert.Equal("                  王芳  欧阳修远", lines[2]);
+        Assert.Equal("cash           3000.00   1200.50  4200.50", lines[3]);
+        Assert.Equal("cash in hand   3020.00   1320.50  4340.50", lines.Single(l => l.StartsWith("cash in hand", StringComparison.Ordinal)));
+        Assert.Equal("first           R-0001    R-0002   R-0001", lines.Single(l => l.StartsWith("first", StringComparison.Ordinal)));
+        Assert.Equal("  wangfang: R-0002", lines[^1]);
+        Assert.All(lines, l => Assert.InRange(DisplayWidth.Of(l), 1, 80));
     }
 
     [Fact]
@@ -114,6 +151,9 @@ public sealed class ClerkOutputTests : IDisposable
     }
 
     public void Dispose() => Output.SiteTimeZone = _before;
+
+    private static string Operator(string id, string name, long cashFen, long inHandFen, string first, string last, string missing) =>
+        $$"""{"operatorId":"{{id}}","operatorName":{{name}},"cash":{"count":1,"totalFen":{{cashFen}}},"bankDebits":{"count":0,"totalFen":0},"cardFees":{"count":1,"totalFen":2000},"deposits":{"count":1,"totalFen":10000},"refunds":{"count":0,"totalFen":0},"reversals":{"count":0,"totalFen":0},"cashInHandFen":{{inHandFen}},"receipts":{"count":2,"totalFen":{{inHandFen}},"first":"{{first}}","last":"{{last}}","missing":[{{missing}}]},"lines":[]}""";
 
     private static int IndexOfColumn(string line, int column)
     {

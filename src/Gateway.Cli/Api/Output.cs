@@ -44,23 +44,50 @@ public static partial class Output
 
     /// <summary>
     /// Prints <paramref name="rows"/> as a table: a header of <paramref name="columns"/> (title, JSON
-    /// property path like <c>holder.name</c>), then one aligned line per row. Empty lists print "(none)".
+    /// property path like <c>holder.name</c>), then one aligned line per row. A column whose values are
+    /// all JSON numbers (amounts, counts, ids) is aligned right, so that yuan line up on their decimal
+    /// point; text is aligned left. Empty lists print "(none)".
     /// </summary>
     public static void Table(IEnumerable<JsonElement> rows, IReadOnlyList<(string Title, string Path)> columns, TextWriter? writer = null)
     {
         writer ??= Console.Out;
-        var cells = rows.Select(r => columns.Select(c => Cell(r, c.Path)).ToArray()).ToList();
-        if (cells.Count == 0)
+        var list = rows.ToList();
+        if (list.Count == 0)
         {
             writer.WriteLine("(none)");
             return;
         }
 
-        var widths = columns.Select((c, i) => Math.Max(DisplayWidth.Of(c.Title), cells.Max(row => DisplayWidth.Of(row[i])))).ToArray();
-        writer.WriteLine(Line(columns.Select(c => c.Title.ToUpperInvariant()).ToArray(), widths));
-        foreach (var row in cells)
+        var cells = list.Select(r => columns.Select(c => Cell(r, c.Path)).ToArray()).ToList();
+        var right = columns.Select(c => IsNumberColumn(list, c.Path)).ToArray();
+        Grid([columns.Select(c => c.Title.ToUpperInvariant()).ToArray()], cells, right, writer);
+    }
+
+    /// <summary>
+    /// Prints lines of cells aligned by display width: <paramref name="header"/> lines first, then
+    /// <paramref name="rows"/>; a column marked in <paramref name="right"/> is aligned right. Columns are
+    /// two spaces apart; trailing spaces are trimmed.
+    /// </summary>
+    public static void Grid(IReadOnlyList<string[]> header, IReadOnlyList<string[]> rows, IReadOnlyList<bool> right, TextWriter? writer = null)
+    {
+        writer ??= Console.Out;
+        var all = header.Concat(rows).ToList();
+        var widths = Enumerable.Range(0, right.Count).Select(i => all.Max(line => i < line.Length ? DisplayWidth.Of(line[i]) : 0)).ToArray();
+        foreach (var line in all)
         {
-            writer.WriteLine(Line(row, widths));
+            var builder = new StringBuilder();
+            for (var i = 0; i < widths.Length; i++)
+            {
+                var cell = i < line.Length ? line[i] : string.Empty;
+                var pad = new string(' ', widths[i] - DisplayWidth.Of(cell));
+                builder.Append(right[i] ? pad + cell : cell + pad);
+                if (i < widths.Length - 1)
+                {
+                    builder.Append("  ");
+                }
+            }
+
+            writer.WriteLine(builder.ToString().TrimEnd());
         }
     }
 
@@ -125,15 +152,39 @@ public static partial class Output
         return TimeZoneInfo.ConvertTime(instant, SiteTimeZone).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
     }
 
-    private static string Line(string[] cells, int[] widths)
+    // Numbers only (a path naming one property, every value a JSON number or missing, one at least): a
+    // column of ids beside names, or of phone numbers sent as text, stays text.
+    private static bool IsNumberColumn(IReadOnlyList<JsonElement> rows, string path)
     {
-        var builder = new StringBuilder();
-        for (var i = 0; i < cells.Length; i++)
+        if (path.Contains(' ', StringComparison.Ordinal))
         {
-            builder.Append(i == cells.Length - 1 ? cells[i] : DisplayWidth.PadRight(cells[i], widths[i] + 2));
+            return false;
         }
 
-        return builder.ToString().TrimEnd();
+        var numbers = 0;
+        foreach (var row in rows)
+        {
+            var current = row;
+            foreach (var part in path.Split('.'))
+            {
+                if (current.ValueKind != JsonValueKind.Object || !current.TryGetProperty(part, out current))
+                {
+                    current = default;
+                    break;
+                }
+            }
+
+            if (current.ValueKind == JsonValueKind.Number)
+            {
+                numbers++;
+            }
+            else if (current.ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Null))
+            {
+                return false;
+            }
+        }
+
+        return numbers > 0;
     }
 
     /// <summary>Invariant formatting for numbers in messages.</summary>

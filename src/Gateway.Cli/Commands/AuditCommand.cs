@@ -50,7 +50,7 @@ public static class AuditCommand
             }
             else
             {
-                Output.Table(page.GetProperty("items").EnumerateArray(), [("id", "id"), ("at (UTC)", "atUtc"), ("operator", "operatorId"), ("action", "action"), ("subject", "subject"), ("details", "details")]);
+                Output.Table(page.GetProperty("items").EnumerateArray(), [("id", "id"), ("at", "atUtc"), ("operator", "operatorId"), ("action", "action"), ("subject", "subject"), ("details", "details")]);
                 if (page.GetProperty("next").ValueKind == JsonValueKind.Number)
                 {
                     Console.WriteLine($"(more: --after {page.GetProperty("next").GetRawText()})");

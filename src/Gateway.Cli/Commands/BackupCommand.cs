@@ -25,7 +25,7 @@ public static class BackupCommand
             }
             else
             {
-                Output.Record(result, [("path", "path"), ("bytes", "bytes"), ("created (UTC)", "createdUtc"), ("audit head", "auditHead.lastId"), ("audit mac", "auditHead.mac"), ("quick_check", "integrityCheck")]);
+                Output.Record(result, [("path", "path"), ("bytes", "bytes"), ("created", "createdUtc"), ("audit head", "auditHead.lastId"), ("audit mac", "auditHead.mac"), ("quick_check", "integrityCheck")]);
             }
 
             return 0;

@@ -198,7 +198,7 @@ public static class CardsCommand
                 return 0;
             }
 
-            Output.Table(charges.GetProperty("charges").EnumerateArray(), [("at", "recordedUtc"), ("kind", "kind"), ("amount", "amountFen"), ("receipt", "receiptNumber"), ("holder", "holderId"), ("by", "recordedBy")]);
+            Output.Table(charges.GetProperty("charges").EnumerateArray(), [("at", "recordedUtc"), ("kind", "kind"), ("amount", "amountFen"), ("receipt", "receiptNumber"), ("holder", "holderId holderName"), ("by", "recordedBy")]);
             Console.WriteLine($"deposit held: {Output.Cell(charges, "depositHeldFen")}");
             return 0;
         }, number);

@@ -27,7 +27,7 @@ public static class InventoryCommand
         "List inventory months and their state",
         async (parse, client, json, ct) =>
         {
-            OperatorCommand.PrintPage(await client.GetAsync("api/inventory", ct), json, [("month", "month"), ("state", "state"), ("opened by", "openedBy"), ("signed off by", "signedOffBy"), ("signed off (UTC)", "signedOffUtc")]);
+            OperatorCommand.PrintPage(await client.GetAsync("api/inventory", ct), json, [("month", "month"), ("state", "state"), ("opened by", "openedBy"), ("signed off by", "signedOffBy"), ("signed off", "signedOffUtc")]);
             return 0;
         });
 
@@ -126,7 +126,7 @@ public static class InventoryCommand
                 }
                 else
                 {
-                    Output.Record(report, [("month", "month"), ("state", "state"), ("signed off by", "signedOffBy"), ("signed off (UTC)", "signedOffUtc"), ("audit head", "auditHead.lastId"), ("audit mac", "auditHead.mac")]);
+                    Output.Record(report, [("month", "month"), ("state", "state"), ("signed off by", "signedOffBy"), ("signed off", "signedOffUtc"), ("audit head", "auditHead.lastId"), ("audit mac", "auditHead.mac")]);
                 }
 
                 return 0;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json;
 using Gateway.Cli.Api;
 
 namespace Gateway.Cli.Commands;
@@ -10,11 +11,13 @@ namespace Gateway.Cli.Commands;
 /// </summary>
 public static class ReportsCommand
 {
-    private static readonly (string, string)[] Totals =
+    // The report's rows, as the desk reads them top to bottom; each operator is a column, so that a
+    // day's report fits a terminal of 80 columns however many amounts it holds.
+    private static readonly (string Title, string Path)[] Rows =
     [
-        ("operator", "operatorId operatorName"), ("cash", "cash.totalFen"), ("bank debits", "bankDebits.totalFen"), ("card fees", "cardFees.totalFen"),
-        ("deposits", "deposits.totalFen"), ("refunds", "refunds.totalFen"), ("reversals", "reversals.totalFen"), ("cash in hand", "cashInHandFen"),
-        ("receipts", "receipts.count"), ("first", "receipts.first"), ("last", "receipts.last"), ("missing", "receipts.missing"),
+        ("cash", "cash.totalFen"), ("bank debits", "bankDebits.totalFen"), ("card fees", "cardFees.totalFen"), ("deposits", "deposits.totalFen"),
+        ("refunds", "refunds.totalFen"), ("reversals", "reversals.totalFen"), ("cash in hand", "cashInHandFen"),
+        ("receipts", "receipts.count"), ("first", "receipts.first"), ("last", "receipts.last"),
     ];
 
     public static Command Create()
@@ -54,8 +57,7 @@ public static class ReportsCommand
                     return 0;
                 }
 
-                Console.WriteLine($"{Output.Cell(report, "fromUtc")} to {Output.Cell(report, "toUtc")} ({Output.Cell(report, "timeZone")})");
-                Output.Table([.. report.GetProperty("operators").EnumerateArray(), report.GetProperty("totals")], Totals);
+                PrintCash(report, Console.Out);
                 return 0;
             },
             date,
@@ -66,5 +68,46 @@ public static class ReportsCommand
             text,
             output));
         return reports;
+    }
+
+    /// <summary>
+    /// The cash report for people: the window, then one column per operator (id over name) and one of
+    /// all of them when there are several, one row per kind of money and the receipt-book run, amounts
+    /// aligned right; then the numbers missing from each run.
+    /// </summary>
+    public static void PrintCash(JsonElement report, TextWriter writer)
+    {
+        writer.WriteLine($"{Output.Cell(report, "fromUtc")} to {Output.Cell(report, "toUtc")} ({Output.Cell(report, "timeZone")})");
+        var operators = report.GetProperty("operators").EnumerateArray().ToList();
+        if (operators.Count == 0)
+        {
+            writer.WriteLine("(none)");
+            return;
+        }
+
+        var columns = operators.Count == 1 ? operators : [.. operators, report.GetProperty("totals")];
+        var ids = columns.Select((op, i) => i == operators.Count ? "all" : Output.Cell(op, "operatorId")).ToArray();
+        var names = columns.Select((op, i) => i == operators.Count || Output.Cell(op, "operatorName") is not { } name || name == "-" ? string.Empty : name).ToArray();
+        List<string[]> header = [["", .. ids]];
+        if (names.Any(n => n.Length > 0))
+        {
+            header.Add(["", .. names]);
+        }
+
+        var rows = Rows.Select(r => (string[])[r.Title, .. columns.Select(op => Output.Cell(op, r.Path))]).ToList();
+        Output.Grid(header, rows, [false, .. columns.Select(_ => true)], writer);
+
+        var missing = columns.Select((op, i) => (Who: ids[i], Numbers: op.GetProperty("receipts").GetProperty("missing").EnumerateArray().Select(m => m.GetString()).ToList()))
+            .Where(m => m.Numbers.Count > 0)
+            .ToList();
+        if (missing.Count > 0)
+        {
+            writer.WriteLine();
+            writer.WriteLine("receipt numbers missing from the run:");
+            foreach (var (who, numbers) in missing)
+            {
+                writer.WriteLine($"  {who}: {string.Join(' ', numbers)}");
+            }
+        }
     }
 }

@@ -62,7 +62,7 @@ public static partial class CardEndpoints
 
     public sealed record ReturnRequest(string? Note, string? RefundReceiptNumber);
 
-    public sealed record ChargeResponse(long Id, long CardNumber, long HolderId, string Kind, long AmountFen, string ReceiptNumber, DateTimeOffset RecordedUtc, string RecordedBy);
+    public sealed record ChargeResponse(long Id, long CardNumber, long HolderId, string? HolderName, string Kind, long AmountFen, string ReceiptNumber, DateTimeOffset RecordedUtc, string RecordedBy);
 
     public sealed record ChargesResponse(long Number, long? DepositHeldFen, IReadOnlyList<ChargeResponse> Charges);
 
@@ -240,7 +240,7 @@ public static partial class CardEndpoints
             return ToProblem(refusal);
         }
 
-        var list = found.Charges.Select(c => new ChargeResponse(c.Id, c.CardNumber, c.HolderId, c.Kind, c.AmountFen, c.ReceiptNumber, c.RecordedUtc, c.RecordedBy)).ToList();
+        var list = found.Charges.Select(c => new ChargeResponse(c.Id, c.CardNumber, c.HolderId, c.HolderName, c.Kind, c.AmountFen, c.ReceiptNumber, c.RecordedUtc, c.RecordedBy)).ToList();
         return TypedResults.Ok(new ChargesResponse(number, found.Held?.AmountFen, list));
     }
 

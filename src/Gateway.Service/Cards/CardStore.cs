@@ -414,7 +414,7 @@ public static class CardStore
 public sealed record HeldDeposit(long Id, long CardNumber, long HolderId, long AmountFen);
 
 /// <summary>One card fee, deposit or refund as recorded.</summary>
-public sealed record CardChargeView(long Id, long CardNumber, long HolderId, string Kind, long AmountFen, string ReceiptNumber, DateTimeOffset RecordedUtc, string RecordedBy);
+public sealed record CardChargeView(long Id, long CardNumber, long HolderId, string Kind, long AmountFen, string ReceiptNumber, DateTimeOffset RecordedUtc, string RecordedBy, string? HolderName = null);
 
 /// <summary>The desk's card money: <c>card_charges</c> (fees, deposits, refunds) and <c>card_deposits</c> (what each card holds).</summary>
 public static class CardChargeStore
@@ -480,13 +480,13 @@ public static class CardChargeStore
     public static async Task<IReadOnlyList<CardChargeView>> OfCardAsync(SqliteConnection connection, long cardNumber, CancellationToken cancellationToken)
     {
         await using var read = connection.CreateCommand();
-        read.CommandText = "SELECT id, card_number, holder_id, kind, amount_fen, receipt_number, recorded_utc, recorded_by FROM card_charges WHERE card_number = $card ORDER BY id";
+        read.CommandText = "SELECT c.id, c.card_number, c.holder_id, c.kind, c.amount_fen, c.receipt_number, c.recorded_utc, c.recorded_by, h.name FROM card_charges c LEFT JOIN holders h ON h.id = c.holder_id WHERE c.card_number = $card ORDER BY c.id";
         read.Parameters.AddWithValue("$card", cardNumber);
         var list = new List<CardChargeView>();
         await using var reader = await read.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            list.Add(new CardChargeView(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetString(3), reader.GetInt64(4), reader.GetString(5), UnitOfWork.ParseTimestamp(reader.GetString(6)), reader.GetString(7)));
+            list.Add(new CardChargeView(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetString(3), reader.GetInt64(4), reader.GetString(5), UnitOfWork.ParseTimestamp(reader.GetString(6)), reader.GetString(7), reader.IsDBNull(8) ? null : reader.GetString(8)));
         }
 
         return list;

@@ -39,12 +39,15 @@ public static class CashRendering
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"CASH REPORT  {Local(report.FromUtc, calendar)} to {Local(report.ToUtc, calendar)} ({report.TimeZone})\n");
         text.Append(report.Operator is null ? "All operators\n" : $"Operator {report.Operator}\n");
+        // Receipt numbers are ASCII (the API's rule), so padding by characters aligns them; the column is as
+        // wide as the longest, to leave the reference and the holder's name room within 80 columns.
+        var receiptWidth = report.Operators.SelectMany(o => o.Lines).Select(l => l.ReceiptNumber.Length).Append("receipt".Length).Max();
         foreach (var op in report.Operators)
         {
             text.Append('\n').Append(CultureInfo.InvariantCulture, $"== {op.OperatorId}{(op.OperatorName is null ? string.Empty : " (" + op.OperatorName + ")")} ==\n");
             foreach (var l in op.Lines)
             {
-                text.Append(CultureInfo.InvariantCulture, $"{Local(l.AtUtc, calendar),-17} {Wire.Name(l.Kind),-16} {l.ReceiptNumber,-20} {Money.Yuan(l.AmountFen),12}  {l.Reference} {l.HolderName}\n");
+                text.Append(CultureInfo.InvariantCulture, $"{Local(l.AtUtc, calendar),-16} {Wire.Name(l.Kind),-15} {l.ReceiptNumber.PadRight(receiptWidth)} {Money.Yuan(l.AmountFen),10}  {l.Reference} {l.HolderName}\n");
             }
 
             Summary(text, op);
@@ -56,7 +59,8 @@ public static class CashRendering
             Summary(text, report.Totals);
         }
 
-        text.Append("\nCounted by ____________________   Checked by ____________________   Date ____________\n");
+        // Fits a line of 80 columns, as a printer or a terminal shows it.
+        text.Append("\nCounted by __________________  Checked by __________________  Date __________\n");
         return text.ToString();
     }
 
