@@ -24,6 +24,8 @@ public sealed class ConfigurationValidationTests : IDisposable
         { ["--Gateway:Devices:0:Id=desk", "--Gateway:Devices:0:Kind=encoder"], "Gateway:Devices:0:Endpoint: an encoder needs its serial port path" },
         { ["--Gateway:Devices:0:Id=desk", "--Gateway:Devices:0:Kind=encoder", "--Gateway:Devices:0:Endpoint=pcsc:/ACS ACR122U"], "Gateway:Devices:0:Endpoint: 'pcsc:/ACS ACR122U' is not a PC/SC endpoint: write pcsc://READER-NAME" },
         { ["--Gateway:CardKeys:Version=0"], "Gateway:CardKeys:Version: '0' is not a key version from 1 to 255" },
+        { ["--Gateway:CardFees:DepositFen=100.00"], "Gateway:CardFees:DepositFen: '100.00' is not a whole number of fen from 0 to 1000000" },
+        { ["--Gateway:CardFees:ReplacementFen=-500"], "Gateway:CardFees:ReplacementFen: '-500' is not a whole number of fen" },
         { ["--Gateway:BootstrapToken=short-secret-123"], "Gateway:BootstrapToken: must be 32-512 printable ASCII characters" },
         { ["--Gateway:BootstrapToken=has a space in it 0123456789abcdef0123456789"], "Gateway:BootstrapToken: must be 32-512 printable ASCII characters" },
         { ["--Gateway:Logs:FileSizeLimitMB=0"], "Gateway:Logs:FileSizeLimitMB: '0' is not a whole number of megabytes from 1 to 1024" },
