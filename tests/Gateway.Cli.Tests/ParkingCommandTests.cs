@@ -20,6 +20,8 @@ public sealed class ParkingCommandTests : IDisposable
 
         var agreement = await JsonAsync(url, "parking", "agreements", "create", "--number", "P-CLI-1", "--holder", Str(holder), "--card", Str(card), "--plate", "沪A12345", "--space", "B1-017", "--fee-fen", "30000", "--cycle", "month", "--method", "bank-debit", "--signed-copy", "archive/P-CLI-1.pdf", "--account-name", "李伟", "--account-number", "6222 0202 0011 2233 445");
         var agreementId = agreement.GetProperty("id").GetInt64();
+        // A second agreement, never paid: on the overdue list from the day it was made.
+        await JsonAsync(url, "parking", "agreements", "create", "--number", "P-CLI-2", "--holder", Str(holder), "--card", "200002", "--plate", "沪B54321", "--space", "B1-018", "--fee", "300.00", "--cycle", "month", "--method", "cash", "--signed-copy", "archive/P-CLI-2.pdf");
 
         var payment = await JsonAsync(url, "parking", "payments", "record", Str(agreementId), "--amount-fen", "30000", "--receipt", "R-CLI-1");
         var paymentId = payment.GetProperty("id").GetInt64();
@@ -41,6 +43,16 @@ public sealed class ParkingCommandTests : IDisposable
 
         var expiring = await JsonAsync(url, "parking", "expiring", "--days", "40");
         Assert.Equal("P-CLI-1", Assert.Single(expiring.GetProperty("items").EnumerateArray()).GetProperty("agreementNumber").GetString());
+
+        var overdue = await JsonAsync(url, "parking", "overdue");
+        var late = Assert.Single(overdue.GetProperty("items").EnumerateArray());
+        Assert.Equal(("P-CLI-2", "Resident"), (late.GetProperty("agreementNumber").GetString(), late.GetProperty("holderName").GetString()));
+        var overduePath = _folder.Combine("overdue.csv");
+        var (overdueCode, _, overdueErr) = await RunAsync(url, "parking", "overdue", "--csv", "--out", overduePath);
+        Assert.True(overdueCode == 0, overdueErr);
+        var overdueCsv = await File.ReadAllBytesAsync(overduePath);
+        Assert.Equal(new byte[] { 0xEF, 0xBB, 0xBF }, overdueCsv[..3]);
+        Assert.Contains(",P-CLI-2,", System.Text.Encoding.UTF8.GetString(overdueCsv), StringComparison.Ordinal);
 
         // Bank debit: export next month's requests to a file, import a result file twice.
         var paidUntil = DateOnly.Parse(grant.GetProperty("period").GetProperty("end").GetString()!, CultureInfo.InvariantCulture);
@@ -75,6 +87,17 @@ public sealed class ParkingCommandTests : IDisposable
         // The corrected command run again replays its answer: one payment, not two.
         var replayed = await JsonAsync(url, "parking", "payments", "record", Str(agreementId), "--amount", "300.00", "--receipt", "R-CLI-2");
         Assert.Equal(corrected.GetProperty("id").GetInt64(), replayed.GetProperty("id").GetInt64());
+
+        // The day's cash: R-CLI-1 and R-CLI-2 in cash, R-CLI-1 reversed, one bank debit settled.
+        var cash = await JsonAsync(url, "reports", "cash");
+        var totals = cash.GetProperty("totals");
+        Assert.Equal((60000L, 30000L, -30000L, 30000L), (totals.GetProperty("cash").GetProperty("totalFen").GetInt64(), totals.GetProperty("bankDebits").GetProperty("totalFen").GetInt64(), totals.GetProperty("reversals").GetProperty("totalFen").GetInt64(), totals.GetProperty("cashInHandFen").GetInt64()));
+        var (cashCode, cashTable, cashErr) = await RunAsync(url, "reports", "cash");
+        Assert.True(cashCode == 0, cashErr);
+        Assert.Contains(cashTable.Split('\n'), l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^cash in hand\s+300\.00$"));
+        var (textCode, page, textErr) = await RunAsync(url, "reports", "cash", "--text");
+        Assert.True(textCode == 0, textErr);
+        Assert.StartsWith("CASH REPORT", page, StringComparison.Ordinal);
 
         // A refusal is one line on stderr with the problem type, exit 4 for not found.
         var (missingCode, missingOut, missingErr) = await RunAsync(url, "parking", "grant", "999999");
@@ -128,6 +151,7 @@ public sealed class ParkingCommandTests : IDisposable
         command.CommandText = """
             INSERT INTO holders(name, building, unit, room, created_utc, updated_utc) VALUES ('Resident', '3', '2', '1201', '2026-01-01T00:00:00.0000000Z', '2026-01-01T00:00:00.0000000Z');
             INSERT INTO cards(number, state, holder_id, kind, received_utc, updated_utc) VALUES (200001, 'issued', last_insert_rowid(), 'parking', '2026-01-01T00:00:00.0000000Z', '2026-01-01T00:00:00.0000000Z');
+            INSERT INTO cards(number, state, holder_id, kind, received_utc, updated_utc) SELECT 200002, 'issued', holder_id, 'parking', received_utc, updated_utc FROM cards WHERE number = 200001;
             SELECT holder_id FROM cards WHERE number = 200001;
             """;
         var holder = (long)command.ExecuteScalar()!;
