@@ -5,7 +5,7 @@ using Gateway.Drivers;
 namespace Gateway.Simulators.Encoder;
 
 /// <summary>
-/// <c>gateway-sim encoder --pty LINKPATH|--vpcd HOST:PORT [--card 1k|4k|none] [--uid HEX] [--control http://127.0.0.1:PORT] [--parent-pid PID]</c>:
+/// <c>gateway-sim encoder --pty LINKPATH|--vpcd HOST:PORT [--card 1k|4k|none] [--uid HEX] [--timing on|off] [--baud N] [--pn532-processing-us N] [--reader-apdu-us N] [--control http://127.0.0.1:PORT] [--parent-pid PID]</c>:
 /// a PN532 encoder on a pseudo-terminal, or a PC/SC contactless reader's card offered to pcscd's
 /// vsmartcard-vpcd reader, with a blank card on it unless told otherwise.
 /// </summary>
@@ -17,6 +17,10 @@ public static class EncoderCommand
         var vpcd = new Option<string?>("--vpcd") { Description = "Offer the card to pcscd's vsmartcard-vpcd reader at HOST:PORT (Debian: 127.0.0.1:35963 is \"Virtual PCD 00 00\", :35964 \"Virtual PCD 00 01\")" };
         var card = new Option<string>("--card") { Description = "The card on the reader at start: 1k, 4k or none", DefaultValueFactory = _ => "1k" };
         var uid = new Option<string?>("--uid") { Description = "UID of that card (4 or 7 bytes of hex; default random)" };
+        var timing = new Option<string>("--timing") { Description = "Model the line rate and the card's time per command (NXP MF1S50yyX/V1 §8.2): on (default) or off", DefaultValueFactory = _ => "on" };
+        var baud = new Option<int>("--baud") { Description = "The PN532's HSU line rate to model (10 bits a byte)", DefaultValueFactory = _ => EncoderTiming.DataSheet.BaudRate };
+        var processing = new Option<int>("--pn532-processing-us") { Description = "The PN532's own time per command in µs (no public figure: 0 leaves it out)", DefaultValueFactory = _ => 0 };
+        var readerApdu = new Option<int>("--reader-apdu-us") { Description = "A PC/SC reader's own time per APDU in µs, USB and firmware (no public figure: 0 leaves it out)", DefaultValueFactory = _ => 0 };
         var control = new Option<string?>("--control") { Description = "Serve the control API here (http://127.0.0.1:PORT, loopback only, port 0 for any)" };
         var parentPid = ParentWatch.CreateOption();
         var command = new Command("encoder", "Simulate a card encoder with MIFARE Classic cards: a PN532 on a pseudo-terminal, or a PC/SC reader through vpcd");
@@ -24,6 +28,10 @@ public static class EncoderCommand
         command.Options.Add(vpcd);
         command.Options.Add(card);
         command.Options.Add(uid);
+        command.Options.Add(timing);
+        command.Options.Add(baud);
+        command.Options.Add(processing);
+        command.Options.Add(readerApdu);
         command.Options.Add(control);
         command.Options.Add(parentPid);
         command.SetAction(async (parse, cancellationToken) =>
@@ -35,6 +43,28 @@ public static class EncoderCommand
                 await Console.Error.WriteLineAsync("gateway-sim: encoder: give exactly one of --pty LINKPATH (a PN532) and --vpcd HOST:PORT (a PC/SC reader's card)");
                 return 2;
             }
+
+            var timingText = parse.GetValue(timing);
+            if (timingText is not ("on" or "off"))
+            {
+                await Console.Error.WriteLineAsync($"gateway-sim: encoder: --timing must be on or off, not '{timingText}'");
+                return 2;
+            }
+
+            if (parse.GetValue(baud) is < 300 or > 1_382_400 || parse.GetValue(processing) is < 0 or > 1_000_000 || parse.GetValue(readerApdu) is < 0 or > 1_000_000)
+            {
+                await Console.Error.WriteLineAsync("gateway-sim: encoder: --baud must be 300-1382400, --pn532-processing-us and --reader-apdu-us 0-1000000");
+                return 2;
+            }
+
+            var model = timingText == "off"
+                ? EncoderTiming.Off
+                : EncoderTiming.DataSheet with
+                {
+                    BaudRate = parse.GetValue(baud),
+                    Pn532Processing = TimeSpan.FromMicroseconds(parse.GetValue(processing)),
+                    ReaderApdu = TimeSpan.FromMicroseconds(parse.GetValue(readerApdu)),
+                };
 
             (string Host, int Port)? vpcdEndpoint = null;
             if (vpcdText is not null)
@@ -66,7 +96,7 @@ public static class EncoderCommand
 
             await using (lifetime)
             {
-                return await RunAsync(ptyPath, vpcdEndpoint, parse.GetValue(card)!, parse.GetValue(uid), parse.GetValue(control), lifetime.Token);
+                return await RunAsync(ptyPath, vpcdEndpoint, parse.GetValue(card)!, parse.GetValue(uid), model, parse.GetValue(control), lifetime.Token);
             }
         });
         return command;
@@ -89,9 +119,9 @@ public static class EncoderCommand
         }
     }
 
-    private static async Task<int> RunAsync(string? pty, (string Host, int Port)? vpcd, string card, string? uidText, string? controlText, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string? pty, (string Host, int Port)? vpcd, string card, string? uidText, EncoderTiming timing, string? controlText, CancellationToken cancellationToken)
     {
-        var emulator = new Pn532Emulator();
+        var emulator = new Pn532Emulator { Timing = timing };
         if (!string.Equals(card, "none", StringComparison.OrdinalIgnoreCase))
         {
             if (!EncoderControlApi.TryParseType(card, out var type))
@@ -168,7 +198,7 @@ public static class EncoderCommand
                 }
 
                 var onReader = emulator.InField();
-                Console.WriteLine($"encoder {description}; card {(onReader.Count == 0 ? "none" : Convert.ToHexString(onReader[0].Uid))}");
+                Console.WriteLine($"encoder {description}; card {(onReader.Count == 0 ? "none" : Convert.ToHexString(onReader[0].Uid))}; {timing.Describe()}");
                 Console.WriteLine("ready");
                 try
                 {

@@ -153,7 +153,15 @@ public static class EncoderControlApi
             return Results.NoContent();
         });
 
-        app.MapGet("/stats", () => Results.Ok(new { commands = emulator.CommandCount, cardCommands = emulator.CardCommandCount, delayedReplies = emulator.DelayedReplyCount }));
+        app.MapGet("/stats", () => Results.Ok(new
+        {
+            commands = emulator.CommandCount,
+            cardCommands = emulator.CardCommandCount,
+            delayedReplies = emulator.DelayedReplyCount,
+            timing = emulator.Timing.Enabled,
+            wireMicroseconds = (long)emulator.ModelledWireTime.TotalMicroseconds,
+            cardMicroseconds = (long)emulator.ModelledCardTime.TotalMicroseconds,
+        }));
     }
 
     /// <summary>Parses 1k or 4k (null means 1k).</summary>

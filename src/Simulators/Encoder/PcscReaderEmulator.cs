@@ -25,6 +25,7 @@ public sealed class PcscReaderEmulator
     private Target? _target;
     private bool _powered;
     private long _apdus;
+    private TimeSpan _cardTime;
 
     /// <param name="pn532">The PN532 inside the reader, with its field of cards.</param>
     public PcscReaderEmulator(Pn532Emulator pn532)
@@ -46,6 +47,17 @@ public sealed class PcscReaderEmulator
     /// <summary>The ATR of the activated card, or null when none is.</summary>
     public byte[]? Atr => Volatile.Read(ref _target)?.Atr;
 
+    /// <summary>
+    /// The card's time (<see cref="Pn532Emulator.Timing"/>: selection, authentication, read, write) spent
+    /// by the commands since the last call, which the reader takes before it answers; resets it.
+    /// </summary>
+    public TimeSpan TakeCardTime()
+    {
+        var time = _cardTime;
+        _cardTime = TimeSpan.Zero;
+        return time;
+    }
+
     /// <summary>True while the activated card is still in the field.</summary>
     public bool ActiveCardInField => ActiveUid is { } uid && _pn532.InField().Any(c => string.Equals(Convert.ToHexString(c.Uid), uid, StringComparison.Ordinal));
 
@@ -56,7 +68,7 @@ public sealed class PcscReaderEmulator
     /// </summary>
     public byte[]? Activate()
     {
-        var reply = _pn532.Handle(0x4A, [0x01, 0x00]);
+        var reply = ToPn532(0x4A, [0x01, 0x00]);
         if (reply is not { Length: > 6 } || reply[0] == 0)
         {
             Volatile.Write(ref _target, null);
@@ -113,6 +125,14 @@ public sealed class PcscReaderEmulator
 
     private static byte[] Status(StatusWord status) => [status.Sw1, status.Sw2];
 
+    // One command to the reader's PN532; the card's time for it is added to what TakeCardTime returns.
+    private byte[]? ToPn532(byte command, ReadOnlySpan<byte> data)
+    {
+        var reply = _pn532.Handle(command, data, out var cardTime);
+        _cardTime += cardTime;
+        return reply;
+    }
+
     private static byte[] GetUid(StorageCardCommand command, Target? target)
     {
         if (command.P1 != 0x00)
@@ -154,7 +174,7 @@ public sealed class PcscReaderEmulator
             return Status(StatusWord.OperationFailed);
         }
 
-        var reply = _pn532.Handle(0x40, [0x01, command.KeyType, (byte)command.Block, .. key, .. target.Uid.AsSpan(target.Uid.Length - 4)]);
+        var reply = ToPn532(0x40, [0x01, command.KeyType, (byte)command.Block, .. key, .. target.Uid.AsSpan(target.Uid.Length - 4)]);
         return Status(reply is [0x00, ..] ? StatusWord.Success : StatusWord.OperationFailed);
     }
 
@@ -165,7 +185,7 @@ public sealed class PcscReaderEmulator
             return Status(StatusWord.OperationFailed);
         }
 
-        var reply = _pn532.Handle(0x40, [0x01, 0x30, (byte)command.Block]);
+        var reply = ToPn532(0x40, [0x01, 0x30, (byte)command.Block]);
         return reply is { Length: 1 + MifareClassic.BlockSize } && reply[0] == 0x00
             ? [.. reply.AsSpan(1), 0x90, 0x00]
             : Status(StatusWord.OperationFailed);
@@ -178,7 +198,7 @@ public sealed class PcscReaderEmulator
             return Status(StatusWord.OperationFailed);
         }
 
-        var reply = _pn532.Handle(0x40, [0x01, 0xA0, (byte)command.Block, .. command.Data]);
+        var reply = ToPn532(0x40, [0x01, 0xA0, (byte)command.Block, .. command.Data]);
         return Status(reply is [0x00, ..] ? StatusWord.Success : StatusWord.OperationFailed);
     }
 

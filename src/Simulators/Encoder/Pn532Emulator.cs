@@ -27,6 +27,9 @@ public sealed class Pn532Emulator
     private long _replies;
     private long _delayedReplies;
     private long _ignoredWhileStalled;
+    private long _wireTicks;
+    private long _cardTicks;
+    private TimeSpan _cardTime;
 
     /// <summary>Total PN532 commands handled since start.</summary>
     public long CommandCount => Interlocked.Read(ref _commands);
@@ -36,6 +39,26 @@ public sealed class Pn532Emulator
 
     /// <summary>Commands addressed to a card (InDataExchange) since start.</summary>
     public long CardCommandCount => Interlocked.Read(ref _cardCommands);
+
+    /// <summary>
+    /// The line rate and the card's time per command that the front ends (the serial PN532, the PC/SC
+    /// reader) spend before they answer; <see cref="EncoderTiming.Off"/> unless set (the simulator
+    /// program sets <see cref="EncoderTiming.DataSheet"/> unless told <c>--timing off</c>).
+    /// </summary>
+    public EncoderTiming Timing { get; set; } = EncoderTiming.Off;
+
+    /// <summary>Line time modelled so far (every byte on the serial line, both ways).</summary>
+    public TimeSpan ModelledWireTime => TimeSpan.FromTicks(Interlocked.Read(ref _wireTicks));
+
+    /// <summary>Card (and reader) time modelled so far.</summary>
+    public TimeSpan ModelledCardTime => TimeSpan.FromTicks(Interlocked.Read(ref _cardTicks));
+
+    /// <summary>Counts modelled time that a front end spent (for <c>GET /stats</c> and the benchmark's shares).</summary>
+    public void NoteModelledTime(TimeSpan wire, TimeSpan card)
+    {
+        Interlocked.Add(ref _wireTicks, wire.Ticks);
+        Interlocked.Add(ref _cardTicks, card.Ticks);
+    }
 
     /// <summary>Delay before each reply (after the ACK); zero by default.</summary>
     public TimeSpan ReplyDelay { get; set; }
@@ -229,30 +252,41 @@ public sealed class Pn532Emulator
     }
 
     /// <summary>Handles one command; returns the reply's data (without code), or null for no reply at all.</summary>
-    public byte[]? Handle(byte command, ReadOnlySpan<byte> data)
+    public byte[]? Handle(byte command, ReadOnlySpan<byte> data) => Handle(command, data, out _);
+
+    /// <summary>
+    /// Handles one command; returns the reply's data (without code), or null for no reply at all, and
+    /// the time the card(s) spent on it by <see cref="Timing"/> (selection, authentication, read, write).
+    /// </summary>
+    public byte[]? Handle(byte command, ReadOnlySpan<byte> data, out TimeSpan cardTime)
     {
         Interlocked.Increment(ref _commands);
         lock (_lock)
         {
-            return command switch
-            {
-                0x02 => Firmware,                                   // GetFirmwareVersion
-                0x04 => [0x00, 0x01, 0x00, 0x00],                   // GetGeneralStatus: no error, field on, no target, SAM ok
-                0x06 => new byte[Math.Max(0, data.Length / 2)],     // ReadRegister: zeros
-                0x08 or 0x0E or 0x12 or 0x14 => [],                 // WriteRegister, WriteGPIO, SetParameters, SAMConfiguration
-                0x0C => [0xFF, 0x07, 0x00],                         // ReadGPIO
-                0x32 => RfConfiguration(data),
-                0x4A => ListPassiveTarget(data),
-                0x40 => DataExchange(data),
-                0x44 => Deselect(data),
-                0x52 => Release(data),
-                0x54 => Select(data),
-                _ => null,
-            };
+            _cardTime = TimeSpan.Zero;
+            var reply = Dispatch(command, data);
+            cardTime = _cardTime;
+            return reply;
         }
     }
 
-    /// <summary>True for the command codes <see cref="Handle"/> understands; others get the error frame.</summary>
+    private byte[]? Dispatch(byte command, ReadOnlySpan<byte> data) => command switch
+    {
+        0x02 => Firmware,                                   // GetFirmwareVersion
+        0x04 => [0x00, 0x01, 0x00, 0x00],                   // GetGeneralStatus: no error, field on, no target, SAM ok
+        0x06 => new byte[Math.Max(0, data.Length / 2)],     // ReadRegister: zeros
+        0x08 or 0x0E or 0x12 or 0x14 => [],                 // WriteRegister, WriteGPIO, SetParameters, SAMConfiguration
+        0x0C => [0xFF, 0x07, 0x00],                         // ReadGPIO
+        0x32 => RfConfiguration(data),
+        0x4A => ListPassiveTarget(data),
+        0x40 => DataExchange(data),
+        0x44 => Deselect(data),
+        0x52 => Release(data),
+        0x54 => Select(data),
+        _ => null,
+    };
+
+    /// <summary>True for the command codes <see cref="Handle(byte, ReadOnlySpan{byte})"/> understands; others get the error frame.</summary>
     public static bool IsKnown(byte command) => command is 0x02 or 0x04 or 0x06 or 0x08 or 0x0C or 0x0E or 0x12 or 0x14 or 0x32 or 0x4A or 0x40 or 0x44 or 0x52 or 0x54;
 
     private byte[] RfConfiguration(ReadOnlySpan<byte> data)
@@ -286,6 +320,7 @@ public sealed class Pn532Emulator
         foreach (var card in _field.Take(max))
         {
             card.Activate();
+            _cardTime += Timing.Select(card.Uid.Length);
             _targets.Add(card);
             reply.Add((byte)_targets.Count);
             reply.Add((byte)(card.Atqa >> 8));
@@ -314,6 +349,7 @@ public sealed class Pn532Emulator
             return [(byte)CardStatus.Timeout];
         }
 
+        _cardTime += Timing.MifareCommand(data.Length > 1 ? data[1] : (byte)0);
         var (status, reply) = card.Execute(data[1..]);
         if (_tearAfter > 0 && --_tearAfter == 0)
         {
@@ -333,6 +369,7 @@ public sealed class Pn532Emulator
         }
 
         card.Activate();
+        _cardTime += Timing.Select(card.Uid.Length);
         return [0x00];
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using Gateway.Drivers;
@@ -62,10 +63,17 @@ public sealed class Pn532Simulator : IAsyncDisposable
         while (!cancellationToken.IsCancellationRequested)
         {
             var n = await _channel.ReadAsync(buffer, cancellationToken);
+            var arrived = Stopwatch.GetTimestamp();
             pending.AddRange(buffer.AsSpan(0, n));
             while (Next(pending, out var frame))
             {
-                await AnswerAsync(frame, cancellationToken);
+                // The PN532 acts on a frame once its last byte is in: at the line rate, that is the
+                // frame's bytes after the host began to send it (on a pty they all arrive at once).
+                var timing = Emulator.Timing;
+                var inbound = timing.Wire(frame.Length);
+                Emulator.NoteModelledTime(inbound, TimeSpan.Zero);
+                arrived = Pace.After(arrived, inbound);
+                await AnswerAsync(frame, arrived, timing, cancellationToken);
             }
         }
     }
@@ -78,7 +86,7 @@ public sealed class Pn532Simulator : IAsyncDisposable
         {
             var complete = Pn532Frames.TryDecode(CollectionsMarshal.AsSpan(pending), out var decoded, out var consumed);
             var wanted = complete && (decoded.Kind is Pn532FrameKind.Ack or Pn532FrameKind.Nack || (decoded.Kind == Pn532FrameKind.Information && decoded.Tfi == Pn532Frames.HostToPn532));
-            frame = wanted ? new HostFrame(decoded.Kind, decoded.Code, decoded.Data.ToArray()) : default;
+            frame = wanted ? new HostFrame(decoded.Kind, decoded.Code, decoded.Data.ToArray(), consumed) : default;
             pending.RemoveRange(0, consumed);
             if (!complete || wanted)
             {
@@ -87,7 +95,10 @@ public sealed class Pn532Simulator : IAsyncDisposable
         }
     }
 
-    private async Task AnswerAsync(HostFrame frame, CancellationToken cancellationToken)
+    // Answers a host frame whose last byte arrived at `received` (a Stopwatch timestamp). With timing
+    // on, each frame the PN532 sends reaches the host its line time after the line is free, and the
+    // reply not before the card has done the command (which starts as the ACK goes out).
+    private async Task AnswerAsync(HostFrame frame, long received, EncoderTiming timing, CancellationToken cancellationToken)
     {
         if (Emulator.Stalled)
         {
@@ -102,25 +113,30 @@ public sealed class Pn532Simulator : IAsyncDisposable
             case Pn532FrameKind.Nack:
                 if (_lastReply is not null)
                 {
-                    await _channel.WriteAsync(_lastReply, cancellationToken);
+                    await SendAsync(_lastReply, received, timing, cancellationToken);
                 }
 
                 return;
         }
 
-        await _channel.WriteAsync(AckFrame, cancellationToken);
+        var lineFree = await SendAsync(AckFrame, received, timing, cancellationToken);
         if (!Pn532Emulator.IsKnown(frame.Command))
         {
             _lastReply = ErrorFrame;
-            await _channel.WriteAsync(_lastReply, cancellationToken);
+            await SendAsync(_lastReply, lineFree, timing, cancellationToken);
             return;
         }
 
-        var reply = Emulator.Handle(frame.Command, frame.Data);
+        var reply = Emulator.Handle(frame.Command, frame.Data, out var cardTime);
         if (reply is null)
         {
             return;
         }
+
+        // The card works from the moment the command is in (while the ACK is on the line).
+        var work = cardTime + timing.Pn532Processing;
+        Emulator.NoteModelledTime(TimeSpan.Zero, work);
+        var done = Pace.After(received, work);
 
         var delay = Emulator.NextReplyDelay(frame.Command);
         if (delay > TimeSpan.Zero)
@@ -129,9 +145,25 @@ public sealed class Pn532Simulator : IAsyncDisposable
         }
 
         _lastReply = Pn532Frames.EncodeReply(frame.Command, reply);
-        await _channel.WriteAsync(_lastReply, cancellationToken);
+        await SendAsync(_lastReply, Math.Max(lineFree, done), timing, cancellationToken);
     }
 
-    // A command (with its code and parameters), or the host's ACK or NACK.
-    private readonly record struct HostFrame(Pn532FrameKind Kind, byte Command, byte[] Data);
+    // Writes `frame` once its last byte would have reached the host (its line time after `start`,
+    // or at once with timing off); returns when the line is free again.
+    private async Task<long> SendAsync(byte[] frame, long start, EncoderTiming timing, CancellationToken cancellationToken)
+    {
+        var wire = timing.Wire(frame.Length);
+        var end = Pace.After(Math.Max(start, Stopwatch.GetTimestamp()), wire);
+        if (timing.Enabled)
+        {
+            Emulator.NoteModelledTime(wire, TimeSpan.Zero);
+            Pace.Until(end);
+        }
+
+        await _channel.WriteAsync(frame, cancellationToken);
+        return end;
+    }
+
+    // A command (with its code and parameters), or the host's ACK or NACK, and its bytes on the line.
+    private readonly record struct HostFrame(Pn532FrameKind Kind, byte Command, byte[] Data, int Length);
 }

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
 using System.Net.Sockets;
 
 namespace Gateway.Simulators.Encoder;
@@ -13,9 +14,22 @@ namespace Gateway.Simulators.Encoder;
 /// </summary>
 /// <remarks>
 /// While a card is in the field, a connection is held (a card placed = a connection opened; taken off
-/// = closed, which pcscd sees as removal at its next poll). While the reader is stalled
+/// = closed, which pcscd sees as removal at its next poll).
+/// <para>
+/// Between two card sessions pcscd is always shown an empty reader first. vpcd reports a card present
+/// whenever a client is connected and answers the ATR request of pcscd's presence poll, so it cannot
+/// tell a new card from the last one: when a session ended by a failure (the card taken off while pcscd
+/// powered or reset it: pcscd then marks the card mute) and the next card's connection was already
+/// waiting at pcscd's next poll, pcscd never saw the reader empty, kept the new card mute and never
+/// powered it (the reader looked empty to every client for good). So after every session the
+/// simulator connects once more only to answer that poll's ATR request with an empty answer (vpcd
+/// reports no card and drops the connection), and only then offers the next card.
+/// </para>
+/// <para>
+/// While the reader is stalled
 /// (<see cref="Pn532Emulator.Stalled"/>), a command gets no answer: the connection is dropped, and none
 /// is opened until the fault is cleared. Runs on its own thread.
+/// </para>
 /// </remarks>
 public sealed class VpcdCardConnection : IAsyncDisposable
 {
@@ -28,6 +42,9 @@ public sealed class VpcdCardConnection : IAsyncDisposable
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _connections;
     private volatile bool _connected;
+
+    // Whether pcscd has been told, since the last card session ended, that the reader is empty (see the remarks).
+    private bool _absenceShown;
 
     private readonly Action<string>? _notify;
 
@@ -74,7 +91,7 @@ public sealed class VpcdCardConnection : IAsyncDisposable
         {
             while (!_stop.IsCancellationRequested)
             {
-                if (_reader.Pn532.Stalled || _reader.Pn532.InField().Count == 0)
+                if (_reader.Pn532.Stalled || (_absenceShown && _reader.Pn532.InField().Count == 0))
                 {
                     _stop.Token.WaitHandle.WaitOne(FieldCheck);
                     continue;
@@ -105,13 +122,23 @@ public sealed class VpcdCardConnection : IAsyncDisposable
 
                 using (socket)
                 {
+                    if (!_absenceShown)
+                    {
+                        _absenceShown = ShowAbsence(socket);
+                        continue;
+                    }
+
                     if (_reader.Activate() is null)
                     {
                         continue;
                     }
 
+                    // The reader selected the card as it came into the field, before anyone asked.
+                    _ = _reader.TakeCardTime();
+
                     Interlocked.Increment(ref _connections);
                     _connected = true;
+                    _absenceShown = false;
                     try
                     {
                         Serve(socket);
@@ -162,6 +189,8 @@ public sealed class VpcdCardConnection : IAsyncDisposable
                 return;
             }
 
+            var received = Stopwatch.GetTimestamp();
+
             if (length == 1)
             {
                 switch (message[0])
@@ -178,10 +207,21 @@ public sealed class VpcdCardConnection : IAsyncDisposable
 
                         break;
                     case 0x04:
-                        // An empty answer tells vpcd the card is gone.
-                        Send(socket, (_reader.ActiveCardInField ? _reader.Atr ?? _reader.Activate() : null) ?? []);
+                        // An empty answer tells vpcd the card is gone (that poll reports no card).
+                        var atr = (_reader.ActiveCardInField ? _reader.Atr ?? _reader.Activate() : null) ?? [];
+                        SpendCardTime(received, TimeSpan.Zero);
+                        Send(socket, atr);
+                        if (atr.Length == 0)
+                        {
+                            _absenceShown = true;
+                            return;
+                        }
+
                         break;
                 }
+
+                // Power on and reset select the card again: the reader answers nothing more until that is done.
+                SpendCardTime(received, TimeSpan.Zero);
 
                 continue;
             }
@@ -194,6 +234,7 @@ public sealed class VpcdCardConnection : IAsyncDisposable
             }
 
             var response = _reader.Transmit(message.AsSpan(0, length));
+            SpendCardTime(received, _reader.Pn532.Timing.Enabled ? _reader.Pn532.Timing.ReaderApdu : TimeSpan.Zero);
             var delay = _reader.Pn532.NextReplyDelay();
             if (delay > TimeSpan.Zero)
             {
@@ -201,6 +242,49 @@ public sealed class VpcdCardConnection : IAsyncDisposable
             }
 
             Send(socket, response);
+        }
+    }
+
+    // A connection whose only answer is "no card": the first message on a connection vpcd accepts is
+    // the ATR request of pcscd's presence poll (vicc_present accepts, then asks for the ATR), and an
+    // empty answer makes that poll report the reader empty. True once answered so.
+    private bool ShowAbsence(Socket socket)
+    {
+        var header = new byte[2];
+        var message = new byte[ushort.MaxValue];
+        var deadline = Stopwatch.GetTimestamp() + (5 * Stopwatch.Frequency);
+        try
+        {
+            while (!socket.Poll(FieldCheck, SelectMode.SelectRead))
+            {
+                if (_stop.IsCancellationRequested || _reader.Pn532.Stalled || Stopwatch.GetTimestamp() > deadline)
+                {
+                    return false;
+                }
+            }
+
+            if (!ReceiveExactly(socket, header) || !ReceiveExactly(socket, message.AsSpan(0, BinaryPrimitives.ReadUInt16BigEndian(header))))
+            {
+                return false;
+            }
+
+            Send(socket, []);
+            return true;
+        }
+        catch (Exception ex) when (ex is SocketException or IOException or ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+
+    // Waits out the card's time for what the reader just did (and the reader's own time), from `received`.
+    private void SpendCardTime(long received, TimeSpan reader)
+    {
+        var work = _reader.TakeCardTime() + reader;
+        if (work > TimeSpan.Zero)
+        {
+            _reader.Pn532.NoteModelledTime(TimeSpan.Zero, work);
+            Pace.Until(Pace.After(received, work));
         }
     }
 

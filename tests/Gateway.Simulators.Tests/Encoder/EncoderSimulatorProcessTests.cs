@@ -43,6 +43,19 @@ public sealed class EncoderSimulatorProcessTests : IDisposable
     }
 
     [LinuxFact]
+    public async Task Encoder_TimedByDefault_OffWhenAsked_SaysWhichOnStart()
+    {
+        await using (var timed = ChildProcess.StartDotnet(RepoPaths.Simulator, ["encoder", "--pty", _folder.Combine("tty1"), "--baud", "57600", "--control", "http://127.0.0.1:0"]))
+        {
+            var line = await timed.WaitForLineAsync(@"^encoder PN532 .*; (timing .*)$", TimeSpan.FromSeconds(60));
+            Assert.StartsWith("timing on: 57600 baud, card select 2.5 ms, auth 2 ms, read 2.5 ms, write 5.5 ms", line.Groups[1].Value, StringComparison.Ordinal);
+        }
+
+        await using var untimed = ChildProcess.StartDotnet(RepoPaths.Simulator, ["encoder", "--pty", _folder.Combine("tty2"), "--timing", "off"]);
+        Assert.Equal("timing off", (await untimed.WaitForLineAsync(@"^encoder PN532 .*; (timing .*)$", TimeSpan.FromSeconds(60))).Groups[1].Value);
+    }
+
+    [LinuxFact]
     public async Task Encoder_ControlOnNonLoopbackAddress_Refused()
     {
         var (code, _, error) = await ChildProcess.RunDotnetAsync(RepoPaths.Simulator, ["encoder", "--pty", _folder.Combine("tty0"), "--control", "http://0.0.0.0:0"], TimeSpan.FromSeconds(60));
@@ -56,6 +69,9 @@ public sealed class EncoderSimulatorProcessTests : IDisposable
     [InlineData(new[] { "--vpcd", "35963" }, "--vpcd must be HOST:PORT (e.g. 127.0.0.1:35963), not '35963'")]
     [InlineData(new[] { "--vpcd", "127.0.0.1:99999" }, "--vpcd must be HOST:PORT")]
     [InlineData(new[] { "--vpcd", "127.0.0.1:35963", "--card", "2k" }, "--card must be 1k, 4k or none, not '2k'")]
+    [InlineData(new[] { "--vpcd", "127.0.0.1:35963", "--timing", "fast" }, "--timing must be on or off, not 'fast'")]
+    [InlineData(new[] { "--vpcd", "127.0.0.1:35963", "--baud", "0" }, "--baud must be 300-1382400")]
+    [InlineData(new[] { "--vpcd", "127.0.0.1:35963", "--reader-apdu-us", "-1" }, "--reader-apdu-us 0-1000000")]
     public async Task Encoder_BadFrontEndArguments_ExitTwoWithOneLine(string[] args, string expected)
     {
         var (code, _, error) = await ChildProcess.RunDotnetAsync(RepoPaths.Simulator, ["encoder", .. args], TimeSpan.FromSeconds(60));

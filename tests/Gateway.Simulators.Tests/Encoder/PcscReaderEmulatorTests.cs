@@ -29,6 +29,30 @@ public sealed class PcscReaderEmulatorTests
     }
 
     [Fact]
+    public void Timing_EachCommandCostsTheCardItsDataSheetTime_NothingWhenOff()
+    {
+        var pn532 = new Pn532Emulator { Timing = EncoderTiming.DataSheet };
+        pn532.PlaceNewCard(MifareClassicType.Classic1K, [0x04, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66]);
+        var reader = new PcscReaderEmulator(pn532);
+        Assert.NotNull(reader.Activate());
+        Assert.Equal(TimeSpan.FromMilliseconds(3.5), reader.TakeCardTime()); // selection, 7-byte UID (MF1S50yyX/V1 §8.2)
+        Assert.Equal(TimeSpan.Zero, reader.TakeCardTime());
+
+        Assert.Equal("9000", Send(reader, "FF82000006FFFFFFFFFFFF"));
+        Assert.Equal(TimeSpan.Zero, reader.TakeCardTime()); // LOAD KEYS stays in the reader
+        Assert.Equal("9000", Send(reader, "FF860000050100076000"));
+        Assert.Equal(TimeSpan.FromMilliseconds(2), reader.TakeCardTime());
+        Assert.EndsWith("9000", Send(reader, "FFB0000410"), StringComparison.Ordinal);
+        Assert.Equal(TimeSpan.FromMilliseconds(2.5), reader.TakeCardTime());
+        Assert.Equal("9000", Send(reader, "FFD6000410" + new string('A', 32)));
+        Assert.Equal(TimeSpan.FromMilliseconds(5.5), reader.TakeCardTime());
+
+        pn532.Timing = EncoderTiming.Off;
+        Assert.EndsWith("9000", Send(reader, "FFB0000410"), StringComparison.Ordinal);
+        Assert.Equal(TimeSpan.Zero, reader.TakeCardTime());
+    }
+
+    [Fact]
     public void Activate_EmptyField_NoAtr()
     {
         var reader = new PcscReaderEmulator(new Pn532Emulator());
