@@ -272,10 +272,24 @@ internal sealed class PcscBlockTransport : ICardBlockTransport
             Interlocked.Increment(ref _commands);
             n = card.Transmit(command, response);
         }
-        catch (PcscException ex)
+        catch (PcscException ex) when (PcscError.IsCardGone(ex.Code))
         {
             card.Dispose();
-            return PcscError.IsCardGone(ex.Code) ? null : throw ReaderGone(ex);
+            return null;
+        }
+        catch (PcscException ex)
+        {
+            // SCARD_E_NOT_TRANSACTED and its kind: what pcsc-lite says when a card leaves during the
+            // exchange (the reader's driver lost it), as well as when the reader fails. pcscd tells which.
+            card.Dispose();
+            return CardLeft(reader, ex) ? null : throw ReaderGone(ex);
+        }
+
+        if (n < 2)
+        {
+            // No status word at all: the card left mid-exchange (vpcd answers an empty response), or the reader failed.
+            card.Dispose();
+            return CardLeft(reader, null) ? null : throw new EncoderNotRespondingException(Name, $"the PC/SC reader '{reader}' returned no status word to GET DATA");
         }
 
         if (!StorageCardApdu.TryParseResponse(response.AsSpan(0, n), out var uid, out var sw) || !sw.IsSuccess || uid.Length is < 4 or > 10)
@@ -470,21 +484,47 @@ internal sealed class PcscBlockTransport : ICardBlockTransport
         }
     }
 
+    // After a failed exchange while connecting: true when pcscd reports the reader without a card
+    // (now, or within RemovalWait), false when the card is still there; a reader gone throws.
+    private bool CardLeft(string reader, PcscException? failure)
+    {
+        var status = StatusAfterFailure(reader);
+        if ((status.State & (PcscReaderState.Unknown | PcscReaderState.Unavailable)) != 0)
+        {
+            DropAll();
+            throw new EncoderNotRespondingException(Name, $"the PC/SC reader '{reader}' is gone (unplugged?)", failure);
+        }
+
+        return !status.HasCard;
+    }
+
+    // The reader's state after an exchange failed: what pcscd says now, or, while it still sees a
+    // card, the first change within RemovalWait (pcscd polls the reader; a card that left mid-exchange
+    // is reported at its next poll).
+    private PcscReaderStatus StatusAfterFailure(string reader)
+    {
+        try
+        {
+            var status = _context.GetStatus(reader);
+            return status.HasCard ? _context.WaitForChange(reader, _options.RemovalWait) : status;
+        }
+        catch (PcscException ex)
+        {
+            throw ReaderGone(ex);
+        }
+    }
+
     // An exchange whose outcome is unknown: the card left the field, or the reader failed.
     private Exception LostExchange(Connection connection, string what, Exception? inner)
     {
         PcscReaderStatus status;
         try
         {
-            status = _context.GetStatus(connection.Reader);
-            if (status.HasCard)
-            {
-                status = _context.WaitForChange(connection.Reader, _options.RemovalWait);
-            }
+            status = StatusAfterFailure(connection.Reader);
         }
-        catch (PcscException ex)
+        catch (EncoderNotRespondingException ex)
         {
-            return ReaderGone(ex);
+            return ex;
         }
 
         if ((status.State & (PcscReaderState.Unknown | PcscReaderState.Unavailable)) != 0)

@@ -1,4 +1,5 @@
 using Gateway.Drivers.CardEncoders;
+using Gateway.Drivers.CardEncoders.Keys;
 using Gateway.Drivers.CardEncoders.Layout;
 using Gateway.Drivers.CardEncoders.Pcsc;
 using Gateway.Drivers.Tests.CardEncoders.Transport;
@@ -51,7 +52,7 @@ internal sealed class PcscRig : ITransportRig
             watch = PcscContext.Establish();
             Assert.True(watch.ListReaders().Contains(Vpcd.Reader), Vpcd.Missing);
             var empty = watch;
-            await Eventually.UntilAsync(() => !empty.GetStatus(Vpcd.Reader).HasCard, "vpcd's reader to be empty (a card left by an earlier test)");
+            await Eventually.UntilAsync(() => (empty.GetStatus(Vpcd.Reader).State & PcscReaderState.Empty) != 0, "vpcd's reader to be empty (a card left by an earlier test)");
             var pn532 = new Pn532Emulator();
             var connection = VpcdCardConnection.Start(Vpcd.Host, Vpcd.Port, new PcscReaderEmulator(pn532));
             var context = new UnpluggableContext(PcscContext.Establish());
@@ -90,9 +91,19 @@ internal sealed class PcscRig : ITransportRig
 
     public void Silence() => Context.Unplugged = true;
 
-    /// <summary>Waits until pcscd reports vpcd's reader with or without a card.</summary>
+    /// <summary>A desk encoder of its own on the same reader (its own PC/SC context, as the service or gatewayctl would open).</summary>
+    public PcscCardEncoder Encoder(string siteId, SiteCardKeys keys, ICardWriteJournal journal) =>
+        new(new PcscEncoderOptions(Vpcd.Endpoint, siteId) { PollInterval = TimeSpan.FromMilliseconds(20) }, keys, journal);
+
+    /// <summary>
+    /// Waits until pcscd reports vpcd's reader with a card that answered (present, not mute), or
+    /// empty. Not merely "no card that answers": a card taken off while pcscd reset it is reported
+    /// present and mute until pcscd's next poll finds the reader empty.
+    /// </summary>
     public void WaitForPcscd(bool present) =>
-        Eventually.UntilAsync(() => _watch.GetStatus(Vpcd.Reader).HasCard == present, present ? "pcscd to see the card" : "pcscd to see the card go").GetAwaiter().GetResult();
+        Eventually.UntilAsync(
+            () => present ? _watch.GetStatus(Vpcd.Reader).HasCard : (_watch.GetStatus(Vpcd.Reader).State & PcscReaderState.Empty) != 0,
+            present ? "pcscd to see the card" : "pcscd to see the reader empty").GetAwaiter().GetResult();
 
     public async ValueTask DisposeAsync()
     {
