@@ -72,6 +72,12 @@ public static class Program
             builder.Services.AddSingleton(new GatewayDatabase(options.DatabasePath));
             builder.Services.AddSingleton<DeviceStatusBoard>();
             builder.Services.AddGatewayApi();
+            if (demo is not null)
+            {
+                // The demo's named operators take the place of the first admin (docs/operators.md, "First start").
+                builder.Services.AddSingleton(demo.Operators);
+            }
+
             builder.Services.RunGatewaySync();
 
             var app = builder.Build();
@@ -93,11 +99,6 @@ public static class Program
             }
 
             app.UseGatewayApi();
-            if (options.BootstrapToken is null)
-            {
-                Log.Warning("Gateway:BootstrapToken is not set: the API refuses every request except /health and /openapi until an operator token exists");
-            }
-
             foreach (var warning in options.Http.Warnings(DateTimeOffset.UtcNow))
             {
                 Log.Warning("HTTP: {Warning}", warning);
@@ -114,11 +115,7 @@ public static class Program
                 database.SchemaVersion,
                 options.Devices.Count);
 
-            if (demo is not null && OperatingSystem.IsLinux())
-            {
-                await demo.PrepareConsoleAsync(app.Services.GetRequiredService<Operators.OperatorStore>(), addresses, CancellationToken.None);
-            }
-
+            demo?.SetConsoleAddress(addresses);
             foreach (var note in demo?.Notes ?? [])
             {
                 System.Console.WriteLine(note);

@@ -40,6 +40,27 @@ public sealed class LoginTests : IDisposable
         Assert.False(File.Exists(_folder.Combine("other.json")));
     }
 
+    [LinuxFact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task Login_OverAWorldReadableCredentialsFileHeldOpen_TokenNeverReachesThatFile()
+    {
+        await using var service = ChildProcess.StartDotnet(RepoPaths.Service, [$"--Gateway:DataFolder={_folder.Combine("data")}", "--Gateway:Http:Port=0", $"--Gateway:BootstrapToken={Token}"]);
+        var url = (await service.WaitForLineAsync(@"HTTP (http://[0-9.]+:\d+)", Bound)).Groups[1].Value;
+        var credentials = _folder.Combine("credentials.json");
+        await File.WriteAllTextAsync(credentials, "{}");
+        File.SetUnixFileMode(credentials, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+
+        // Someone allowed to read the old file opens it before the login and waits.
+        using var earlier = new FileStream(credentials, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        var (code, _, stderr) = await ChildProcess.RunDotnetAsync(RepoPaths.Cli, ["login", "--server", url], Bound, environment: Env(Token, credentials));
+        Assert.True(code == 0, stderr);
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(credentials));
+        Assert.Contains(Token, await File.ReadAllTextAsync(credentials), StringComparison.Ordinal);
+        using var reader = new StreamReader(earlier);
+        Assert.Equal("{}", await reader.ReadToEndAsync());
+    }
+
     public void Dispose() => _folder.Dispose();
 
     private static Dictionary<string, string?> Env(string token, string credentials) => new()

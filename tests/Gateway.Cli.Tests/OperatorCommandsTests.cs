@@ -65,8 +65,21 @@ public sealed class OperatorCommandsTests : IDisposable
             Assert.Equal("ok", taken.RootElement.GetProperty("integrityCheck").GetString());
         }
 
+        // The admin has a password of their own: the bootstrap token is retired, and gatewayctl says why.
+        var retired = await RunAsync(["operators", "list"], credentials, ("GATEWAY_TOKEN", Bootstrap));
+        Assert.Equal(3, retired.Code);
+        Assert.Contains("bootstrap-token-retired", retired.Err, StringComparison.Ordinal);
+        Assert.Contains("admin operator 'admin' set their own password", retired.Err, StringComparison.Ordinal);
+
+        // The clerk (front desk and finance) signs in with the one-time password from stdin and sets their own.
+        var clerkCredentials = _folder.Combine("clerk.json");
+        var clerk = await RunAsync(["login", "--server", url, "--user", "clerk"], clerkCredentials, stdin: "front-one-time-pass\n");
+        Assert.True(clerk.Code == 0, clerk.Err);
+        var clerkPasswd = await RunAsync(["passwd"], clerkCredentials, ("GATEWAY_PASSWORD", "front-one-time-pass"), ("GATEWAY_NEW_PASSWORD", "front-own-password-1"));
+        Assert.True(clerkPasswd.Code == 0, clerkPasswd.Err);
+
         // The month's inventory with no cards at all: every line zero, counted, signed off, immutable.
-        var finance = ("GATEWAY_TOKEN", Bootstrap);
+        var finance = ("GATEWAY_CREDENTIALS", clerkCredentials);
         var open = await RunAsync(["inventory", "open", "2026-01"], credentials, finance);
         Assert.True(open.Code == 0, open.Err);
         Assert.Contains("Smart-card inventory 2026-01", open.Out, StringComparison.Ordinal);

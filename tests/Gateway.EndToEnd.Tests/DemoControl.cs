@@ -104,12 +104,12 @@ public static class DemoControl
     /// command with --idempotency-key KEY": the encoder did not answer in time on a loaded machine, say),
     /// does what the hint says, at most twice. Any other failure fails the test. Returns standard output.
     /// </summary>
-    public static async Task<string> RunResumingAsync(string dll, IReadOnlyList<string> args, IDictionary<string, string?> environment, string what)
+    public static async Task<string> RunResumingAsync(string dll, IReadOnlyList<string> args, IDictionary<string, string?> environment, string what, string? workingDirectory = null)
     {
         var attempt = args;
         for (var resumes = 0; ; resumes++)
         {
-            var (code, stdout, stderr) = await ChildProcess.RunDotnetAsync(dll, attempt, DemoSite.Bound, environment: environment);
+            var (code, stdout, stderr) = await ChildProcess.RunDotnetAsync(dll, attempt, DemoSite.Bound, workingDirectory, environment);
             if (code == 0)
             {
                 return stdout;

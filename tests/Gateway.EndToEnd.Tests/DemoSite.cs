@@ -1,4 +1,7 @@
 using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 
 namespace Gateway.EndToEnd.Tests;
@@ -31,6 +34,10 @@ public sealed class DemoSite : IAsyncDisposable
 
     public string Url { get; }
 
+    /// <summary>
+    /// A token of operator <c>tester</c>, who holds every role: created by the demo's <c>admin</c> (whose
+    /// password the demo printed) and signed in with its own password, as a site's admin would set one up.
+    /// </summary>
     public string Token { get; }
 
     /// <summary>The control URL of the building-3 door controller (unit 1, Modbus TCP).</summary>
@@ -42,7 +49,7 @@ public sealed class DemoSite : IAsyncDisposable
     /// <summary>The control URL of the PN532 encoder simulator.</summary>
     public string EncoderControl { get; }
 
-    /// <summary>gatewayctl's environment: the demo's server and admin token.</summary>
+    /// <summary>gatewayctl's environment: the demo's server and the token of an operator with every role.</summary>
     public IDictionary<string, string?> Environment => new Dictionary<string, string?>
     {
         ["GATEWAY_TOKEN"] = Token,
@@ -64,7 +71,8 @@ public sealed class DemoSite : IAsyncDisposable
         try
         {
             var url = (await service.WaitForLineAsync(@"HTTP (http://[0-9.]+:\d+)", startBound)).Groups[1].Value;
-            var token = (await service.WaitForLineAsync(@"^demo admin token: ([0-9a-f]{64})", Bound)).Groups[1].Value;
+            var adminPassword = (await service.WaitForLineAsync(@"^  admin\s+admin\s+password (\S+)$", Bound)).Groups[1].Value;
+            var token = await OperatorWithEveryRoleAsync(url, adminPassword);
             var carPark = (await service.WaitForLineAsync(@"^car park controllers .* control (\S+)", Bound)).Groups[1].Value;
             var door = (await service.WaitForLineAsync(@"^building 3 door .* control (\S+)", Bound)).Groups[1].Value;
             var encoder = (await service.WaitForLineAsync(@"^encoder .* control (\S+)", Bound)).Groups[1].Value;
@@ -75,6 +83,37 @@ public sealed class DemoSite : IAsyncDisposable
             await service.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>Logs in as the demo's <c>admin</c>, creates <c>tester</c> with every role, signs in as tester and sets its password; returns tester's token.</summary>
+    public static async Task<string> OperatorWithEveryRoleAsync(string url, string adminPassword)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(url + "/"), Timeout = TimeSpan.FromSeconds(60) };
+        var admin = await LoginAsync(http, "admin", adminPassword);
+        using (var create = new HttpRequestMessage(HttpMethod.Post, "api/operators"))
+        {
+            create.Headers.Authorization = new AuthenticationHeaderValue("Bearer", admin);
+            create.Content = JsonContent.Create(new { username = "tester", displayName = "Tester", roles = new[] { "front-desk", "parking-authorizer", "finance", "admin" }, password = "one-time-pw-for-t-1" });
+            using var created = await http.SendAsync(create);
+            Assert.True(created.IsSuccessStatusCode, $"creating the test operator: {(int)created.StatusCode} {await created.Content.ReadAsStringAsync()}");
+        }
+
+        var token = await LoginAsync(http, "tester", "one-time-pw-for-t-1");
+        using var change = new HttpRequestMessage(HttpMethod.Post, "api/me/password");
+        change.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        change.Content = JsonContent.Create(new { currentPassword = "one-time-pw-for-t-1", newPassword = "own-password-of-t-1" });
+        using var changed = await http.SendAsync(change);
+        Assert.True(changed.IsSuccessStatusCode, $"setting the test operator's password: {(int)changed.StatusCode} {await changed.Content.ReadAsStringAsync()}");
+        return token;
+    }
+
+    private static async Task<string> LoginAsync(HttpClient http, string username, string password)
+    {
+        using var response = await http.PostAsync("api/login", JsonContent.Create(new { username, password }));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"login of {username}: {(int)response.StatusCode} {text}");
+        using var body = JsonDocument.Parse(text);
+        return body.RootElement.GetProperty("token").GetString()!;
     }
 
     /// <summary>Runs <c>gatewayctl args...</c> against the demo; fails the test on a non-zero exit. Returns standard output.</summary>

@@ -11,28 +11,44 @@ public sealed class DemoTests : IDisposable
     private readonly TempFolder _folder = new("gateway-demo");
 
     [LinuxFact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     public async Task Demo_Started_ControllersConnectedAndChildrenStoppedOnSigterm()
     {
         await using var service = ChildProcess.StartDotnet(RepoPaths.Service, ["--demo", "--Gateway:Http:Port=0"], workingDirectory: _folder.Path);
         var url = (await service.WaitForLineAsync(@"HTTP (http://[0-9.]+:\d+)", Bound)).Groups[1].Value;
-        var token = (await service.WaitForLineAsync(@"^demo admin token: ([0-9a-f]{64})", Bound)).Groups[1].Value;
-        Assert.Equal(token, (await File.ReadAllTextAsync(_folder.Combine("data", "demo", "admin.token"))).Trim());
         var children = ChildPids(service.Id);
         Assert.Equal(3, children.Count);
 
-        // The console's address and the demo clerk's one-time password, which signs in and must be changed first.
-        var console = await service.WaitForLineAsync(@"^console: (http://[0-9.]+:\d+)/ +sign in as desk with the one-time password (\S+)", Bound);
+        // No bootstrap token: one named operator per role, each password printed and kept owner-only in its file, usable at once.
+        // First among the notes, the console's address and the desk clerk's sign-in, the same password as desk.password.
+        var console = await service.WaitForLineAsync(@"^console: (http://[0-9.]+:\d+)/ +sign in as desk with the password (\S+) +\(also in (\S+)\)$", Bound);
         Assert.Equal(url, console.Groups[1].Value);
-        Assert.Equal(console.Groups[2].Value, (await File.ReadAllTextAsync(_folder.Combine("data", "demo", "desk-password.txt"))).Trim());
-        using (var anonymous = new HttpClient { BaseAddress = new Uri(url + "/"), Timeout = TimeSpan.FromSeconds(30) })
-        using (var login = await anonymous.PostAsync(new Uri("api/login", UriKind.Relative), System.Net.Http.Json.JsonContent.Create(new { username = "desk", password = console.Groups[2].Value })))
+        Assert.Equal(_folder.Combine("data", "demo", "desk.password"), console.Groups[3].Value);
+        using var http = new HttpClient { BaseAddress = new Uri(url + "/"), Timeout = TimeSpan.FromSeconds(30) };
+        string? deskToken = null;
+        foreach (var (id, role) in new[] { ("desk", "front-desk"), ("authorizer", "parking-authorizer"), ("finance", "finance"), ("admin", "admin") })
         {
-            using var answer = JsonDocument.Parse(await login.Content.ReadAsStringAsync());
-            Assert.True(answer.RootElement.GetProperty("passwordChangeRequired").GetBoolean(), answer.RootElement.GetRawText());
+            var printed = (await service.WaitForLineAsync($@"^  {id}\s+{role}\s+password (\S+)$", Bound)).Groups[1].Value;
+            var file = _folder.Combine("data", "demo", id + ".password");
+            Assert.Equal(printed, (await File.ReadAllTextAsync(file)).Trim());
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+            using var login = await http.PostAsync(new Uri("api/login", UriKind.Relative), System.Net.Http.Json.JsonContent.Create(new { username = id, password = printed }));
+            using var body = JsonDocument.Parse(await login.Content.ReadAsStringAsync());
+            Assert.True(login.IsSuccessStatusCode, body.RootElement.GetRawText());
+            Assert.False(body.RootElement.GetProperty("passwordChangeRequired").GetBoolean());
+            Assert.Equal([role], body.RootElement.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
+            deskToken = id == "desk" ? body.RootElement.GetProperty("token").GetString() : deskToken;
+            Assert.True(id != "desk" || printed == console.Groups[2].Value, $"the console line gives desk {console.Groups[2].Value}, the operators' list {printed}");
         }
 
-        using var http = new HttpClient { BaseAddress = new Uri(url + "/"), Timeout = TimeSpan.FromSeconds(30) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        foreach (var secret in new[] { "card.key", "audit.key" })
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(_folder.Combine("data", "demo", secret)));
+        }
+
+        Assert.False(File.Exists(_folder.Combine("data", "demo", "admin.token")));
+        Assert.False(File.Exists(_folder.Combine("data", "demo", "initial-admin-password.txt")));
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", deskToken);
         var deadline = DateTimeOffset.UtcNow + Bound;
         while (true)
         {

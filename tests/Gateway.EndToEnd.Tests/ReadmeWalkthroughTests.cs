@@ -48,12 +48,12 @@ public sealed partial class ReadmeWalkthroughTests : IDisposable
     }
 
     [Theory]
-    [InlineData("data/demo/admin.token")]
+    [InlineData("data/demo/desk.password")]
     [InlineData("src/Gateway.Service/data/demo/card.key")]
     [InlineData("elsewhere/deeper/data/gateway.db-journal")]
     public async Task GitIgnore_DataFolderAtAnyDepth_Ignored(string path)
     {
-        // A demo started from another folder keeps its admin token and card key in that folder's data/: never committed.
+        // A demo started from another folder keeps its operators' passwords and card key in that folder's data/: never committed.
         var (code, stdout, stderr) = await ChildProcess.RunAsync("git", ["-C", RepoPaths.Root, "check-ignore", "--no-index", "--verbose", path], DemoSite.Bound);
 
         Assert.True(code == 0, $"git does not ignore {path} ({code}): {stdout}{stderr}");
@@ -213,9 +213,9 @@ public sealed partial class ReadmeWalkthroughTests : IDisposable
         }
     }
 
-    /// <summary>Runs the line once; should it fail with gatewayctl's resume hint (a slow encoder on a loaded machine), follows the hint as its message tells the reader to.</summary>
+    /// <summary>Runs the line once from the root, as the reader does; should it fail with gatewayctl's resume hint (a slow encoder on a loaded machine), follows the hint as its message tells the reader to.</summary>
     private static Task<string> RunOnceAsync(string dll, ReadmeLine line, string[] args, Dictionary<string, string?> environment) =>
-        DemoControl.RunResumingAsync(dll, args, environment, $"README line '{line.Text}'");
+        DemoControl.RunResumingAsync(dll, args, environment, $"README line '{line.Text}'", RepoPaths.Root);
 
     /// <summary>Runs a read-only line again until what it prints shows <paramref name="holds"/> (the engine collects events and raises alarms in the background).</summary>
     private static async Task RunUntilAsync(string dll, ReadmeLine line, string[] args, Dictionary<string, string?> environment, Func<string, bool> holds)

@@ -58,28 +58,9 @@ public static class TokenStore
         : SafeLoad()?.Server is { Length: > 0 } saved ? saved
         : "http://127.0.0.1:5080";
 
-    /// <summary>Writes the file with owner-only permissions (created so before the token is written).</summary>
-    public static void Save(Credentials credentials)
-    {
-        var path = FilePath;
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        using (var stream = new FileStream(path, options))
-        {
-            JsonSerializer.Serialize(stream, credentials, CliJson.Options);
-        }
-
-        if (!OperatingSystem.IsWindows())
-        {
-            // An existing file keeps its old mode on truncate: tighten it explicitly.
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
-    }
+    /// <summary>Writes the file owner-only from its first byte (<see cref="Gateway.Shared.OwnerOnlyFile"/>), replacing the one saved before.</summary>
+    public static void Save(Credentials credentials) =>
+        Gateway.Shared.OwnerOnlyFile.Write(FilePath, stream => JsonSerializer.Serialize(stream, credentials, CliJson.Options));
 
     private static Credentials? SafeLoad()
     {

@@ -44,7 +44,9 @@ public static class ApiComposition
 
         services.AddSingleton<UnitOfWorkFactory>();
         services.AddSingleton<IdempotencyStore>();
-        services.AddSingleton<IOperatorAuthenticator>(sp => new BootstrapTokenAuthenticator(sp.GetRequiredService<GatewayOptions>().BootstrapToken));
+        services.AddSingleton<BootstrapRetirement>();
+        services.AddSingleton(sp => new BootstrapTokenAuthenticator(sp.GetRequiredService<GatewayOptions>().BootstrapToken, sp.GetRequiredService<BootstrapRetirement>()));
+        services.AddSingleton<IOperatorAuthenticator>(sp => sp.GetRequiredService<BootstrapTokenAuthenticator>());
         services.AddSingleton<RejectedTokenLog>();
         services.AddAuthentication(BearerTokenHandler.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);

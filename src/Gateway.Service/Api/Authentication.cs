@@ -96,7 +96,10 @@ public interface IOperatorAuthenticator
 
 /// <summary>
 /// The bootstrap admin token from <c>Gateway:BootstrapToken</c>: it holds every role, so it satisfies
-/// every policy. Unset, it knows no token. Compared in constant time; never logged.
+/// every policy, until it is retired — once an admin operator has set their own password
+/// (<see cref="Operators.BootstrapRetirement"/>); then it knows no token, and
+/// <see cref="RetiredAsync"/> tells the bearer handler why the token is refused. Unset, it knows no
+/// token. Compared in constant time; never logged.
 /// </summary>
 public sealed class BootstrapTokenAuthenticator : IOperatorAuthenticator
 {
@@ -106,11 +109,14 @@ public sealed class BootstrapTokenAuthenticator : IOperatorAuthenticator
     public const int MinimumTokenLength = 32;
 
     private readonly byte[]? _expected;
+    private readonly Operators.BootstrapRetirement _retirement;
 
     /// <param name="token">The configured token, or null: then this authenticator knows no token.</param>
-    public BootstrapTokenAuthenticator(Secret? token)
+    /// <param name="retirement">Whether an admin operator has retired the token by setting their own password.</param>
+    public BootstrapTokenAuthenticator(Secret? token, Operators.BootstrapRetirement retirement)
     {
         _expected = token is { } secret ? SHA256.HashData(Encoding.UTF8.GetBytes(secret.Reveal())) : null;
+        _retirement = retirement;
     }
 
     /// <summary>Reads <c>Gateway:BootstrapToken</c>: unset, or 32-512 printable ASCII characters. The error never echoes the value.</summary>
@@ -135,18 +141,25 @@ public sealed class BootstrapTokenAuthenticator : IOperatorAuthenticator
         return true;
     }
 
-    public ValueTask<OperatorIdentity?> AuthenticateAsync(string token, CancellationToken cancellationToken)
+    public async ValueTask<OperatorIdentity?> AuthenticateAsync(string token, CancellationToken cancellationToken) =>
+        IsBootstrapToken(token) && await _retirement.RetiredAsync(cancellationToken) is null
+            ? new OperatorIdentity(OperatorId, "Bootstrap admin", GatewayRoles.All)
+            : null;
+
+    /// <summary>The retirement when <paramref name="token"/> is the configured bootstrap token and it is retired; else null.</summary>
+    public async ValueTask<Operators.BootstrapRetired?> RetiredAsync(string token, CancellationToken cancellationToken) =>
+        IsBootstrapToken(token) ? await _retirement.RetiredAsync(cancellationToken) : null;
+
+    private bool IsBootstrapToken(string token)
     {
         if (_expected is null)
         {
-            return ValueTask.FromResult<OperatorIdentity?>(null);
+            return false;
         }
 
         // Hashing first makes the comparison constant-time regardless of the presented token's length.
         var presented = SHA256.HashData(Encoding.UTF8.GetBytes(token));
-        return ValueTask.FromResult(CryptographicOperations.FixedTimeEquals(presented, _expected)
-            ? new OperatorIdentity(OperatorId, "Bootstrap admin", GatewayRoles.All)
-            : null);
+        return CryptographicOperations.FixedTimeEquals(presented, _expected);
     }
 }
 
@@ -154,13 +167,20 @@ public sealed class BootstrapTokenAuthenticator : IOperatorAuthenticator
 public sealed class BearerTokenHandler : AuthenticationHandler<AuthenticationSchemeOptions>
 {
     public const string SchemeName = "Bearer";
+
+    /// <summary>401 for the bootstrap token once an admin operator has set their own password.</summary>
+    public const string BootstrapTokenRetiredType = ProblemTypes.Prefix + "bootstrap-token-retired";
+
+    private static readonly object RetiredKey = new();
     private readonly IEnumerable<IOperatorAuthenticator> _authenticators;
+    private readonly BootstrapTokenAuthenticator _bootstrap;
     private readonly RejectedTokenLog _rejected;
 
-    public BearerTokenHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, IEnumerable<IOperatorAuthenticator> authenticators, RejectedTokenLog rejected)
+    public BearerTokenHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, IEnumerable<IOperatorAuthenticator> authenticators, BootstrapTokenAuthenticator bootstrap, RejectedTokenLog rejected)
         : base(options, logger, encoder)
     {
         _authenticators = authenticators;
+        _bootstrap = bootstrap;
         _rejected = rejected;
     }
 
@@ -193,6 +213,13 @@ public sealed class BearerTokenHandler : AuthenticationHandler<AuthenticationSch
             }
         }
 
+        if (await _bootstrap.RetiredAsync(token, Context.RequestAborted) is { } retired)
+        {
+            Context.Items[RetiredKey] = retired;
+            _rejected.Log(Logger, Context.Connection.RemoteIpAddress, Request.Path.Value, "the retired bootstrap token");
+            return AuthenticateResult.Fail("the bootstrap token is retired");
+        }
+
         _rejected.Log(Logger, Context.Connection.RemoteIpAddress, Request.Path.Value);
         return AuthenticateResult.Fail("unknown token");
     }
@@ -200,6 +227,16 @@ public sealed class BearerTokenHandler : AuthenticationHandler<AuthenticationSch
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         Response.Headers.WWWAuthenticate = "Bearer";
+        if (Context.Items[RetiredKey] is Operators.BootstrapRetired retired)
+        {
+            await ApiProblems.Problem(
+                StatusCodes.Status401Unauthorized,
+                BootstrapTokenRetiredType,
+                "The bootstrap token is retired",
+                $"the bootstrap token (Gateway:BootstrapToken) was retired at {Storage.UnitOfWork.Timestamp(retired.AtUtc)} when admin operator '{retired.OperatorId}' set their own password: log in as an operator (gatewayctl login --user NAME) and remove Gateway:BootstrapToken from the configuration").ExecuteAsync(Context);
+            return;
+        }
+
         await ApiProblems.Problem(
             StatusCodes.Status401Unauthorized,
             ProblemTypes.Unauthorized,
@@ -235,7 +272,7 @@ public sealed class RejectedTokenLog(TimeProvider time)
 
     private readonly LogRateLimit _limit = new(PerMinute, TimeSpan.FromMinutes(1), time);
 
-    public void Log(ILogger logger, System.Net.IPAddress? remoteAddress, string? path)
+    public void Log(ILogger logger, System.Net.IPAddress? remoteAddress, string? path, string what = "a bearer token")
     {
         if (!_limit.TryEnter(out var suppressed))
         {
@@ -244,11 +281,11 @@ public sealed class RejectedTokenLog(TimeProvider time)
 
         if (suppressed == 0)
         {
-            logger.LogWarning("Rejected a bearer token from {RemoteAddress} on {Path}", remoteAddress, path);
+            logger.LogWarning("Rejected {What:l} from {RemoteAddress} on {Path}", what, remoteAddress, path);
         }
         else
         {
-            logger.LogWarning("Rejected a bearer token from {RemoteAddress} on {Path}; {Suppressed} more rejected tokens were not logged before this one (at most {PerMinute} such lines a minute)", remoteAddress, path, suppressed, PerMinute);
+            logger.LogWarning("Rejected {What:l} from {RemoteAddress} on {Path}; {Suppressed} more rejected tokens were not logged before this one (at most {PerMinute} such lines a minute)", what, remoteAddress, path, suppressed, PerMinute);
         }
     }
 }

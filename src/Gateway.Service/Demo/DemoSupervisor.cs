@@ -11,25 +11,32 @@ namespace Gateway.Service.Demo;
 /// car-park barrier controllers on one pseudo-terminal bus at 19200 baud with line-rate emulation, a
 /// building door controller over Modbus TCP, and a PN532 encoder on a pseudo-terminal with a blank card.
 /// Stops them on exit; each child also exits by itself when this process is gone (<c>--parent-pid</c>), so
-/// a SIGKILL of the service leaves no simulator behind. Data lives in <c>data/demo</c>; the admin token and card key are created there.
+/// a SIGKILL of the service leaves no simulator behind. Data lives in <c>data/demo</c>; the card key and the
+/// demo operators' password files (<see cref="DemoOperators"/>) are created there, owner-only.
 /// </summary>
 public sealed partial class DemoSupervisor : IAsyncDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private readonly List<Process> _children = [];
+    private readonly List<string> _deviceNotes = [];
+    private string? _consoleNote;
 
     private DemoSupervisor(string dataFolder)
     {
         DataFolder = dataFolder;
+        Operators = new DemoOperators(dataFolder);
     }
 
     public string DataFolder { get; }
 
-    /// <summary>Configuration the service runs with (devices, data folder, token, card key).</summary>
+    /// <summary>The demo's named operators, created at the service's first start on this data folder.</summary>
+    public DemoOperators Operators { get; }
+
+    /// <summary>Configuration the service runs with (devices, data folder, card key).</summary>
     public Dictionary<string, string?> Configuration { get; } = [];
 
-    /// <summary>Lines for the person at the terminal: the token and the control URLs of the simulators.</summary>
-    public List<string> Notes { get; } = [];
+    /// <summary>Lines for the person at the terminal once the service has started: the console's address, the operators and their passwords, the control URLs of the simulators.</summary>
+    public IEnumerable<string> Notes => (_consoleNote is null ? [] : new[] { _consoleNote }).Concat(Operators.Notes()).Concat(_deviceNotes);
 
     /// <summary>Starts the simulators; on failure nothing is left running.</summary>
     public static async Task<DemoSupervisor> StartAsync(string dataFolder, CancellationToken cancellationToken)
@@ -116,67 +123,36 @@ public sealed partial class DemoSupervisor : IAsyncDisposable
         Device(2, "door-b3", "barrier", doorEndpoint, 1, "building-3");
         Device(3, "desk", "encoder", Path.Combine(DataFolder, "tty-encoder"), null, null);
 
-        var tokenFile = Path.Combine(DataFolder, "admin.token");
-        if (!File.Exists(tokenFile))
-        {
-            await File.WriteAllTextAsync(tokenFile, Convert.ToHexString(RandomNumberGenerator.GetBytes(32)).ToLowerInvariant() + "\n", cancellationToken);
-            File.SetUnixFileMode(tokenFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
-
         var keyFile = Path.Combine(DataFolder, "card.key");
         if (!File.Exists(keyFile))
         {
-            await File.WriteAllTextAsync(keyFile, "1:" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16)) + "\n", cancellationToken);
-            File.SetUnixFileMode(keyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            Gateway.Shared.OwnerOnlyFile.WriteText(keyFile, "1:" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16)) + "\n");
         }
 
-        var token = (await File.ReadAllTextAsync(tokenFile, cancellationToken)).Trim();
         Configuration["Gateway:DataFolder"] = DataFolder;
         Configuration["Gateway:SiteId"] = "demo";
-        Configuration["Gateway:BootstrapToken"] = token;
         Configuration["Gateway:CardKeys:KeyFile"] = keyFile;
         Configuration["Gateway:Sync:EventIntervalMs"] = "1000";
 
         // A site's usual grace, so the demo's car park shows an entry valid to the paid end plus 3 days.
         Configuration["Gateway:Parking:GraceDays"] = "3";
 
-        Notes.Add($"demo admin token: {token}   (also in {tokenFile})");
-        Notes.Add($"  export GATEWAY_TOKEN={token}");
-        Notes.Add($"car park controllers carpark-in (unit 1) and carpark-out (unit 2): control {Match(carPark.Lines, @"^control (\S+)").Groups[1].Value}");
-        Notes.Add($"building 3 door door-b3 (unit 1, {doorEndpoint}): control {Match(door.Lines, @"^control (\S+)").Groups[1].Value}");
-        Notes.Add($"encoder desk on {Path.Combine(DataFolder, "tty-encoder")}: control {Match(encoder.Lines, @"^control (\S+)").Groups[1].Value}");
-        Notes.Add("walkthrough: README.md, \"The demo in five minutes\"");
+        _deviceNotes.Add($"car park controllers carpark-in (unit 1) and carpark-out (unit 2): control {Match(carPark.Lines, @"^control (\S+)").Groups[1].Value}");
+        _deviceNotes.Add($"building 3 door door-b3 (unit 1, {doorEndpoint}): control {Match(door.Lines, @"^control (\S+)").Groups[1].Value}");
+        _deviceNotes.Add($"encoder desk on {Path.Combine(DataFolder, "tty-encoder")}: control {Match(encoder.Lines, @"^control (\S+)").Groups[1].Value}");
+        _deviceNotes.Add("walkthrough: README.md, \"The demo in five minutes\"");
     }
 
     /// <summary>
-    /// After the service has started: the demo's front-desk clerk <c>desk</c> (created once, with a one-time
-    /// password kept owner-only in <c>desk-password.txt</c>) and the lines that say where the console is and
-    /// how to sign in. Once the clerk has changed the one-time password, the file is deleted and the line says so.
+    /// After the service has started: the line that says where the console is and how the demo's front-desk
+    /// clerk <c>desk</c> signs in, first among the notes.
     /// </summary>
-    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-    public async Task PrepareConsoleAsync(Operators.OperatorStore operators, IEnumerable<string> urls, CancellationToken cancellationToken)
+    public void SetConsoleAddress(IEnumerable<string> urls)
     {
-        var passwordFile = Path.Combine(DataFolder, "desk-password.txt");
-        var desk = await operators.GetAsync("desk", cancellationToken);
-        if (desk is null)
-        {
-            var oneTime = Operators.PasswordHasher.GenerateOneTimePassword();
-            await File.WriteAllTextAsync(passwordFile, oneTime + "\n", cancellationToken);
-            File.SetUnixFileMode(passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            desk = await operators.CreateAsync(Storage.Actor.System, "desk", "王芳", [Api.GatewayRoles.FrontDesk], oneTime, cancellationToken);
-        }
-
         var url = urls.FirstOrDefault() ?? "http://127.0.0.1:5080";
-        if (desk is { MustChangePassword: true } && File.Exists(passwordFile))
-        {
-            var password = (await File.ReadAllTextAsync(passwordFile, cancellationToken)).Trim();
-            Notes.Insert(0, $"console: {url}/   sign in as desk with the one-time password {password}   (also in {passwordFile})");
-        }
-        else
-        {
-            File.Delete(passwordFile);
-            Notes.Insert(0, $"console: {url}/   sign in as desk with the password you chose");
-        }
+        _consoleNote = Operators.Password("desk") is { } password
+            ? $"console: {url}/   sign in as desk with the password {password}   (also in {Operators.PasswordPath("desk")})"
+            : $"console: {url}/   sign in as desk with the password you chose";
     }
 
     private void Device(int index, string id, string kind, string endpoint, int? unit, string? zone)

@@ -59,9 +59,11 @@ public sealed partial class OperatorStore
     private readonly NotificationOutbox _outbox;
     private readonly LoginThrottle _throttle;
     private readonly Lazy<string> _unknownNameHash;
+    private readonly BootstrapRetirement _retirement;
 
-    public OperatorStore(GatewayDatabase database, UnitOfWorkFactory units, GatewayOptions options, TimeProvider time, NotificationOutbox outbox, LoginThrottle throttle)
+    public OperatorStore(GatewayDatabase database, UnitOfWorkFactory units, GatewayOptions options, TimeProvider time, NotificationOutbox outbox, LoginThrottle throttle, BootstrapRetirement retirement)
     {
+        _retirement = retirement;
         _throttle = throttle;
         _database = database;
         _units = units;
@@ -128,8 +130,15 @@ public sealed partial class OperatorStore
         return rows.Count == 1 ? ToView(rows[0]) : null;
     }
 
-    /// <summary>Creates an operator whose password must be changed at first login. False when the id exists.</summary>
-    public async Task<OperatorView?> CreateAsync(Actor actor, string id, string displayName, IReadOnlyList<string> roles, string password, CancellationToken cancellationToken)
+    /// <summary>Creates an operator whose password must be changed at first login. Null when the id exists.</summary>
+    public Task<OperatorView?> CreateAsync(Actor actor, string id, string displayName, IReadOnlyList<string> roles, string password, CancellationToken cancellationToken) =>
+        CreateWithPasswordAsync(actor, id, displayName, roles, password, oneTime: true, cancellationToken);
+
+    /// <summary>
+    /// Creates an operator; with <paramref name="oneTime"/> false the password is theirs to use as it is
+    /// (the demo's operators). Null when the id exists.
+    /// </summary>
+    internal async Task<OperatorView?> CreateWithPasswordAsync(Actor actor, string id, string displayName, IReadOnlyList<string> roles, string password, bool oneTime, CancellationToken cancellationToken)
     {
         var hash = _hasher.Hash(password);
         await using var unit = await _units.BeginAsync(actor, cancellationToken);
@@ -141,9 +150,10 @@ public sealed partial class OperatorStore
         var now = UnitOfWork.Timestamp(unit.NowUtc);
         await using (var insert = unit.Command("""
             INSERT INTO operators(id, display_name, roles, password_hash, password_changed_utc, must_change_password, created_utc)
-            VALUES ($id, $name, $roles, $hash, $now, 1, $now)
+            VALUES ($id, $name, $roles, $hash, $now, $must, $now)
             """))
         {
+            insert.Parameters.AddWithValue("$must", oneTime ? 1 : 0);
             insert.Parameters.AddWithValue("$id", id);
             insert.Parameters.AddWithValue("$name", displayName);
             insert.Parameters.AddWithValue("$roles", string.Join(',', roles));
@@ -196,7 +206,15 @@ public sealed partial class OperatorStore
 
         var after = (await ReadAsync(unit.Connection, unit.Transaction, id, cancellationToken))[0];
         unit.Audit("operator.update", Subject(id), new { before = AuditView(before), after = AuditView(after) });
+
+        // An operator who already set their own password and is now made admin retires the bootstrap token as their own change would.
+        var retires = HasOwnAdminPassword(after) && await BootstrapRetirement.RetireAsync(unit, id, cancellationToken);
         await unit.CommitAsync(cancellationToken);
+        if (retires)
+        {
+            _retirement.Announce(id);
+        }
+
         if (hash is not null || (before.Disabled && !after.Disabled))
         {
             // An admin's new one-time password or re-enabling lifts the operator's login locks at every address.
@@ -375,7 +393,15 @@ public sealed partial class OperatorStore
             otherTokensRevoked = revoked,
         });
         await QueueRotationNoticeAsync(unit, row.Id, "changed by the operator", cancellationToken);
+
+        // An admin with a password of their own: the bootstrap token has done its work (docs/operators.md, "First start").
+        var retires = row.Roles.Contains(GatewayRoles.Admin) && !row.Disabled && await BootstrapRetirement.RetireAsync(unit, row.Id, cancellationToken);
         await unit.CommitAsync(cancellationToken);
+        if (retires)
+        {
+            _retirement.Announce(row.Id);
+        }
+
         return (expires, null);
     }
 
@@ -411,19 +437,6 @@ public sealed partial class OperatorStore
         await using var purge = unit.Command("DELETE FROM operator_tokens WHERE expires_utc <= $now");
         purge.Parameters.AddWithValue("$now", UnitOfWork.Timestamp(unit.NowUtc));
         return await purge.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    /// <summary>Creates the first admin with a one-time password when there is no operator at all; returns the password, or null.</summary>
-    internal async Task<string?> CreateInitialAdminAsync(CancellationToken cancellationToken)
-    {
-        if (await AnyOperatorAsync(cancellationToken))
-        {
-            return null;
-        }
-
-        var password = PasswordHasher.GenerateOneTimePassword();
-        var created = await CreateAsync(Actor.System, "admin", "Administrator", [GatewayRoles.Admin], password, cancellationToken);
-        return created is null ? null : password;
     }
 
     private async Task QueueRotationNoticeAsync(UnitOfWork unit, string operatorId, string how, CancellationToken cancellationToken)
@@ -469,6 +482,8 @@ public sealed partial class OperatorStore
         revoke.Parameters.AddWithValue("$except", (object?)exceptHash ?? DBNull.Value);
         return await revoke.ExecuteNonQueryAsync(cancellationToken);
     }
+
+    private static bool HasOwnAdminPassword(OperatorRow row) => row.Roles.Contains(GatewayRoles.Admin) && !row.MustChangePassword && !row.Disabled;
 
     private string? ChangeReason(OperatorRow row, DateTimeOffset now) =>
         row.MustChangePassword ? "one-time password"

@@ -1,5 +1,6 @@
 using Gateway.Service.Audit;
 using Gateway.Service.Hosting;
+using Gateway.Shared;
 
 namespace Gateway.Service.Operators;
 
@@ -20,9 +21,13 @@ public sealed class SecurityStartup : IHostedService
 
     private readonly Notifications.NotificationOutbox _outbox;
     private readonly Storage.UnitOfWorkFactory _units;
+    private readonly BootstrapRetirement _retirement;
+    private readonly Demo.DemoOperators? _demo;
 
-    public SecurityStartup(AuditKey key, AuditLog audit, OperatorStore operators, GatewayOptions options, Notifications.NotificationOutbox outbox, Storage.UnitOfWorkFactory units, ILogger<SecurityStartup> logger)
+    public SecurityStartup(AuditKey key, AuditLog audit, OperatorStore operators, GatewayOptions options, Notifications.NotificationOutbox outbox, Storage.UnitOfWorkFactory units, BootstrapRetirement retirement, ILogger<SecurityStartup> logger, Demo.DemoOperators? demo = null)
     {
+        _demo = demo;
+        _retirement = retirement;
         _outbox = outbox;
         _units = units;
         _key = key;
@@ -45,7 +50,7 @@ public sealed class SecurityStartup : IHostedService
             _logger.LogInformation("Audit key loaded from {AuditKeyFile}", _key.Path);
         }
 
-        if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(_key.Path) & (UnixFileMode.GroupRead | UnixFileMode.OtherRead | UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)) != 0)
+        if (OwnerOnlyFile.IsOpenToOthers(_key.Path))
         {
             _logger.LogWarning("The audit key file {AuditKeyFile} is readable by others than its owner: chmod 600 it", _key.Path);
         }
@@ -56,29 +61,46 @@ public sealed class SecurityStartup : IHostedService
             _logger.LogWarning("Removed the webhook URL's query string and user info from {NotificationCount} stored delivery error(s): backups taken before hold them; see docs/operators.md", scrubbed);
         }
 
-        var password = await _operators.CreateInitialAdminAsync(cancellationToken);
-        if (password is null)
+        await CreateFirstOperatorsAsync(cancellationToken);
+        var retired = await _retirement.RetireIfAnAdminHasOwnPasswordAsync(_units, cancellationToken);
+        if (_options.BootstrapToken is not null)
+        {
+            if (retired is not null)
+            {
+                _logger.LogWarning("Gateway:BootstrapToken is set but retired since {RetiredUtc} (admin operator {OperatorId} set their own password): it is refused; remove it from the configuration", Storage.UnitOfWork.Timestamp(retired.AtUtc), retired.OperatorId);
+            }
+            else
+            {
+                _logger.LogWarning("Gateway:BootstrapToken is set: it holds every role until an admin operator has set their own password, then it is refused");
+            }
+        }
+    }
+
+    /// <summary>
+    /// A site without operators gets operator <c>admin</c> with a one-time password in a file; the demo
+    /// gets its named operators instead (<see cref="Demo.DemoOperators"/>).
+    /// </summary>
+    private async Task CreateFirstOperatorsAsync(CancellationToken cancellationToken)
+    {
+        if (_demo is not null)
+        {
+            if (await _demo.CreateMissingAsync(_operators, cancellationToken) is { Count: > 0 } created)
+            {
+                _logger.LogWarning("Created demo operator(s) {OperatorIds}, each with a password in {DataFolder}/NAME.password", string.Join(", ", created), _demo.DataFolder);
+            }
+
+            return;
+        }
+
+        if (await _operators.AnyOperatorAsync(cancellationToken))
         {
             return;
         }
 
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        await using (var stream = new FileStream(InitialPasswordPath, options))
-        await using (var writer = new StreamWriter(stream))
-        {
-            await writer.WriteLineAsync(password.AsMemory(), cancellationToken);
-        }
-
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(InitialPasswordPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
-
+        // The file first: should it fail, no admin exists whose password nobody knows.
+        var password = PasswordHasher.GenerateOneTimePassword();
+        OwnerOnlyFile.WriteText(InitialPasswordPath, password + "\n");
+        await _operators.CreateAsync(Storage.Actor.System, "admin", "Administrator", [Api.GatewayRoles.Admin], password, cancellationToken);
         _logger.LogWarning("Created operator {OperatorId} with a one-time password in {PasswordFile} (readable by the service account only); the first login must change it, then delete the file", "admin", InitialPasswordPath);
     }
 
