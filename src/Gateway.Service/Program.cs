@@ -55,7 +55,7 @@ public static class Program
                 return 1;
             }
 
-            Directory.CreateDirectory(options.LogFolder);
+            Gateway.Shared.OwnerOnlyFile.CreateFolder(options.LogFolder);
             builder.Host.UseSerilog((context, services, logger) => options.Logs.WriteTo(
                 logger.ReadFrom.Configuration(context.Configuration).ReadFrom.Services(services),
                 options.LogFolder));

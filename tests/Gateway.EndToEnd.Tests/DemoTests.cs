@@ -46,6 +46,13 @@ public sealed class DemoTests : IDisposable
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(_folder.Combine("data", "demo", secret)));
         }
 
+        // The data folders and the database: the owner's only, from their creation.
+        foreach (var folder in new[] { _folder.Combine("data"), _folder.Combine("data", "demo"), _folder.Combine("data", "demo", "logs") })
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(folder));
+        }
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(_folder.Combine("data", "demo", "gateway.db")));
         Assert.False(File.Exists(_folder.Combine("data", "demo", "admin.token")));
         Assert.False(File.Exists(_folder.Combine("data", "demo", "initial-admin-password.txt")));
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", deskToken);

@@ -53,7 +53,7 @@ public sealed class BackupWorkflow
 
             if (destination is null)
             {
-                Directory.CreateDirectory(DefaultFolder);
+                Gateway.Shared.OwnerOnlyFile.CreateFolder(DefaultFolder);
             }
             else if (!Directory.Exists(Path.GetDirectoryName(path)))
             {

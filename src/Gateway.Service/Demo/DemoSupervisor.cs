@@ -46,7 +46,7 @@ public sealed partial class DemoSupervisor : IAsyncDisposable
             throw new PlatformNotSupportedException("--demo creates pseudo-terminals and runs on Linux");
         }
 
-        Directory.CreateDirectory(dataFolder);
+        Gateway.Shared.OwnerOnlyFile.CreateFolder(dataFolder);
         var demo = new DemoSupervisor(dataFolder);
         try
         {

@@ -20,10 +20,10 @@ public sealed class InstanceLock : IDisposable
         _file = file;
     }
 
-    /// <summary>Takes the lock of <paramref name="dataFolder"/> (creating the folder), or returns null when another process holds it.</summary>
+    /// <summary>Takes the lock of <paramref name="dataFolder"/> (creating the folder owner-only), or returns null when another process holds it.</summary>
     public static InstanceLock? TryAcquire(string dataFolder)
     {
-        Directory.CreateDirectory(dataFolder);
+        Gateway.Shared.OwnerOnlyFile.CreateFolder(dataFolder);
         var path = Path.Combine(dataFolder, FileName);
         FileStream file;
         try

@@ -55,6 +55,8 @@ public sealed class SecurityStartup : IHostedService
             _logger.LogWarning("The audit key file {AuditKeyFile} is readable by others than its owner: chmod 600 it", _key.Path);
         }
 
+        WarnIfOpenToOthers();
+
         if (_options.Security.Notifications.WebhookUrl is { } webhook
             && await _outbox.ScrubWebhookUrlAsync(webhook, _units, cancellationToken) is var scrubbed and > 0)
         {
@@ -73,6 +75,23 @@ public sealed class SecurityStartup : IHostedService
             {
                 _logger.LogWarning("Gateway:BootstrapToken is set: it holds every role until an admin operator has set their own password, then it is refused");
             }
+        }
+    }
+
+    /// <summary>
+    /// The data folder and the database are created owner-only; one made earlier (by an earlier version,
+    /// or by hand) keeps its mode, and every start says so while others can reach it.
+    /// </summary>
+    private void WarnIfOpenToOthers()
+    {
+        if (Directory.Exists(_options.DataFolder) && OwnerOnlyFile.IsOpenToOthers(_options.DataFolder))
+        {
+            _logger.LogWarning("The data folder {DataFolder} is open to other users (mode {Mode}): chmod 700 it (docs/operators.md, \"The data folder\")", _options.DataFolder, OwnerOnlyFile.OctalMode(_options.DataFolder));
+        }
+
+        if (File.Exists(_options.DatabasePath) && OwnerOnlyFile.IsOpenToOthers(_options.DatabasePath))
+        {
+            _logger.LogWarning("The database {DatabasePath} is open to other users (mode {Mode}): chmod 600 it and its -wal and -shm files (docs/operators.md, \"The data folder\")", _options.DatabasePath, OwnerOnlyFile.OctalMode(_options.DatabasePath));
         }
     }
 

@@ -55,9 +55,10 @@ public sealed class GatewayDatabase
         var folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path));
         if (!string.IsNullOrEmpty(folder))
         {
-            Directory.CreateDirectory(folder);
+            Gateway.Shared.OwnerOnlyFile.CreateFolder(folder);
         }
 
+        CreateOwnerOnly(Path);
         using var connection = OpenConnection();
         using (var wal = connection.CreateCommand())
         {
@@ -73,6 +74,29 @@ public sealed class GatewayDatabase
         SchemaVersion = Migrator.CurrentVersion(connection);
         CheckSite(connection, siteId);
         IsReady = true;
+    }
+
+    /// <summary>
+    /// A new database file is created empty with mode 0600 before SQLite opens it (SQLite takes an empty
+    /// file as a new database, and creates its -wal and -shm files with the database file's mode), so
+    /// holders' and operators' data is never readable by others from the first byte. An existing file
+    /// keeps its mode. On Windows the file takes its folder's permissions.
+    /// </summary>
+    private static void CreateOwnerOnly(string path)
+    {
+        if (OperatingSystem.IsWindows() || File.Exists(path))
+        {
+            return;
+        }
+
+        try
+        {
+            new FileStream(path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = Gateway.Shared.OwnerOnlyFile.Mode }).Dispose();
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            // Created meanwhile by someone else: SQLite opens that one.
+        }
     }
 
     private void CheckSite(SqliteConnection connection, string siteId)
