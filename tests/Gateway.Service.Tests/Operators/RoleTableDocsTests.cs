@@ -149,7 +149,7 @@ public sealed partial class RoleTableDocsTests
             var pattern = "/" + endpoint.RoutePattern.RawText!.Trim('/');
             if (!Gateway.Service.Console.ConsolePaths.IsApi(new PathString(pattern)))
             {
-                // The console's pages: docs/console.md lists them, ConsoleTests checks their policies.
+                // The console's pages: docs/console.md's page table, checked by ConsolePagesDocsTests.
                 continue;
             }
 
