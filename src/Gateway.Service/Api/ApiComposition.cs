@@ -55,6 +55,7 @@ public static class ApiComposition
 
         // Front desk: zones from configuration, the PN532 encoder port with its SQLite write journal, issuing.
         services.AddSingleton(sp => ZoneEndpoints.FromOptions(sp.GetRequiredService<GatewayOptions>()));
+        services.AddSingleton(sp => ZoneEndpoints.BoardNumberingFrom(sp.GetRequiredService<GatewayOptions>()));
         services.AddSingleton(sp => CardEncoderOptions.From(sp.GetRequiredService<GatewayOptions>().Site, sp.GetRequiredService<GatewayOptions>().SiteDevices, sp.GetRequiredService<GatewayOptions>().CardKeys));
         services.TryAddSingleton<Gateway.Drivers.CardEncoders.ICardWriteJournal, SqliteCardWriteJournal>();
         services.TryAddSingleton<ICardEncoderPort, DriverEncoderPort>();

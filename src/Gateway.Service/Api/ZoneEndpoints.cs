@@ -1,3 +1,4 @@
+using Gateway.Service.Domain.Controllers;
 using Gateway.Service.Domain.Zones;
 using Gateway.Service.Hosting;
 using Gateway.Service.Site;
@@ -25,7 +26,17 @@ public static class ZoneEndpoints
             .WithSummary("Zones and the controllers serving each");
     }
 
-    /// <summary>The zone map of the configured controllers: a barrier or door controller in its zone, a UHPPOTE board in each of its doors' zones.</summary>
+    /// <summary>
+    /// The zone map of the configured controllers: a barrier or door controller in its zone, a UHPPOTE board in
+    /// each of its doors' zones. A board keeps whole local days (inclusive from/to dates), a barrier UTC seconds.
+    /// </summary>
     public static ZoneMap FromOptions(GatewayOptions options) =>
-        new(options.Devices.Where(d => d.IsController).SelectMany(d => d.Zones.Select(z => new ZonedController(d.Id, z))));
+        new(options.Devices.Where(d => d.IsController).SelectMany(d => d.Zones.Select(z => new ZonedController(d.Id, z, GrainOf(d.Kind)))));
+
+    /// <summary>The UHPPOTE boards' doors, their zones and reader formats: what the issue desk checks a blank's board numbers against.</summary>
+    public static BoardNumbering BoardNumberingFrom(GatewayOptions options) =>
+        new(options.Devices.Where(d => d.Board is not null).SelectMany(d => d.Board!.Doors.Select(door => new BoardDoor(d.Id, door.Door, door.Zone, door.Format))));
+
+    /// <summary>How finely a controller of <paramref name="kind"/> keeps a card's validity.</summary>
+    public static ValidityGrain GrainOf(DeviceKind kind) => kind == DeviceKind.Uhppote ? ValidityGrain.Days : ValidityGrain.Seconds;
 }

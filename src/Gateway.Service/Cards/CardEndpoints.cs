@@ -1,6 +1,7 @@
 using Gateway.Service.Api;
 using Gateway.Service.Domain;
 using Gateway.Service.Domain.Cards;
+using Gateway.Service.Domain.Controllers;
 using Gateway.Service.Domain.Holders;
 using Gateway.Service.Domain.Zones;
 using Gateway.Service.Storage;
@@ -343,6 +344,7 @@ public static partial class CardEndpoints
     {
         RefusalKind.Unavailable => ApiProblems.Problem(StatusCodes.Status503ServiceUnavailable, ProblemTypes.EncoderUnavailable, "No encoder available", refusal.Detail),
         RefusalKind.DeviceFailed => ApiProblems.Problem(StatusCodes.Status502BadGateway, ProblemTypes.EncoderFailed, "The encoder could not complete the operation", refusal.Detail),
+        RefusalKind.Conflict when refusal.Code == BoardNumbering.CollisionCode => ApiProblems.Problem(StatusCodes.Status409Conflict, ProblemTypes.Prefix + refusal.Code, "Another blank is needed", refusal.Detail),
         _ => refusal.ToProblem(),
     };
 

@@ -1,3 +1,4 @@
+using Gateway.Drivers.Barriers;
 using Gateway.Service.Domain;
 using Gateway.Service.Domain.Cards;
 using Gateway.Service.Storage;
@@ -78,6 +79,23 @@ public static class CardStore
         command.Parameters.AddWithValue("$from", from);
         command.Parameters.AddWithValue("$to", to);
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary>The UIDs of the cards held now (issued, lost, revoked or damaged: the cards with an entry on the controllers, active or blocked).</summary>
+    public static async Task<IReadOnlyList<(long Number, CardUid Uid)>> ListHeldUidsAsync(UnitOfWork unit, CancellationToken cancellationToken)
+    {
+        await using var command = unit.Command("SELECT number, uid FROM cards WHERE uid IS NOT NULL AND state IN ('issued', 'lost', 'revoked', 'damaged')");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var held = new List<(long, CardUid)>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            if (CardUid.TryParse(reader.GetString(1), out var uid))
+            {
+                held.Add((reader.GetInt64(0), uid));
+            }
+        }
+
+        return held;
     }
 
     /// <summary>Inserts the range as in-stock cards (caller has checked none exists).</summary>

@@ -1,3 +1,4 @@
+using Gateway.Drivers.Barriers;
 using Gateway.Service.Cards.Encoders;
 using Gateway.Service.Domain;
 using Gateway.Service.Domain.Cards;
@@ -77,12 +78,14 @@ public sealed class CardWorkflow
     private readonly ICardEncoderPort _encoders;
     private readonly CardEncoderOptions _encoderOptions;
     private readonly ZoneMap _zones;
+    private readonly BoardNumbering _boards;
     private readonly ILogger<CardWorkflow> _logger;
     private readonly CardFeeSchedule _fees;
 
-    public CardWorkflow(UnitOfWorkFactory writes, GatewayDatabase database, ICardEncoderPort encoders, CardEncoderOptions encoderOptions, ZoneMap zones, ILogger<CardWorkflow> logger, CardFeeSchedule? fees = null)
+    public CardWorkflow(UnitOfWorkFactory writes, GatewayDatabase database, ICardEncoderPort encoders, CardEncoderOptions encoderOptions, ZoneMap zones, ILogger<CardWorkflow> logger, CardFeeSchedule? fees = null, BoardNumbering? boards = null)
     {
         _fees = fees ?? CardFeeSchedule.None;
+        _boards = boards ?? BoardNumbering.None;
         _writes = writes;
         _database = database;
         _encoders = encoders;
@@ -438,6 +441,18 @@ public sealed class CardWorkflow
             return noEncoder;
         }
 
+        // 0. Where UHPPOTE boards serve, the blank's UID first: one whose board number another card has is refused before anything is written.
+        CardUid? blank = null;
+        if (_boards.HasBoards)
+        {
+            if (!(await EncoderAsync(() => _encoders.ReadAsync(encoder, cancellationToken))).TryGetValue(out var reading, out var unreadable))
+            {
+                return unreadable;
+            }
+
+            blank = reading.Uid is { } text && CardUid.TryParse(text, out var parsed) ? parsed : null;
+        }
+
         // 1. Intent.
         long journalId;
         CardWriteOrder write;
@@ -456,6 +471,12 @@ public sealed class CardWorkflow
             if (!(await CheckAsync(unit, attempt, cancellationToken)).TryGetValue(out var check, out var refusal))
             {
                 return refusal;
+            }
+
+            if (blank is { } uid && await CheckBoardNumbersAsync(unit, _boards, attempt.CardNumber, check, uid, cancellationToken) is { } taken)
+            {
+                _logger.LogInformation("Blank {CardUid} refused for card {CardNumber}: {Reason}", uid, attempt.CardNumber, taken.Detail);
+                return taken;
             }
 
             // The money, decided before the card is touched: what the schedule charges, on one receipt-book number.
@@ -519,7 +540,7 @@ public sealed class CardWorkflow
         Refusal refusal;
         await using (var unit = await _writes.BeginAsync(actor, cancellationToken))
         {
-            var committed = await CommitInAsync(unit, attempt, uid, journalId, atStart, cancellationToken);
+            var committed = await CommitInAsync(unit, _boards, attempt, uid, journalId, atStart, cancellationToken);
             if (committed.TryGetValue(out var issued, out var refused))
             {
                 var view = await ViewAsync(unit.Connection, unit.Transaction, issued, [], cancellationToken);
@@ -536,7 +557,7 @@ public sealed class CardWorkflow
     }
 
     /// <summary>Step 3 inside <paramref name="unit"/>: the checks again, then the replaced card, the issued card, the hand-over and the journal.</summary>
-    private static async Task<Outcome<CardRecord>> CommitInAsync(UnitOfWork unit, Attempt attempt, string uid, long journalId, bool atStart, CancellationToken cancellationToken)
+    private static async Task<Outcome<CardRecord>> CommitInAsync(UnitOfWork unit, BoardNumbering boards, Attempt attempt, string uid, long journalId, bool atStart, CancellationToken cancellationToken)
     {
         if (!(await CheckAsync(unit, attempt, cancellationToken)).TryGetValue(out var check, out var refusal))
         {
@@ -551,6 +572,12 @@ public sealed class CardWorkflow
         if (await CardStore.FindByUidAsync(unit.Connection, unit.Transaction, uid, cancellationToken) is { } other && other.Number != attempt.CardNumber)
         {
             return Refusal.Conflict($"the card on the encoder (UID {uid}) is card {other.Number}, not card {attempt.CardNumber}", "card-is-another");
+        }
+
+        // Checked before the write; again here in case another blank was put on the encoder meanwhile.
+        if (!atStart && CardUid.TryParse(uid, out var written) && await CheckBoardNumbersAsync(unit, boards, attempt.CardNumber, check, written, cancellationToken) is { } taken)
+        {
+            return taken;
         }
 
         if (atStart)
@@ -658,6 +685,24 @@ public sealed class CardWorkflow
         }
 
         return new Checked(card, holderId, kind);
+    }
+
+    /// <summary>Why the blank <paramref name="uid"/> cannot be card <paramref name="cardNumber"/> on the UHPPOTE boards of its zones, or null.</summary>
+    private static async Task<Refusal?> CheckBoardNumbersAsync(UnitOfWork unit, BoardNumbering boards, long cardNumber, Checked check, CardUid uid, CancellationToken cancellationToken)
+    {
+        if (!boards.HasBoards)
+        {
+            return null;
+        }
+
+        var holder = await HolderStore.GetAsync(unit.Connection, unit.Transaction, check.HolderId, cancellationToken);
+        if (holder is null)
+        {
+            return null;
+        }
+
+        var held = await CardStore.ListHeldUidsAsync(unit, cancellationToken);
+        return boards.Check(cardNumber, uid, ZoneMap.ZonesFor(check.Kind, holder.Address.Building), held);
     }
 
     private async Task FailJournalAsync(Actor actor, long journalId, long cardNumber, string reason)

@@ -35,6 +35,31 @@ public sealed class ZoneMapTests
         Assert.Equal(["c1", "d1"], map.ControllersFor(CardKind.Access, "7").Select(c => c.ControllerId));
     }
 
+    [Fact]
+    public void FromOptions_BoardAndBarrier_BoardKeepsWholeDaysBarrierSeconds()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Gateway:Devices:0:Id"] = "gate-1",
+            ["Gateway:Devices:0:Kind"] = "barrier",
+            ["Gateway:Devices:0:Endpoint"] = "tcp://127.0.0.1:9",
+            ["Gateway:Devices:0:Zone"] = "common",
+            ["Gateway:Devices:1:Id"] = "door-b3",
+            ["Gateway:Devices:1:Kind"] = "uhppote",
+            ["Gateway:Devices:1:Endpoint"] = "udp://127.0.0.1:9",
+            ["Gateway:Devices:1:Controller"] = "423187757",
+            ["Gateway:Devices:1:Doors:1:Zone"] = "building-3",
+            ["Gateway:Devices:1:Doors:2:Zone"] = "common",
+        }).Build();
+        Assert.True(Gateway.Service.Hosting.GatewayOptions.TryLoad(configuration, out var options, out var error), error);
+
+        var map = Gateway.Service.Api.ZoneEndpoints.FromOptions(options);
+
+        Assert.Equal(
+            ["door-b3 building-3 Days", "door-b3 common Days", "gate-1 common Seconds"],
+            map.Controllers.Select(c => $"{c.ControllerId} {c.Zone} {c.Grain}").Order(StringComparer.Ordinal));
+    }
+
     [Theory]
     [InlineData(CardState.Issued, false, 2)]
     [InlineData(CardState.Lost, true, 2)]

@@ -2,8 +2,18 @@ using Gateway.Service.Domain.Cards;
 
 namespace Gateway.Service.Domain.Zones;
 
-/// <summary>A controller and the zone it serves (from <c>Gateway:Devices:N:Zone</c>).</summary>
-public sealed record ZonedController(string ControllerId, string Zone);
+/// <summary>How finely a controller keeps a card's validity.</summary>
+public enum ValidityGrain
+{
+    /// <summary>Instants (the gateway-barrier profile keeps UTC seconds).</summary>
+    Seconds,
+
+    /// <summary>Whole local days, from-date to to-date inclusive (UHPPOTE boards).</summary>
+    Days,
+}
+
+/// <summary>A controller, the zone it serves (from <c>Gateway:Devices:N:Zone</c>), and how finely it keeps validity (from its family).</summary>
+public sealed record ZonedController(string ControllerId, string Zone, ValidityGrain Grain = ValidityGrain.Seconds);
 
 /// <summary>
 /// Which controllers serve which zone, and which controllers a card belongs on. Zone names:
