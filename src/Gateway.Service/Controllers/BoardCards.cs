@@ -69,6 +69,35 @@ public static class BoardCards
         return board.Doors.Select(d => CardNumbers.TryFromUid(uid, d.Format, out var n, out _) ? n : 0u).Where(n => n != 0).Distinct().ToList();
     }
 
+    /// <summary>
+    /// The card each number read at the doors of <paramref name="board"/> belongs to, by reader format and number,
+    /// so an event's number is mapped back to a card (an issued card before a lost one of the same number, then the newer).
+    /// </summary>
+    public static IReadOnlyDictionary<(ReaderFormat Format, uint Number), CardTruth> Owners(UhppoteBoardOptions board, IEnumerable<CardTruth> cards)
+    {
+        ArgumentNullException.ThrowIfNull(board);
+        var formats = board.Doors.Select(d => d.Format).Distinct().ToList();
+        var owners = new Dictionary<(ReaderFormat, uint), CardTruth>();
+        foreach (var card in cards)
+        {
+            foreach (var format in formats)
+            {
+                if (CardNumbers.TryFromUid(card.Uid, format, out var number, out _)
+                    && (!owners.TryGetValue((format, number), out var held) || Outranks(card, held)))
+                {
+                    owners[(format, number)] = card;
+                }
+            }
+        }
+
+        return owners;
+    }
+
+    private static bool Outranks(CardTruth card, CardTruth held) =>
+        (card.State == Domain.Cards.CardState.Issued) != (held.State == Domain.Cards.CardState.Issued)
+            ? card.State == Domain.Cards.CardState.Issued
+            : card.Number > held.Number;
+
     private static DateOnly Min(DateOnly held, DateOnly from, DoorPermissions doors) => doors.Doors.Count == 0 || from < held ? from : held;
 
     private static DateOnly Max(DateOnly held, DateOnly to, DoorPermissions doors) => doors.Doors.Count == 0 || to > held ? to : held;

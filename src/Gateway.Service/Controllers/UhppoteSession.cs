@@ -1,7 +1,9 @@
 using System.Globalization;
 using Gateway.Drivers;
+using Gateway.Drivers.Barriers;
 using Gateway.Drivers.Uhppote;
 using Gateway.Service.Alarms;
+using Gateway.Service.Events;
 using Gateway.Service.Hosting;
 using Gateway.Service.Site;
 
@@ -19,6 +21,9 @@ public sealed class UhppoteSession : IControllerSession
 {
     /// <summary>Card-table slots read in one turn of a walk.</summary>
     public const int WalkSlice = 8;
+
+    /// <summary>Events read in one turn (the rest in the next turns, outbox changes going first).</summary>
+    public const int EventSlice = 16;
 
     private static readonly TimeSpan SnapshotMaxAge = TimeSpan.FromSeconds(30);
 
@@ -38,6 +43,9 @@ public sealed class UhppoteSession : IControllerSession
     private DateTimeOffset _nextAttempt;
     private int _failures;
     private Walk? _walk;
+    private uint _epoch;
+    private uint _lastIndex;
+    private DateTimeOffset _nextEvents;
 
     private volatile ControllerHealth _health;
 
@@ -77,10 +85,7 @@ public sealed class UhppoteSession : IControllerSession
 
     public void RequestClock() => _needsClock = true;
 
-    public void RequestEvents()
-    {
-        // Events of boards are not collected yet (docs/uhppote.md, "Limits").
-    }
+    public void RequestEvents() => _nextEvents = DateTimeOffset.MinValue;
 
     public bool HasOutboxChange(DateTimeOffset now) =>
         _loaded && _connected && now >= _nextAttempt && _pending.Count == 0 && !_needsClock && _lastCheck is not null && _context.Outbox.Latest > _applied;
@@ -98,6 +103,8 @@ public sealed class UhppoteSession : IControllerSession
             var saved = await _context.Store.LoadControllerAsync(Id, cancellationToken);
             _applied = saved?.AppliedSequence ?? 0;
             _lastCheck = saved?.LastCheckUtc;
+            _epoch = saved?.BootId is { } epoch and > 0 ? epoch : 1;
+            _lastIndex = await _context.Events.LastSequenceAsync(Id, _epoch, cancellationToken);
             _loaded = true;
             Update(h => h with { AppliedSequence = _applied });
         }
@@ -168,6 +175,12 @@ public sealed class UhppoteSession : IControllerSession
         }
 
         LastRoutineTurn = now;
+        if (now >= _nextEvents)
+        {
+            await EventsAsync(now, cancellationToken);
+            return true;
+        }
+
         if (_walk is not null)
         {
             await WalkAsync(now, cancellationToken);
@@ -213,6 +226,143 @@ public sealed class UhppoteSession : IControllerSession
         _needsClock = false;
         _context.Board.ReportSync(Id, _health.Drifted, _health.ClockSkewSeconds);
         _nextClock = now + _context.Options.ClockInterval;
+    }
+
+    /// <summary>
+    /// Reads the board's events from the index the host acknowledged on it, stores the swipes (keyed by board,
+    /// epoch and index: a read repeated after a lost acknowledgement stores nothing twice), then acknowledges.
+    /// An acknowledged index below the last one read, whose event the board no longer holds as it was, means
+    /// the board's log restarted (a reset): a new epoch.
+    /// </summary>
+    private async Task EventsAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var zone = _context.Rules.Parking.TimeZone;
+        var host = await _driver.GetEventIndexAsync(cancellationToken);
+        if (host < _lastIndex)
+        {
+            if (await RestartedAsync(zone, cancellationToken))
+            {
+                _context.Logger.LogInformation("Board {DeviceId} event log restarted (acknowledged index {Index}, {Last} read before): event epoch {Epoch} begins", Id, host, _lastIndex, _epoch + 1);
+                _epoch++;
+                await SaveAsync(cancellationToken);
+            }
+
+            // Otherwise the bookmark went back on the same log (an acknowledgement lost, or another program): the repeats are dropped when stored.
+            _lastIndex = host;
+        }
+
+        var snapshot = await _context.Snapshots.GetAsync(_context.Outbox.Latest, SnapshotMaxAge, cancellationToken);
+        var cards = BoardCards.Owners(_board, snapshot.Snapshot.Cards);
+        var swipes = new List<BoardSwipe>();
+        var index = host + 1;
+        var last = host;
+        uint lost = 0;
+        var more = false;
+        for (var read = 0; ; read++)
+        {
+            if (read == EventSlice)
+            {
+                more = true;
+                break;
+            }
+
+            var lookup = await _driver.GetEventAsync(index, cancellationToken);
+            if (lookup.Kind == UhppoteEventLookupKind.Overwritten)
+            {
+                // Older than the oldest the board still holds: lost. Go on from the oldest (get-event 0).
+                var oldest = await _driver.GetEventAsync(0, cancellationToken);
+                if (oldest.Kind != UhppoteEventLookupKind.Found || oldest.Index <= index)
+                {
+                    break;
+                }
+
+                lost += oldest.Index - index;
+                index = oldest.Index;
+                continue;
+            }
+
+            if (lookup.Kind != UhppoteEventLookupKind.Found || lookup.Event is not { } e)
+            {
+                break;
+            }
+
+            if (e.Type == UhppoteEventType.Swipe && e.Card != 0 && _board.Doors.FirstOrDefault(d => d.Door == e.Door) is { } door)
+            {
+                swipes.Add(Swipe(e, door, cards, zone, now));
+            }
+
+            last = index;
+            index++;
+        }
+
+        var stored = await _context.Events.StoreBoardAsync(Id, _epoch, swipes, cancellationToken);
+        if (lost > 0)
+        {
+            await RaiseAsync(new AlarmRaise(AlarmKind.BufferOverflow, Id, string.Create(CultureInfo.InvariantCulture, $"{Id} lost {lost} events to a full log (epoch {_epoch}, after index {host})"), Lost: lost), cancellationToken);
+        }
+
+        foreach (var blocked in stored.Where(e => e.Reason == "blocked"))
+        {
+            var card = blocked.CardNumber is { } n ? $"card {n}" : "a card";
+            await RaiseAsync(new AlarmRaise(AlarmKind.BlockedCard, Id, $"blocked {card} (UID {blocked.CardUid}, number {blocked.BoardCard}) presented at {Id} lane {blocked.Lane}", blocked.CardUid, blocked.CardNumber), cancellationToken);
+        }
+
+        if (last > host)
+        {
+            // Acknowledged only after the swipes are stored: a lost acknowledgement makes the next read repeat them, and the store drops the repeats.
+            await _driver.SetEventIndexAsync(last, cancellationToken);
+            _lastIndex = last;
+            _context.Logger.LogDebug("Board {DeviceId}: events {From}-{To} read ({New} new swipes stored)", Id, host + 1, last, stored.Count);
+            Update(h => h with { EventsCollected = h.EventsCollected + stored.Count });
+        }
+
+        _nextEvents = more ? now : now + _context.Options.EventInterval;
+    }
+
+    /// <summary>
+    /// Whether the board's log is another than the one read up to <see cref="_lastIndex"/>: the board no longer
+    /// reaches that index, or holds there another swipe than the one stored.
+    /// </summary>
+    private async Task<bool> RestartedAsync(TimeZoneInfo zone, CancellationToken cancellationToken)
+    {
+        var there = await _driver.GetEventAsync(_lastIndex, cancellationToken);
+        if (there.Kind == UhppoteEventLookupKind.NotYet)
+        {
+            return true;
+        }
+
+        if (there.Kind != UhppoteEventLookupKind.Found || there.Event is not { } e)
+        {
+            return false;
+        }
+
+        var stored = await _context.Events.FindBoardSwipeAsync(Id, _epoch, _lastIndex, cancellationToken);
+        return stored is { } s && (s.BoardCard != e.Card || (e.Timestamp is { } local && s.TimeUtc != new DateTimeOffset(local, zone.GetUtcOffset(local))));
+    }
+
+    private static BoardSwipe Swipe(UhppoteEvent e, UhppoteDoorOptions door, IReadOnlyDictionary<(ReaderFormat, uint), Domain.Controllers.CardTruth> cards, TimeZoneInfo zone, DateTimeOffset now)
+    {
+        var owner = cards.GetValueOrDefault((door.Format, e.Card));
+        var reason = e.Granted ? "none" : e.Reason switch
+        {
+            UhppoteEventReason.DeniedNoPrivilege when owner is null => "unknown",
+            UhppoteEventReason.DeniedNoPrivilege when owner.State != Domain.Cards.CardState.Issued => "blocked",
+            UhppoteEventReason.DeniedNoPrivilege => "no-privilege",
+            UhppoteEventReason.DeniedAntiPassback => "anti-passback",
+            UhppoteEventReason.DeniedDoorNormallyClosed => "door-normally-closed",
+            UhppoteEventReason.DeniedInvalidTimezone => "time-profile",
+            _ => "denied",
+        };
+        var direction = door.Direction switch
+        {
+            "in" => LaneDirection.Entry,
+            "out" => LaneDirection.Exit,
+            _ => e.Direction == UhppoteDirection.Out ? LaneDirection.Exit : LaneDirection.Entry,
+        };
+
+        // The board keeps local time without a zone: read in the site's zone (an unset clock: the time it was read).
+        var time = e.Timestamp is { } local ? new DateTimeOffset(local, zone.GetUtcOffset(local)) : now;
+        return new BoardSwipe(e.Index, time, owner?.Uid, e.Card, door.Lane, direction, e.Granted ? AccessDecision.Granted : AccessDecision.Denied, reason);
     }
 
     private async Task StartCheckAsync(DateTimeOffset now, CancellationToken cancellationToken)
@@ -419,7 +569,7 @@ public sealed class UhppoteSession : IControllerSession
     }
 
     private Task SaveAsync(CancellationToken cancellationToken) =>
-        _context.Store.SaveControllerAsync(new ControllerSyncState(Id, _applied, null, _lastCheck, false), cancellationToken);
+        _context.Store.SaveControllerAsync(new ControllerSyncState(Id, _applied, _epoch, _lastCheck, false), cancellationToken);
 
     private void SetDrifted(bool drifted)
     {

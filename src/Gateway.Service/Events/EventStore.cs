@@ -22,7 +22,21 @@ public sealed record ControllerEventView(
     long? CardNumber,
     long? HolderId,
     string? Plate,
-    DateTimeOffset CollectedUtc);
+    DateTimeOffset CollectedUtc,
+    long? BoardCard = null);
+
+/// <summary>
+/// One swipe read from a UHPPOTE board, mapped back to the site's cards (docs/uhppote.md, "Events").
+/// </summary>
+/// <param name="Index">The board's event index (unique within an epoch).</param>
+/// <param name="TimeUtc">When it happened (the board's local time read in the site's zone).</param>
+/// <param name="Uid">The UID of the card that reads as <paramref name="BoardCard"/> at that door; null when none does.</param>
+/// <param name="BoardCard">The card number the door's reader output.</param>
+/// <param name="Lane">The door's lane.</param>
+/// <param name="Direction">In or out.</param>
+/// <param name="Decision">Granted or denied.</param>
+/// <param name="Reason">none, unknown, blocked, no-privilege, anti-passback, door-normally-closed, time-profile or denied.</param>
+public sealed record BoardSwipe(uint Index, DateTimeOffset TimeUtc, CardUid? Uid, uint BoardCard, int Lane, LaneDirection Direction, AccessDecision Decision, string Reason);
 
 /// <summary>Filters of the event list; null = any. Times bound the controller's event time, [from, to).</summary>
 public sealed record EventFilter(long? CardNumber = null, string? CardUid = null, long? HolderId = null, string? Plate = null, string? ControllerId = null, string? Decision = null, string? Reason = null, DateTimeOffset? FromUtc = null, DateTimeOffset? ToUtc = null);
@@ -46,7 +60,42 @@ public sealed class EventStore
     }
 
     /// <summary>Stores <paramref name="events"/> of one controller and boot; returns those that were new (duplicates dropped).</summary>
-    public Task<IReadOnlyList<ControllerEventView>> StoreAsync(string controllerId, uint bootId, IReadOnlyList<BarrierEvent> events, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<ControllerEventView>> StoreAsync(string controllerId, uint bootId, IReadOnlyList<BarrierEvent> events, CancellationToken cancellationToken) =>
+        StoreRowsAsync(controllerId, bootId, [.. events.Select(e => new Row(e.Sequence, e.Time, e.Uid.ToString(), null, e.Lane, Name(e.Direction), Name(e.Decision), Name(e.Reason)))], cancellationToken);
+
+    /// <summary>Stores the swipes of one UHPPOTE board and event epoch; returns those that were new (duplicates dropped).</summary>
+    public Task<IReadOnlyList<ControllerEventView>> StoreBoardAsync(string controllerId, uint epoch, IReadOnlyList<BoardSwipe> swipes, CancellationToken cancellationToken) =>
+        StoreRowsAsync(controllerId, epoch, [.. swipes.Select(e => new Row(e.Index, e.TimeUtc, e.Uid?.ToString() ?? string.Empty, e.BoardCard, e.Lane, Name(e.Direction), Name(e.Decision), e.Reason))], cancellationToken);
+
+    /// <summary>The newest stored event index of a board's epoch (0: none).</summary>
+    public async Task<uint> LastSequenceAsync(string controllerId, uint bootId, CancellationToken cancellationToken)
+    {
+        await using var connection = _database.OpenConnection();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COALESCE(MAX(sequence), 0) FROM controller_events WHERE controller_id = $id AND boot_id = $boot";
+        command.Parameters.AddWithValue("$id", controllerId);
+        command.Parameters.AddWithValue("$boot", (long)bootId);
+        return (uint)Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The board card number and time of the swipe stored at <paramref name="index"/> of a board's epoch, or null.</summary>
+    public async Task<(long? BoardCard, DateTimeOffset TimeUtc)?> FindBoardSwipeAsync(string controllerId, uint epoch, uint index, CancellationToken cancellationToken)
+    {
+        await using var connection = _database.OpenConnection();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT board_card, time_utc FROM controller_events WHERE controller_id = $id AND boot_id = $boot AND sequence = $index";
+        command.Parameters.AddWithValue("$id", controllerId);
+        command.Parameters.AddWithValue("$boot", (long)epoch);
+        command.Parameters.AddWithValue("$index", (long)index);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? (reader.IsDBNull(0) ? null : reader.GetInt64(0), UnitOfWork.ParseTimestamp(reader.GetString(1)))
+            : null;
+    }
+
+    private sealed record Row(uint Sequence, DateTimeOffset Time, string Uid, long? BoardCard, int Lane, string Direction, string Decision, string Reason);
+
+    private Task<IReadOnlyList<ControllerEventView>> StoreRowsAsync(string controllerId, uint bootId, IReadOnlyList<Row> events, CancellationToken cancellationToken)
     {
         if (events.Count == 0)
         {
@@ -59,8 +108,8 @@ public sealed class EventStore
                 await using var insert = connection.CreateCommand();
                 insert.Transaction = transaction;
                 insert.CommandText = """
-                    INSERT INTO controller_events(controller_id, boot_id, sequence, time_utc, card_uid, lane, direction, decision, reason, card_number, holder_id, plate, collected_utc)
-                    VALUES ($controller, $boot, $sequence, $time, $uid, $lane, $direction, $decision, $reason,
+                    INSERT INTO controller_events(controller_id, boot_id, sequence, time_utc, card_uid, lane, direction, decision, reason, board_card, card_number, holder_id, plate, collected_utc)
+                    VALUES ($controller, $boot, $sequence, $time, $uid, $lane, $direction, $decision, $reason, $board,
                         (SELECT number FROM cards WHERE uid = $uid),
                         (SELECT holder_id FROM cards WHERE uid = $uid),
                         (SELECT a.plate FROM parking_agreements a JOIN cards c ON c.number = a.card_number WHERE c.uid = $uid ORDER BY a.ended_utc IS NULL DESC, a.id DESC LIMIT 1),
@@ -79,16 +128,18 @@ public sealed class EventStore
                 var direction = insert.Parameters.Add("$direction", SqliteType.Text);
                 var decision = insert.Parameters.Add("$decision", SqliteType.Text);
                 var reason = insert.Parameters.Add("$reason", SqliteType.Text);
+                var board = insert.Parameters.Add("$board", SqliteType.Integer);
                 var stored = new List<ControllerEventView>();
                 foreach (var e in events)
                 {
                     sequence.Value = (long)e.Sequence;
                     time.Value = UnitOfWork.Timestamp(e.Time);
-                    uid.Value = e.Uid.ToString();
+                    uid.Value = e.Uid;
                     lane.Value = e.Lane;
-                    direction.Value = Name(e.Direction);
-                    decision.Value = Name(e.Decision);
-                    reason.Value = Name(e.Reason);
+                    direction.Value = e.Direction;
+                    decision.Value = e.Decision;
+                    reason.Value = e.Reason;
+                    board.Value = e.BoardCard is { } number ? number : DBNull.Value;
                     await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
                     if (await reader.ReadAsync(cancellationToken))
                     {
@@ -98,15 +149,16 @@ public sealed class EventStore
                             bootId,
                             e.Sequence,
                             e.Time,
-                            e.Uid.ToString(),
+                            e.Uid,
                             e.Lane,
-                            Name(e.Direction),
-                            Name(e.Decision),
-                            Name(e.Reason),
+                            e.Direction,
+                            e.Decision,
+                            e.Reason,
                             reader.IsDBNull(1) ? null : reader.GetInt64(1),
                             reader.IsDBNull(2) ? null : reader.GetInt64(2),
                             reader.IsDBNull(3) ? null : reader.GetString(3),
-                            now));
+                            now,
+                            e.BoardCard));
                     }
                 }
 
@@ -140,7 +192,7 @@ public sealed class EventStore
         Add("time_utc >= $from", "$from", filter.FromUtc is { } from ? UnitOfWork.Timestamp(from) : null);
         Add("time_utc < $to", "$to", filter.ToUtc is { } to ? UnitOfWork.Timestamp(to) : null);
         command.CommandText = $"""
-            SELECT id, controller_id, boot_id, sequence, time_utc, card_uid, lane, direction, decision, reason, card_number, holder_id, plate, collected_utc
+            SELECT id, controller_id, boot_id, sequence, time_utc, card_uid, lane, direction, decision, reason, card_number, holder_id, plate, collected_utc, board_card
             FROM controller_events WHERE {string.Join(" AND ", where)} ORDER BY id LIMIT $limit
             """;
         command.Parameters.AddWithValue("$after", page.After);
@@ -163,7 +215,8 @@ public sealed class EventStore
                 reader.IsDBNull(10) ? null : reader.GetInt64(10),
                 reader.IsDBNull(11) ? null : reader.GetInt64(11),
                 reader.IsDBNull(12) ? null : reader.GetString(12),
-                UnitOfWork.ParseTimestamp(reader.GetString(13))));
+                UnitOfWork.ParseTimestamp(reader.GetString(13)),
+                reader.IsDBNull(14) ? null : reader.GetInt64(14)));
         }
 
         return page.ToPage(rows, r => r.Id);

@@ -98,6 +98,83 @@ public sealed class UhppoteSyncTests
     }
 
     [Fact]
+    public async Task Serve_SwipesAtABoard_StoredOnceMappedBackToTheCard_LostCardsRefusalAlarmed()
+    {
+        await using var h = await SyncHarness.StartWithBoardsAsync([(Serial, ["common"])]);
+        var board = h.Uhppote!.Boards[Serial];
+        var issued = h.Store.Change(1, Access);
+        await h.ServeUntilAsync(() => Task.FromResult(h.Health($"u{Serial}").AppliedSequence == issued));
+
+        Assert.True(board.Present(1, Number).Event.Granted);
+        Assert.False(board.Present(1, 12345678).Event.Granted);
+        h.Engine.RequestEvents();
+        await h.ServeUntilAsync(() => Task.FromResult(h.Health($"u{Serial}").EventsCollected == 2));
+
+        // The number mapped back to the card's UID (the event store resolves card, holder and plate from the UID; this harness keeps no cards table).
+        var events = await EventsAsync(h);
+        Assert.Equal(
+            [$"1 1 granted none {Access.Uid} {Number} lane 1 entry", "1 2 denied unknown  12345678 lane 1 entry"],
+            events.Select(e => $"{e.BootId} {e.Sequence} {e.Decision} {e.Reason} {e.CardUid} {e.BoardCard} lane {e.Lane} {e.Direction}"));
+        Assert.Equal(2u, board.HostIndex);
+
+        // Read again (as after an acknowledgement that was lost): nothing is stored twice.
+        await using (var client = new UhppoteController(h.Uhppote.Endpoint, Serial))
+        {
+            await client.SetEventIndexAsync(0);
+        }
+
+        h.Engine.RequestEvents();
+        await h.ServeUntilAsync(() => Task.FromResult(board.HostIndex == 2));
+        Assert.Equal(2, (await EventsAsync(h)).Count);
+
+        // Lost: the board's record is deleted, and a swipe of it is refused as blocked, with the alarm.
+        var lost = h.Store.Change(1, Access with { State = CardState.Lost, StateSinceUtc = DateTimeOffset.UtcNow });
+        await h.ServeUntilAsync(() => Task.FromResult(h.Health($"u{Serial}").AppliedSequence == lost));
+        Assert.False(board.Present(1, Number).Event.Granted);
+        h.Engine.RequestEvents();
+        await h.ServeUntilAsync(async () => (await h.AlarmsAsync(AlarmKind.BlockedCard)).Count == 1);
+
+        var blocked = (await EventsAsync(h))[^1];
+        Assert.Equal(("denied", "blocked", Access.Uid.ToString()), (blocked.Decision, blocked.Reason, blocked.CardUid));
+        Assert.Contains($"(UID {Access.Uid}, number {Number}) presented at u{Serial} lane 1", Assert.Single(await h.AlarmsAsync(AlarmKind.BlockedCard)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serve_BoardResetAndLogOverflowed_NewEpochStoredAndLostEventsAlarmed()
+    {
+        await using var h = await SyncHarness.StartWithBoardsAsync([(Serial, ["common"])]);
+        var board = h.Uhppote!.Boards[Serial];
+        var issued = h.Store.Change(1, Access);
+        await h.ServeUntilAsync(() => Task.FromResult(h.Health($"u{Serial}").AppliedSequence == issued));
+        board.Present(1, Number);
+        board.Present(1, Number);
+        h.Engine.RequestEvents();
+        await h.ServeUntilAsync(() => Task.FromResult(h.Health($"u{Serial}").EventsCollected == 2));
+
+        // A reset: the log starts again at index 1, below the last index stored. A new epoch, nothing dropped.
+        board.Reboot(eraseEvents: true, eraseCards: false);
+        board.Present(1, Number);
+        h.Engine.RequestEvents();
+        await h.ServeUntilAsync(() => Task.FromResult(h.Health($"u{Serial}").EventsCollected == 3));
+        Assert.Equal(["1 1", "1 2", "2 1"], (await EventsAsync(h)).Select(e => $"{e.BootId} {e.Sequence}"));
+
+        // More events than the log holds while nobody read them: the oldest are overwritten, counted and alarmed.
+        board.Flood(1030);
+        h.Engine.RequestEvents();
+        await h.ServeUntilAsync(async () => (await h.AlarmsAsync(AlarmKind.BufferOverflow)).Count == 1 && h.Health($"u{Serial}").EventsCollected > 3 && board.HostIndex == 1031);
+
+        var overflow = Assert.Single(await h.AlarmsAsync(AlarmKind.BufferOverflow));
+        var stored = await EventsAsync(h, limit: 2000);
+        var lostCount = 1031 - 1 - (stored.Count - 3);
+        Assert.True(lostCount > 0, $"nothing was lost: {stored.Count} stored");
+        Assert.Contains($"lost {lostCount} events to a full log (epoch 2, after index 1)", overflow.Message, StringComparison.Ordinal);
+        Assert.All(stored.Skip(3), e => Assert.Equal(("denied", "unknown", 2u), (e.Decision, e.Reason, e.BootId)));
+    }
+
+    private static async Task<IReadOnlyList<Gateway.Service.Events.ControllerEventView>> EventsAsync(SyncHarness h, int limit = 100) =>
+        (await h.Events.ListAsync(new Gateway.Service.Events.EventFilter(ControllerId: $"u{Serial}"), new Gateway.Service.Storage.PageRequest(limit, 0), CancellationToken.None)).Items;
+
+    [Fact]
     public void For_CarParkPeriod_InclusiveLastDayIsPaidEndPlusGraceMinusOneDay()
     {
         var zone = TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai");
