@@ -44,7 +44,7 @@ public static class DemoControl
         using var response = await Http.SendAsync(request);
         response.EnsureSuccessStatusCode();
         using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        return [.. document.RootElement.GetProperty("items").EnumerateArray().Where(d => d.GetProperty("kind").GetString() == "barrier").Select(d => d.Clone())];
+        return [.. document.RootElement.GetProperty("items").EnumerateArray().Where(d => d.GetProperty("kind").GetString() is "barrier" or "uhppote").Select(d => d.Clone())];
     }
 
     /// <summary>

@@ -11,7 +11,7 @@ public sealed class DemoCrashTests : IDisposable
     {
         await using var site = await DemoSite.StartAsync(_folder.Path);
         var children = ProcessTable.Children(site.Service.Id);
-        Assert.Equal(3, children.Count);
+        Assert.Equal(4, children.Count);
         try
         {
             site.Service.Signal(9);

@@ -16,8 +16,9 @@ public sealed class DemoSite : IAsyncDisposable
     /// <summary>The bound on every wait: generous, it catches hangs and never judges speed.</summary>
     public static readonly TimeSpan Bound = TimeSpan.FromSeconds(120);
 
-    private DemoSite(ChildProcess service, string folder, string url, string token, string doorControl, string carParkControl, string encoderControl)
+    private DemoSite(ChildProcess service, string folder, string url, string token, string doorControl, string carParkControl, string encoderControl, string gateControl)
     {
+        GateControl = gateControl;
         Service = service;
         Folder = folder;
         Url = url;
@@ -45,6 +46,12 @@ public sealed class DemoSite : IAsyncDisposable
 
     /// <summary>The control URL of the car-park bus (carpark-in unit 1, carpark-out unit 2).</summary>
     public string CarParkControl { get; }
+
+    /// <summary>The control URL of the estate gate's simulated UHPPOTE board (doors 1 in and 2 out, common zone).</summary>
+    public string GateControl { get; }
+
+    /// <summary>The demo board's serial number.</summary>
+    public const uint GateSerial = 405419896;
 
     /// <summary>The control URL of the PN532 encoder simulator.</summary>
     public string EncoderControl { get; }
@@ -75,8 +82,9 @@ public sealed class DemoSite : IAsyncDisposable
             var token = await OperatorWithEveryRoleAsync(url, adminPassword);
             var carPark = (await service.WaitForLineAsync(@"^car park controllers .* control (\S+)", Bound)).Groups[1].Value;
             var door = (await service.WaitForLineAsync(@"^building 3 door .* control (\S+)", Bound)).Groups[1].Value;
+            var gate = (await service.WaitForLineAsync(@"^estate gate gate-common .* control (\S+)", Bound)).Groups[1].Value;
             var encoder = (await service.WaitForLineAsync(@"^encoder .* control (\S+)", Bound)).Groups[1].Value;
-            return new DemoSite(service, folder, url, token, door, carPark, encoder);
+            return new DemoSite(service, folder, url, token, door, carPark, encoder, gate);
         }
         catch
         {
@@ -138,6 +146,21 @@ public sealed class DemoSite : IAsyncDisposable
         Assert.True(code == 0, $"gateway-sim present exited {code}: {stderr}");
         return stdout.Trim();
     }
+
+    /// <summary>Runs <c>gateway-sim present</c> at door <paramref name="door"/> of the demo's UHPPOTE board; returns the decision line.</summary>
+    public async Task<string> PresentAtGateAsync(string uid, int door = 1)
+    {
+        var (code, stdout, stderr) = await ChildProcess.RunDotnetAsync(
+            RepoPaths.Simulator,
+            ["present", "--control", GateControl, "--controller", GateSerial.ToString(CultureInfo.InvariantCulture), "--door", door.ToString(CultureInfo.InvariantCulture), "--uid", uid],
+            Bound);
+        Assert.True(code == 0, $"gateway-sim present at the gate exited {code}: {stderr}");
+        return stdout.Trim();
+    }
+
+    /// <summary>Polls the decision at a door of the demo's board until it starts with <paramref name="expected"/>.</summary>
+    public Task UntilGateDecisionAsync(string uid, int door, string expected) =>
+        UntilAsync(async () => (await PresentAtGateAsync(uid, door)).StartsWith(expected, StringComparison.Ordinal), $"{uid} at door {door} of the gate's board never said '{expected}'");
 
     /// <summary>Polls <paramref name="condition"/> until it holds; fails with <paramref name="what"/> after <see cref="Bound"/>.</summary>
     public static async Task UntilAsync(Func<Task<bool>> condition, string what)

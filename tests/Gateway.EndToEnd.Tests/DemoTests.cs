@@ -17,7 +17,7 @@ public sealed class DemoTests : IDisposable
         await using var service = ChildProcess.StartDotnet(RepoPaths.Service, ["--demo", "--Gateway:Http:Port=0"], workingDirectory: _folder.Path);
         var url = (await service.WaitForLineAsync(@"HTTP (http://[0-9.]+:\d+)", Bound)).Groups[1].Value;
         var children = ChildPids(service.Id);
-        Assert.Equal(3, children.Count);
+        Assert.Equal(4, children.Count);
 
         // No bootstrap token: one named operator per role, each password printed and kept owner-only in its file, usable at once.
         // First among the notes, the console's address and the desk clerk's sign-in, the same password as desk.password.
@@ -60,11 +60,12 @@ public sealed class DemoTests : IDisposable
         while (true)
         {
             using var devices = JsonDocument.Parse(await http.GetStringAsync(new Uri("api/devices", UriKind.Relative)));
-            var barriers = devices.RootElement.GetProperty("items").EnumerateArray().Where(d => d.GetProperty("kind").GetString() == "barrier").ToList();
-            Assert.Equal(["carpark-in", "carpark-out", "door-b3"], barriers.Select(d => d.GetProperty("id").GetString()).Order());
-            if (barriers.All(d => d.GetProperty("state").GetString() == "connected"))
+            var controllers = devices.RootElement.GetProperty("items").EnumerateArray().Where(d => d.GetProperty("kind").GetString() is "barrier" or "uhppote").ToList();
+            Assert.Equal(["carpark-in", "carpark-out", "door-b3", "gate-common"], controllers.Select(d => d.GetProperty("id").GetString()).Order());
+            if (controllers.All(d => d.GetProperty("state").GetString() == "connected"))
             {
-                Assert.Equal(["car-park", "car-park", "building-3"], barriers.Select(d => d.GetProperty("zone").GetString()));
+                Assert.Equal(["car-park", "car-park", "building-3", "common"], controllers.Select(d => d.GetProperty("zone").GetString()));
+                Assert.Equal(["barrier", "barrier", "barrier", "uhppote"], controllers.Select(d => d.GetProperty("kind").GetString()));
                 break;
             }
 
@@ -81,7 +82,7 @@ public sealed class DemoTests : IDisposable
     }
 
     [LinuxFact]
-    public async Task Demo_Walkthrough_IssuedCardGrantedAtDoorLostCardDeniedAtEveryControllerWithAlarm()
+    public async Task Demo_Walkthrough_IssuedCardGrantedAtDoorAndBoardLostCardDeniedAtEveryControllerWithAlarm()
     {
         await using var site = await DemoSite.StartAsync(_folder.Path);
         await site.CtlAsync("holders", "add", "--name", "Li Wei", "--unit", "3-2-1201");
@@ -92,6 +93,10 @@ public sealed class DemoTests : IDisposable
 
         // The issue reached the door through the outbox: the card opens it (move-in issuance, then granted at the door).
         await DemoSite.UntilDecisionAsync(site.DoorControl, 1, uid, "granted");
+        // ... and the estate gate's UHPPOTE board: one card record for both its doors.
+        await site.UntilGateDecisionAsync(uid, 1, "granted");
+        await site.UntilGateDecisionAsync(uid, 2, "granted");
+        await DemoSite.UntilAsync(async () => (await site.CtlAsync("events", "--controller", "gate-common", "--card", "100001", "--decision", "granted")).Contains(uid, StringComparison.Ordinal), "the board's granted swipe was not collected and mapped back to card 100001");
         await DemoSite.UntilAsync(async () => (await site.CtlAsync("events", "--uid", uid, "--decision", "granted")).Contains("100001", StringComparison.Ordinal), "the granted event was not collected");
 
         await site.CtlAsync("cards", "lost", "100001");
@@ -99,6 +104,9 @@ public sealed class DemoTests : IDisposable
         // No paid period: the car park never held the card as valid; now it holds it blocked on both units.
         await DemoSite.UntilDecisionAsync(site.CarParkControl, 1, uid, "denied blocked");
         await DemoSite.UntilDecisionAsync(site.CarParkControl, 2, uid, "denied blocked");
+        // A board keeps no blocked list: the lost card's record is deleted and the board no longer knows it.
+        await site.UntilGateDecisionAsync(uid, 1, "denied unknown");
+        await DemoSite.UntilAsync(async () => (await site.CtlAsync("alarms", "--kind", "blocked-card", "--json")).Contains("presented at gate-common", StringComparison.Ordinal), "no blocked-card alarm from the board");
         await DemoSite.UntilAsync(async () => (await site.CtlAsync("alarms", "--kind", "blocked-card", "--json")).Contains(uid, StringComparison.Ordinal), "no blocked-card alarm");
         await site.StopAsync();
     }

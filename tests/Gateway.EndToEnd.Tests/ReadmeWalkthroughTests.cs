@@ -71,6 +71,7 @@ public sealed partial class ReadmeWalkthroughTests : IDisposable
         {
             ["DOOR-CONTROL-URL"] = site.DoorControl,
             ["CARPARK-CONTROL-URL"] = site.CarParkControl,
+            ["GATE-CONTROL-URL"] = site.GateControl,
         };
 
         // The service's address (tests never use a fixed port) and a credentials file of the test's own; the token comes from the README's export line.
@@ -116,7 +117,7 @@ public sealed partial class ReadmeWalkthroughTests : IDisposable
         }
 
         // The walkthrough must keep showing what issue and parking promise a newcomer, in this order (other steps may come between).
-        string[] promised = ["devices connected", "door granted", "grant with grace", "car park granted", "events collected", "door denied blocked", "blocked-card alarm"];
+        string[] promised = ["devices connected", "door granted", "gate granted", "grant with grace", "car park granted", "events collected", "door denied blocked", "gate denied unknown", "blocked-card alarm"];
         var next = 0;
         foreach (var outcome in outcomes)
         {
@@ -168,11 +169,13 @@ public sealed partial class ReadmeWalkthroughTests : IDisposable
                     Assert.Equal(promised, decision);
                 }
 
-                var gate = line.Words.Contains("DOOR-CONTROL-URL") ? "door" : line.Words.Contains("CARPARK-CONTROL-URL") ? "car park" : "gate";
+                var gate = line.Words.Contains("DOOR-CONTROL-URL") ? "door" : line.Words.Contains("CARPARK-CONTROL-URL") ? "car park" : line.Words.Contains("GATE-CONTROL-URL") ? "gate" : "lane";
                 return decision.StartsWith("granted", StringComparison.Ordinal) ? $"{gate} granted" : $"{gate} {string.Join(' ', decision.Split(' ').Take(2))}";
 
             case ("gatewayctl", "devices"):
-                await RunUntilAsync(dll, line, args, environment, o => new[] { "carpark-in", "carpark-out", "door-b3" }.All(id => Regex.IsMatch(o, $@"^{id}\s+barrier\s+\S+\s+connected\b", RegexOptions.Multiline)));
+                await RunUntilAsync(dll, line, args, environment, o =>
+                    new[] { "carpark-in", "carpark-out", "door-b3" }.All(id => Regex.IsMatch(o, $@"^{id}\s+barrier\s+\S+\s+connected\b", RegexOptions.Multiline))
+                    && Regex.IsMatch(o, @"^gate-common\s+uhppote\s+common\s+connected\b", RegexOptions.Multiline));
                 return "devices connected";
 
             case ("gatewayctl", "cards show"):
@@ -297,7 +300,7 @@ public sealed record ReadmeLine(string Text, string Command, IReadOnlyList<strin
 public sealed record Walkthrough(IReadOnlyList<ReadmeLine> Lines, string Prose)
 {
     /// <summary>The words the README asks the reader to replace.</summary>
-    public static readonly IReadOnlySet<string> Placeholders = new HashSet<string>(StringComparer.Ordinal) { "UID", "DOOR-CONTROL-URL", "CARPARK-CONTROL-URL" };
+    public static readonly IReadOnlySet<string> Placeholders = new HashSet<string>(StringComparer.Ordinal) { "UID", "DOOR-CONTROL-URL", "CARPARK-CONTROL-URL", "GATE-CONTROL-URL" };
 
     private const string Section = "### The demo in five minutes";
 

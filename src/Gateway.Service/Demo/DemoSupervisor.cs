@@ -9,13 +9,17 @@ namespace Gateway.Service.Demo;
 /// <c>--demo</c>: starts simulated devices as child processes (<c>gateway-sim</c>, built with the service
 /// by a build-only project reference) and gives the service the configuration that drives them: two
 /// car-park barrier controllers on one pseudo-terminal bus at 19200 baud with line-rate emulation, a
-/// building door controller over Modbus TCP, and a PN532 encoder on a pseudo-terminal with a blank card.
+/// building door controller over Modbus TCP, the estate gate's UHPPOTE board over UDP (two common doors),
+/// and a PN532 encoder on a pseudo-terminal with a blank card.
 /// Stops them on exit; each child also exits by itself when this process is gone (<c>--parent-pid</c>), so
 /// a SIGKILL of the service leaves no simulator behind. Data lives in <c>data/demo</c>; the card key and the
 /// demo operators' password files (<see cref="DemoOperators"/>) are created there, owner-only.
 /// </summary>
 public sealed partial class DemoSupervisor : IAsyncDisposable
 {
+    /// <summary>The serial number of the demo's UHPPOTE board (the one the uhppoted project's examples use).</summary>
+    public const uint DemoBoardSerial = 405419896;
+
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private readonly List<Process> _children = [];
     private readonly List<string> _deviceNotes = [];
@@ -115,6 +119,7 @@ public sealed partial class DemoSupervisor : IAsyncDisposable
         var carPark = await StartAsync(sim, ["barrier", "--pty", Path.Combine(DataFolder, "tty-carpark"), "--units", "1-2", "--baud", "19200", "--arm-time-ms", "500", "--control", "http://127.0.0.1:0"], cancellationToken);
         var door = await StartAsync(sim, ["barrier", "--listen", "tcp://127.0.0.1:0", "--units", "1", "--arm-time-ms", "500", "--control", "http://127.0.0.1:0"], cancellationToken);
         var encoder = await StartAsync(sim, ["encoder", "--pty", Path.Combine(DataFolder, "tty-encoder"), "--card", "1k", "--control", "http://127.0.0.1:0"], cancellationToken);
+        var gate = await StartAsync(sim, ["uhppote", "--listen", "udp://127.0.0.1:0", "--controllers", DemoBoardSerial.ToString(CultureInfo.InvariantCulture), "--doors", "2", "--control", "http://127.0.0.1:0"], cancellationToken);
 
         var carParkPort = Path.Combine(DataFolder, "tty-carpark");
         var doorEndpoint = Match(door.Lines, @"^modbus (\S+)").Groups[1].Value;
@@ -122,6 +127,15 @@ public sealed partial class DemoSupervisor : IAsyncDisposable
         Device(1, "carpark-out", "barrier", $"serial://{carParkPort}?baud=19200&parity=even", 2, "car-park");
         Device(2, "door-b3", "barrier", doorEndpoint, 1, "building-3");
         Device(3, "desk", "encoder", Path.Combine(DataFolder, "tty-encoder"), null, null);
+
+        // The estate's main gate: a UHPPOTE board whose door 1 lets people in and door 2 out, both common doors.
+        var gateEndpoint = Match(gate.Lines, @"^uhppote (\S+)").Groups[1].Value;
+        Device(4, "gate-common", "uhppote", gateEndpoint, null, null);
+        Configuration["Gateway:Devices:4:Controller"] = DemoBoardSerial.ToString(CultureInfo.InvariantCulture);
+        Configuration["Gateway:Devices:4:Doors:1:Zone"] = "common";
+        Configuration["Gateway:Devices:4:Doors:1:Direction"] = "in";
+        Configuration["Gateway:Devices:4:Doors:2:Zone"] = "common";
+        Configuration["Gateway:Devices:4:Doors:2:Direction"] = "out";
 
         var keyFile = Path.Combine(DataFolder, "card.key");
         if (!File.Exists(keyFile))
@@ -139,6 +153,7 @@ public sealed partial class DemoSupervisor : IAsyncDisposable
 
         _deviceNotes.Add($"car park controllers carpark-in (unit 1) and carpark-out (unit 2): control {Match(carPark.Lines, @"^control (\S+)").Groups[1].Value}");
         _deviceNotes.Add($"building 3 door door-b3 (unit 1, {doorEndpoint}): control {Match(door.Lines, @"^control (\S+)").Groups[1].Value}");
+        _deviceNotes.Add($"estate gate gate-common (UHPPOTE board {DemoBoardSerial}, doors 1 in and 2 out, {gateEndpoint}): control {Match(gate.Lines, @"^control (\S+)").Groups[1].Value}");
         _deviceNotes.Add($"encoder desk on {Path.Combine(DataFolder, "tty-encoder")}: control {Match(encoder.Lines, @"^control (\S+)").Groups[1].Value}");
         _deviceNotes.Add("walkthrough: README.md, \"The demo in five minutes\"");
     }
