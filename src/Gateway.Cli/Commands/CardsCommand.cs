@@ -15,6 +15,18 @@ public static class CardsCommand
         ("issued", "issueCount"), ("replaces", "replaces"), ("replaced by", "replacedBy"), ("reason", "stateReason"), ("note", "stateNote"), ("batch", "batch"), ("updated", "updated"),
     ];
 
+    private static readonly (string, string)[] TemporaryFields =
+    [
+        ("purpose", "temporary.purpose"), ("bearer", "temporary.bearer"), ("stands in for", "temporary.standsInFor"),
+        ("valid from", "temporary.validFrom"), ("valid until", "temporary.validUntil"), ("status", "temporary.status"), ("days left", "temporary.daysLeft"),
+    ];
+
+    private static readonly (string, string)[] TemporaryColumns =
+    [
+        ("number", "number"), ("purpose", "temporary.purpose"), ("status", "temporary.status"), ("days left", "temporary.daysLeft"),
+        ("valid until", "temporary.validUntil"), ("holder", "holder.name"), ("unit", "holder.unitAddress"), ("bearer", "temporary.bearer"), ("for", "temporary.standsInFor"),
+    ];
+
     private const string AllItems = "card,door-keys,gift,resident-handbook,management-agreement";
 
     public static Command Create()
@@ -25,6 +37,8 @@ public static class CardsCommand
         command.Subcommands.Add(Show());
         command.Subcommands.Add(Issue());
         command.Subcommands.Add(Replace());
+        command.Subcommands.Add(IssueTemporary());
+        command.Subcommands.Add(Temporary());
         command.Subcommands.Add(Simple("lost", "report-lost", "Report an issued card lost"));
         command.Subcommands.Add(Simple("found", "found", "A lost card was found (back to issued, or returned if already replaced)"));
         command.Subcommands.Add(Revoke());
@@ -90,7 +104,7 @@ public static class CardsCommand
             }
 
             var history = await client.GetAsync($"api/cards/{parse.GetValue(number)}/history", ct);
-            Output.Record(card, Fields);
+            Print(card, json: false);
             Console.WriteLine();
             Output.Table(history.GetProperty("events").EnumerateArray(), [("at", "at"), ("action", "action"), ("from", "from"), ("to", "to"), ("reason", "reason"), ("note", "note"), ("by", "operatorId")]);
             return 0;
@@ -127,6 +141,71 @@ public static class CardsCommand
             Print(card, json);
             return 0;
         }, number, newNumber, reason, items, receipt, encoder, key, feeReceipt);
+    }
+
+    private static Command IssueTemporary()
+    {
+        var number = NumberArgument();
+        var purpose = new Option<string?>("--purpose") { Description = "tenant, contractor or visitor (with --for: stand-in)" };
+        var holder = new Option<long?>("--holder") { Description = "Holder id (a visitor: the resident visited)" };
+        var kind = new Option<string?>("--kind") { Description = "access, parking or both" };
+        var standsIn = new Option<long?>("--for") { Description = "A stand-in for this lost card (its holder and kind)" };
+        var days = new Option<int?>("--days") { Description = "Valid for N whole days from today's local midnight" };
+        var from = new Option<string?>("--from") { Description = "Valid from (ISO 8601 instant, e.g. 2026-03-01T08:00:00+08:00; default now)" };
+        var until = new Option<string?>("--until") { Description = "Valid until, exclusive (ISO 8601 instant)" };
+        var bearer = new Option<string?>("--bearer") { Description = "Who carries it (required for visitors and contractors)" };
+        var (items, receipt, encoder, key) = HandOverOptions();
+        var feeReceipt = FeeReceiptOption();
+        return OperatorCommand.Create("issue-temporary", "Write the card lying on the encoder and issue it as a temporary, visitor or stand-in card", async (parse, client, json, ct) =>
+        {
+            var lost = parse.GetValue(standsIn);
+            var body = new
+            {
+                purpose = parse.GetValue(purpose) ?? (lost is null ? null : "stand-in"),
+                holderId = parse.GetValue(holder),
+                kind = parse.GetValue(kind),
+                standsInFor = lost,
+                days = parse.GetValue(days),
+                validFrom = Instant(parse.GetValue(from), "--from"),
+                validUntil = Instant(parse.GetValue(until), "--until"),
+                bearer = parse.GetValue(bearer),
+                encoder = parse.GetValue(encoder),
+                handOver = HandOver(parse, items, receipt),
+                feeReceiptNumber = parse.GetValue(feeReceipt),
+            };
+            var card = await WithResumeHintAsync(parse.GetValue(key), k => client.PostAsync($"api/cards/{parse.GetValue(number)}/issue-temporary", body, ct, k));
+            Print(card, json);
+            return 0;
+        }, number, purpose, holder, kind, standsIn, days, from, until, bearer, items, receipt, encoder, key, feeReceipt);
+    }
+
+    private static Command Temporary()
+    {
+        var status = new Option<string?>("--status") { Description = "not-yet-valid, active, expired, revoked, lost, closed (default: every card still out)" };
+        var purpose = new Option<string?>("--purpose") { Description = "tenant, contractor, visitor, stand-in" };
+        var holder = new Option<long?>("--holder") { Description = "Holder id" };
+        var (limit, after) = HoldersCommand.Paging();
+        return OperatorCommand.Create("temporary", "List temporary and visitor cards with their status and days left", async (parse, client, json, ct) =>
+        {
+            var page = await client.GetAsync(OperatorCommand.Query("api/temporary-cards", ("status", parse.GetValue(status)), ("purpose", parse.GetValue(purpose)), ("holder", parse.GetValue(holder)), ("limit", parse.GetValue(limit)), ("after", parse.GetValue(after))), ct);
+            OperatorCommand.PrintPage(page, json, TemporaryColumns);
+            return 0;
+        }, status, purpose, holder, limit, after);
+    }
+
+    /// <summary>An ISO 8601 instant as the API takes it (with its offset), or a clear error before anything is sent.</summary>
+    private static DateTimeOffset? Instant(string? text, string option)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        // The offset is required: the machine running gatewayctl may not be in the site's zone.
+        var explicitOffset = System.Text.RegularExpressions.Regex.IsMatch(text, @"T\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$");
+        return explicitOffset && DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var value)
+            ? value
+            : throw new CliException($"{option} '{text}' is not an ISO 8601 instant with a time and an offset, e.g. 2026-03-01T08:00:00+08:00", 2);
     }
 
     private static Command Revoke()
@@ -315,10 +394,10 @@ public static class CardsCommand
         if (json)
         {
             Output.Json(card);
+            return;
         }
-        else
-        {
-            Output.Record(card, Fields);
-        }
+
+        var temporary = card.TryGetProperty("temporary", out var terms) && terms.ValueKind == JsonValueKind.Object;
+        Output.Record(card, temporary ? [.. Fields, .. TemporaryFields] : Fields);
     }
 }

@@ -29,6 +29,7 @@ public static partial class CardEndpoints
         cards.MapGet("/{number}/history", HistoryAsync).RequireAuthorization(GatewayPolicies.ReadOperational).WithName("GetCardHistory").WithSummary("Every transition of a card, oldest first");
         cards.MapGet("/{number}/entries", EntriesAsync).RequireAuthorization(GatewayPolicies.ReadOperational).WithName("GetCardEntries").WithSummary("The whitelist entries the card should have, per controller");
         cards.MapPost("/{number}/issue", IssueAsync).RequireAuthorization(GatewayPolicies.FrontDesk).RequireIdempotencyKey().WithName("IssueCard").WithSummary("Write the card on the encoder and issue it to a holder, recording the hand-over");
+        cards.MapPost("/{number}/issue-temporary", IssueTemporaryAsync).RequireAuthorization(GatewayPolicies.FrontDesk).RequireIdempotencyKey().WithName("IssueTemporaryCard").WithSummary("Write the card on the encoder and issue it as a temporary or visitor card with a validity window, or as a stand-in for a lost card");
         cards.MapPost("/{number}/replace", ReplaceAsync).RequireAuthorization(GatewayPolicies.FrontDesk).RequireIdempotencyKey().WithName("ReplaceCard").WithSummary("Mark this card lost or damaged and issue a new card linked to it");
         cards.MapPost("/{number}/report-lost", (long number, NoteRequest? body, HttpContext c, CardWorkflow w, CancellationToken t) => NoteAsync(number, body, (note, actor) => w.ReportLostAsync(actor, number, note, t), c))
             .RequireAuthorization(GatewayPolicies.FrontDesk).WithName("ReportCardLost").WithSummary("Issued → lost");
@@ -46,6 +47,7 @@ public static partial class CardEndpoints
             .RequireAuthorization(GatewayPolicies.ReadOperational).WithTags("Cards").WithName("GetCardFeeSchedule").WithSummary("The site's card fee schedule (configuration)");
         cards.MapPost("/{number}/recycle", RecycleAsync).RequireAuthorization(GatewayPolicies.FrontDesk).WithName("RecycleCard").WithSummary("Returned → in stock, after erasing the card on the encoder to transport keys");
 
+        api.MapGet("/temporary-cards", ListTemporaryAsync).RequireAuthorization(GatewayPolicies.ReadOperational).WithTags("Cards").WithName("ListTemporaryCards").WithSummary("Temporary and visitor cards with their status and days left; filters: status, purpose, holder");
         api.MapGet("/encoders/{encoderId}/card", WhoIsThisAsync).RequireAuthorization(GatewayPolicies.FrontDesk).WithTags("Cards").WithName("ReadCardOnEncoder").WithSummary("Who is this? Reads the card lying on the encoder and says whose it is and whether it is valid");
     }
 
@@ -58,6 +60,12 @@ public static partial class CardEndpoints
     public sealed record IssueRequest(long? HolderId, CardKind? Kind, string? Encoder, HandOverRequest? HandOver, string? FeeReceiptNumber = null);
 
     public sealed record ReplaceRequest(long? NewCardNumber, ReplaceReason? Reason, string? Encoder, HandOverRequest? HandOver, string? FeeReceiptNumber = null);
+
+    /// <summary>A temporary card: <c>validUntil</c> (and optionally <c>validFrom</c>) or <c>days</c>; a stand-in names <c>standsInFor</c> instead of holder and kind.</summary>
+    public sealed record TemporaryIssueRequest(long? HolderId, CardKind? Kind, TemporaryPurpose? Purpose, DateTimeOffset? ValidFrom, DateTimeOffset? ValidUntil, int? Days, string? Bearer, long? StandsInFor, string? Encoder, HandOverRequest? HandOver, string? FeeReceiptNumber = null);
+
+    /// <summary>A temporary card's terms and where it stands now.</summary>
+    public sealed record TemporaryResponse(TemporaryPurpose Purpose, DateTimeOffset ValidFrom, DateTimeOffset ValidUntil, string? Bearer, long? StandsInFor, TemporaryStatus Status, int DaysLeft, bool AwaitingReturn);
 
     public sealed record NoteRequest(string? Note);
 
@@ -88,7 +96,8 @@ public static partial class CardEndpoints
         string? StateNote,
         string? Batch,
         DateTimeOffset Received,
-        DateTimeOffset Updated);
+        DateTimeOffset Updated,
+        TemporaryResponse? Temporary);
 
     public sealed record CardEventResponse(string Action, CardState? From, CardState To, string? Reason, string? Note, DateTimeOffset At, string OperatorId);
 
@@ -309,6 +318,114 @@ public static partial class CardEndpoints
         return Created(outcome);
     }
 
+    private static async Task<IResult> IssueTemporaryAsync(long number, TemporaryIssueRequest body, HttpContext context, CardWorkflow cards, CancellationToken cancellationToken)
+    {
+        var v = new Validator();
+        if (body.Purpose is null)
+        {
+            v.Add("purpose", $"is required ({string.Join(", ", Wire.Names<TemporaryPurpose>())})");
+        }
+
+        var standIn = body.Purpose == TemporaryPurpose.StandIn;
+        long? holderId = null;
+        if (standIn)
+        {
+            v.Range("standsInFor", body.StandsInFor, 1, MaxCardNumber);
+            if (body.StandsInFor == number)
+            {
+                v.Add("standsInFor", "must be another card than the temporary one");
+            }
+
+            // The stand-in is the lost card's holder's, of its kind.
+            if (body.HolderId is not null)
+            {
+                v.Add("holderId", "is the lost card's holder for a stand-in: leave it out");
+            }
+
+            if (body.Kind is not null)
+            {
+                v.Add("kind", "is the lost card's kind for a stand-in: leave it out");
+            }
+        }
+        else
+        {
+            holderId = v.Range("holderId", body.HolderId, 1, long.MaxValue);
+            if (body.Kind is null)
+            {
+                v.Add("kind", "is required (access, parking or both)");
+            }
+
+            if (body.StandsInFor is not null && body.Purpose is not null)
+            {
+                v.Add("standsInFor", "only a stand-in card (purpose stand-in) stands in for a lost card");
+            }
+        }
+
+        if (body.Days is not null == body.ValidUntil is not null)
+        {
+            v.Add(body.Days is null ? "validUntil" : "days", "give either validUntil (and optionally validFrom) or days");
+        }
+        else if (body.Days is { } days)
+        {
+            v.Range("days", days, 1, TemporaryCards.MaxDays);
+            if (body.ValidFrom is not null)
+            {
+                v.Add("validFrom", "days count from today's local midnight: leave validFrom out");
+            }
+        }
+
+        var bearer = v.Text("bearer", body.Bearer, 64, required: body.Purpose is TemporaryPurpose.Visitor or TemporaryPurpose.Contractor);
+        var encoder = v.Text("encoder", body.Encoder, 32, required: false);
+        var handOver = ValidateHandOver(v, body.HandOver);
+        var feeReceipt = v.Pattern("feeReceiptNumber", body.FeeReceiptNumber, ReceiptPattern(), ReceiptRule, required: false);
+        if (!v.IsValid)
+        {
+            return v.ToProblem();
+        }
+
+        var order = new TemporaryIssueOrder(number, holderId, body.Kind, body.Purpose!.Value, new WindowOrder(body.ValidFrom, body.ValidUntil, body.Days), bearer, standIn ? body.StandsInFor : null, encoder, handOver!, feeReceipt);
+        return Created(await cards.IssueTemporaryAsync(context.User.ToActor(), order, AttemptKey(context), cancellationToken));
+    }
+
+    private static async Task<IResult> ListTemporaryAsync(CardWorkflow cards, string? status, string? purpose, long? holder, int? limit, long? after, CancellationToken cancellationToken)
+    {
+        var v = new Validator();
+        var page = v.Page(limit, after);
+        TemporaryStatus? statusFilter = null;
+        if (status is not null)
+        {
+            if (Wire.TryParse<TemporaryStatus>(status, out var parsed))
+            {
+                statusFilter = parsed;
+            }
+            else
+            {
+                v.Add("status", $"must be one of: {string.Join(", ", Wire.Names<TemporaryStatus>())}");
+            }
+        }
+
+        TemporaryPurpose? purposeFilter = null;
+        if (purpose is not null)
+        {
+            if (Wire.TryParse<TemporaryPurpose>(purpose, out var parsed))
+            {
+                purposeFilter = parsed;
+            }
+            else
+            {
+                v.Add("purpose", $"must be one of: {string.Join(", ", Wire.Names<TemporaryPurpose>())}");
+            }
+        }
+
+        v.Range("holder", holder, 1, long.MaxValue, required: false);
+        if (!v.IsValid)
+        {
+            return v.ToProblem();
+        }
+
+        return TypedResults.Ok((await cards.ListTemporaryAsync(statusFilter, purposeFilter, holder, page, cancellationToken)).Select(ToResponse));
+    }
+
     /// <summary>The issue attempt is named by the request's Idempotency-Key (the route requires one).</summary>
     private static string AttemptKey(HttpContext context) => context.Request.Headers[IdempotencyMiddleware.HeaderName].ToString();
 
@@ -352,6 +469,9 @@ public static partial class CardEndpoints
     {
         var card = view.Card;
         var holder = view.Holder is { } h ? new HolderSummary(h.Id, h.Name, h.Address.ToString()) : null;
-        return new CardResponse(card.Number, card.State, card.Kind, card.Uid, holder, card.IssueCount, card.Replaces, card.ReplacedBy, card.StateReason, card.StateNote, card.Batch, card.ReceivedUtc, card.UpdatedUtc);
+        var temporary = card.Temporary is { } terms && view.Temporary is { } standing
+            ? new TemporaryResponse(terms.Purpose, terms.Window.FromUtc, terms.Window.UntilUtc, terms.Bearer, terms.StandsInFor, standing.Status, standing.DaysLeft, standing.AwaitingReturn)
+            : null;
+        return new CardResponse(card.Number, card.State, card.Kind, card.Uid, holder, card.IssueCount, card.Replaces, card.ReplacedBy, card.StateReason, card.StateNote, card.Batch, card.ReceivedUtc, card.UpdatedUtc, temporary);
     }
 }

@@ -24,6 +24,7 @@ public sealed record CardEvent(long Id, string Action, CardState? From, CardStat
 /// <param name="ReplaceReason">Why the replaced card is replaced (replacements opened since migration 203).</param>
 /// <param name="HandOver">What was handed over (null on rows opened before migration 203: such a row cannot be committed at start).</param>
 /// <param name="Charges">The fees and deposit the issue takes, decided at its intent (null: none).</param>
+/// <param name="Temporary">A temporary card's terms (null: an ordinary issue).</param>
 public sealed record IssueJournalEntry(
     long Id,
     long CardNumber,
@@ -38,7 +39,8 @@ public sealed record IssueJournalEntry(
     string? OperatorName = null,
     ReplaceReason? ReplaceReason = null,
     HandOver? HandOver = null,
-    DueCharges? Charges = null);
+    DueCharges? Charges = null,
+    TemporaryTerms? Temporary = null);
 
 /// <summary>The fees and deposit an issue takes (decided at its intent) and the receipt-book number they are written on.</summary>
 public sealed record DueCharges(string ReceiptNumber, IReadOnlyList<Charge> Charges)
@@ -67,10 +69,16 @@ public sealed record CardFilter(CardState? State = null, CardKind? Kind = null, 
 /// <summary>One issue of a card as recorded at the hand-over: to whom, what was handed over, the signed receipt's reference, when and by whom.</summary>
 public sealed record CardIssueRecord(long CardNumber, long HolderId, CardKind Kind, string Uid, int IssueCounter, IReadOnlyList<string> Items, string ReceiptReference, long? Replaces, DateTimeOffset IssuedUtc, string IssuedBy);
 
+/// <summary>
+/// Filters of the temporary card list; null = any. <see cref="Status"/> is judged at <see cref="NowUtc"/>;
+/// with no status, the cards still out (every status but closed).
+/// </summary>
+public sealed record TemporaryFilter(DateTimeOffset NowUtc, TemporaryStatus? Status = null, TemporaryPurpose? Purpose = null, long? HolderId = null, long? StandsInFor = null);
+
 /// <summary>The card tables (<c>cards</c>, <c>card_issues</c>, <c>card_events</c>, <c>card_issue_journal</c>). Writes go through a <see cref="UnitOfWork"/>.</summary>
 public static class CardStore
 {
-    private const string Columns = "c.number, c.state, c.uid, c.holder_id, c.kind, c.issue_count, c.replaces, c.replaced_by, c.state_reason, c.state_note, c.batch, c.received_utc, c.updated_utc";
+    private const string Columns = "c.number, c.state, c.uid, c.holder_id, c.kind, c.issue_count, c.replaces, c.replaced_by, c.state_reason, c.state_note, c.batch, c.received_utc, c.updated_utc, c.temporary, c.valid_from_utc, c.valid_until_utc, c.bearer, c.stands_in_for";
 
     /// <summary>How many of the numbers <paramref name="from"/>..<paramref name="to"/> already exist.</summary>
     public static async Task<long> CountExistingAsync(UnitOfWork unit, long from, long to, CancellationToken cancellationToken)
@@ -153,10 +161,17 @@ public static class CardStore
         var after = change.After;
         await using (var command = unit.Command("""
             UPDATE cards SET state = $state, uid = $uid, holder_id = $holder, kind = $kind, issue_count = $count,
-                replaces = $replaces, replaced_by = $replacedBy, state_reason = $reason, state_note = $note, updated_utc = $now
+                replaces = $replaces, replaced_by = $replacedBy, state_reason = $reason, state_note = $note, updated_utc = $now,
+                temporary = $temporary, valid_from_utc = $validFrom, valid_until_utc = $validUntil, bearer = $bearer, stands_in_for = $standsInFor
             WHERE number = $n
             """))
         {
+            var terms = after.Temporary;
+            command.Parameters.AddWithValue("$temporary", terms is null ? DBNull.Value : Wire.Name(terms.Purpose));
+            command.Parameters.AddWithValue("$validFrom", terms is null ? DBNull.Value : UnitOfWork.Timestamp(terms.Window.FromUtc));
+            command.Parameters.AddWithValue("$validUntil", terms is null ? DBNull.Value : UnitOfWork.Timestamp(terms.Window.UntilUtc));
+            command.Parameters.AddWithValue("$bearer", (object?)terms?.Bearer ?? DBNull.Value);
+            command.Parameters.AddWithValue("$standsInFor", (object?)terms?.StandsInFor ?? DBNull.Value);
             command.Parameters.AddWithValue("$state", Wire.Name(after.State));
             command.Parameters.AddWithValue("$uid", (object?)after.Uid ?? DBNull.Value);
             command.Parameters.AddWithValue("$holder", (object?)after.HolderId ?? DBNull.Value);
@@ -235,7 +250,7 @@ public static class CardStore
             r.GetString(9));
     }
 
-    private const string JournalColumns = "id, card_number, holder_id, kind, replaces, encoder_id, operator_id, request_key, state, created_utc, operator_name, replace_reason, handover_items, receipt_reference, charges";
+    private const string JournalColumns = "id, card_number, holder_id, kind, replaces, encoder_id, operator_id, request_key, state, created_utc, operator_name, replace_reason, handover_items, receipt_reference, charges, temporary";
 
     /// <summary>The open issue attempt on a card, if any.</summary>
     public static async Task<IssueJournalEntry?> FindOpenJournalAsync(UnitOfWork unit, long cardNumber, CancellationToken cancellationToken)
@@ -294,14 +309,15 @@ public static class CardStore
     }
 
     /// <summary>Records the intent to issue before the card is touched, with what the commit needs (so it can be committed at start); returns the journal id.</summary>
-    public static async Task<long> OpenJournalAsync(UnitOfWork unit, long cardNumber, long holderId, CardKind kind, long? replaces, ReplaceReason? replaceReason, HandOver handOver, string encoderId, string requestKey, CancellationToken cancellationToken, DueCharges? charges = null)
+    public static async Task<long> OpenJournalAsync(UnitOfWork unit, long cardNumber, long holderId, CardKind kind, long? replaces, ReplaceReason? replaceReason, HandOver handOver, string encoderId, string requestKey, CancellationToken cancellationToken, DueCharges? charges = null, TemporaryTerms? temporary = null)
     {
         await using var command = unit.Command("""
             INSERT INTO card_issue_journal(card_number, holder_id, kind, replaces, encoder_id, operator_id, request_key, state, created_utc,
-                operator_name, replace_reason, handover_items, receipt_reference, charges)
-            VALUES ($n, $holder, $kind, $replaces, $encoder, $op, $key, 'open', $now, $opName, $reason, $items, $receipt, $charges) RETURNING id
+                operator_name, replace_reason, handover_items, receipt_reference, charges, temporary)
+            VALUES ($n, $holder, $kind, $replaces, $encoder, $op, $key, 'open', $now, $opName, $reason, $items, $receipt, $charges, $temporary) RETURNING id
             """);
         command.Parameters.AddWithValue("$charges", (object?)charges?.ToJson() ?? DBNull.Value);
+        command.Parameters.AddWithValue("$temporary", temporary is null ? DBNull.Value : TemporaryJson.Write(temporary));
         command.Parameters.AddWithValue("$n", cardNumber);
         command.Parameters.AddWithValue("$holder", holderId);
         command.Parameters.AddWithValue("$kind", Wire.Name(kind));
@@ -339,7 +355,8 @@ public static class CardStore
         r.IsDBNull(10) ? null : r.GetString(10),
         r.IsDBNull(11) ? null : Wire.Parse<ReplaceReason>(r.GetString(11)),
         r.IsDBNull(12) || r.IsDBNull(13) ? null : new HandOver(System.Text.Json.JsonSerializer.Deserialize<List<string>>(r.GetString(12)) ?? [], r.GetString(13)),
-        r.IsDBNull(14) ? null : DueCharges.FromJson(r.GetString(14)));
+        r.IsDBNull(14) ? null : DueCharges.FromJson(r.GetString(14)),
+        r.IsDBNull(15) ? null : TemporaryJson.Read(r.GetString(15)));
 
     /// <summary>Closes a journal entry as committed (with the UID) or failed (with why).</summary>
     public static async Task CloseJournalAsync(UnitOfWork unit, long journalId, bool committed, string? uid, string? failure, CancellationToken cancellationToken)
@@ -425,7 +442,92 @@ public static class CardStore
         r.IsDBNull(9) ? null : r.GetString(9),
         r.IsDBNull(10) ? null : r.GetString(10),
         UnitOfWork.ParseTimestamp(r.GetString(11)),
-        UnitOfWork.ParseTimestamp(r.GetString(12)));
+        UnitOfWork.ParseTimestamp(r.GetString(12)),
+        r.IsDBNull(13) ? null : new TemporaryTerms(
+            Wire.Parse<TemporaryPurpose>(r.GetString(13)),
+            new ValidityWindow(UnitOfWork.ParseTimestamp(r.GetString(14)), UnitOfWork.ParseTimestamp(r.GetString(15))),
+            r.IsDBNull(16) ? null : r.GetString(16),
+            r.IsDBNull(17) ? null : r.GetInt64(17)));
+
+    /// <summary>The temporary cards issued (and not yet handed back) that stand in for card <paramref name="lostNumber"/>.</summary>
+    public static async Task<IReadOnlyList<CardRecord>> StandInsAsync(UnitOfWork unit, long lostNumber, CancellationToken cancellationToken)
+    {
+        await using var command = unit.Command($"SELECT {Columns} FROM cards c WHERE c.stands_in_for = $n AND c.state = 'issued' ORDER BY c.number");
+        command.Parameters.AddWithValue("$n", lostNumber);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var list = new List<CardRecord>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            list.Add(Read(reader));
+        }
+
+        return list;
+    }
+
+    /// <summary>Up to <paramref name="take"/> temporary cards with number &gt; <paramref name="after"/>, by number.</summary>
+    public static async Task<IReadOnlyList<CardRecord>> ListTemporaryAsync(SqliteConnection connection, TemporaryFilter filter, long after, int take, CancellationToken cancellationToken)
+    {
+        // The status as SQL over state and window: TemporaryCards.StatusOf says the same in C#, and the tests hold the two together.
+        var status = filter.Status switch
+        {
+            null => "c.state IN ('issued', 'revoked', 'lost', 'damaged')",
+            TemporaryStatus.NotYetValid => "c.state = 'issued' AND c.valid_from_utc > $now",
+            TemporaryStatus.Active => "c.state = 'issued' AND c.valid_from_utc <= $now AND c.valid_until_utc > $now",
+            TemporaryStatus.Expired => "c.state = 'issued' AND c.valid_until_utc <= $now",
+            TemporaryStatus.Revoked => "c.state = 'revoked'",
+            TemporaryStatus.Lost => "c.state IN ('lost', 'damaged')",
+            _ => "c.state NOT IN ('issued', 'revoked', 'lost', 'damaged')",
+        };
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            SELECT {Columns} FROM cards c
+            WHERE c.number > $after AND c.temporary IS NOT NULL AND {status}
+              AND ($purpose IS NULL OR c.temporary = $purpose)
+              AND ($holder IS NULL OR c.holder_id = $holder)
+              AND ($standsInFor IS NULL OR c.stands_in_for = $standsInFor)
+            ORDER BY c.number LIMIT $take
+            """;
+        command.Parameters.AddWithValue("$after", after);
+        command.Parameters.AddWithValue("$take", take);
+        command.Parameters.AddWithValue("$now", UnitOfWork.Timestamp(filter.NowUtc));
+        command.Parameters.AddWithValue("$purpose", filter.Purpose is { } p ? Wire.Name(p) : DBNull.Value);
+        command.Parameters.AddWithValue("$holder", (object?)filter.HolderId ?? DBNull.Value);
+        command.Parameters.AddWithValue("$standsInFor", (object?)filter.StandsInFor ?? DBNull.Value);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var list = new List<CardRecord>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            list.Add(Read(reader));
+        }
+
+        return list;
+    }
+}
+
+/// <summary>A temporary card's terms as the issue journal keeps them (JSON).</summary>
+internal static class TemporaryJson
+{
+    public static string Write(TemporaryTerms terms) => System.Text.Json.JsonSerializer.Serialize(new
+    {
+        purpose = Wire.Name(terms.Purpose),
+        validFrom = UnitOfWork.Timestamp(terms.Window.FromUtc),
+        validUntil = UnitOfWork.Timestamp(terms.Window.UntilUtc),
+        bearer = terms.Bearer,
+        standsInFor = terms.StandsInFor,
+    });
+
+    public static TemporaryTerms Read(string json)
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(json);
+        var root = document.RootElement;
+        var bearer = root.GetProperty("bearer");
+        var standsIn = root.GetProperty("standsInFor");
+        return new TemporaryTerms(
+            Wire.Parse<TemporaryPurpose>(root.GetProperty("purpose").GetString()!),
+            new ValidityWindow(UnitOfWork.ParseTimestamp(root.GetProperty("validFrom").GetString()!), UnitOfWork.ParseTimestamp(root.GetProperty("validUntil").GetString()!)),
+            bearer.ValueKind == System.Text.Json.JsonValueKind.Null ? null : bearer.GetString(),
+            standsIn.ValueKind == System.Text.Json.JsonValueKind.Null ? null : standsIn.GetInt64());
+    }
 }
 
 /// <summary>A deposit a card holds, not yet refunded.</summary>

@@ -4,6 +4,7 @@ using Gateway.Service.Domain;
 using Gateway.Service.Domain.Cards;
 using Gateway.Service.Domain.Controllers;
 using Gateway.Service.Domain.Holders;
+using Gateway.Service.Domain.Parking;
 using Gateway.Service.Domain.Zones;
 using Gateway.Service.Holders;
 using Gateway.Service.Parking;
@@ -12,8 +13,15 @@ using Microsoft.Data.Sqlite;
 
 namespace Gateway.Service.Cards;
 
-/// <summary>A card with its holder (null when it has none), as every caller shows it.</summary>
-public sealed record CardView(CardRecord Card, Holder? Holder);
+/// <summary>A card with its holder (null when it has none), and for a temporary card where it stands now, as every caller shows it.</summary>
+public sealed record CardView(CardRecord Card, Holder? Holder, TemporaryStanding? Temporary = null);
+
+/// <summary>Where a temporary card stands at the moment it was read, and the whole days of validity it has left.</summary>
+public sealed record TemporaryStanding(TemporaryStatus Status, int DaysLeft)
+{
+    /// <summary>Expired or revoked: to be handed back (its deposit is held until then).</summary>
+    public bool AwaitingReturn => TemporaryCards.AwaitingReturn(Status);
+}
 
 /// <summary>A card's latest issue: the card now, the issue with its hand-over, and the holder it was issued to.</summary>
 public sealed record CardHandOver(CardView Card, CardIssueRecord Issue, Holder Holder);
@@ -44,6 +52,20 @@ public sealed record ReplaceOrder(long OldCardNumber, long NewCardNumber, Replac
 
 /// <summary>A card handed back, and the held deposit refunded (its receipt-book number), if it held one.</summary>
 public sealed record HandBackView(CardView Card, CardChargeView? Refund);
+
+/// <summary>
+/// When a temporary card is valid: <see cref="Days"/> whole local days from today, or from
+/// <see cref="FromUtc"/> (default: now) up to <see cref="UntilUtc"/>.
+/// </summary>
+public sealed record WindowOrder(DateTimeOffset? FromUtc, DateTimeOffset? UntilUtc, int? Days);
+
+/// <summary>
+/// Issue a card in stock as a temporary card, written on an encoder like any card: to a holder with a
+/// kind (a tenant, a contractor, the resident a visitor calls on), or, for <see cref="TemporaryPurpose.StandIn"/>,
+/// in place of the lost card <see cref="StandsInFor"/> (its holder and kind; <see cref="HolderId"/> and <see cref="Kind"/> are null).
+/// </summary>
+public sealed record TemporaryIssueOrder(long CardNumber, long? HolderId, CardKind? Kind, TemporaryPurpose Purpose, WindowOrder Window, string? Bearer, long? StandsInFor, string? Encoder, HandOver HandOver, string? FeeReceiptNumber = null);
+
 
 /// <summary>
 /// Every rule of a card's life that touches storage or the encoder (DESIGN.md "Card life" and "Issuing"):
@@ -81,10 +103,13 @@ public sealed class CardWorkflow
     private readonly BoardNumbering _boards;
     private readonly ILogger<CardWorkflow> _logger;
     private readonly CardFeeSchedule _fees;
+    private readonly SiteCalendar _calendar;
 
-    public CardWorkflow(UnitOfWorkFactory writes, GatewayDatabase database, ICardEncoderPort encoders, CardEncoderOptions encoderOptions, ZoneMap zones, ILogger<CardWorkflow> logger, CardFeeSchedule? fees = null, BoardNumbering? boards = null)
+    // calendar: the site's calendar (a temporary card's whole local days); UTC when not given.
+    public CardWorkflow(UnitOfWorkFactory writes, GatewayDatabase database, ICardEncoderPort encoders, CardEncoderOptions encoderOptions, ZoneMap zones, ILogger<CardWorkflow> logger, CardFeeSchedule? fees = null, SiteCalendar? calendar = null, BoardNumbering? boards = null)
     {
         _fees = fees ?? CardFeeSchedule.None;
+        _calendar = calendar ?? new SiteCalendar(TimeZoneInfo.Utc);
         _boards = boards ?? BoardNumbering.None;
         _writes = writes;
         _database = database;
@@ -95,7 +120,7 @@ public sealed class CardWorkflow
     }
 
     /// <summary>An attempt to issue: an issue (Replaces null) or a replacement (Replaces set: holder and kind come from the old card).</summary>
-    private sealed record Attempt(long CardNumber, long? HolderId, CardKind? Kind, long? Replaces, ReplaceReason? ReplaceReason, string? Encoder, HandOver HandOver, string? FeeReceipt = null)
+    private sealed record Attempt(long CardNumber, long? HolderId, CardKind? Kind, long? Replaces, ReplaceReason? ReplaceReason, string? Encoder, HandOver HandOver, string? FeeReceipt = null, TemporaryTerms? Temporary = null)
     {
         /// <summary>What the issue charges, decided at its intent (or read back from its journal at start).</summary>
         public DueCharges? Charges { get; init; }
@@ -196,9 +221,30 @@ public sealed class CardWorkflow
     public Task<Outcome<CardView>> ReportLostAsync(Actor actor, long number, string? note, CancellationToken cancellationToken) =>
         TransitionAsync(actor, number, CardAction.ReportLost, null, note, cancellationToken);
 
-    /// <summary>Lost → issued (no replacement yet) or returned (replaced).</summary>
-    public Task<Outcome<CardView>> ReportFoundAsync(Actor actor, long number, string? note, CancellationToken cancellationToken) =>
-        TransitionAsync(actor, number, CardAction.Found, null, note, cancellationToken);
+    /// <summary>
+    /// Lost → issued (no replacement yet) or returned (replaced). A temporary card standing in for it is
+    /// revoked in the same unit of work (awaiting return, its deposit held): the holder has their own card again.
+    /// </summary>
+    public async Task<Outcome<CardView>> ReportFoundAsync(Actor actor, long number, string? note, CancellationToken cancellationToken)
+    {
+        await using var unit = await _writes.BeginAsync(actor, cancellationToken);
+        var card = await CardStore.GetAsync(unit, number, cancellationToken);
+        if (card is null)
+        {
+            return Refusal.NotFound($"card {number}");
+        }
+
+        if (!CardChanges.Transition(card, CardAction.Found, null, note).TryGetValue(out var change, out var refusal))
+        {
+            return refusal;
+        }
+
+        var after = await ApplyAsync(unit, change, cancellationToken);
+        await RevokeStandInsAsync(unit, number, "lost-card-found", $"card {number} was found", cancellationToken);
+        var view = await ViewAsync(unit.Connection, unit.Transaction, after, [], cancellationToken);
+        await unit.CommitAsync(cancellationToken);
+        return view;
+    }
 
     /// <summary>Issued → revoked, with why (<paramref name="text"/> says more; required by the API for <see cref="RevokeReason.Other"/>).</summary>
     public Task<Outcome<CardView>> RevokeAsync(Actor actor, long number, RevokeReason reason, string? text, CancellationToken cancellationToken) =>
@@ -212,12 +258,13 @@ public sealed class CardWorkflow
     public Task<Outcome<CardView>> WriteOffAsync(Actor actor, long number, string? note, CancellationToken cancellationToken) =>
         TransitionAsync(actor, number, CardAction.WriteOff, null, note, cancellationToken);
 
-    /// <summary>Revoked → returned (the card was handed back).</summary>
+    /// <summary>Revoked → returned (the card was handed back); a temporary card also while issued (early, or expired).</summary>
     public async Task<Outcome<CardView>> ReturnAsync(Actor actor, long number, string? note, CancellationToken cancellationToken) =>
         (await HandBackAsync(actor, number, note, null, cancellationToken)).TryGetValue(out var back, out var refusal) ? back.Card : refusal;
 
     /// <summary>
-    /// Revoked → returned: the card was handed back (at move-out). A deposit the card holds is refunded
+    /// Revoked → returned: the card was handed back (at move-out), or a temporary card while issued (early, or
+    /// once expired and awaiting return). A deposit the card holds is refunded
     /// in full in the same transaction, written on receipt <paramref name="refundReceiptNumber"/>
     /// (required then, refused when the card holds none), audited, and in the cash report.
     /// </summary>
@@ -339,6 +386,59 @@ public sealed class CardWorkflow
         IssueAsync(actor, new Attempt(order.NewCardNumber, null, null, order.OldCardNumber, order.Reason, order.Encoder, order.HandOver, order.FeeReceiptNumber), attemptKey, cancellationToken);
 
     /// <summary>
+    /// Issues a temporary card, like <see cref="IssueAsync(Actor, IssueOrder, string, CancellationToken)"/>
+    /// (journal, encoder, commit; the same key resumes) with a validity window that every controller of its
+    /// zones receives. A stand-in takes the lost card's holder and kind; a lost card still issued is
+    /// reported lost in the same commit. A window that is not whole local days is refused when the card
+    /// would reach a controller that keeps whole days (<see cref="TemporaryCards.CheckGrain"/>).
+    /// </summary>
+    public Task<Outcome<CardView>> IssueTemporaryAsync(Actor actor, TemporaryIssueOrder order, string attemptKey, CancellationToken cancellationToken)
+    {
+        var now = _writes.Now;
+        ValidityWindow window;
+        if (order.Window.Days is { } days)
+        {
+            if (days is < 1 or > TemporaryCards.MaxDays)
+            {
+                return Task.FromResult<Outcome<CardView>>(Refusal.Invalid("days", $"must be from 1 to {TemporaryCards.MaxDays}"));
+            }
+
+            window = TemporaryCards.Days(_calendar, now, days);
+        }
+        else if (order.Window.UntilUtc is { } until)
+        {
+            window = new ValidityWindow(order.Window.FromUtc ?? now, until);
+        }
+        else
+        {
+            return Task.FromResult<Outcome<CardView>>(Refusal.Invalid("validUntil", "a temporary card needs an end: validUntil or days"));
+        }
+
+        if (!TemporaryCards.Check(new TemporaryTerms(order.Purpose, window, order.Bearer, order.StandsInFor), now).TryGetValue(out var terms, out var refusal))
+        {
+            return Task.FromResult<Outcome<CardView>>(refusal);
+        }
+
+        return IssueAsync(actor, new Attempt(order.CardNumber, order.HolderId, order.Kind, null, null, order.Encoder, order.HandOver, order.FeeReceiptNumber, terms), attemptKey, cancellationToken);
+    }
+
+    /// <summary>Temporary cards (by default those still out: every status but closed), each with where it stands now and its days left; by number.</summary>
+    public async Task<Page<CardView>> ListTemporaryAsync(TemporaryStatus? status, TemporaryPurpose? purpose, long? holderId, PageRequest page, CancellationToken cancellationToken)
+    {
+        await using var connection = _database.OpenConnection();
+        var rows = await CardStore.ListTemporaryAsync(connection, new TemporaryFilter(_writes.Now, status, purpose, holderId), page.After, page.Limit + 1, cancellationToken);
+        var result = page.ToPage(rows, c => c.Number);
+        var holders = new Dictionary<long, Holder?>();
+        var items = new List<CardView>(result.Items.Count);
+        foreach (var card in result.Items)
+        {
+            items.Add(await ViewAsync(connection, null, card, holders, cancellationToken));
+        }
+
+        return new Page<CardView>(items, result.Next);
+    }
+
+    /// <summary>
     /// At start: commits the open issue <paramref name="journal"/> whose card <paramref name="cardUid"/>
     /// was written and verified before the service stopped, exactly as the attempt would have (same
     /// checks, same transaction), as the journal's operator. A refusal closes the journal as failed, as
@@ -347,7 +447,7 @@ public sealed class CardWorkflow
     public Task<Outcome<CardView>> CommitAtStartAsync(IssueJournalEntry journal, string cardUid, CancellationToken cancellationToken)
     {
         var actor = new Actor(journal.OperatorId, journal.OperatorName ?? journal.OperatorId);
-        var attempt = new Attempt(journal.CardNumber, journal.HolderId, journal.Kind, journal.Replaces, journal.ReplaceReason, journal.EncoderId, journal.HandOver!, journal.Charges?.ReceiptNumber) { Charges = journal.Charges };
+        var attempt = new Attempt(journal.CardNumber, journal.HolderId, journal.Kind, journal.Replaces, journal.ReplaceReason, journal.EncoderId, journal.HandOver!, journal.Charges?.ReceiptNumber, journal.Temporary) { Charges = journal.Charges };
         return CommitAsync(actor, attempt, cardUid, journal.Id, atStart: true, cancellationToken);
     }
 
@@ -398,6 +498,14 @@ public sealed class CardWorkflow
             return new CardPresented("not-issued", false, $"card {card.Number} is {Wire.Name(card.State)}", reading.Uid, view);
         }
 
+        if (card.Temporary is { } terms && !terms.Window.Contains(_writes.Now))
+        {
+            var status = TemporaryCards.StatusOf(card.State, terms.Window, _writes.Now);
+            return new CardPresented(Wire.Name(status), false, status == TemporaryStatus.Expired
+                ? $"temporary card {card.Number} expired at {terms.Window.UntilUtc:u}; it is awaiting return"
+                : $"temporary card {card.Number} is valid from {terms.Window.FromUtc:u}", reading.Uid, view);
+        }
+
         return new CardPresented("valid", true, null, reading.Uid, view);
     }
 
@@ -411,6 +519,17 @@ public sealed class CardWorkflow
         var saved = await CardStore.SaveChangeAsync(unit, change, cancellationToken);
         await unit.MarkCardChangedAsync(saved.Number, change.MarkerReason, cancellationToken);
         unit.Audit(change.AuditAction, change.Subject, change.AuditDetails);
+
+        // Parking is on a stand-in only while it is issued: when it leaves issued (revoked because the lost
+        // card was found or replaced, handed back, lost itself) the agreements go back to the card it stood in for.
+        if (change.Before.State == CardState.Issued && saved.State != CardState.Issued && change.Before.Temporary?.StandsInFor is { } lost)
+        {
+            if ((await ParkingWorkflow.FollowCardAsync(unit, saved.Number, lost, $"temporary card {saved.Number} no longer stands in", cancellationToken)).Count > 0)
+            {
+                await unit.MarkCardChangedAsync(lost, "parking.agreement.change", cancellationToken);
+            }
+        }
+
         return saved;
     }
 
@@ -468,6 +587,14 @@ public sealed class CardWorkflow
                 return await ViewAsync(unit.Connection, unit.Transaction, committed, [], cancellationToken);
             }
 
+            var open = await CardStore.FindOpenJournalAsync(unit, attempt.CardNumber, cancellationToken);
+            var resuming = open is not null && open.OperatorId == actor.OperatorId && open.RequestKey == attemptKey;
+            if (resuming && attempt.Temporary is not null && open!.Temporary is { } journaled)
+            {
+                // The window was fixed when the intent was recorded ("from now", "N days from today"): a retry keeps it.
+                attempt = attempt with { Temporary = journaled };
+            }
+
             if (!(await CheckAsync(unit, attempt, cancellationToken)).TryGetValue(out var check, out var refusal))
             {
                 return refusal;
@@ -486,10 +613,9 @@ public sealed class CardWorkflow
             }
 
             attempt = attempt with { Charges = charges };
-            var open = await CardStore.FindOpenJournalAsync(unit, attempt.CardNumber, cancellationToken);
-            if (open is not null && open.OperatorId == actor.OperatorId && open.RequestKey == attemptKey)
+            if (resuming)
             {
-                journalId = open.Id;
+                journalId = open!.Id;
                 _logger.LogInformation("Resuming issue journal {JournalId} of card {CardNumber}", journalId, attempt.CardNumber);
             }
             else
@@ -504,11 +630,11 @@ public sealed class CardWorkflow
                     await CardStore.CloseJournalAsync(unit, open.Id, committed: false, null, "abandoned: taken over by a later request", cancellationToken);
                 }
 
-                journalId = await CardStore.OpenJournalAsync(unit, attempt.CardNumber, check.HolderId, check.Kind, attempt.Replaces, attempt.ReplaceReason, attempt.HandOver, encoder, attemptKey, cancellationToken, attempt.Charges);
+                journalId = await CardStore.OpenJournalAsync(unit, attempt.CardNumber, check.HolderId, check.Kind, attempt.Replaces, attempt.ReplaceReason, attempt.HandOver, encoder, attemptKey, cancellationToken, attempt.Charges, attempt.Temporary);
             }
 
             write = new CardWriteOrder(journalId, encoder, attempt.CardNumber, check.Kind, check.Card.IssueCount + 1, check.Card.Uid);
-            unit.Audit("card.issue-started", $"card:{attempt.CardNumber}", new { journal = journalId, holder = check.HolderId, kind = Wire.Name(check.Kind), replaces = attempt.Replaces, encoder });
+            unit.Audit("card.issue-started", $"card:{attempt.CardNumber}", new { journal = journalId, holder = check.HolderId, kind = Wire.Name(check.Kind), replaces = attempt.Replaces, temporary = attempt.Temporary is { } t ? Wire.Name(t.Purpose) : null, encoder });
             await unit.CommitAsync(cancellationToken);
         }
 
@@ -557,14 +683,14 @@ public sealed class CardWorkflow
     }
 
     /// <summary>Step 3 inside <paramref name="unit"/>: the checks again, then the replaced card, the issued card, the hand-over and the journal.</summary>
-    private static async Task<Outcome<CardRecord>> CommitInAsync(UnitOfWork unit, BoardNumbering boards, Attempt attempt, string uid, long journalId, bool atStart, CancellationToken cancellationToken)
+    private async Task<Outcome<CardRecord>> CommitInAsync(UnitOfWork unit, BoardNumbering boards, Attempt attempt, string uid, long journalId, bool atStart, CancellationToken cancellationToken)
     {
         if (!(await CheckAsync(unit, attempt, cancellationToken)).TryGetValue(out var check, out var refusal))
         {
             return refusal;
         }
 
-        if (!CardChanges.Issue(check.Card, check.HolderId, check.Kind, uid, attempt.Replaces, attempt.HandOver, journalId).TryGetValue(out var issue, out refusal))
+        if (!CardChanges.Issue(check.Card, check.HolderId, check.Kind, uid, attempt.Replaces, attempt.HandOver, journalId, attempt.Temporary).TryGetValue(out var issue, out refusal))
         {
             return refusal;
         }
@@ -590,6 +716,16 @@ public sealed class CardWorkflow
         {
             var old = (await CardStore.GetAsync(unit, oldNumber, cancellationToken))!;
             await ApplyAsync(unit, CardChanges.Replace(old, attempt.ReplaceReason!.Value, attempt.CardNumber).Value, cancellationToken);
+
+            // The replacement is the holder's card now: a temporary card that stood in for the old one is done.
+            await RevokeStandInsAsync(unit, oldNumber, "replacement-issued", $"card {oldNumber} was replaced by card {attempt.CardNumber}", cancellationToken);
+        }
+
+        if (attempt.Temporary?.StandsInFor is { } lostNumber && check.StandsInFor is { State: CardState.Issued } stillIssued)
+        {
+            // The clerk hands out a stand-in for a card not yet reported lost: it is lost from now on.
+            await ApplyAsync(unit, CardChanges.Transition(stillIssued, CardAction.ReportLost, null, $"temporary card {attempt.CardNumber} stands in for it").Value, cancellationToken);
+            _logger.LogInformation("Card {CardNumber} reported lost as temporary card {StandIn} stands in for it", lostNumber, attempt.CardNumber);
         }
 
         var issued = await ApplyAsync(unit, issue, cancellationToken);
@@ -609,6 +745,12 @@ public sealed class CardWorkflow
             }
 
             unit.Audit("card.charge", $"card:{issued.Number}", new { holder = check.HolderId, receipt = due.ReceiptNumber, charges = due.Charges.Select(c => new { kind = Wire.Name(c.Kind), amountFen = c.AmountFen }), totalFen = CardCharges.Net(due.Charges) });
+        }
+
+        if (attempt.Temporary?.StandsInFor is { } standsInFor)
+        {
+            // While the stand-in is out, the holder parks with it (within its window); the agreements come back when it ends.
+            await ParkingWorkflow.FollowCardAsync(unit, standsInFor, issued.Number, $"temporary card {issued.Number} stands in", cancellationToken);
         }
 
         await CardStore.InsertIssueAsync(unit, issued, attempt.HandOver.Items, attempt.HandOver.ReceiptReference, cancellationToken);
@@ -645,10 +787,10 @@ public sealed class CardWorkflow
         return new DueCharges(attempt.FeeReceipt, due);
     }
 
-    /// <summary>What must hold both before the card is written and when the issue commits: the card, and the holder and kind it gets.</summary>
-    private sealed record Checked(CardRecord Card, long HolderId, CardKind Kind);
+    /// <summary>What must hold both before the card is written and when the issue commits: the card, the holder and kind it gets, and the lost card a stand-in stands in for.</summary>
+    private sealed record Checked(CardRecord Card, long HolderId, CardKind Kind, CardRecord? StandsInFor = null);
 
-    private static async Task<Outcome<Checked>> CheckAsync(UnitOfWork unit, Attempt attempt, CancellationToken cancellationToken)
+    private async Task<Outcome<Checked>> CheckAsync(UnitOfWork unit, Attempt attempt, CancellationToken cancellationToken)
     {
         var card = await CardStore.GetAsync(unit, attempt.CardNumber, cancellationToken);
         if (card is null)
@@ -674,7 +816,21 @@ public sealed class CardWorkflow
             holderId = old.HolderId!.Value;
             kind = old.Kind!.Value;
         }
-        else if (await HolderStore.GetAsync(unit.Connection, unit.Transaction, holderId, cancellationToken) is null)
+
+        CardRecord? lost = null;
+        if (attempt.Temporary?.StandsInFor is { } lostNumber)
+        {
+            if (!(await CheckStandInAsync(unit, attempt.CardNumber, lostNumber, cancellationToken)).TryGetValue(out lost, out var refused))
+            {
+                return refused;
+            }
+
+            holderId = lost.HolderId!.Value;
+            kind = lost.Kind!.Value;
+        }
+
+        var holder = await HolderStore.GetAsync(unit.Connection, unit.Transaction, holderId, cancellationToken);
+        if (holder is null)
         {
             return Refusal.Invalid("holderId", $"no holder {holderId}");
         }
@@ -684,7 +840,56 @@ public sealed class CardWorkflow
             return notInStock;
         }
 
-        return new Checked(card, holderId, kind);
+        if (attempt.Temporary is { } terms && TemporaryCards.CheckGrain(terms.Window, _zones.ControllersFor(kind, holder.Address.Building), _calendar) is { } coarse)
+        {
+            return coarse;
+        }
+
+        return new Checked(card, holderId, kind, lost);
+    }
+
+    /// <summary>
+    /// A stand-in may be issued for a card of the holder's that is issued (it is reported lost at commit) or
+    /// lost, not itself temporary, not replaced, and with no other stand-in out for it.
+    /// </summary>
+    private static async Task<Outcome<CardRecord>> CheckStandInAsync(UnitOfWork unit, long number, long lostNumber, CancellationToken cancellationToken)
+    {
+        if (await CardStore.GetAsync(unit, lostNumber, cancellationToken) is not { } lost)
+        {
+            return Refusal.NotFound($"card {lostNumber}");
+        }
+
+        if (lost.Temporary is not null)
+        {
+            return Refusal.InvalidState($"card {lostNumber} is itself a temporary card; a stand-in stands in for a holder's own card", Wire.Name(lost.State));
+        }
+
+        if (lost.ReplacedBy is { } replacement)
+        {
+            return Refusal.InvalidState($"card {lostNumber} was replaced by card {replacement}; no stand-in is needed", Wire.Name(lost.State));
+        }
+
+        if (lost.State is not (CardState.Issued or CardState.Lost))
+        {
+            return Refusal.InvalidState($"card {lostNumber} is {Wire.Name(lost.State)}; a stand-in stands in for an issued or lost card", Wire.Name(lost.State));
+        }
+
+        if ((await CardStore.StandInsAsync(unit, lostNumber, cancellationToken)).FirstOrDefault(c => c.Number != number) is { } other)
+        {
+            return Refusal.Conflict($"temporary card {other.Number} already stands in for card {lostNumber}");
+        }
+
+        return lost;
+    }
+
+    /// <summary>Revokes every issued temporary card standing in for <paramref name="number"/>, in <paramref name="unit"/>.</summary>
+    private async Task RevokeStandInsAsync(UnitOfWork unit, long number, string reason, string note, CancellationToken cancellationToken)
+    {
+        foreach (var standIn in await CardStore.StandInsAsync(unit, number, cancellationToken))
+        {
+            await ApplyAsync(unit, CardChanges.Transition(standIn, CardAction.Revoke, reason, note).Value, cancellationToken);
+            _logger.LogInformation("Temporary card {StandIn} revoked: {Reason}", standIn.Number, note);
+        }
     }
 
     /// <summary>Why the blank <paramref name="uid"/> cannot be card <paramref name="cardNumber"/> on the UHPPOTE boards of its zones, or null.</summary>
@@ -730,7 +935,7 @@ public sealed class CardWorkflow
         }
     }
 
-    private static async Task<CardView> ViewAsync(SqliteConnection connection, SqliteTransaction? transaction, CardRecord card, Dictionary<long, Holder?> holders, CancellationToken cancellationToken)
+    private async Task<CardView> ViewAsync(SqliteConnection connection, SqliteTransaction? transaction, CardRecord card, Dictionary<long, Holder?> holders, CancellationToken cancellationToken)
     {
         Holder? holder = null;
         if (card.HolderId is { } id && !holders.TryGetValue(id, out holder))
@@ -738,6 +943,8 @@ public sealed class CardWorkflow
             holders[id] = holder = await HolderStore.GetAsync(connection, transaction, id, cancellationToken);
         }
 
-        return new CardView(card, holder);
+        var now = _writes.Now;
+        var standing = card.Temporary is { } terms ? new TemporaryStanding(TemporaryCards.StatusOf(card.State, terms.Window, now), TemporaryCards.DaysLeft(terms.Window, now)) : null;
+        return new CardView(card, holder, standing);
     }
 }

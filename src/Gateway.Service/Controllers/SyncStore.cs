@@ -130,7 +130,8 @@ public sealed class SqliteSyncStore : ISyncStore
         await using (var command = Command(connection, transaction, $"""
             SELECT c.number, c.uid, c.state, c.kind, h.building, c.updated_utc,
                    (SELECT MAX(e.at_utc) FROM card_events e WHERE e.card_number = c.number AND e.to_state = c.state),
-                   (SELECT MAX(i.issued_utc) FROM card_issues i WHERE i.card_number = c.number)
+                   (SELECT MAX(i.issued_utc) FROM card_issues i WHERE i.card_number = c.number),
+                   c.valid_from_utc, c.valid_until_utc
             FROM cards c JOIN holders h ON h.id = c.holder_id
             WHERE c.state IN ({string.Join(", ", states.Select((_, i) => $"$state{i}"))}) AND c.uid IS NOT NULL AND c.kind IS NOT NULL{(marked is null ? string.Empty : " AND c.number" + MarkedOnly)}
             """))
@@ -161,7 +162,8 @@ public sealed class SqliteSyncStore : ISyncStore
                     reader.GetString(4),
                     since,
                     issued,
-                    periods.TryGetValue(number, out var list) ? list : []));
+                    periods.TryGetValue(number, out var list) ? list : [],
+                    reader.IsDBNull(8) ? null : new ValidityWindow(UnitOfWork.ParseTimestamp(reader.GetString(8)), UnitOfWork.ParseTimestamp(reader.GetString(9)))));
             }
         }
 

@@ -227,6 +227,9 @@ public sealed class UnitOfWorkFactory
         return new UnitOfWork(this, batch, actor, _time.GetUtcNow(), _observers);
     }
 
+    /// <summary>"Now" as the next unit would take it (from the same TimeProvider).</summary>
+    public DateTimeOffset Now => _time.GetUtcNow();
+
     /// <summary>Units (and infrastructure writes) made durable so far.</summary>
     public long CommittedUnits => Interlocked.Read(ref _committedUnits);
 

@@ -14,6 +14,7 @@ namespace Gateway.Service.Domain.Cards;
 /// <param name="Batch">The stock receipt it came with.</param>
 /// <param name="ReceivedUtc">When it was received into stock.</param>
 /// <param name="UpdatedUtc">When it last changed.</param>
+/// <param name="Temporary">A temporary card's terms (its window; null: an ordinary card).</param>
 public sealed record CardRecord(
     long Number,
     CardState State,
@@ -27,9 +28,10 @@ public sealed record CardRecord(
     string? StateNote,
     string? Batch,
     DateTimeOffset ReceivedUtc,
-    DateTimeOffset UpdatedUtc)
+    DateTimeOffset UpdatedUtc,
+    TemporaryTerms? Temporary = null)
 {
-    public CardFacts Facts => new(Number, State, ReplacedBy);
+    public CardFacts Facts => new(Number, State, ReplacedBy, Temporary is not null);
 }
 
 /// <summary>
@@ -86,16 +88,17 @@ public static class CardChanges
             return refusal;
         }
 
-        var after = card with { State = to, HolderId = null, Kind = null, Replaces = null, ReplacedBy = null, StateReason = null, StateNote = null };
+        var after = card with { State = to, HolderId = null, Kind = null, Replaces = null, ReplacedBy = null, StateReason = null, StateNote = null, Temporary = null };
         return new CardChange(card, after, "recycle", null, null, "recycle", "card.recycle", new { from = Wire.Name(card.State), to = Wire.Name(to) });
     }
 
     /// <summary>
     /// In stock → issued to <paramref name="holderId"/> as <paramref name="kind"/> on the physical card
-    /// <paramref name="uid"/> (a replacement when <paramref name="replaces"/> is set), as issue journal
-    /// <paramref name="journalId"/> recorded it. A card issued before keeps its physical card: another UID is a conflict.
+    /// <paramref name="uid"/> (a replacement when <paramref name="replaces"/> is set; a temporary card when
+    /// <paramref name="temporary"/> is), as issue journal <paramref name="journalId"/> recorded it. A card
+    /// issued before keeps its physical card: another UID is a conflict.
     /// </summary>
-    public static Outcome<CardChange> Issue(CardRecord card, long holderId, CardKind kind, string uid, long? replaces, HandOver handOver, long journalId)
+    public static Outcome<CardChange> Issue(CardRecord card, long holderId, CardKind kind, string uid, long? replaces, HandOver handOver, long journalId, TemporaryTerms? temporary = null)
     {
         if (!CardLife.Decide(card.Facts, CardAction.Issue).TryGetValue(out var to, out var refusal))
         {
@@ -118,7 +121,28 @@ public static class CardChanges
             ReplacedBy = null,
             StateReason = null,
             StateNote = null,
+            Temporary = temporary,
         };
+        if (temporary is not null)
+        {
+            var terms = new
+            {
+                holder = holderId,
+                kind = Wire.Name(kind),
+                uid,
+                issueCounter = after.IssueCount,
+                items = handOver.Items,
+                receipt = handOver.ReceiptReference,
+                purpose = Wire.Name(temporary.Purpose),
+                validFrom = temporary.Window.FromUtc,
+                validUntil = temporary.Window.UntilUtc,
+                bearer = temporary.Bearer,
+                standsInFor = temporary.StandsInFor,
+                journal = journalId,
+            };
+            return new CardChange(card, after, "issue-temporary", Wire.Name(temporary.Purpose), handOver.ReceiptReference, "issue", "card.issue-temporary", terms);
+        }
+
         var details = new
         {
             holder = holderId,

@@ -54,7 +54,8 @@ public enum CardAction
 /// <param name="Number">The card number printed on the card.</param>
 /// <param name="State">Its state now.</param>
 /// <param name="ReplacedBy">The number of the card issued to replace it, if any.</param>
-public sealed record CardFacts(long Number, CardState State, long? ReplacedBy = null);
+/// <param name="Temporary">A temporary card (a validity window; see <see cref="TemporaryCards"/>).</param>
+public sealed record CardFacts(long Number, CardState State, long? ReplacedBy = null, bool Temporary = false);
 
 /// <summary>
 /// The card life as a pure function (DESIGN.md's state diagram):
@@ -67,6 +68,8 @@ public sealed record CardFacts(long Number, CardState State, long? ReplacedBy = 
 /// Replacing = the old card goes Issued → Lost (or Damaged), or stays Lost/Damaged if already
 /// reported, and gets linked to the new one; a card is replaced at most once. A card number reaches
 /// another holder only through Recycle (Issue needs InStock).
+/// A temporary card may also be handed back while issued (Issued → Returned: early, or expired and
+/// awaiting return), and is never replaced (another temporary card is issued instead).
 /// </summary>
 public static class CardLife
 {
@@ -94,6 +97,11 @@ public static class CardLife
     /// <summary>The old card's side of a replacement.</summary>
     public static Outcome<CardState> DecideReplace(CardFacts card, ReplaceReason reason)
     {
+        if (card.Temporary)
+        {
+            return Refuse(card, $"card {card.Number} is a temporary card; it is not replaced: hand it back, or issue another temporary card");
+        }
+
         if (card.ReplacedBy is { } already)
         {
             return Refuse(card, $"card {card.Number} was already replaced by card {already}");
@@ -129,6 +137,12 @@ public static class CardLife
 
     private static Outcome<CardState> DecideSimple(CardFacts card, CardAction action)
     {
+        // A temporary card is handed back whenever its holder brings it, expired or not.
+        if (action == CardAction.Return && card.Temporary && card.State == CardState.Issued)
+        {
+            return Allow(CardState.Returned);
+        }
+
         var from = AllowedFrom[action];
         if (!from.Contains(card.State))
         {

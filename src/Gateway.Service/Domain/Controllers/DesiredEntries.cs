@@ -18,6 +18,7 @@ namespace Gateway.Service.Domain.Controllers;
 /// <param name="StateSinceUtc">When it entered its state (a blocked entry's retention counts from here).</param>
 /// <param name="IssuedUtc">When it was last issued (an access entry runs from that local day).</param>
 /// <param name="ParkingPeriods">The paid periods of its active parking agreement, in chain order.</param>
+/// <param name="Window">A temporary card's validity window (null: an ordinary card).</param>
 public sealed record CardTruth(
     long Number,
     CardUid Uid,
@@ -26,7 +27,8 @@ public sealed record CardTruth(
     string Building,
     DateTimeOffset StateSinceUtc,
     DateTimeOffset IssuedUtc,
-    IReadOnlyList<PaidPeriod> ParkingPeriods)
+    IReadOnlyList<PaidPeriod> ParkingPeriods,
+    ValidityWindow? Window = null)
 {
     /// <summary>The zones whose controllers the card belongs on (the front office's zone rule).</summary>
     public IReadOnlyList<string> Zones => ZoneMap.ZonesFor(Kind, Building);
@@ -78,6 +80,9 @@ public readonly record struct DesiredEntry(long CardNumber, CardUid Uid, string 
 /// <item>an issued card in the controller's zone: in the car park, from the local midnight starting its
 /// last paid chain to the local midnight ending that chain plus the site's grace (no paid period: no
 /// entry); elsewhere from local midnight of its issue day, with no end;</item>
+/// <item>a temporary card (a validity window): its window everywhere, and in the car park the part of its
+/// paid validity inside its window (none shared: no entry); once over, it stays as an expired entry like
+/// parking's, so the card is refused as expired while it awaits return;</item>
 /// <item>a lost, revoked or damaged card in the zone: a blocked entry from the moment it left issued
 /// until its retention ends; any other state: nothing;</item>
 /// <item>an expired parking entry stays (the controller says "expired") until the expired retention
@@ -114,12 +119,28 @@ public static class DesiredEntries
 
         if (string.Equals(zone, ZoneMap.CarPark, StringComparison.OrdinalIgnoreCase))
         {
-            if (PeriodChain.Validity(card.ParkingPeriods, rules.Parking) is not { } validity || now >= validity.ValidToUtc + rules.ExpiredRetention)
+            if (PeriodChain.Validity(card.ParkingPeriods, rules.Parking) is not { } validity)
             {
                 return null;
             }
 
-            return Entry(card, zone, validity.ValidFromUtc, validity.ValidToUtc, calendar, blocked: false);
+            var paid = new ValidityWindow(validity.ValidFromUtc, validity.ValidToUtc);
+            if (card.Window is { } window)
+            {
+                if (window.Intersect(paid.FromUtc, paid.UntilUtc) is not { } shared)
+                {
+                    return null;
+                }
+
+                paid = shared;
+            }
+
+            return now >= paid.UntilUtc + rules.ExpiredRetention ? null : Entry(card, zone, paid.FromUtc, paid.UntilUtc, calendar, blocked: false);
+        }
+
+        if (card.Window is { } temporary)
+        {
+            return now >= temporary.UntilUtc + rules.ExpiredRetention ? null : Entry(card, zone, temporary.FromUtc, temporary.UntilUtc, calendar, blocked: false);
         }
 
         return Entry(card, zone, calendar.StartOf(calendar.DateOf(card.IssuedUtc)), null, calendar, blocked: false);
