@@ -354,6 +354,58 @@ public sealed class BarrierController
     public Task RaiseArmAsync(int lane, CancellationToken cancellationToken = default) =>
         RunAsync(ct => _master.WriteSingleCoilAsync(Unit, BarrierProfile.RaiseCoil(CheckLane(lane)), true, ct), cancellationToken);
 
+    /// <summary>
+    /// Opens lane <paramref name="lane"/> from afar: raises its arm and, on a profile 1.1 controller, has it
+    /// log the opening as an event (decision granted, reason <see cref="DenyReason.RemoteOpen"/>) whose UID
+    /// field carries <paramref name="tag"/> (4 bytes, big-endian), so the collected event names the opening.
+    /// One transaction. A 1.0 controller has no such block: its arm is raised by the coil and nothing is
+    /// logged; the answer is false then. Call <see cref="IdentifyAsync"/> first.
+    /// </summary>
+    /// <param name="lane">1..lane count.</param>
+    /// <param name="tag">The opening's tag, not 0.</param>
+    /// <param name="cancellationToken">Cancels the wait for the answer.</param>
+    /// <returns>True when the controller logs the opening as an event.</returns>
+    /// <exception cref="InvalidOperationException">The controller was not identified.</exception>
+    /// <exception cref="DeviceException">The controller did not answer, or refused.</exception>
+    public async Task<bool> OpenLaneAsync(int lane, uint tag, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfZero(tag);
+        var identity = Identity ?? throw new InvalidOperationException("identify the controller before opening a lane");
+        CheckLane(lane);
+        if (identity.MinorVersion < BarrierProfile.RemoteOpenMinorVersion)
+        {
+            await RaiseArmAsync(lane, cancellationToken);
+            return false;
+        }
+
+        var values = new ushort[BarrierProfile.RemoteOpenLength];
+        values[0] = (ushort)lane;
+        BarrierProfile.WriteUInt32(values, 1, tag);
+        await RunAsync(ct => _master.WriteMultipleRegistersAsync(Unit, BarrierProfile.RemoteOpenRegister, values, ct), cancellationToken);
+        return true;
+    }
+
+    /// <summary>The UID field a profile 1.1 controller logs for a remote opening with <paramref name="tag"/>.</summary>
+    public static CardUid RemoteOpenUid(uint tag)
+    {
+        Span<byte> bytes = stackalloc byte[4];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(bytes, tag);
+        return CardUid.FromBytes(bytes);
+    }
+
+    /// <summary>The tag of a remote opening's event (<see cref="DenyReason.RemoteOpen"/>): its 4-byte UID field read big-endian.</summary>
+    public static bool TryReadRemoteOpenTag(in BarrierEvent e, out uint tag)
+    {
+        tag = 0;
+        if (e.Reason != DenyReason.RemoteOpen || e.Uid.Length != 4)
+        {
+            return false;
+        }
+
+        tag = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(e.Uid.ToBytes());
+        return tag != 0;
+    }
+
     /// <summary>Commands lane <paramref name="lane"/>'s arm down (held by the controller while a vehicle is present). One transaction.</summary>
     public Task LowerArmAsync(int lane, CancellationToken cancellationToken = default) =>
         RunAsync(ct => _master.WriteSingleCoilAsync(Unit, BarrierProfile.LowerCoil(CheckLane(lane)), true, ct), cancellationToken);

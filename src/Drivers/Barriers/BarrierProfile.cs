@@ -14,8 +14,11 @@ public static class BarrierProfile
     /// <summary>Profile major version this code speaks.</summary>
     public const byte MajorVersion = 1;
 
-    /// <summary>Profile minor version this code speaks (minor versions only add).</summary>
-    public const byte MinorVersion = 0;
+    /// <summary>Profile minor version this code speaks (minor versions only add; 1.1 added the logged remote opening).</summary>
+    public const byte MinorVersion = 1;
+
+    /// <summary>The first minor version with the remote-opening block (registers 153-155).</summary>
+    public const byte RemoteOpenMinorVersion = 1;
 
     /// <summary>Profile name as written in docs and configuration.</summary>
     public const string Name = "gateway-barrier/1";
@@ -47,6 +50,10 @@ public static class BarrierProfile
     public const ushort CommandRegister = 32;          // write-only (reads 0)
     public const ushort StagingRegister = 33;
     public const ushort StagingLength = 120;
+
+    // Remote opening (profile 1.1): lane (u16) and tag (u32), written together in one request.
+    public const ushort RemoteOpenRegister = 153;
+    public const ushort RemoteOpenLength = 3;
 
     // Audit window.
     public const ushort AuditIndexRegister = 160;      // read/write
@@ -183,4 +190,7 @@ public enum DenyReason : byte
     NotYetValid = 3,
     Blocked = 4,
     AntiPassback = 5,
+
+    /// <summary>Not a denial: the arm was raised by a remote opening (profile 1.1); the event is granted and its UID field carries the opening's tag.</summary>
+    RemoteOpen = 6,
 }

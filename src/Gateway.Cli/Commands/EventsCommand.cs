@@ -12,7 +12,7 @@ public static class EventsCommand
     private static readonly (string, string)[] Columns =
     [
         ("ID", "id"), ("TIME", "timeUtc"), ("CONTROLLER", "controllerId"), ("LANE", "lane"), ("DIRECTION", "direction"), ("DECISION", "decision"),
-        ("REASON", "reason"), ("UID", "cardUid"), ("CARD", "cardNumber"), ("HOLDER", "holderId"), ("PLATE", "plate"),
+        ("REASON", "reason"), ("OPENED-BY", "openedBy"), ("WHY", "openReason"), ("UID", "cardUid"), ("CARD", "cardNumber"), ("HOLDER", "holderId"), ("PLATE", "plate"),
     ];
 
     public static Command Create()
@@ -27,7 +27,7 @@ public static class EventsCommand
             (new Option<string>("--plate") { Description = "Vehicle plate of the card's parking agreement" }, "plate"),
             (new Option<string>("--controller") { Description = "Controller id" }, "controller"),
             (new Option<string>("--decision") { Description = "granted or denied" }, "decision"),
-            (new Option<string>("--reason") { Description = "unknown, expired, not-yet-valid, blocked, anti-passback or none" }, "reason"),
+            (new Option<string>("--reason") { Description = "unknown, expired, not-yet-valid, blocked, anti-passback, remote-open (a lane opened from the desk) or none" }, "reason"),
             (new Option<string>("--from") { Description = "Events at or after this instant (ISO 8601, UTC)" }, "from"),
             (new Option<string>("--to") { Description = "Events before this instant (ISO 8601, UTC)" }, "to"),
             (new Option<string>("--limit") { Description = "Events per page (1-500, default 50)" }, "limit"),

@@ -70,6 +70,8 @@ public static class ApiComposition
         services.AddSingleton(sp => sp.GetRequiredService<GatewayOptions>().Parking);
         services.AddSingleton<ParkingWorkflow>();
         services.AddSingleton<Cash.CashWorkflow>();
+        services.AddSingleton<Gates.GateStore>();
+        services.AddSingleton<Gates.GateWorkflow>();
         services.AddGatewayConsole();
     }
 
@@ -148,6 +150,7 @@ public static class ApiComposition
         Controllers.DeviceEndpoints.MapDeviceEndpoints,
         Events.EventEndpoints.MapEventEndpoints,
         Alarms.AlarmEndpoints.MapAlarmEndpoints,
+        Gates.GateEndpoints.MapGateEndpoints,
         ParkingEndpoints.MapParkingEndpoints,
         Cash.CashEndpoints.MapCashEndpoints,
     ];

@@ -104,7 +104,7 @@ public sealed class BusWorker : ISupervisedLoop, IAsyncDisposable
                 cancellationToken.ThrowIfCancellationRequested();
                 var session = _sessions[(_next + i) % _sessions.Count];
                 var now = _time.GetUtcNow();
-                if (!session.HasOutboxChange(now) && now - session.LastRoutineTurn < RoutineStarvationBound && _sessions.Any(s => s.HasOutboxChange(now)))
+                if (!session.HasOutboxChange(now) && !session.HasOpeningWaiting && now - session.LastRoutineTurn < RoutineStarvationBound && _sessions.Any(s => s.HasOutboxChange(now)))
                 {
                     // Its routine work waits for the next round: others have a change to apply.
                     worked = true;

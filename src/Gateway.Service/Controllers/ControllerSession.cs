@@ -37,11 +37,12 @@ public sealed class ControllerSession : IControllerSession
     private readonly SyncContext _context;
     private readonly BarrierController _driver;
     private readonly Queue<Func<CancellationToken, Task>> _pending = new();
+    private readonly GateOpenQueue _openings = new();
     private long _pendingTarget = -1;
     private bool _verifyAfterPending;
 
     private bool _loaded;
-    private bool _connected;
+    private volatile bool _connected;
     private bool _needsCheck = true;
     private bool _needsClock = true;
     private bool _verifying;
@@ -95,7 +96,38 @@ public sealed class ControllerSession : IControllerSession
         _needsClock = true;
         _failures = 0;
         _nextAttempt = DateTimeOffset.MinValue;
+        _openings.FailAll(GateOpenStatus.NotConnected, $"the sync worker of {Id} restarted; nothing was sent");
         Update(h => h with { PendingChanges = 0, NextAttemptUtc = null });
+    }
+
+    /// <inheritdoc />
+    public bool HasOpeningWaiting => _openings.HasWork;
+
+    /// <inheritdoc />
+    public bool IsConnected => _connected && _context.Time.GetUtcNow() >= _nextAttempt;
+
+    /// <inheritdoc />
+    public IReadOnlyList<int>? Lanes => _driver.Identity is { } identity ? [.. Enumerable.Range(1, identity.Lanes)] : null;
+
+    /// <summary>
+    /// Queues a remote opening for this controller's next turn. Refused at once, unsent, when the controller is
+    /// not connected (an opening is for now: it is not kept for when the controller comes back).
+    /// </summary>
+    public Task<GateOpenResult> RequestOpenAsync(GateOpenCommand command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        if (!IsConnected)
+        {
+            var why = _health.LastError is { } error ? $"{Id} is not connected ({error}); nothing was sent" : $"{Id} is not connected; nothing was sent";
+            return Task.FromResult(new GateOpenResult(GateOpenStatus.NotConnected, Detail: why));
+        }
+
+        if (_driver.Identity is { } identity && (command.Lane < 1 || command.Lane > identity.Lanes))
+        {
+            return Task.FromResult(new GateOpenResult(GateOpenStatus.NoSuchLane, Detail: $"{Id} has lanes 1..{identity.Lanes}"));
+        }
+
+        return _openings.Enqueue(command);
     }
 
     /// <summary>Asks for a count+digest check (and repair) at the next turn.</summary>
@@ -171,6 +203,13 @@ public sealed class ControllerSession : IControllerSession
             return true;
         }
 
+        // An opening asked from the desk goes before everything else: someone waits at the gate.
+        if (_openings.TryTake(now, out var open, out var opened))
+        {
+            await OpenAsync(open, opened, now, cancellationToken);
+            return true;
+        }
+
         if (_pending.Count > 0)
         {
             await _pending.Dequeue()(cancellationToken);
@@ -224,6 +263,36 @@ public sealed class ControllerSession : IControllerSession
         }
 
         return false;
+    }
+
+    private async Task OpenAsync(GateOpenCommand command, TaskCompletionSource<GateOpenResult> completion, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var lanes = _driver.Identity?.Lanes ?? 0;
+        if (command.Lane < 1 || command.Lane > lanes)
+        {
+            completion.TrySetResult(new GateOpenResult(GateOpenStatus.NoSuchLane, Detail: $"{Id} has lanes 1..{lanes}"));
+            return;
+        }
+
+        try
+        {
+            var logged = await _driver.OpenLaneAsync(command.Lane, command.Tag, cancellationToken);
+            completion.TrySetResult(new GateOpenResult(GateOpenStatus.Opened, logged));
+            _context.Logger.LogInformation("Controller {DeviceId}: lane {Lane} opened remotely (opening {OpeningId})", Id, command.Lane, command.Tag);
+
+            // The opening's event is collected at once, so the desk sees it with who and why.
+            _nextEvents = now;
+        }
+        catch (DeviceException ex)
+        {
+            completion.TrySetResult(new GateOpenResult(GateOpenStatus.Failed, Detail: $"{Id} did not confirm the opening: {ex.Message}"));
+            throw;
+        }
+        catch (OperationCanceledException)
+        {
+            completion.TrySetResult(new GateOpenResult(GateOpenStatus.Failed, Detail: "the service is stopping; the opening may or may not have reached the controller"));
+            throw;
+        }
     }
 
     private async Task OnBootIdAsync(uint bootId, CancellationToken cancellationToken)
@@ -502,6 +571,7 @@ public sealed class ControllerSession : IControllerSession
         _pending.Clear();
         _pendingTarget = -1;
         _needsCheck = true;
+        _openings.FailAll(GateOpenStatus.NotConnected, $"{Id} does not answer ({ex.Message}); nothing was sent");
         var wait = Backoff(_failures, _context.Options.MaxBackoff);
         _nextAttempt = _context.Time.GetUtcNow() + wait;
         var state = _failures == 1 ? DeviceState.Degraded : DeviceState.Down;

@@ -7,12 +7,11 @@ namespace Gateway.Service.Controllers;
 /// Each turn does at most one short step of the family's own work — apply a slice of an outbox change,
 /// compare the controller with what it should hold and repair the differences, read its events, set its
 /// clock — and the session reports its health. Implemented for the gateway-barrier/1 profile
-/// (<see cref="ControllerSession"/>) and for UHPPOTE boards (<see cref="UhppoteSession"/>).
+/// (<see cref="ControllerSession"/>) and for UHPPOTE boards (<see cref="UhppoteSession"/>). Every family opens a
+/// lane or door on command (<see cref="IGateOpener"/>, its <see cref="IGateOpener.Device"/> included).
 /// </summary>
-public interface IControllerSession
+public interface IControllerSession : IGateOpener
 {
-    DeviceOptions Device { get; }
-
     /// <summary>When this controller last had a turn for routine work (outbox changes go first, but not for ever).</summary>
     DateTimeOffset LastRoutineTurn { get; }
 

@@ -21,6 +21,7 @@ public sealed class SyncEngine : BackgroundService
     private readonly SyncContext _context;
     private readonly LoopSupervisor _supervisor;
     private readonly List<BusWorker> _buses = [];
+    private volatile bool _running;
 
     public SyncEngine(GatewayOptions options, ISyncStore store, EventStore events, AlarmStore alarms, DeviceStatusBoard board, LoopSupervisor supervisor, TimeProvider time, ILoggerFactory loggers)
     {
@@ -87,6 +88,7 @@ public sealed class SyncEngine : BackgroundService
     /// <summary>Reads the outbox once and gives every bus's controllers their turns until none has work (tests drive the engine this way).</summary>
     internal async Task ServeOnceAsync(CancellationToken cancellationToken)
     {
+        _running = true;
         await _context.Outbox.PollAsync(cancellationToken);
         foreach (var bus in _buses)
         {
@@ -107,6 +109,53 @@ public sealed class SyncEngine : BackgroundService
         // site's zone is the one periods are laid out in (the grant path uses the same Gateway:Parking rules).
         var parking = options.Parking;
         return new(new Domain.Parking.ParkingRules(options.SiteTimeZone, parking.GraceDays, parking.ProrationAllowed), options.Sync.BlockedRetention, options.Sync.ExpiredRetention);
+    }
+
+    /// <summary>How long an opening may wait for its controller's turn before it is dropped unsent.</summary>
+    public static readonly TimeSpan OpenDeadline = TimeSpan.FromSeconds(10);
+
+    /// <summary>True once the engine runs (in-process API test hosts build it but never start it).</summary>
+    public bool IsRunning => _running;
+
+    /// <summary>
+    /// The controller that opens lanes or doors on command by its id (every family's session does), or null when
+    /// there is no such controller.
+    /// </summary>
+    public IGateOpener? FindOpener(string id) =>
+        _buses.SelectMany(b => b.Sessions).FirstOrDefault(s => string.Equals(s.Device.Id, id, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// Opens lane <paramref name="lane"/> of controller <paramref name="id"/> from afar, in the controller's own
+    /// turn on its bus, and waits for the answer. Null when there is no such controller. An opening its bus does
+    /// not reach within <see cref="OpenDeadline"/> is dropped unsent (<see cref="GateOpenStatus.TimedOut"/>).
+    /// </summary>
+    public async Task<GateOpenResult?> OpenAsync(string id, int lane, uint tag, CancellationToken cancellationToken)
+    {
+        var bus = _buses.FirstOrDefault(b => b.Sessions.Any(s => string.Equals(s.Device.Id, id, StringComparison.OrdinalIgnoreCase)));
+        if (bus is null || FindOpener(id) is not { } opener)
+        {
+            return null;
+        }
+
+        if (!_running)
+        {
+            return new GateOpenResult(GateOpenStatus.NotConnected, Detail: "the sync engine does not run; nothing was sent");
+        }
+
+        var answer = opener.RequestOpenAsync(new GateOpenCommand(lane, tag, _context.Time.GetUtcNow() + OpenDeadline));
+        bus.Wake();
+
+        // The deadline drops a command still queued; one already on the wire has the driver's transaction timeout
+        // to be answered. Past both the worker is stuck (its supervisor restarts it): say so rather than hang.
+        var patience = OpenDeadline + (_options.Sync.Timeout * 3) + TimeSpan.FromSeconds(2);
+        try
+        {
+            return await answer.WaitAsync(patience, _context.Time, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            return new GateOpenResult(GateOpenStatus.Failed, Detail: $"no answer from {id}'s bus within {patience.TotalSeconds:F0} s; the lane may or may not have opened");
+        }
     }
 
     /// <summary>Every controller's health, by id.</summary>
@@ -151,6 +200,7 @@ public sealed class SyncEngine : BackgroundService
 
         // Let the host finish starting (HTTP, readiness) before the first device I/O.
         await Task.Yield();
+        _running = true;
         var tasks = _buses.Select(b => _supervisor.RunAsync(b, stoppingToken)).ToList();
         tasks.Add(_supervisor.RunAsync(new OutboxLoop(this), stoppingToken));
         await Task.WhenAll(tasks);

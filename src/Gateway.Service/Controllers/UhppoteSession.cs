@@ -31,10 +31,11 @@ public sealed class UhppoteSession : IControllerSession
     private readonly UhppoteController _driver;
     private readonly UhppoteBoardOptions _board;
     private readonly Queue<(string What, Func<CancellationToken, Task> Send)> _pending = new();
+    private readonly GateOpenQueue _openings = new();
     private long _pendingTarget = -1;
 
     private bool _loaded;
-    private bool _connected;
+    private volatile bool _connected;
     private bool _needsCheck = true;
     private bool _needsClock = true;
     private long _applied;
@@ -78,7 +79,36 @@ public sealed class UhppoteSession : IControllerSession
         _needsClock = true;
         _failures = 0;
         _nextAttempt = DateTimeOffset.MinValue;
+        _openings.FailAll(GateOpenStatus.NotConnected, $"the sync worker of {Id} restarted; nothing was sent");
         Update(h => h with { PendingChanges = 0, NextAttemptUtc = null });
+    }
+
+    /// <inheritdoc />
+    public bool HasOpeningWaiting => _openings.HasWork;
+
+    /// <inheritdoc />
+    public bool IsConnected => _connected && _context.Time.GetUtcNow() >= _nextAttempt;
+
+    /// <inheritdoc />
+    /// <remarks>A board opens the doors configured for it (<c>Doors:D</c>); a lane of the desk is a door here.</remarks>
+    public IReadOnlyList<int>? Lanes => [.. _board.Doors.Select(d => d.Door).Order()];
+
+    /// <summary>Queues the opening of door <see cref="GateOpenCommand.Lane"/> for the next turn; refused at once, unsent, while the board is not connected.</summary>
+    public Task<GateOpenResult> RequestOpenAsync(GateOpenCommand command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        if (!IsConnected)
+        {
+            var why = _health.LastError is { } error ? $"{Id} is not connected ({error}); nothing was sent" : $"{Id} is not connected; nothing was sent";
+            return Task.FromResult(new GateOpenResult(GateOpenStatus.NotConnected, Detail: why));
+        }
+
+        if (!_board.Doors.Any(d => d.Door == command.Lane))
+        {
+            return Task.FromResult(new GateOpenResult(GateOpenStatus.NoSuchLane, Detail: $"{Id} opens doors {string.Join(", ", Lanes!)}"));
+        }
+
+        return _openings.Enqueue(command);
     }
 
     public void RequestCheck() => _needsCheck = true;
@@ -141,6 +171,13 @@ public sealed class UhppoteSession : IControllerSession
             return true;
         }
 
+        // An opening asked from the desk goes first: someone waits at the door.
+        if (_openings.TryTake(now, out var open, out var opened))
+        {
+            await OpenAsync(open, opened, cancellationToken);
+            return true;
+        }
+
         if (_pending.Count > 0)
         {
             await SendNextAsync(cancellationToken);
@@ -200,6 +237,27 @@ public sealed class UhppoteSession : IControllerSession
         }
 
         return false;
+    }
+
+    private async Task OpenAsync(GateOpenCommand command, TaskCompletionSource<GateOpenResult> completion, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // The board logs the opening (reason remote open), but its events are not collected yet: not logged for Gateway.
+            await _driver.OpenDoorAsync(command.Lane, cancellationToken);
+            completion.TrySetResult(new GateOpenResult(GateOpenStatus.Opened));
+            _context.Logger.LogInformation("Board {DeviceId}: door {Door} opened remotely (opening {OpeningId})", Id, command.Lane, command.Tag);
+        }
+        catch (DeviceException ex)
+        {
+            completion.TrySetResult(new GateOpenResult(GateOpenStatus.Failed, Detail: $"{Id} did not confirm the opening: {ex.Message}"));
+            throw;
+        }
+        catch (OperationCanceledException)
+        {
+            completion.TrySetResult(new GateOpenResult(GateOpenStatus.Failed, Detail: "the service is stopping; the opening may or may not have reached the board"));
+            throw;
+        }
     }
 
     private async Task ClockAsync(DateTimeOffset now, CancellationToken cancellationToken)
@@ -550,6 +608,7 @@ public sealed class UhppoteSession : IControllerSession
         _pendingTarget = -1;
         _walk = null;
         _needsCheck = true;
+        _openings.FailAll(GateOpenStatus.NotConnected, $"{Id} does not answer ({ex.Message}); nothing was sent");
         var wait = ControllerSession.Backoff(_failures, _context.Options.MaxBackoff);
         _nextAttempt = _context.Time.GetUtcNow() + wait;
         var state = _failures == 1 ? DeviceState.Degraded : DeviceState.Down;

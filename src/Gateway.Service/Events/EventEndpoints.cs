@@ -9,7 +9,7 @@ namespace Gateway.Service.Events;
 public static class EventEndpoints
 {
     private static readonly string[] Decisions = ["granted", "denied"];
-    private static readonly string[] Reasons = ["none", "unknown", "expired", "not-yet-valid", "blocked", "anti-passback", "no-privilege", "door-normally-closed", "time-profile", "denied"];
+    private static readonly string[] Reasons = ["none", "unknown", "expired", "not-yet-valid", "blocked", "anti-passback", "no-privilege", "door-normally-closed", "time-profile", "denied", "remote-open"];
 
     public static void MapEventEndpoints(this RouteGroupBuilder api)
     {

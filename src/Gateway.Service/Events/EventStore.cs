@@ -7,7 +7,10 @@ using Microsoft.Data.Sqlite;
 
 namespace Gateway.Service.Events;
 
-/// <summary>One collected controller event, with the card, holder and plate it was matched to when collected.</summary>
+/// <summary>
+/// One collected controller event, with the card, holder and plate it was matched to when collected; for a lane
+/// opened from the desk (reason remote-open) the opening instead: its id, who opened it and why.
+/// </summary>
 public sealed record ControllerEventView(
     long Id,
     string ControllerId,
@@ -23,7 +26,11 @@ public sealed record ControllerEventView(
     long? HolderId,
     string? Plate,
     DateTimeOffset CollectedUtc,
-    long? BoardCard = null);
+    long? BoardCard = null,
+    long? OpeningId = null,
+    string? OpenedBy = null,
+    string? OpenedByName = null,
+    string? OpenReason = null);
 
 /// <summary>
 /// One swipe read from a UHPPOTE board, mapped back to the site's cards (docs/uhppote.md, "Events").
@@ -61,7 +68,7 @@ public sealed class EventStore
 
     /// <summary>Stores <paramref name="events"/> of one controller and boot; returns those that were new (duplicates dropped).</summary>
     public Task<IReadOnlyList<ControllerEventView>> StoreAsync(string controllerId, uint bootId, IReadOnlyList<BarrierEvent> events, CancellationToken cancellationToken) =>
-        StoreRowsAsync(controllerId, bootId, [.. events.Select(e => new Row(e.Sequence, e.Time, e.Uid.ToString(), null, e.Lane, Name(e.Direction), Name(e.Decision), Name(e.Reason)))], cancellationToken);
+        StoreRowsAsync(controllerId, bootId, [.. events.Select(e => new Row(e.Sequence, e.Time, e.Uid.ToString(), null, e.Lane, Name(e.Direction), Name(e.Decision), Name(e.Reason), BarrierController.TryReadRemoteOpenTag(e, out var tag) ? (long?)tag : null))], cancellationToken);
 
     /// <summary>Stores the swipes of one UHPPOTE board and event epoch; returns those that were new (duplicates dropped).</summary>
     public Task<IReadOnlyList<ControllerEventView>> StoreBoardAsync(string controllerId, uint epoch, IReadOnlyList<BoardSwipe> swipes, CancellationToken cancellationToken) =>
@@ -93,7 +100,8 @@ public sealed class EventStore
             : null;
     }
 
-    private sealed record Row(uint Sequence, DateTimeOffset Time, string Uid, long? BoardCard, int Lane, string Direction, string Decision, string Reason);
+    // OpeningId: a lane opened from the desk (its UID field carried the opening's tag, not a card: it matches no card).
+    private sealed record Row(uint Sequence, DateTimeOffset Time, string Uid, long? BoardCard, int Lane, string Direction, string Decision, string Reason, long? OpeningId = null);
 
     private Task<IReadOnlyList<ControllerEventView>> StoreRowsAsync(string controllerId, uint bootId, IReadOnlyList<Row> events, CancellationToken cancellationToken)
     {
@@ -108,14 +116,18 @@ public sealed class EventStore
                 await using var insert = connection.CreateCommand();
                 insert.Transaction = transaction;
                 insert.CommandText = """
-                    INSERT INTO controller_events(controller_id, boot_id, sequence, time_utc, card_uid, lane, direction, decision, reason, board_card, card_number, holder_id, plate, collected_utc)
+                    INSERT INTO controller_events(controller_id, boot_id, sequence, time_utc, card_uid, lane, direction, decision, reason, board_card, card_number, holder_id, plate, collected_utc, opening_id)
                     VALUES ($controller, $boot, $sequence, $time, $uid, $lane, $direction, $decision, $reason, $board,
-                        (SELECT number FROM cards WHERE uid = $uid),
-                        (SELECT holder_id FROM cards WHERE uid = $uid),
-                        (SELECT a.plate FROM parking_agreements a JOIN cards c ON c.number = a.card_number WHERE c.uid = $uid ORDER BY a.ended_utc IS NULL DESC, a.id DESC LIMIT 1),
-                        $now)
+                        (SELECT number FROM cards WHERE uid = $card),
+                        (SELECT holder_id FROM cards WHERE uid = $card),
+                        (SELECT a.plate FROM parking_agreements a JOIN cards c ON c.number = a.card_number WHERE c.uid = $card ORDER BY a.ended_utc IS NULL DESC, a.id DESC LIMIT 1),
+                        $now,
+                        (SELECT id FROM gate_openings WHERE id = $opening AND controller_id = $controller))
                     ON CONFLICT (controller_id, boot_id, sequence) DO NOTHING
-                    RETURNING id, card_number, holder_id, plate
+                    RETURNING id, card_number, holder_id, plate, opening_id,
+                        (SELECT operator_id FROM gate_openings WHERE id = $opening AND controller_id = $controller),
+                        (SELECT operator_name FROM gate_openings WHERE id = $opening AND controller_id = $controller),
+                        (SELECT reason FROM gate_openings WHERE id = $opening AND controller_id = $controller)
                     """;
                 var now = _time.GetUtcNow();
                 insert.Parameters.AddWithValue("$controller", controllerId);
@@ -129,6 +141,10 @@ public sealed class EventStore
                 var decision = insert.Parameters.Add("$decision", SqliteType.Text);
                 var reason = insert.Parameters.Add("$reason", SqliteType.Text);
                 var board = insert.Parameters.Add("$board", SqliteType.Integer);
+
+                // A remote opening's UID field carries the opening's tag, not a card: it names the opening and matches no card.
+                var card = insert.Parameters.Add("$card", SqliteType.Text);
+                var opening = insert.Parameters.Add("$opening", SqliteType.Integer);
                 var stored = new List<ControllerEventView>();
                 foreach (var e in events)
                 {
@@ -140,6 +156,8 @@ public sealed class EventStore
                     decision.Value = e.Decision;
                     reason.Value = e.Reason;
                     board.Value = e.BoardCard is { } number ? number : DBNull.Value;
+                    card.Value = e.OpeningId is null ? e.Uid : DBNull.Value;
+                    opening.Value = e.OpeningId is { } tag ? tag : DBNull.Value;
                     await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
                     if (await reader.ReadAsync(cancellationToken))
                     {
@@ -158,7 +176,11 @@ public sealed class EventStore
                             reader.IsDBNull(2) ? null : reader.GetInt64(2),
                             reader.IsDBNull(3) ? null : reader.GetString(3),
                             now,
-                            e.BoardCard));
+                            e.BoardCard,
+                            reader.IsDBNull(4) ? null : reader.GetInt64(4),
+                            reader.IsDBNull(5) ? null : reader.GetString(5),
+                            reader.IsDBNull(6) ? null : reader.GetString(6),
+                            reader.IsDBNull(7) ? null : reader.GetString(7)));
                     }
                 }
 
@@ -192,7 +214,10 @@ public sealed class EventStore
         Add("time_utc >= $from", "$from", filter.FromUtc is { } from ? UnitOfWork.Timestamp(from) : null);
         Add("time_utc < $to", "$to", filter.ToUtc is { } to ? UnitOfWork.Timestamp(to) : null);
         command.CommandText = $"""
-            SELECT id, controller_id, boot_id, sequence, time_utc, card_uid, lane, direction, decision, reason, card_number, holder_id, plate, collected_utc, board_card
+            SELECT id, controller_id, boot_id, sequence, time_utc, card_uid, lane, direction, decision, reason, card_number, holder_id, plate, collected_utc, board_card, opening_id,
+                (SELECT g.operator_id FROM gate_openings g WHERE g.id = controller_events.opening_id),
+                (SELECT g.operator_name FROM gate_openings g WHERE g.id = controller_events.opening_id),
+                (SELECT g.reason FROM gate_openings g WHERE g.id = controller_events.opening_id)
             FROM controller_events WHERE {string.Join(" AND ", where)} ORDER BY id LIMIT $limit
             """;
         command.Parameters.AddWithValue("$after", page.After);
@@ -216,7 +241,11 @@ public sealed class EventStore
                 reader.IsDBNull(11) ? null : reader.GetInt64(11),
                 reader.IsDBNull(12) ? null : reader.GetString(12),
                 UnitOfWork.ParseTimestamp(reader.GetString(13)),
-                reader.IsDBNull(14) ? null : reader.GetInt64(14)));
+                reader.IsDBNull(14) ? null : reader.GetInt64(14),
+                reader.IsDBNull(15) ? null : reader.GetInt64(15),
+                reader.IsDBNull(16) ? null : reader.GetString(16),
+                reader.IsDBNull(17) ? null : reader.GetString(17),
+                reader.IsDBNull(18) ? null : reader.GetString(18)));
         }
 
         return page.ToPage(rows, r => r.Id);
@@ -241,6 +270,7 @@ public sealed class EventStore
         DenyReason.None => "none",
         DenyReason.NotYetValid => "not-yet-valid",
         DenyReason.AntiPassback => "anti-passback",
+        DenyReason.RemoteOpen => "remote-open",
         _ => reason.ToString().ToLowerInvariant(),
     };
 }

@@ -227,6 +227,21 @@ internal sealed class BarrierDevice
         }
     }
 
+    /// <summary>
+    /// A remote opening (profile 1.1, registers 153-155): raises lane <paramref name="lane"/>'s arm and logs it
+    /// as granted, reason remote-open, with <paramref name="tag"/> in the UID field. Anti-passback is not touched:
+    /// no card passed.
+    /// </summary>
+    public BarrierEvent RemoteOpen(int lane, uint tag)
+    {
+        CheckLane(lane);
+        var state = _lanes[lane - 1];
+        state.LowerHeld = false;
+        StartMove(state, up: true);
+        var uid = BarrierController.RemoteOpenUid(tag);
+        return Log(new BarrierEvent(0, DateTimeOffset.FromUnixTimeSeconds(Clock), uid, lane, DirectionOf(lane), AccessDecision.Granted, DenyReason.RemoteOpen));
+    }
+
     /// <summary>The identification and status block from holding register 0.</summary>
     public void WriteStatus(Span<ushort> status)
     {

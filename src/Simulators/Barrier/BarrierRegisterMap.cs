@@ -139,7 +139,8 @@ internal sealed class BarrierRegisterMap
         // 32-bit registers change only as a whole: half a clock or half a sequence is no value.
         // An acknowledgement names the boot id it belongs to, so that one meant for events of an
         // earlier boot never acknowledges events of this one that nobody has read.
-        if (SplitsGroup(address, end, BarrierProfile.ClockRegister, 2) || SplitsGroup(address, end, BarrierProfile.AcknowledgeBootIdRegister, 4))
+        if (SplitsGroup(address, end, BarrierProfile.ClockRegister, 2) || SplitsGroup(address, end, BarrierProfile.AcknowledgeBootIdRegister, 4)
+            || SplitsGroup(address, end, BarrierProfile.RemoteOpenRegister, BarrierProfile.RemoteOpenLength))
         {
             return ModbusExceptionCode.IllegalDataAddress;
         }
@@ -167,6 +168,19 @@ internal sealed class BarrierRegisterMap
         if (Contains(address, end, BarrierProfile.LaneDirectionsRegister) && (values[BarrierProfile.LaneDirectionsRegister - address] >> _device.LaneCount) != 0)
         {
             return ModbusExceptionCode.IllegalDataValue;
+        }
+
+        (int Lane, uint Tag)? open = null;
+        if (Contains(address, end, BarrierProfile.RemoteOpenRegister))
+        {
+            var lane = values[BarrierProfile.RemoteOpenRegister - address];
+            var tag = BarrierProfile.ReadUInt32(values, BarrierProfile.RemoteOpenRegister + 1 - address);
+            if (lane < 1 || lane > _device.LaneCount || tag == 0)
+            {
+                return ModbusExceptionCode.IllegalDataValue;
+            }
+
+            open = (lane, tag);
         }
 
         // Valid: apply it all.
@@ -200,6 +214,11 @@ internal sealed class BarrierRegisterMap
             _staging[a - BarrierProfile.StagingRegister] = values[a - address];
         }
 
+        if (open is { } remote)
+        {
+            _device.RemoteOpen(remote.Lane, remote.Tag);
+        }
+
         // The command runs after the whole write is stored, so one write can carry staging and command.
         if (Contains(address, end, BarrierProfile.CommandRegister))
         {
@@ -215,7 +234,8 @@ internal sealed class BarrierRegisterMap
             or BarrierProfile.AcknowledgedRegister or BarrierProfile.AcknowledgedRegister + 1
             or BarrierProfile.OptionsRegister or BarrierProfile.LaneDirectionsRegister
             or BarrierProfile.AuditIndexRegister
-        || (address >= BarrierProfile.CommandRegister && address < BarrierProfile.StagingRegister + BarrierProfile.StagingLength);
+        || (address >= BarrierProfile.CommandRegister && address < BarrierProfile.StagingRegister + BarrierProfile.StagingLength)
+        || (address >= BarrierProfile.RemoteOpenRegister && address < BarrierProfile.RemoteOpenRegister + BarrierProfile.RemoteOpenLength);
 
     private static bool Contains(int start, int end, int address) => address >= start && address < end;
 

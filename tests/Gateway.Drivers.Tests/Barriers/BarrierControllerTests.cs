@@ -378,6 +378,54 @@ public sealed class BarrierControllerTests
     }
 
     [Fact]
+    public async Task OpenLaneAsync_Profile11_OneTransaction_ArmRises_AndTheEventCarriesTheTag()
+    {
+        var (_, master, driver) = Make();
+        await driver.IdentifyAsync();
+
+        var logged = await driver.OpenLaneAsync(2, 4711);
+        var transactions = master.Transactions;
+        var lane = await driver.ReadLaneStatusAsync(2);
+        var batch = await driver.ReadEventsAsync();
+
+        Assert.True(logged);
+        Assert.Equal(2, transactions);
+        Assert.True(lane.Raising);
+        var e = Assert.Single(batch.Events);
+        Assert.Equal((AccessDecision.Granted, DenyReason.RemoteOpen, 2), (e.Decision, e.Reason, e.Lane));
+        Assert.True(BarrierController.TryReadRemoteOpenTag(e, out var tag));
+        Assert.Equal(4711u, tag);
+    }
+
+    [Fact]
+    public async Task OpenLaneAsync_Profile10Controller_RaisesByTheCoil_AndSaysItIsNotLogged()
+    {
+        var sim = new SimulatedBarrierController(null, _time);
+        var master = new InMemoryModbusMaster(new ProfileOneZero(sim));
+        var driver = new BarrierController(master, 1, new BarrierControllerOptions { TimeProvider = _time });
+        await driver.IdentifyAsync();
+
+        var logged = await driver.OpenLaneAsync(1, 7);
+
+        Assert.False(logged);
+        Assert.Equal(0, driver.Identity!.MinorVersion);
+        Assert.True(sim.LaneState(1).Moving);
+        Assert.Empty(sim.Snapshot().PendingEvents);
+    }
+
+    [Fact]
+    public async Task OpenLaneAsync_NoSuchLaneOrTagZero_ThrowsBeforeSending()
+    {
+        var (sim, master, driver) = Make();
+        await driver.IdentifyAsync();
+
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => driver.OpenLaneAsync(3, 1));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => driver.OpenLaneAsync(1, 0));
+        Assert.Equal(1, master.Transactions);
+        Assert.Empty(sim.Snapshot().PendingEvents);
+    }
+
+    [Fact]
     public async Task RaiseArmAsync_NoSuchLane_ThrowsBeforeSending()
     {
         var (_, master, driver) = Make();
@@ -479,6 +527,34 @@ public sealed class BarrierControllerTests
         var sim = new SimulatedBarrierController(options, _time);
         var master = new InMemoryModbusMaster(sim);
         return (sim, master, new BarrierController(master, 1, new BarrierControllerOptions { TimeProvider = _time }));
+    }
+
+    /// <summary>A controller of profile 1.0: version register 0x0100, no remote-opening block (exception 02 there).</summary>
+    private sealed class ProfileOneZero(SimulatedBarrierController inner) : IModbusDataModel
+    {
+        public ModbusExceptionCode? ReadCoils(int address, Span<bool> destination) => inner.ReadCoils(address, destination);
+
+        public ModbusExceptionCode? ReadDiscreteInputs(int address, Span<bool> destination) => inner.ReadDiscreteInputs(address, destination);
+
+        public ModbusExceptionCode? ReadHoldingRegisters(int address, Span<ushort> destination)
+        {
+            var result = inner.ReadHoldingRegisters(address, destination);
+            if (result is null && address <= BarrierProfile.VersionRegister && address + destination.Length > BarrierProfile.VersionRegister)
+            {
+                destination[BarrierProfile.VersionRegister - address] = 0x0100;
+            }
+
+            return result;
+        }
+
+        public ModbusExceptionCode? ReadInputRegisters(int address, Span<ushort> destination) => inner.ReadInputRegisters(address, destination);
+
+        public ModbusExceptionCode? WriteCoils(int address, ReadOnlySpan<bool> values) => inner.WriteCoils(address, values);
+
+        public ModbusExceptionCode? WriteHoldingRegisters(int address, ReadOnlySpan<ushort> values) =>
+            address < BarrierProfile.RemoteOpenRegister + BarrierProfile.RemoteOpenLength && address + values.Length > BarrierProfile.RemoteOpenRegister
+                ? ModbusExceptionCode.IllegalDataAddress
+                : inner.WriteHoldingRegisters(address, values);
     }
 
     /// <summary>A Modbus device that is not a barrier controller: every holding register reads 0x1234.</summary>

@@ -11,6 +11,7 @@ public static class FrontDeskHost
 {
     public const string FinanceToken = "finance-only-token";
     public const string DeskToken = "front-desk-only-token";
+    public const string AuthorizerToken = "parking-authorizer-only-token";
 
     public static Dictionary<string, string?> SiteConfiguration(bool withEncoder = true)
     {
@@ -45,6 +46,7 @@ public static class FrontDeskHost
         {
             services.AddSingleton<IOperatorAuthenticator>(new TokenAuthenticator(FinanceToken, new OperatorIdentity("fin-1", "Finance One", [GatewayRoles.Finance])));
             services.AddSingleton<IOperatorAuthenticator>(new TokenAuthenticator(DeskToken, new OperatorIdentity("desk-1", "Desk One", [GatewayRoles.FrontDesk])));
+            services.AddSingleton<IOperatorAuthenticator>(new TokenAuthenticator(AuthorizerToken, new OperatorIdentity("auth-1", "Authorizer One", [GatewayRoles.ParkingAuthorizer])));
             if (encoder is not null)
             {
                 services.AddSingleton<ICardEncoderPort>(encoder);

@@ -20,7 +20,49 @@ public sealed class SimulatedBarrierControllerTests
 
         Assert.Null(sim.ReadHoldingRegisters(0, r));
 
-        Assert.Equal(new ushort[] { 0x4742, 0x0100, 0, 20_000, 3, 500, 0x0102, 0x0304, (ushort)(sim.BootId >> 16), (ushort)sim.BootId }, r);
+        Assert.Equal(new ushort[] { 0x4742, 0x0101, 0, 20_000, 3, 500, 0x0102, 0x0304, (ushort)(sim.BootId >> 16), (ushort)sim.BootId }, r);
+    }
+
+    [Fact]
+    public void WriteHoldingRegisters_RemoteOpen_RaisesTheArm_AndLogsGrantedRemoteOpenWithTheTag()
+    {
+        var sim = new SimulatedBarrierController(new SimulatedBarrierOptions { Lanes = 2, ArmTravelTime = TimeSpan.FromSeconds(1) }, _time);
+
+        Assert.Null(sim.WriteHoldingRegisters(BarrierProfile.RemoteOpenRegister, new ushort[] { 2, 0xA0B1, 0xC2D3 }));
+
+        Assert.True(sim.LaneState(2).Moving);
+        Assert.True(sim.LaneState(1).ArmDown);
+        var e = Assert.Single(sim.Snapshot().PendingEvents);
+        Assert.Equal((AccessDecision.Granted, DenyReason.RemoteOpen, 2, "A0B1C2D3"), (e.Decision, e.Reason, e.Lane, e.Uid.ToString()));
+        Assert.True(BarrierController.TryReadRemoteOpenTag(e, out var tag));
+        Assert.Equal(0xA0B1C2D3u, tag);
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(sim.LaneState(2).ArmUp);
+    }
+
+    [Theory]
+    [InlineData(0, 1)]  // no lane 0
+    [InlineData(3, 1)]  // two lanes
+    [InlineData(1, 0)]  // tag 0
+    public void WriteHoldingRegisters_RemoteOpenBadLaneOrTag_IllegalDataValue_NothingMovesOrIsLogged(int lane, int tag)
+    {
+        var sim = new SimulatedBarrierController(new SimulatedBarrierOptions { Lanes = 2 }, _time);
+
+        Assert.Equal(ModbusExceptionCode.IllegalDataValue, sim.WriteHoldingRegisters(BarrierProfile.RemoteOpenRegister, new ushort[] { (ushort)lane, 0, (ushort)tag }));
+
+        Assert.Empty(sim.Snapshot().PendingEvents);
+        Assert.True(sim.LaneState(1).ArmDown);
+        Assert.True(sim.LaneState(2).ArmDown);
+    }
+
+    [Fact]
+    public void WriteHoldingRegisters_HalfTheRemoteOpen_IllegalDataAddress()
+    {
+        var sim = new SimulatedBarrierController(null, _time);
+
+        Assert.Equal(ModbusExceptionCode.IllegalDataAddress, sim.WriteHoldingRegisters(BarrierProfile.RemoteOpenRegister, new ushort[] { 1, 0 }));
+        Assert.Equal(ModbusExceptionCode.IllegalDataAddress, sim.WriteHoldingRegisters(BarrierProfile.RemoteOpenRegister + 1, new ushort[] { 0, 1 }));
+        Assert.Empty(sim.Snapshot().PendingEvents);
     }
 
     [Fact]
