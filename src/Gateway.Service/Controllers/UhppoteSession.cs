@@ -425,7 +425,9 @@ public sealed class UhppoteSession : IControllerSession
 
     private async Task StartCheckAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var loaded = await _context.Snapshots.GetAsync(_context.Outbox.Latest, SnapshotMaxAge, cancellationToken);
+        // At least what this controller applied: its own read of the outbox can run ahead of the watcher's, and a
+        // cached snapshot between the two would undo the changes in between as if they were drift.
+        var loaded = await _context.Snapshots.GetAsync(Math.Max(_context.Outbox.Latest, _applied), SnapshotMaxAge, cancellationToken);
         var (expected, collisions) = BoardCards.For(_board, loaded.Snapshot.Cards, _context.Rules, now);
         if (collisions.Count > 0)
         {

@@ -326,6 +326,46 @@ public sealed class SyncEngineTests
         Assert.False(h.Health("c0-1").Drifted);
     }
 
+    [Fact]
+    public async Task Serve_CheckRightAfterAnOutboxReadPastTheWatcher_ComparesWithWhatWasAppliedNotAnOlderSnapshot()
+    {
+        // Two controllers in one zone on buses of their own, sharing the engine's snapshot cache.
+        await using var h = await SyncHarness.StartAsync(("tcp", ["common"]), ("tcp", ["common"]));
+        for (var i = 1; i <= 10; i++)
+        {
+            h.Store.Change(i, SyncHarness.Card(i, $"0400{i:X4}", CardState.Issued, "access"));
+        }
+
+        await h.ServeUntilAsync(() => Task.FromResult(h.Health("c0-1").AppliedSequence == 10 && h.Health("c1-1").AppliedSequence == 10));
+
+        // Card 5 is revoked (sequence 11) and the watcher reads it. c0-1 checks first and caches a snapshot at 11.
+        // When c1-1 then reads the outbox itself, card 6 has been revoked meanwhile (sequence 12, not yet seen by
+        // the watcher): c1-1 applies both, and a check follows at once.
+        var revoked = DateTimeOffset.UtcNow;
+        h.Store.Change(5, SyncHarness.Card(5, "04000005", CardState.Revoked, "access", revoked));
+        Assert.True(h.Engine.RequestCheck("c0-1"));
+        h.Store.BeforeNextLoadChanges = () =>
+        {
+            h.Store.ChangeUnannounced(6, SyncHarness.Card(6, "04000006", CardState.Revoked, "access", revoked));
+            h.Engine.RequestCheck("c1-1");
+        };
+        await h.ServeAsync();
+        Assert.Null(h.Store.BeforeNextLoadChanges);
+        Assert.Equal(12, h.Health("c1-1").AppliedSequence);
+
+        // Before the fix the check compared c1-1 with the cached snapshot at 11, in which card 6 is still issued:
+        // it "repaired" card 6 back to valid with a drift alarm, and nothing later sent the revoke again.
+        await h.ServeUntilAsync(() => Task.FromResult(h.Health("c1-1").PendingChanges == 0 && h.Health("c0-1").AppliedSequence == 12));
+        foreach (var unit in new[] { h.Unit(0, 1), h.Unit(1, 1) })
+        {
+            Assert.Equal(DenyReason.Blocked, unit.Present(1, CardUid.Parse("04000005")).Reason);
+            Assert.Equal(DenyReason.Blocked, unit.Present(1, CardUid.Parse("04000006")).Reason);
+        }
+
+        Assert.Empty(await h.AlarmsAsync(AlarmKind.Drift));
+        Assert.False(h.Health("c1-1").Drifted);
+    }
+
     [Theory]
     [InlineData(1, 1)]
     [InlineData(2, 2)]

@@ -76,8 +76,33 @@ public sealed class InMemorySyncStore : ISyncStore
         }
     }
 
+    /// <summary>
+    /// Runs once at the start of the next <see cref="LoadChangesAsync"/>, before it reads: a change committed
+    /// there lands between the watcher's last read of the outbox and the session's own.
+    /// </summary>
+    public Action? BeforeNextLoadChanges
+    {
+        get => _beforeNextLoadChanges;
+        set => _beforeNextLoadChanges = value;
+    }
+
+    private Action? _beforeNextLoadChanges;
+
+    /// <summary>As <see cref="Change"/>, without telling the watcher: it sees the change only at its next poll.</summary>
+    public long ChangeUnannounced(long number, CardTruth card)
+    {
+        lock (_gate)
+        {
+            _cards[number] = card;
+            _uids[number] = card.Uid;
+            _outbox.Add((_outbox.Count + 1, number));
+            return _outbox.Count;
+        }
+    }
+
     public async Task<SyncChanges> LoadChangesAsync(long after, CancellationToken cancellationToken)
     {
+        Interlocked.Exchange(ref _beforeNextLoadChanges, null)?.Invoke();
         var upTo = await LatestOutboxSequenceAsync(cancellationToken);
         var marked = await ReadOutboxAsync(after, upTo, cancellationToken);
         lock (_gate)
