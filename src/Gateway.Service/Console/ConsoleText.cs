@@ -47,6 +47,8 @@ public sealed class ConsoleText
 
         return refusal.Kind switch
         {
+            // A parking agreement or payment in the wrong state says so in its own words; a card names its state.
+            RefusalKind.InvalidState when refusal.State is { } state && Resources.GetString("refusal.state." + state, CultureInfo.CurrentUICulture) is { } own => own,
             RefusalKind.InvalidState when refusal.State is { } state => Format("refusal.invalid-state", State(state)),
             _ => this["refusal." + Wire.Name(refusal.Kind)],
         };

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Text.RegularExpressions;
 using Gateway.Service.Api;
 using Gateway.Service.Domain;
 using Gateway.Service.Domain.Parking;
@@ -20,7 +19,7 @@ public static class ParkingProblemTypes
 /// expiry reminders. Every input is validated before anything is written; each endpoint names its
 /// policy from DESIGN's role matrix; the rules are <see cref="ParkingWorkflow"/>'s. See docs/api.md.
 /// </summary>
-public static partial class ParkingEndpoints
+public static class ParkingEndpoints
 {
     /// <summary>Largest bank result file accepted, in bytes (the request limit applies too).</summary>
     public const int MaxBankFileChars = 1024 * 1024;
@@ -90,16 +89,16 @@ public static partial class ParkingEndpoints
     public sealed record ReverseRequest(string? Reason);
 
     /// <summary>Card numbers are 1-99999999 (the printed number, the cards table's key).</summary>
-    public const long MaxCardNumber = 99_999_999;
+    public const long MaxCardNumber = ParkingInput.MaxCardNumber;
 
     /// <summary>Largest monthly fee accepted: 100,000.00 yuan.</summary>
-    public const long MaxMonthlyFeeFen = 10_000_000;
+    public const long MaxMonthlyFeeFen = ParkingInput.MaxMonthlyFeeFen;
 
     /// <summary>Largest single payment accepted: 10,000,000.00 yuan.</summary>
-    public const long MaxPaymentFen = 1_000_000_000;
+    public const long MaxPaymentFen = ParkingInput.MaxPaymentFen;
 
-    private static readonly string[] Cycles = ["month", "quarter", "half-year"];
-    private static readonly string[] Methods = ["cash", "bank-debit"];
+    private static readonly string[] Cycles = ParkingInput.Cycles;
+    private static readonly string[] Methods = ParkingInput.Methods;
     private static readonly string[] AgreementStates = ["active", "ended"];
     private static readonly string[] PaymentStates = ["recorded", "granted", "reversed"];
 
@@ -112,20 +111,20 @@ public static partial class ParkingEndpoints
             return v.ToProblem();
         }
 
-        var number = v.Pattern("agreementNumber", body.AgreementNumber, AgreementNumberPattern(), "must be 1-32 letters, digits, '-', '_' or '/'");
+        var number = ParkingInput.AgreementNumber(v, body.AgreementNumber);
         var holder = v.Range("holderId", body.HolderId, 1, long.MaxValue);
         var card = v.Range("cardNumber", body.CardNumber, 1, MaxCardNumber);
-        var plate = v.Pattern("plate", body.Plate?.ToUpperInvariant(), PlatePattern(), "must be 2-12 letters or digits (e.g. 沪A12345)");
-        var space = v.Pattern("space", body.Space, SpacePattern(), "must be 1-32 letters, digits, spaces, '-', '_', '/' or '.'");
+        var plate = ParkingInput.Plate(v, body.Plate);
+        var space = ParkingInput.Space(v, body.Space);
         var fee = v.Range("monthlyFeeFen", body.MonthlyFeeFen, 1, MaxMonthlyFeeFen);
         var cycle = v.OneOf("billingCycle", body.BillingCycle, Cycles);
         var method = v.OneOf("paymentMethod", body.PaymentMethod, Methods);
-        var copy = v.Text("signedCopyRef", body.SignedCopyRef, 200);
+        var copy = v.Text("signedCopyRef", body.SignedCopyRef, ParkingInput.MaxSignedCopyRef);
         BankAccount? account = null;
         if (method == "bank-debit")
         {
             // The debit export carries them: the bank debits no account it is not told of.
-            account = ReadAccount(v, body.BankAccountName, body.BankAccountNumber, required: true);
+            account = ParkingInput.Account(v, body.BankAccountName, body.BankAccountNumber, required: true);
         }
         else if (body.BankAccountName is not null || body.BankAccountNumber is not null)
         {
@@ -182,7 +181,7 @@ public static partial class ParkingEndpoints
     private static async Task<IResult> EndAgreementAsync(long id, EndAgreementRequest? body, HttpContext context, ParkingWorkflow parking, CancellationToken cancellationToken)
     {
         var v = new Validator();
-        var reason = v.Text("reason", body?.Reason, 200);
+        var reason = ParkingInput.Reason(v, body?.Reason);
         if (!v.IsValid)
         {
             return v.ToProblem();
@@ -202,9 +201,9 @@ public static partial class ParkingEndpoints
         }
 
         var card = v.Range("cardNumber", body.CardNumber, 1, MaxCardNumber, required: false);
-        var plate = v.Pattern("plate", body.Plate?.ToUpperInvariant(), PlatePattern(), "must be 2-12 letters or digits (e.g. 沪A12345)", required: false);
-        var space = v.Pattern("space", body.Space, SpacePattern(), "must be 1-32 letters, digits, spaces, '-', '_', '/' or '.'", required: false);
-        var account = body.BankAccountName is null && body.BankAccountNumber is null ? null : ReadAccount(v, body.BankAccountName, body.BankAccountNumber, required: true);
+        var plate = ParkingInput.Plate(v, body.Plate, required: false);
+        var space = ParkingInput.Space(v, body.Space, required: false);
+        var account = body.BankAccountName is null && body.BankAccountNumber is null ? null : ParkingInput.Account(v, body.BankAccountName, body.BankAccountNumber, required: true);
         if (!v.IsValid)
         {
             return v.ToProblem();
@@ -214,33 +213,12 @@ public static partial class ParkingEndpoints
         return outcome.TryGetValue(out var changed, out var refusal) ? TypedResults.Ok(changed) : ToProblem(refusal);
     }
 
-    /// <summary>A bank account from its two fields, both required together.</summary>
-    private static BankAccount? ReadAccount(Validator v, string? name, string? number, bool required)
-    {
-        var ok = true;
-        if (!BankAccounts.IsName(name))
-        {
-            v.Add("bankAccountName", name is null && required ? "is required for a bank-debit agreement" : "must be the account holder's name: 1-64 letters, digits, spaces or · . ( ) ' - (no commas or quotes)");
-            ok = false;
-        }
-
-        var digits = BankAccounts.NormalizeNumber(number);
-        if (digits is null)
-        {
-            // Never echo the number back: it is kept from lists and logs.
-            v.Add("bankAccountNumber", number is null && required ? "is required for a bank-debit agreement" : "must be 8-32 digits (spaces or hyphens between groups allowed)");
-            ok = false;
-        }
-
-        return ok ? new BankAccount(name!, digits!) : null;
-    }
-
     private static async Task<IResult> RecordPaymentAsync(long id, RecordPaymentRequest? body, HttpContext context, ParkingWorkflow parking, CancellationToken cancellationToken)
     {
         var v = new Validator();
         var amount = v.Range("amountFen", body?.AmountFen, 1, MaxPaymentFen);
         var method = v.OneOf("method", body?.Method, Methods);
-        var receiptNumber = v.Pattern("receiptNumber", body?.ReceiptNumber, ReceiptPattern(), "must be 1-64 letters, digits, '-', '_', '/' or ':'");
+        var receiptNumber = ParkingInput.ReceiptNumber(v, body?.ReceiptNumber);
         if (!v.IsValid)
         {
             return v.ToProblem();
@@ -286,7 +264,7 @@ public static partial class ParkingEndpoints
     private static async Task<IResult> ReverseAsync(long id, ReverseRequest? body, HttpContext context, ParkingWorkflow parking, CancellationToken cancellationToken)
     {
         var v = new Validator();
-        var reason = v.Text("reason", body?.Reason, 200);
+        var reason = ParkingInput.Reason(v, body?.Reason);
         if (!v.IsValid)
         {
             return v.ToProblem();
@@ -411,16 +389,4 @@ public static partial class ParkingEndpoints
     private static IResult ToProblem(Refusal refusal) => refusal.Kind == RefusalKind.Rule
         ? ApiProblems.Problem(StatusCodes.Status422UnprocessableEntity, ParkingProblemTypes.Refused(refusal.Code!), "Refused by the parking rules", refusal.Detail, RefusalProblems.RuleMembers(refusal))
         : refusal.ToProblem();
-
-    [GeneratedRegex("^[A-Za-z0-9_/-]{1,32}$")]
-    private static partial Regex AgreementNumberPattern();
-
-    [GeneratedRegex("^[\\p{L}\\p{N}]{2,12}$")]
-    private static partial Regex PlatePattern();
-
-    [GeneratedRegex("^[\\p{L}\\p{N} _/.-]{1,32}$")]
-    private static partial Regex SpacePattern();
-
-    [GeneratedRegex("^[A-Za-z0-9_/:-]{1,64}$")]
-    private static partial Regex ReceiptPattern();
 }

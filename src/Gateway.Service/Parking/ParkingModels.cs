@@ -96,8 +96,11 @@ public sealed record OverdueView(long AgreementId, string AgreementNumber, long 
 /// <summary>What a change of an agreement did: the agreement as it is now and the fields changed.</summary>
 public sealed record AgreementChangeView(AgreementView Agreement, IReadOnlyList<string> Changed, long? OutboxSequence);
 
-/// <summary>Filters of the agreement list.</summary>
-public sealed record AgreementFilter(string? Plate, long? HolderId, long? CardNumber, string? AgreementNumber, string? State, string? Space);
+/// <summary>
+/// Filters of the agreement list. <see cref="Text"/> finds what a person typed in one box: part of a
+/// plate (spaces and case ignored), of a space or of the holder's name, or a whole card or agreement number.
+/// </summary>
+public sealed record AgreementFilter(string? Plate, long? HolderId, long? CardNumber, string? AgreementNumber, string? State, string? Space, string? Text = null);
 
 /// <summary>One line of a bank-result import, as reported back.</summary>
 public sealed record ImportLineView(int Line, string? AgreementNumber, long? AmountFen, DateOnly? Date, string Outcome, string Detail, long? PaymentId, PeriodView? Period);

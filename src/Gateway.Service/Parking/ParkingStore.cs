@@ -151,6 +151,18 @@ public static class ParkingStore
         Filter("card_number", "card", filter.CardNumber);
         Filter("agreement_number", "number", filter.AgreementNumber);
         Filter("space", "space", filter.Space);
+        if (filter.Text is { Length: > 0 } text)
+        {
+            where.Add("""
+                (instr(upper(replace(a.plate, ' ', '')), upper(replace($text, ' ', ''))) > 0
+                 OR instr(lower(a.space), lower($text)) > 0
+                 OR instr(lower(coalesce(h.name, '')), lower($text)) > 0
+                 OR CAST(a.card_number AS TEXT) = $text
+                 OR a.agreement_number = $text)
+                """);
+            command.Parameters.AddWithValue("$text", text);
+        }
+
         if (filter.State == "active")
         {
             where.Add("a.ended_utc IS NULL");

@@ -355,16 +355,39 @@ public sealed class ParkingWorkflow
     /// Grants the period payment <paramref name="paymentId"/> buys, in one transaction with its outbox
     /// marker and audit entry. <paramref name="receipt"/>, if given, is written with the change.
     /// </summary>
-    public async Task<Outcome<GrantView>> GrantAsync(Actor actor, long paymentId, CancellationToken cancellationToken, IChangeReceipt<GrantView>? receipt = null)
+    /// <remarks>
+    /// With <paramref name="shown"/> (the period a person was shown before confirming, from
+    /// <see cref="PreviewGrantAsync"/>) the grant is refused, nothing written, when it would now buy
+    /// another period (midnight passed, another payment of the agreement was granted or reversed meanwhile):
+    /// <see cref="RefusalKind.Conflict"/> with code <c>grant-changed</c>.
+    /// </remarks>
+    public async Task<Outcome<GrantView>> GrantAsync(Actor actor, long paymentId, CancellationToken cancellationToken, IChangeReceipt<GrantView>? receipt = null, (DateOnly Start, DateOnly End)? shown = null)
     {
         await using var unit = await _writes.BeginAsync(actor, cancellationToken);
         var outcome = await GrantInAsync(unit, paymentId, cancellationToken);
         if (outcome.TryGetValue(out var grant, out _))
         {
+            if (shown is { } s && (s.Start, s.End) != (grant.Period.Start, grant.Period.End))
+            {
+                return Refusal.Conflict($"payment {paymentId} would now buy {grant.Period.Start:yyyy-MM-dd} to {grant.Period.End:yyyy-MM-dd}, not the {s.Start:yyyy-MM-dd} to {s.End:yyyy-MM-dd} shown; look at it again", "grant-changed");
+            }
+
             await CommitAsync(unit, receipt, grant, cancellationToken);
         }
 
         return outcome;
+    }
+
+    /// <summary>
+    /// What granting payment <paramref name="paymentId"/> would do now, without doing it: the period it
+    /// buys, whether it continues the chain, and the validity the car park's controllers would get. The
+    /// grant itself computes it in a unit of work that is then rolled back (nothing is written, audited or
+    /// marked), so what is shown and what a grant does cannot follow different rules.
+    /// </summary>
+    public async Task<Outcome<GrantView>> PreviewGrantAsync(Actor actor, long paymentId, CancellationToken cancellationToken)
+    {
+        await using var unit = await _writes.BeginAsync(actor, cancellationToken);
+        return await GrantInAsync(unit, paymentId, cancellationToken);
     }
 
     /// <summary>

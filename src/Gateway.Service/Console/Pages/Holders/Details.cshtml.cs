@@ -14,12 +14,17 @@ public sealed class DetailsModel : ConsolePage
 {
     private readonly HolderWorkflow _holders;
     private readonly CardWorkflow _cards;
+    private readonly Service.Parking.ParkingWorkflow _parking;
 
-    public DetailsModel(HolderWorkflow holders, CardWorkflow cards)
+    public DetailsModel(HolderWorkflow holders, CardWorkflow cards, Service.Parking.ParkingWorkflow parking)
     {
         _holders = holders;
         _cards = cards;
+        _parking = parking;
     }
+
+    /// <summary>The holder's parking agreements, active and ended.</summary>
+    public IReadOnlyList<Service.Parking.AgreementView> Agreements { get; private set; } = [];
 
     public Holder Holder { get; private set; } = null!;
 
@@ -34,6 +39,7 @@ public sealed class DetailsModel : ConsolePage
 
         Holder = holder;
         Cards = (await _cards.ListAsync(new CardFilter(HolderId: id), new PageRequest(PageRequest.MaxLimit, 0), cancellationToken)).Items;
+        Agreements = (await _parking.ListAgreementsAsync(new Service.Parking.AgreementFilter(null, id, null, null, null, null), new PageRequest(PageRequest.MaxLimit, 0), cancellationToken)).Items;
         return Page();
     }
 }
