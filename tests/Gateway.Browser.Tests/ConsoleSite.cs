@@ -43,7 +43,7 @@ public sealed class ConsoleSite : IAsyncDisposable
 
     public ChildProcess Encoder { get; }
 
-    /// <summary>The building-3 door controller (zone building-3, unit 1).</summary>
+    /// <summary>The simulated controllers: the building-3 door (zone building-3, unit 1) and the car park's barrier (zone car-park, unit 2), on one Modbus TCP endpoint.</summary>
     public BarrierSimulatorProcess Door { get; }
 
     /// <summary>The console's address, e.g. http://127.0.0.1:PORT.</summary>
@@ -69,7 +69,7 @@ public sealed class ConsoleSite : IAsyncDisposable
             encoder = ChildProcess.StartDotnet(RepoPaths.Simulator, ["encoder", "--pty", tty, "--card", "1k", "--control", "http://127.0.0.1:0"]);
             var encoderControl = new Uri((await encoder.WaitForLineAsync(@"^control (\S+)", Bound)).Groups[1].Value.TrimEnd('/') + "/");
             await encoder.WaitForLineAsync("^ready$", Bound);
-            door = await BarrierSimulatorProcess.StartAsync("--listen", "tcp://127.0.0.1:0", "--units", "1");
+            door = await BarrierSimulatorProcess.StartAsync("--listen", "tcp://127.0.0.1:0", "--units", "1-2");
 
             service = ChildProcess.StartDotnet(
                 RepoPaths.Service,
@@ -89,6 +89,13 @@ public sealed class ConsoleSite : IAsyncDisposable
                     "--Gateway:Devices:1:Id=desk",
                     "--Gateway:Devices:1:Kind=encoder",
                     $"--Gateway:Devices:1:Endpoint={tty}",
+                    "--Gateway:Devices:2:Id=carpark",
+                    "--Gateway:Devices:2:Kind=barrier",
+                    $"--Gateway:Devices:2:Endpoint={door.ModbusEndpoint}",
+                    "--Gateway:Devices:2:Unit=2",
+                    "--Gateway:Devices:2:Zone=car-park",
+                    // A site's usual grace: the car park's controller holds the paid end plus 3 days.
+                    "--Gateway:Parking:GraceDays=3",
                 ],
                 workingDirectory: folder.Path);
             var url = (await service.WaitForLineAsync(@"HTTP (http://[0-9.]+:\d+)", Bound)).Groups[1].Value;
@@ -205,13 +212,22 @@ public sealed class ConsoleSite : IAsyncDisposable
     public async Task PlaceCardAsync(string uid) => (await _control.PostAsync(new Uri(EncoderControl, $"cards/{uid}/place"), null)).EnsureSuccessStatusCode();
 
     /// <summary>Presents <paramref name="uid"/> at the door until the controller says <paramref name="expected"/> (the sync engine may still be on its way).</summary>
-    public async Task<string> PresentAtDoorUntilAsync(string uid, string expected)
+    public Task<string> PresentAtDoorUntilAsync(string uid, string expected) => PresentUntilAsync(1, uid, expected);
+
+    /// <summary>Presents <paramref name="uid"/> at the car park's barrier until it says <paramref name="expected"/>.</summary>
+    public Task<string> PresentAtCarParkUntilAsync(string uid, string expected) => PresentUntilAsync(2, uid, expected);
+
+    /// <summary>Presents <paramref name="uid"/> once at the car park's barrier: its decision now.</summary>
+    public async Task<string> PresentAtCarParkAsync(string uid) =>
+        (await Door.PostAsync("units/2/present", new { lane = 1, uid })).GetProperty("decision").GetString()!.ToLowerInvariant();
+
+    private async Task<string> PresentUntilAsync(int unit, string uid, string expected)
     {
         var deadline = DateTimeOffset.UtcNow + Bound;
         string decision;
         do
         {
-            var reply = await Door.PostAsync("units/1/present", new { lane = 1, uid });
+            var reply = await Door.PostAsync($"units/{unit}/present", new { lane = 1, uid });
             decision = reply.GetProperty("decision").GetString()!.ToLowerInvariant();
             if (decision == expected || DateTimeOffset.UtcNow > deadline)
             {

@@ -12,48 +12,12 @@ namespace Gateway.Browser.Tests;
 /// the keyboard; each test ends with a screenshot in artifacts/browser.
 /// </summary>
 [Collection(BrowserCollection.Name)]
-public sealed class DeskTests : IAsyncLifetime
+public sealed class DeskTests : ConsoleTest
 {
-    private const string Password = "Sunny-garden-2026!";
-    private ConsoleSite _site = null!;
-    private ConsoleBrowser _browser = null!;
-    private IPage? _page;
-    private string _test = "test";
-
-    public async Task InitializeAsync()
-    {
-        if (!File.Exists(ConsoleBrowser.ChromiumPath) || !OperatingSystem.IsLinux())
-        {
-            return;
-        }
-
-        _site = await ConsoleSite.StartAsync();
-        _browser = await ConsoleBrowser.LaunchAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_page is not null)
-        {
-            // The page each test ends on, passed or failed.
-            await ConsoleBrowser.ScreenshotAsync(_page, _test);
-        }
-
-        if (_browser is not null)
-        {
-            await _browser.DisposeAsync();
-        }
-
-        if (_site is not null)
-        {
-            await _site.DisposeAsync();
-        }
-    }
-
     [BrowserFact]
     public async Task SignIn_OneTimePassword_WrongThenRightThenForcedChange_LandsHome()
     {
-        await _site.CreateOperatorAsync("desk", "王芳", "one-time-password-1", "front-desk");
+        await Site.CreateOperatorAsync("desk", "王芳", "one-time-password-1", "front-desk");
         var page = await NewPageAsync("sign-in-and-password-change");
 
         await page.GotoAsync("/");
@@ -101,7 +65,7 @@ public sealed class DeskTests : IAsyncLifetime
     [BrowserFact]
     public async Task MoveIn_FromFindingTheHolder_CardIssuedOnTheEncoderAndGrantedAtTheDoor()
     {
-        await _site.ReadyOperatorAsync("desk", "王芳", Password, "front-desk");
+        await Site.ReadyOperatorAsync("desk", "王芳", Password, "front-desk");
         var page = await SignedInAsync("desk", "move-in-second-posted-twice");
 
         // Card stock, then a holder: bad input is answered on the form and nothing is saved.
@@ -120,7 +84,7 @@ public sealed class DeskTests : IAsyncLifetime
         await page.GetByLabel("证件号码").FillAsync("11010119900307451X");
         await page.GetByRole(AriaRole.Button, new() { Name = "保存" }).ClickAsync();
         await Expect(page.Locator("#phone-error")).ToContainTextAsync("请填写电话号码");
-        Assert.Equal(0, (await _site.GetAsync("api/holders")).GetProperty("items").GetArrayLength());
+        Assert.Equal(0, (await Site.GetAsync("api/holders")).GetProperty("items").GetArrayLength());
 
         await page.GetByLabel("电话").FillAsync("138 0013 8000");
         await page.GetByLabel("证件号码").FillAsync("11010119900307451X");
@@ -139,16 +103,16 @@ public sealed class DeskTests : IAsyncLifetime
         await Expect(state).ToHaveAttributeAsync("data-status", "blank");
 
         // The state is live: no card, then two cards, then the blank alone again.
-        var blank = (await _site.EncoderCardsAsync()).EnumerateArray().Single(c => c.GetProperty("inField").GetBoolean()).GetProperty("uid").GetString()!;
-        await _site.ClearEncoderAsync();
+        var blank = (await Site.EncoderCardsAsync()).EnumerateArray().Single(c => c.GetProperty("inField").GetBoolean()).GetProperty("uid").GetString()!;
+        await Site.ClearEncoderAsync();
         await Expect(state).ToHaveAttributeAsync("data-status", "no-card");
         await Expect(state).ToContainTextAsync("读卡器上没有卡");
-        await _site.PlaceCardAsync(blank);
-        var second = await _site.PlaceBlankCardAsync();
+        await Site.PlaceCardAsync(blank);
+        var second = await Site.PlaceBlankCardAsync();
         await Expect(state).ToHaveAttributeAsync("data-status", "multiple-cards");
         await Expect(state).ToContainTextAsync("请只留一张");
-        await _site.ClearEncoderAsync();
-        await _site.PlaceCardAsync(blank);
+        await Site.ClearEncoderAsync();
+        await Site.PlaceCardAsync(blank);
         await Expect(state).ToHaveAttributeAsync("data-status", "blank");
 
         await page.GetByLabel("门禁及停车").CheckAsync();
@@ -167,16 +131,16 @@ public sealed class DeskTests : IAsyncLifetime
         await Expect(receipt).ToContainTextAsync("☐ 入住礼品");
         await ConsoleBrowser.ScreenshotAsync(page, "move-in-receipt");
 
-        var card = await _site.GetAsync("api/cards/100001");
+        var card = await Site.GetAsync("api/cards/100001");
         Assert.Equal("issued", card.GetProperty("state").GetString());
         Assert.Equal("both", card.GetProperty("kind").GetString());
         Assert.Equal(blank, card.GetProperty("uid").GetString());
-        Assert.Equal("granted", await _site.PresentAtDoorUntilAsync(blank, "granted"));
+        Assert.Equal("granted", await Site.PresentAtDoorUntilAsync(blank, "granted"));
 
         // A second move-in posted twice at once with the same form (a double click) issues one card.
-        var holder = await _site.PostAsync("api/holders", new { name = "张敏", building = "3", unit = "1", room = "0502" });
-        await _site.ClearEncoderAsync();
-        await _site.PlaceCardAsync(second);
+        var holder = await Site.PostAsync("api/holders", new { name = "张敏", building = "3", unit = "1", room = "0502" });
+        await Site.ClearEncoderAsync();
+        await Site.PlaceCardAsync(second);
         await page.GotoAsync($"/move-in?holder={holder.GetProperty("id").GetInt64()}");
         await Expect(page.GetByLabel("卡号")).ToHaveValueAsync("100002");
         var landed = await page.EvaluateAsync<string[]>("""
@@ -187,22 +151,22 @@ public sealed class DeskTests : IAsyncLifetime
             }
             """);
         Assert.All(landed, url => Assert.EndsWith("/cards/100002/receipt", url, StringComparison.Ordinal));
-        var issued = await _site.GetAsync($"api/cards?holder={holder.GetProperty("id").GetInt64()}");
+        var issued = await Site.GetAsync($"api/cards?holder={holder.GetProperty("id").GetInt64()}");
         var only = Assert.Single(issued.GetProperty("items").EnumerateArray());
         Assert.Equal(1, only.GetProperty("issueCount").GetInt32());
-        Assert.Equal("in-stock", (await _site.GetAsync("api/cards/100003")).GetProperty("state").GetString());
+        Assert.Equal("in-stock", (await Site.GetAsync("api/cards/100003")).GetProperty("state").GetString());
     }
 
     [BrowserFact]
     public async Task LostCard_ReplacedAfterAFailedEncoderStep_ThenMovedOut()
     {
-        await _site.ReadyOperatorAsync("desk", "王芳", Password, "front-desk");
-        await _site.PostAsync("api/cards/stock", new { from = 200001, to = 200010 });
-        var holder = await _site.PostAsync("api/holders", new { name = "陈静", building = "3", unit = "2", room = "0801" });
+        await Site.ReadyOperatorAsync("desk", "王芳", Password, "front-desk");
+        await Site.PostAsync("api/cards/stock", new { from = 200001, to = 200010 });
+        var holder = await Site.PostAsync("api/holders", new { name = "陈静", building = "3", unit = "2", room = "0801" });
         var holderId = holder.GetProperty("id").GetInt64();
-        var oldUid = (await _site.EncoderCardsAsync()).EnumerateArray().Single(c => c.GetProperty("inField").GetBoolean()).GetProperty("uid").GetString()!;
-        await _site.PostAsync("api/cards/200001/issue", new { holderId, kind = "access", handOver = new { items = new[] { "card" }, receiptReference = "R-200001" } }, "first-issue");
-        Assert.Equal("granted", await _site.PresentAtDoorUntilAsync(oldUid, "granted"));
+        var oldUid = (await Site.EncoderCardsAsync()).EnumerateArray().Single(c => c.GetProperty("inField").GetBoolean()).GetProperty("uid").GetString()!;
+        await Site.PostAsync("api/cards/200001/issue", new { holderId, kind = "access", handOver = new { items = new[] { "card" }, receiptReference = "R-200001" } }, "first-issue");
+        Assert.Equal("granted", await Site.PresentAtDoorUntilAsync(oldUid, "granted"));
 
         var page = await SignedInAsync("desk", "lost-card-replaced-and-moved-out");
         await page.GotoAsync($"/holders/{holderId}");
@@ -210,32 +174,32 @@ public sealed class DeskTests : IAsyncLifetime
         await page.GetByLabel("备注").FillAsync("在小区门口丢失");
         await page.GetByRole(AriaRole.Button, new() { Name = "挂失", Exact = true }).ClickAsync();
         await Expect(page.Locator(".notice")).ToContainTextAsync("卡 200001 已挂失");
-        Assert.Equal("denied", await _site.PresentAtDoorUntilAsync(oldUid, "denied"));
+        Assert.Equal("denied", await Site.PresentAtDoorUntilAsync(oldUid, "denied"));
 
         // Replace: the new card is not on the encoder yet, so the write fails and the page says what to do.
         await page.GetByRole(AriaRole.Link, new() { Name = "补卡", Exact = true }).ClickAsync();
         await Expect(page.GetByLabel("新卡卡号")).ToHaveValueAsync("200002");
-        await _site.ClearEncoderAsync();
+        await Site.ClearEncoderAsync();
         await Expect(page.Locator(".encoder-state")).ToHaveAttributeAsync("data-status", "no-card");
         var key = await page.Locator("input[name=IdempotencyKey]").InputValueAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "写新卡并补发" }).ClickAsync();
         await Expect(page.Locator(".errors")).ToContainTextAsync("读卡器未能完成操作");
         await Expect(page.Locator(".next-step")).ToContainTextAsync("再次点击「写新卡并补发」");
         Assert.Equal(key, await page.Locator("input[name=IdempotencyKey]").InputValueAsync());
-        Assert.Equal("lost", (await _site.GetAsync("api/cards/200001")).GetProperty("state").GetString());
-        Assert.Equal("in-stock", (await _site.GetAsync("api/cards/200002")).GetProperty("state").GetString());
+        Assert.Equal("lost", (await Site.GetAsync("api/cards/200001")).GetProperty("state").GetString());
+        Assert.Equal("in-stock", (await Site.GetAsync("api/cards/200002")).GetProperty("state").GetString());
 
-        var newUid = await _site.PlaceBlankCardAsync();
+        var newUid = await Site.PlaceBlankCardAsync();
         await Expect(page.Locator(".encoder-state")).ToHaveAttributeAsync("data-status", "blank");
         await page.GetByRole(AriaRole.Button, new() { Name = "写新卡并补发" }).ClickAsync();
         await page.WaitForURLAsync(new Regex("/cards/200002/receipt"));
         await Expect(page.Locator(".receipt")).ToContainTextAsync("200001");
 
-        var old = await _site.GetAsync("api/cards/200001");
+        var old = await Site.GetAsync("api/cards/200001");
         Assert.Equal("lost", old.GetProperty("state").GetString());
         Assert.Equal(200002, old.GetProperty("replacedBy").GetInt64());
-        Assert.Equal("issued", (await _site.GetAsync("api/cards/200002")).GetProperty("state").GetString());
-        Assert.Equal("granted", await _site.PresentAtDoorUntilAsync(newUid, "granted"));
+        Assert.Equal("issued", (await Site.GetAsync("api/cards/200002")).GetProperty("state").GetString());
+        Assert.Equal("granted", await Site.PresentAtDoorUntilAsync(newUid, "granted"));
 
         // Move-out: revoked, handed back, and refused at the door.
         await page.GotoAsync("/cards/200002");
@@ -244,16 +208,16 @@ public sealed class DeskTests : IAsyncLifetime
         await Expect(page.GetByLabel("住户已交回这张卡")).ToBeCheckedAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "注销（迁出）" }).ClickAsync();
         await Expect(page.Locator(".notice")).ToContainTextAsync("卡 200002 已注销（已退回）");
-        Assert.Equal("returned", (await _site.GetAsync("api/cards/200002")).GetProperty("state").GetString());
-        Assert.Equal("denied", await _site.PresentAtDoorUntilAsync(newUid, "denied"));
+        Assert.Equal("returned", (await Site.GetAsync("api/cards/200002")).GetProperty("state").GetString());
+        Assert.Equal("denied", await Site.PresentAtDoorUntilAsync(newUid, "denied"));
     }
 
     [BrowserFact]
     public async Task Language_EnglishChosenByTheOperator_KeptAtTheNextSignIn()
     {
-        await _site.ReadyOperatorAsync("desk", "王芳", Password, "front-desk");
-        await _site.PostAsync("api/cards/stock", new { from = 300001, to = 300005 });
-        var holder = await _site.PostAsync("api/holders", new { name = "刘洋", building = "3", unit = "1", room = "1502", phone = "13900139000" });
+        await Site.ReadyOperatorAsync("desk", "王芳", Password, "front-desk");
+        await Site.PostAsync("api/cards/stock", new { from = 300001, to = 300005 });
+        var holder = await Site.PostAsync("api/holders", new { name = "刘洋", building = "3", unit = "1", room = "1502", phone = "13900139000" });
         var page = await SignedInAsync("desk", "move-in-english");
         await Expect(page.Locator("html")).ToHaveAttributeAsync("lang", "zh-CN");
 
@@ -282,7 +246,7 @@ public sealed class DeskTests : IAsyncLifetime
     [BrowserFact]
     public async Task Clerk_AdminPage_HiddenDeniedAndForgedPostRefusedWithTheApiProblem()
     {
-        await _site.ReadyOperatorAsync("desk", "王芳", Password, "front-desk");
+        await Site.ReadyOperatorAsync("desk", "王芳", Password, "front-desk");
         var page = await SignedInAsync("desk", "clerk-forged-admin-post");
 
         await Expect(page.GetByRole(AriaRole.Link, new() { Name = "操作员" })).ToHaveCountAsync(0);
@@ -306,28 +270,8 @@ public sealed class DeskTests : IAsyncLifetime
         Assert.Equal(403, answer.GetProperty("status").GetInt32());
         Assert.StartsWith("application/problem+json", answer.GetProperty("type").GetString(), StringComparison.Ordinal);
         Assert.Equal("urn:gateway:problem:forbidden", answer.GetProperty("body").GetProperty("type").GetString());
-        var operators = await _site.GetAsync("api/operators");
+        var operators = await Site.GetAsync("api/operators");
         Assert.DoesNotContain(operators.GetProperty("items").EnumerateArray(), o => o.GetProperty("id").GetString() == "mallory");
-    }
-
-    private static ILocatorAssertions Expect(ILocator locator) => Assertions.Expect(locator);
-
-    /// <summary>A fresh page; the test's last screenshot (artifacts/browser/<paramref name="test"/>.png) is taken of it.</summary>
-    private async Task<IPage> NewPageAsync(string test)
-    {
-        _test = test;
-        return _page = await _browser.NewPageAsync(_site.Url);
-    }
-
-    private async Task<IPage> SignedInAsync(string username, string test)
-    {
-        var page = await NewPageAsync(test);
-        await page.GotoAsync("/sign-in");
-        await page.GetByLabel("用户名").FillAsync(username);
-        await page.GetByLabel("密码").FillAsync(Password);
-        await page.GetByLabel("密码").PressAsync("Enter");
-        await page.WaitForURLAsync(new Regex(@"/$"));
-        return page;
     }
 }
 
