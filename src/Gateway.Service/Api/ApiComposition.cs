@@ -72,6 +72,7 @@ public static class ApiComposition
         services.AddSingleton<Cash.CashWorkflow>();
         services.AddSingleton<Gates.GateStore>();
         services.AddSingleton<Gates.GateWorkflow>();
+        services.AddSingleton<SiteImport.ImportWorkflow>();
         services.AddGatewayConsole();
     }
 
@@ -153,6 +154,7 @@ public static class ApiComposition
         Gates.GateEndpoints.MapGateEndpoints,
         ParkingEndpoints.MapParkingEndpoints,
         Cash.CashEndpoints.MapCashEndpoints,
+        SiteImport.ImportEndpoints.MapImportEndpoints,
     ];
 
     public sealed record WhoAmI(string OperatorId, string DisplayName, IReadOnlyList<string> Roles);

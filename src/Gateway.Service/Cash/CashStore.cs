@@ -18,11 +18,11 @@ public static class CashStore
         command.CommandText = """
             SELECT p.recorded_utc, p.recorded_by, CASE p.method WHEN 'cash' THEN 'cash-payment' ELSE 'bank-debit' END, p.amount_fen, p.receipt_number, p.method, a.agreement_number, a.holder_id, h.name
             FROM parking_payments p JOIN parking_agreements a ON a.id = p.agreement_id LEFT JOIN holders h ON h.id = a.holder_id
-            WHERE p.recorded_utc >= $from AND p.recorded_utc < $to AND ($op IS NULL OR p.recorded_by = $op)
+            WHERE p.carried_over = 0 AND p.recorded_utc >= $from AND p.recorded_utc < $to AND ($op IS NULL OR p.recorded_by = $op)
             UNION ALL
             SELECT p.reversed_utc, p.reversed_by, 'reversal', -p.amount_fen, p.receipt_number, p.method, a.agreement_number, a.holder_id, h.name
             FROM parking_payments p JOIN parking_agreements a ON a.id = p.agreement_id LEFT JOIN holders h ON h.id = a.holder_id
-            WHERE p.reversed_utc >= $from AND p.reversed_utc < $to AND ($op IS NULL OR p.reversed_by = $op)
+            WHERE p.carried_over = 0 AND p.reversed_utc >= $from AND p.reversed_utc < $to AND ($op IS NULL OR p.reversed_by = $op)
             UNION ALL
             SELECT c.recorded_utc, c.recorded_by, c.kind, CASE c.kind WHEN 'deposit-refund' THEN -c.amount_fen ELSE c.amount_fen END, c.receipt_number, 'cash', 'card ' || c.card_number, c.holder_id, h.name
             FROM card_charges c LEFT JOIN holders h ON h.id = c.holder_id

@@ -120,6 +120,10 @@ public sealed class SqliteSyncStore : ISyncStore
         return new SyncChanges(sequence, marked, await ReadCardsAsync(connection, transaction, (after, sequence), cancellationToken));
     }
 
+    /// <summary>Every card in a state that is on controllers, with a UID, as <paramref name="transaction"/> sees them (the site import forecasts with it inside its own transaction).</summary>
+    internal static Task<List<CardTruth>> ReadSiteCardsAsync(SqliteConnection connection, SqliteTransaction transaction, CancellationToken cancellationToken) =>
+        ReadCardsAsync(connection, transaction, null, cancellationToken);
+
     /// <summary>Cards in a state that is on controllers, with a UID; with <paramref name="marked"/>, only the cards of markers in (after, upTo].</summary>
     private static async Task<List<CardTruth>> ReadCardsAsync(SqliteConnection connection, SqliteTransaction transaction, (long After, long UpTo)? marked, CancellationToken cancellationToken)
     {
