@@ -101,6 +101,10 @@ public sealed class BarrierController
             (r[At(BarrierProfile.OptionsRegister)] & BarrierProfile.AntiPassbackOption) != 0);
     }
 
+    /// <summary>Turns the controller's anti-passback option (register 28, bit 0) on or off. One transaction.</summary>
+    public Task SetAntiPassbackAsync(bool enabled, CancellationToken cancellationToken = default) =>
+        RunAsync(ct => WriteAsync(BarrierProfile.OptionsRegister, [enabled ? BarrierProfile.AntiPassbackOption : (ushort)0], ct), cancellationToken);
+
     /// <summary>Reads the controller's clock and its drift from Gateway's (resolution 1 s). One transaction.</summary>
     public async Task<ClockReading> ReadClockAsync(CancellationToken cancellationToken = default)
     {

@@ -258,6 +258,25 @@ public sealed class UhppoteController : IAsyncDisposable
         return CheckedDoor(door, r.Control);
     }
 
+    /// <summary>The board's anti-passback mode (get-anti-passback; firmware without it does not answer: <see cref="DeviceTimeoutException"/>).</summary>
+    public async Task<UhppoteAntiPassback> GetAntiPassbackAsync(CancellationToken cancellationToken = default) =>
+        (await ExchangeAsync<AntiPassbackResponse>(new GetAntiPassbackRequest(Serial), cancellationToken)).Mode;
+
+    /// <summary>Sets the board's anti-passback mode (set-anti-passback).</summary>
+    /// <exception cref="UhppoteRefusedException">The board refused the mode.</exception>
+    public async Task SetAntiPassbackAsync(UhppoteAntiPassback mode, CancellationToken cancellationToken = default)
+    {
+        if (!Enum.IsDefined(mode))
+        {
+            throw new ArgumentOutOfRangeException(nameof(mode), mode, "anti-passback modes are 0-4");
+        }
+
+        if (!(await ExchangeAsync<AckResponse>(new SetAntiPassbackRequest(Serial, mode), cancellationToken)).Ok)
+        {
+            throw new UhppoteRefusedException(Device, "set-anti-passback", string.Create(CultureInfo.InvariantCulture, $"the board refused anti-passback mode {(byte)mode}"));
+        }
+    }
+
     /// <summary>Where the board pushes events, and its auto-send interval (get-listener).</summary>
     public async Task<UhppoteListener> GetListenerAsync(CancellationToken cancellationToken = default)
     {

@@ -280,6 +280,63 @@ public enum DoorControlMode : byte
     Controlled = 3,
 }
 
+/// <summary>
+/// A board's anti-passback mode (get/set-anti-passback, newer firmware; uhppoted's documentation of
+/// <c>set-antipassback</c>): the doors on either side of a colon alternate, so a card that passed one side
+/// is refused there again (reason 8) until it has passed the other side.
+/// </summary>
+public enum UhppoteAntiPassback : byte
+{
+    /// <summary>No anti-passback.</summary>
+    Disabled = 0,
+
+    /// <summary>(1:2);(3:4): doors 1 and 2 alternate, doors 3 and 4 alternate.</summary>
+    Doors12And34 = 1,
+
+    /// <summary>(1,3):(2,4): doors 1 and 3 alternate with doors 2 and 4.</summary>
+    Doors13To24 = 2,
+
+    /// <summary>1:(2,3): door 1 alternates with doors 2 and 3.</summary>
+    Door1To23 = 3,
+
+    /// <summary>1:(2,3,4): door 1 alternates with doors 2, 3 and 4.</summary>
+    Door1To234 = 4,
+}
+
+/// <summary>The anti-passback modes as configuration and the tools write them: <c>off</c>, <c>1:2;3:4</c>, <c>1,3:2,4</c>, <c>1:2,3</c>, <c>1:2,3,4</c>.</summary>
+public static class UhppoteAntiPassbackModes
+{
+    private static readonly string[] Texts = ["off", "1:2;3:4", "1,3:2,4", "1:2,3", "1:2,3,4"];
+
+    /// <summary>The mode's text (<c>off</c>, <c>1:2;3:4</c>, ...); a mode outside 0-4 as its number.</summary>
+    public static string ToText(UhppoteAntiPassback mode) => (byte)mode < Texts.Length ? Texts[(byte)mode] : ((byte)mode).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Reads a mode's text, ignoring spaces and brackets (<c>(1:2);(3:4)</c> as uhppoted writes it is <c>1:2;3:4</c>).</summary>
+    public static bool TryParse(string? text, out UhppoteAntiPassback mode)
+    {
+        var plain = new string((text ?? string.Empty).Where(c => c is not (' ' or '(' or ')')).ToArray()).ToLowerInvariant();
+        var index = Array.IndexOf(Texts, plain is "disabled" or "none" ? "off" : plain);
+        mode = (UhppoteAntiPassback)Math.Max(index, 0);
+        return index >= 0;
+    }
+
+    /// <summary>
+    /// Which side of which pair door <paramref name="door"/> is under <paramref name="mode"/>: a card that passed
+    /// one side of a pair is refused on that side until it has passed the other. Null: the door is in no pair.
+    /// </summary>
+    public static (int Pair, int Side)? SideOf(UhppoteAntiPassback mode, int door) => (mode, door) switch
+    {
+        (UhppoteAntiPassback.Doors12And34, 1 or 2) => (0, door - 1),
+        (UhppoteAntiPassback.Doors12And34, 3 or 4) => (1, door - 3),
+        (UhppoteAntiPassback.Doors13To24, 1 or 3) => (0, 0),
+        (UhppoteAntiPassback.Doors13To24, 2 or 4) => (0, 1),
+        (UhppoteAntiPassback.Door1To23 or UhppoteAntiPassback.Door1To234, 1) => (0, 0),
+        (UhppoteAntiPassback.Door1To23, 2 or 3) => (0, 1),
+        (UhppoteAntiPassback.Door1To234, 2 or 3 or 4) => (0, 1),
+        _ => null,
+    };
+}
+
 /// <summary>A door's control mode and how long it stays unlocked after a granted card.</summary>
 public readonly record struct UhppoteDoorControl(byte Door, DoorControlMode Mode, byte OpenSeconds);
 

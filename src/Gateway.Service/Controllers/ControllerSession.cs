@@ -52,6 +52,9 @@ public sealed class ControllerSession : IControllerSession
     // after the restart is the engine's unfinished work, not drift.
     private bool _writing;
     private bool _justBooted;
+
+    // The settings from configuration (anti-passback) were written or found right once: a later difference was made behind Gateway's back.
+    private bool _settingsKept;
     private long _applied;
     private uint? _bootId;
     private DateTimeOffset? _lastCheck;
@@ -337,10 +340,35 @@ public sealed class ControllerSession : IControllerSession
             Update(h => h with { ClockSkewSeconds = 0 });
         }
 
+        await SettingsAsync(cancellationToken);
         _needsClock = false;
         _context.Board.ReportSync(Id, _health.Drifted, _health.ClockSkewSeconds);
         _nextClock = now + _context.Options.ClockInterval;
     }
+
+    /// <summary>
+    /// The controller's settings from configuration (its anti-passback option), checked with the clock: on
+    /// connecting, after a restart (a controller with volatile storage comes back with the profile's default,
+    /// anti-passback on) and every <see cref="SyncOptions.ClockInterval"/>. A setting found changed on a
+    /// controller already set is set again and raises a drift alarm.
+    /// </summary>
+    private async Task SettingsAsync(CancellationToken cancellationToken)
+    {
+        var status = await _driver.ReadStatusAsync(cancellationToken);
+        if (status.AntiPassback != Device.AntiPassback)
+        {
+            await _driver.SetAntiPassbackAsync(Device.AntiPassback, cancellationToken);
+            _context.Logger.LogInformation("Controller {DeviceId}: anti-passback was {Found}; set {Wanted} as configured", Id, OnOff(status.AntiPassback), OnOff(Device.AntiPassback));
+            if (_settingsKept && !_justBooted)
+            {
+                await RaiseAsync(new AlarmRaise(AlarmKind.Drift, Id, $"anti-passback of {Id} was {OnOff(status.AntiPassback)}, configured {OnOff(Device.AntiPassback)}; it was set"), cancellationToken);
+            }
+        }
+
+        _settingsKept = true;
+    }
+
+    private static string OnOff(bool on) => on ? "on" : "off";
 
     private async Task CheckAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {

@@ -48,6 +48,12 @@ public sealed class UhppoteSession : IControllerSession
     private uint _lastIndex;
     private DateTimeOffset _nextEvents;
 
+    // The settings from configuration (anti-passback, door open times) were written or found right once: a
+    // later difference was made behind Gateway's back. A board that did not answer get-anti-passback (firmware
+    // without it) is not asked again until it reconnects.
+    private bool _settingsKept;
+    private bool _noAntiPassback;
+
     private volatile ControllerHealth _health;
 
     public UhppoteSession(DeviceOptions device, UhppoteController driver, SyncContext context)
@@ -281,9 +287,68 @@ public sealed class UhppoteSession : IControllerSession
             Update(h => h with { ClockSkewSeconds = 0 });
         }
 
+        await SettingsAsync(cancellationToken);
         _needsClock = false;
         _context.Board.ReportSync(Id, _health.Drifted, _health.ClockSkewSeconds);
         _nextClock = now + _context.Options.ClockInterval;
+    }
+
+    /// <summary>
+    /// The board's settings from configuration, checked with the clock (on connecting and every
+    /// <see cref="SyncOptions.ClockInterval"/>): its anti-passback mode, where its firmware offers it, and the
+    /// open time of each door that names one (the door's control mode is left as it is). A setting found
+    /// changed on a board already set is set again and raises a drift alarm.
+    /// </summary>
+    private async Task SettingsAsync(CancellationToken cancellationToken)
+    {
+        var changed = new List<string>();
+        if (!_noAntiPassback)
+        {
+            UhppoteAntiPassback? found = null;
+            try
+            {
+                found = await _driver.GetAntiPassbackAsync(cancellationToken);
+            }
+            catch (DeviceTimeoutException)
+            {
+                // It answered get-time just before: firmware without anti-passback stays silent to the function.
+                _noAntiPassback = true;
+                _context.Logger.LogWarning("Board {DeviceId} (serial {Serial}) does not answer get-anti-passback: its firmware has no anti-passback; configured {Mode}, not set", Id, _board.Serial, UhppoteAntiPassbackModes.ToText(_board.AntiPassback));
+            }
+
+            if (found is { } mode && mode != _board.AntiPassback)
+            {
+                await _driver.SetAntiPassbackAsync(_board.AntiPassback, cancellationToken);
+                changed.Add($"anti-passback {UhppoteAntiPassbackModes.ToText(mode)} (configured {UhppoteAntiPassbackModes.ToText(_board.AntiPassback)})");
+            }
+        }
+
+        foreach (var door in _board.Doors)
+        {
+            if (door.OpenSeconds is not { } seconds)
+            {
+                continue;
+            }
+
+            var control = await _driver.GetDoorControlAsync(door.Door, cancellationToken);
+            if (control.OpenSeconds != seconds)
+            {
+                var mode = Enum.IsDefined(control.Mode) ? control.Mode : DoorControlMode.Controlled;
+                await _driver.SetDoorControlAsync(door.Door, mode, seconds, cancellationToken);
+                changed.Add(string.Create(CultureInfo.InvariantCulture, $"door {door.Door} open time {control.OpenSeconds} s (configured {seconds} s)"));
+            }
+        }
+
+        if (changed.Count > 0)
+        {
+            _context.Logger.LogInformation("Board {DeviceId}: set as configured: {Settings}", Id, string.Join("; ", changed));
+            if (_settingsKept)
+            {
+                await RaiseAsync(new AlarmRaise(AlarmKind.Drift, Id, $"settings of {Id} differed: {string.Join("; ", changed)}; they were set"), cancellationToken);
+            }
+        }
+
+        _settingsKept = true;
     }
 
     /// <summary>
@@ -611,6 +676,7 @@ public sealed class UhppoteSession : IControllerSession
         _walk = null;
         _needsCheck = true;
         _openings.FailAll(GateOpenStatus.NotConnected, $"{Id} does not answer ({ex.Message}); nothing was sent");
+        _noAntiPassback = false;
         var wait = ControllerSession.Backoff(_failures, _context.Options.MaxBackoff);
         _nextAttempt = _context.Time.GetUtcNow() + wait;
         var state = _failures == 1 ? DeviceState.Degraded : DeviceState.Down;

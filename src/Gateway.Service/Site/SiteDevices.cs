@@ -23,16 +23,23 @@ public enum DeviceKind
 /// <param name="Lane">The lane its events are reported on (<c>Lane</c>, default the door number).</param>
 /// <param name="Direction">The direction its reader serves (<c>Direction</c>: <c>in</c> or <c>out</c>; null: as the board reports it).</param>
 /// <param name="Format">Its reader's output (<c>ReaderFormat</c>: w34, w34-lsb, w26, w26-lsb; default w34).</param>
-public sealed record UhppoteDoorOptions(int Door, string Zone, int Lane, string? Direction, ReaderFormat Format);
+/// <param name="OpenSeconds">How long its lock stays released after a granted card (<c>OpenSeconds</c>, 1-255); null: left as the board has it.</param>
+public sealed record UhppoteDoorOptions(int Door, string Zone, int Lane, string? Direction, ReaderFormat Format, byte? OpenSeconds = null);
 
-/// <summary>A UHPPOTE board's settings: where it listens, its serial number, its doors, and the opt-in event listener address.</summary>
-public sealed record UhppoteBoardOptions(UhppoteEndpoint Endpoint, uint Serial, IReadOnlyList<UhppoteDoorOptions> Doors, UhppoteEndpoint? Listener);
+/// <summary>A UHPPOTE board's settings: where it listens, its serial number, its doors, the opt-in event listener address and its anti-passback mode.</summary>
+public sealed record UhppoteBoardOptions(UhppoteEndpoint Endpoint, uint Serial, IReadOnlyList<UhppoteDoorOptions> Doors, UhppoteEndpoint? Listener, UhppoteAntiPassback AntiPassback = UhppoteAntiPassback.Disabled);
 
 /// <summary>One configured device (section <c>Gateway:Devices:N</c>).</summary>
 public sealed record DeviceOptions(string Id, DeviceKind Kind, string Endpoint, int Unit, string? Zone)
 {
     /// <summary>The parsed Modbus endpoint of a barrier; null for an encoder (named by its port path or <c>pcsc://</c> endpoint).</summary>
     public DeviceEndpoint? ModbusEndpoint { get; init; }
+
+    /// <summary>
+    /// A barrier or door controller's anti-passback option (<c>AntiPassback</c>: on or off; default on in the
+    /// car park, off elsewhere), written to the controller and kept so. A board's mode is <see cref="UhppoteBoardOptions.AntiPassback"/>.
+    /// </summary>
+    public bool AntiPassback { get; init; }
 
     /// <summary>A UHPPOTE board's endpoint, serial number and doors; null for other kinds.</summary>
     public UhppoteBoardOptions? Board { get; init; }
@@ -152,7 +159,14 @@ public sealed record SiteDevices(IReadOnlyList<DeviceOptions> All)
             return false;
         }
 
-        parsed = new DeviceOptions(id, kind, endpoint!, unit, zone) { ModbusEndpoint = modbus };
+        var antiPassback = kind == DeviceKind.Barrier && string.Equals(zone?.Trim(), Domain.Zones.ZoneMap.CarPark, StringComparison.OrdinalIgnoreCase);
+        if (kind == DeviceKind.Barrier && device["AntiPassback"] is { } antiPassbackText && !TryParseSwitch(antiPassbackText, out antiPassback))
+        {
+            error = SiteOptions.Key($"{prefix}:AntiPassback", $"'{antiPassbackText}' is not on or off");
+            return false;
+        }
+
+        parsed = new DeviceOptions(id, kind, endpoint!, unit, zone) { ModbusEndpoint = modbus, AntiPassback = antiPassback };
         error = null;
         return true;
     }
@@ -226,7 +240,19 @@ public sealed record SiteDevices(IReadOnlyList<DeviceOptions> All)
                 return false;
             }
 
-            doors.Add(new UhppoteDoorOptions(number, zone.Trim(), lane, direction, format));
+            byte? openSeconds = null;
+            if (door["OpenSeconds"] is { } openText)
+            {
+                if (!byte.TryParse(openText, NumberStyles.None, CultureInfo.InvariantCulture, out var open) || open == 0)
+                {
+                    error = SiteOptions.Key($"{key}:OpenSeconds", $"'{openText}' is not a door open time from 1 to 255 seconds");
+                    return false;
+                }
+
+                openSeconds = open;
+            }
+
+            doors.Add(new UhppoteDoorOptions(number, zone.Trim(), lane, direction, format, openSeconds));
         }
 
         if (doors.Count == 0)
@@ -243,9 +269,51 @@ public sealed record SiteDevices(IReadOnlyList<DeviceOptions> All)
         }
 
         doors.Sort((a, b) => a.Door.CompareTo(b.Door));
-        var board = new UhppoteBoardOptions(endpoint, serial, doors, listener);
+        var antiPassback = DefaultAntiPassback(doors);
+        if (device["AntiPassback"] is { } antiPassbackText && !UhppoteAntiPassbackModes.TryParse(antiPassbackText, out antiPassback))
+        {
+            error = SiteOptions.Key($"{prefix}:AntiPassback", $"'{antiPassbackText}' is not a board's anti-passback mode (off, 1:2;3:4, 1,3:2,4, 1:2,3 or 1:2,3,4)");
+            return false;
+        }
+
+        var board = new UhppoteBoardOptions(endpoint, serial, doors, listener, antiPassback);
         parsed = new DeviceOptions(id, DeviceKind.Uhppote, endpoint.ToString(), 0, string.Join(",", board.Doors.Select(d => d.Zone).Distinct(StringComparer.OrdinalIgnoreCase))) { Board = board };
         error = null;
         return true;
+    }
+
+    /// <summary>
+    /// A board's anti-passback when configuration names none: off for access doors; for a car-park board whose
+    /// doors 1 and 2 (and 3 and 4, when used) are an entry and an exit reader, 1:2;3:4, so a card that entered
+    /// must leave before it enters again.
+    /// </summary>
+    public static UhppoteAntiPassback DefaultAntiPassback(IReadOnlyList<UhppoteDoorOptions> doors)
+    {
+        ArgumentNullException.ThrowIfNull(doors);
+        if (doors.Count < 2 || !doors.All(d => string.Equals(d.Zone, Domain.Zones.ZoneMap.CarPark, StringComparison.OrdinalIgnoreCase)))
+        {
+            return UhppoteAntiPassback.Disabled;
+        }
+
+        string? Direction(int number) => doors.FirstOrDefault(d => d.Door == number)?.Direction;
+        bool Pair(int a, int b) => Direction(a) is { } x && Direction(b) is { } y && x != y;
+        bool Unused(int a, int b) => Direction(a) is null && Direction(b) is null && !doors.Any(d => d.Door == a || d.Door == b);
+        return Pair(1, 2) && (Pair(3, 4) || Unused(3, 4)) ? UhppoteAntiPassback.Doors12And34 : UhppoteAntiPassback.Disabled;
+    }
+
+    private static bool TryParseSwitch(string text, out bool value)
+    {
+        switch (text.Trim().ToLowerInvariant())
+        {
+            case "on" or "true" or "1":
+                value = true;
+                return true;
+            case "off" or "false" or "0":
+                value = false;
+                return true;
+            default:
+                value = false;
+                return false;
+        }
     }
 }

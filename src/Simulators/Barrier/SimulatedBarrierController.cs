@@ -166,6 +166,13 @@ public sealed class SimulatedBarrierController : IModbusDataModel
 
     public SimulatedLaneState LaneState(int lane) => Locked(() => _device.LaneState(lane));
 
+    /// <summary>The anti-passback option (register 28, bit 0); set behind the master's back as a technician at the controller would.</summary>
+    public bool AntiPassback
+    {
+        get => Locked(() => (_device.OptionBits & BarrierProfile.AntiPassbackOption) != 0);
+        set => Locked(() => _device.SetOptions(value ? BarrierProfile.AntiPassbackOption : (ushort)0));
+    }
+
     /// <summary>Changes the whitelist behind the master's back (as a technician at the controller would).</summary>
     public void Tamper(WhitelistEntry? upsert = null, CardUid? delete = null) => Locked(() => _device.Tamper(upsert, delete));
 

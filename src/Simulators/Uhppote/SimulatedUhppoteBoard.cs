@@ -26,6 +26,10 @@ public sealed class SimulatedUhppoteBoard
     private IPEndPoint _listener = new(IPAddress.Any, 0);
     private byte _listenerInterval;
     private bool _recordSpecialEvents;
+    private UhppoteAntiPassback _antiPassback;
+
+    // Anti-passback: the side of each door pair a card last passed (docs/uhppote.md, "Simulator").
+    private readonly Dictionary<(uint Card, int Pair), int> _lastSide = [];
     private long _revision;
 
     public SimulatedUhppoteBoard(uint serial, SimulatedUhppoteOptions? options = null, TimeProvider? time = null, UhppoteBoardSnapshot? restore = null)
@@ -151,6 +155,18 @@ public sealed class SimulatedUhppoteBoard
         }
     }
 
+    /// <summary>The anti-passback mode set by set-anti-passback (off at first).</summary>
+    public UhppoteAntiPassback AntiPassback
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _antiPassback;
+            }
+        }
+    }
+
     /// <summary>
     /// The board's answer to <paramref name="request"/>, or null for silence (another serial number, a
     /// door it does not have, a missing magic word). get-controller with serial 0 is answered by every board.
@@ -199,6 +215,8 @@ public sealed class SimulatedUhppoteBoard
                 GetListenerRequest => new ListenerResponse(Serial, _listener, _listenerInterval),
                 SetListenerRequest r => new AckResponse(UhppoteFunction.SetListener, Serial, SetListener(r.Listener, r.IntervalSeconds)),
                 RecordSpecialEventsRequest r => RecordSpecial(r.Enable),
+                GetAntiPassbackRequest => new AntiPassbackResponse(Serial, _antiPassback),
+                SetAntiPassbackRequest r => new AckResponse(UhppoteFunction.SetAntiPassback, Serial, SetAntiPassback(r.Mode)),
                 _ => null,
             };
         }
@@ -228,6 +246,10 @@ public sealed class SimulatedUhppoteBoard
             if (granted)
             {
                 Unlock(d);
+                if (UhppoteAntiPassbackModes.SideOf(_antiPassback, door) is { } side)
+                {
+                    _lastSide[(card, side.Pair)] = side.Side;
+                }
             }
 
             outcome = new PresentOutcome(Log(UhppoteEventType.Swipe, granted, (byte)door, direction, card, reason), explanation);
@@ -418,7 +440,8 @@ public sealed class SimulatedUhppoteBoard
                 [.. _doors.Select((d, i) => new SimulatedDoorState(i + 1, d.Mode, d.OpenSeconds, d.Reader.ToString(), false))],
                 _listener.Port == 0 ? null : _listener.ToString(),
                 _listenerInterval,
-                _recordSpecialEvents);
+                _recordSpecialEvents,
+                _antiPassback);
         }
     }
 
@@ -456,6 +479,7 @@ public sealed class SimulatedUhppoteBoard
         _listener = s.Listener is { } text && IPEndPoint.TryParse(text, out var listener) ? listener : new IPEndPoint(IPAddress.Any, 0);
         _listenerInterval = s.ListenerInterval;
         _recordSpecialEvents = s.RecordSpecialEvents;
+        _antiPassback = Enum.IsDefined(s.AntiPassback) ? s.AntiPassback : UhppoteAntiPassback.Disabled;
     }
 
     private DateTime LocalNow() => DateTime.SpecifyKind(_time.GetUtcNow().UtcDateTime + _clockOffset, DateTimeKind.Unspecified);
@@ -608,6 +632,23 @@ public sealed class SimulatedUhppoteBoard
         return true;
     }
 
+    private bool SetAntiPassback(UhppoteAntiPassback mode)
+    {
+        if (!Enum.IsDefined(mode))
+        {
+            return false;
+        }
+
+        if (mode != _antiPassback)
+        {
+            _lastSide.Clear();
+        }
+
+        _antiPassback = mode;
+        Touch();
+        return true;
+    }
+
     private AckResponse RecordSpecial(bool enable)
     {
         _recordSpecialEvents = enable;
@@ -645,7 +686,14 @@ public sealed class SimulatedUhppoteBoard
         }
 
         // Time profiles (2-254) are not simulated: a card under one is refused as outside its time zone.
-        return permission == 1 ? (UhppoteEventReason.Swipe, "granted") : (UhppoteEventReason.DeniedInvalidTimezone, "time-profile");
+        if (permission != 1)
+        {
+            return (UhppoteEventReason.DeniedInvalidTimezone, "time-profile");
+        }
+
+        return UhppoteAntiPassbackModes.SideOf(_antiPassback, door + 1) is { } side && _lastSide.TryGetValue((number, side.Pair), out var last) && last == side.Side
+            ? (UhppoteEventReason.DeniedAntiPassback, "anti-passback")
+            : (UhppoteEventReason.Swipe, "granted");
     }
 
     private void Unlock(int door) => _doors[door].UnlockedUntil = _time.GetUtcNow() + TimeSpan.FromSeconds(_doors[door].OpenSeconds);

@@ -53,7 +53,7 @@ public sealed record SimulatedDoorState(int Door, DoorControlMode Mode, byte Ope
 
 /// <summary>The answer of a card presented at a door: the event logged and why the board decided so.</summary>
 /// <param name="Event">The event the board logged.</param>
-/// <param name="Explanation">Why, in the simulator's words: granted, unknown, no-door-permission, not-yet-valid, expired, time-profile, door-normally-closed.</param>
+/// <param name="Explanation">Why, in the simulator's words: granted, unknown, no-door-permission, not-yet-valid, expired, time-profile, anti-passback, door-normally-closed.</param>
 public sealed record PresentOutcome(UhppoteEvent Event, string Explanation);
 
 /// <summary>What a board keeps across restarts of the simulator (the --state file).</summary>
@@ -66,5 +66,6 @@ public sealed record UhppoteBoardSnapshot(
     IReadOnlyList<SimulatedDoorState> Doors,
     string? Listener,
     byte ListenerInterval,
-    bool RecordSpecialEvents);
+    bool RecordSpecialEvents,
+    UhppoteAntiPassback AntiPassback = UhppoteAntiPassback.Disabled);
 

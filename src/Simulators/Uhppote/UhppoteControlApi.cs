@@ -49,6 +49,7 @@ public sealed record UhppoteBoardState(
     string? Listener,
     byte ListenerInterval,
     bool RecordSpecialEvents,
+    string AntiPassback,
     double ProcessingMs,
     int PendingFaults,
     IReadOnlyList<SimulatedDoorState> Doors);
@@ -263,6 +264,7 @@ public static class UhppoteControlApi
             listener.Port == 0 ? null : listener.ToString(),
             b.ListenerInterval,
             b.RecordSpecialEvents,
+            UhppoteAntiPassbackModes.ToText(b.AntiPassback),
             b.ProcessingTime.TotalMilliseconds,
             simulator.PendingFaults(b.Serial),
             b.DoorStates());

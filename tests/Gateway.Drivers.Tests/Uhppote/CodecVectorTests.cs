@@ -39,6 +39,8 @@ public sealed class CodecVectorTests
         { "get-event-index", new GetEventIndexRequest(Board), V.GetEventIndexRequest },
         { "set-event-index", new SetEventIndexRequest(Board, 29), V.SetEventIndexRequest },
         { "record-special-events", new RecordSpecialEventsRequest(Board, true), V.RecordSpecialEventsRequest },
+        { "get-anti-passback", new GetAntiPassbackRequest(Board), V.GetAntiPassbackRequest },
+        { "set-anti-passback 1:(2,3,4)", new SetAntiPassbackRequest(Board, UhppoteAntiPassback.Door1To234), V.SetAntiPassbackRequest },
         { "core get-event", new GetEventRequest(CoreBoard, 1), V.CoreGetEventRequest },
         { "core set-listener", new SetListenerRequest(CoreBoard, IPEndPoint.Parse("192.168.1.100:40000"), 13), V.CoreSetListenerRequest },
         { "core put-card with PIN and first-card", new PutCardRequest(CoreBoard, 6154412, new DateOnly(2019, 1, 2), new DateOnly(2019, 12, 31), new DoorPermissions(1, 0, 29, 1), 975319, 0x05), V.CorePutCardWithPin },
@@ -168,11 +170,20 @@ public sealed class CodecVectorTests
     [InlineData(V.DeleteAllCardsResponse, UhppoteFunction.DeleteAllCards)]
     [InlineData(V.SetEventIndexResponse, UhppoteFunction.SetEventIndex)]
     [InlineData(V.RecordSpecialEventsResponse, UhppoteFunction.RecordSpecialEvents)]
+    [InlineData(V.SetAntiPassbackResponse, UhppoteFunction.SetAntiPassback)]
     public void Acknowledgements_DecodeAsPublished(string packet, UhppoteFunction function)
     {
         var r = UhppoteCodec.DecodeResponse<AckResponse>(V.Packet(packet));
         Assert.Equal(new AckResponse(function, Board, true), r);
         AssertReencodes(r, packet);
+    }
+
+    [Fact]
+    public void GetAntiPassback_Reply_DecodesAsPublished()
+    {
+        var r = UhppoteCodec.DecodeResponse<AntiPassbackResponse>(V.Packet(V.GetAntiPassbackResponse));
+        Assert.Equal(new AntiPassbackResponse(Board, UhppoteAntiPassback.Door1To234), r);
+        AssertReencodes(r, V.GetAntiPassbackResponse);
     }
 
     [Theory]

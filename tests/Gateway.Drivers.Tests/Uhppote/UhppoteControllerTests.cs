@@ -144,6 +144,48 @@ public sealed class UhppoteControllerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AntiPassback_SetAndRead_BoardRefusesTheSameSideTwiceUntilTheOtherIsPassed()
+    {
+        Assert.Equal(UhppoteAntiPassback.Disabled, await _board.GetAntiPassbackAsync());
+        await _board.PutCardAsync(Card(10058400, 1, 2, 3, 4));
+        Assert.True(Sim.Present(1, 10058400).Event.Granted);
+        Assert.True(Sim.Present(1, 10058400).Event.Granted);
+
+        // 1:2;3:4: in at door 1, then door 1 again is refused (reason 8) until the card went out at door 2.
+        await _board.SetAntiPassbackAsync(UhppoteAntiPassback.Doors12And34);
+        Assert.Equal(UhppoteAntiPassback.Doors12And34, await _board.GetAntiPassbackAsync());
+        Assert.True(Sim.Present(1, 10058400).Event.Granted);
+        var again = Sim.Present(1, 10058400);
+        Assert.Equal((false, UhppoteEventReason.DeniedAntiPassback, "anti-passback"), (again.Event.Granted, again.Event.Reason, again.Explanation));
+        Assert.False(Sim.Decide(1, 10058400).Granted);
+        Assert.True(Sim.Present(3, 10058400).Event.Granted); // the other pair is its own
+        Assert.True(Sim.Present(2, 10058400).Event.Granted);
+        Assert.True(Sim.Present(1, 10058400).Event.Granted);
+
+        // 1:2,3,4: doors 2-4 are one side.
+        await _board.SetAntiPassbackAsync(UhppoteAntiPassback.Door1To234);
+        Assert.True(Sim.Present(4, 10058400).Event.Granted);
+        Assert.False(Sim.Present(2, 10058400).Event.Granted);
+        Assert.True(Sim.Present(1, 10058400).Event.Granted);
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => _board.SetAntiPassbackAsync((UhppoteAntiPassback)5));
+    }
+
+    [Theory]
+    [InlineData("off", UhppoteAntiPassback.Disabled)]
+    [InlineData("(1:2);(3:4)", UhppoteAntiPassback.Doors12And34)]
+    [InlineData("1,3:2,4", UhppoteAntiPassback.Doors13To24)]
+    [InlineData("1:(2,3)", UhppoteAntiPassback.Door1To23)]
+    [InlineData("1:2,3,4", UhppoteAntiPassback.Door1To234)]
+    public void AntiPassbackModes_ParseAsUhppotedWritesThem(string text, UhppoteAntiPassback mode)
+    {
+        Assert.True(UhppoteAntiPassbackModes.TryParse(text, out var parsed));
+        Assert.Equal(mode, parsed);
+        Assert.True(UhppoteAntiPassbackModes.TryParse(UhppoteAntiPassbackModes.ToText(mode), out var again));
+        Assert.Equal(mode, again);
+        Assert.False(UhppoteAntiPassbackModes.TryParse("on", out _));
+    }
+
+    [Fact]
     public async Task Listener_BoardPushesEachEvent()
     {
         await using var listener = UhppoteEventListener.Start(new IPEndPoint(IPAddress.Loopback, 0));

@@ -14,6 +14,9 @@ internal static class UhppoteVectors
     /// <summary>uhppoted/uhppote-core, messages/*_test.go, commit 117ff01c3836ab29cd08957ebccad4604bee8c28: packets of board 423187757.</summary>
     public const string CoreTests = "uhppote-core messages/*_test.go @117ff01";
 
+    /// <summary>uhppoted/uhppote-core, messages/get_anti_passback_test.go and set_anti_passback_test.go, commit 9f3544cde70ff85c108bc108254af5046180cbe8: board 405419896.</summary>
+    public const string CoreAntiPassbackTests = "uhppote-core messages/*_anti_passback_test.go @9f3544c";
+
     /// <summary>A 64-byte packet from its leading bytes in hex (spaces allowed); the rest is zero.</summary>
     public static byte[] Packet(string hex)
     {
@@ -107,4 +110,10 @@ internal static class UhppoteVectors
 
     /// <summary>get_device_test.go TestUnmarshalGetDeviceResponse.</summary>
     public const string CoreGetDeviceResponse = "17 94 00 00 2D 55 39 19 C0 A8 00 00 FF FF FF 00 00 00 00 00 00 66 19 39 55 2D 08 92 20 18 08 16";
+
+    // --- uhppote-core anti-passback tests (CoreAntiPassbackTests) ------------------------------------
+    public const string GetAntiPassbackRequest = "17 86 00 00 78 37 2A 18";
+    public const string GetAntiPassbackResponse = "17 86 00 00 78 37 2A 18 04";
+    public const string SetAntiPassbackRequest = "17 84 00 00 78 37 2A 18 04";
+    public const string SetAntiPassbackResponse = "17 84 00 00 78 37 2A 18 01";
 }

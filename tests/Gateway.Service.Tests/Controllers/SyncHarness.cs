@@ -230,6 +230,10 @@ public sealed class SyncHarness : IAsyncDisposable
     public static Task<SyncHarness> StartWithBoardsAsync((uint Serial, string[] DoorZones)[] boards, params (string Scheme, string[] Zones)[] buses) =>
         StartAsync(new Dictionary<string, string?>(), NullLoggerFactory.Instance, buses, boards);
 
+    /// <summary>As the overload without settings, with more configuration (the boards are devices N.. after the barrier units).</summary>
+    public static Task<SyncHarness> StartWithBoardsAsync(IReadOnlyDictionary<string, string?> settings, (uint Serial, string[] DoorZones)[] boards, params (string Scheme, string[] Zones)[] buses) =>
+        StartAsync(settings, NullLoggerFactory.Instance, buses, boards);
+
     private static async Task<SyncHarness> StartAsync(IReadOnlyDictionary<string, string?> settings, ILoggerFactory loggers, (string Scheme, string[] Zones)[] buses, (uint Serial, string[] DoorZones)[]? boards = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
@@ -301,6 +305,9 @@ public sealed class SyncHarness : IAsyncDisposable
     public SimulatedBarrierController Unit(int bus, int unit) => Simulators[bus].Units[(byte)unit];
 
     public ControllerHealth Health(string id) => Engine.Health().Single(h => h.Id == id);
+
+    /// <summary>The session of controller <paramref name="id"/>.</summary>
+    public IControllerSession Session(string id) => Engine.Buses.SelectMany(b => b.Sessions).Single(s => s.Device.Id == id);
 
     public static CardTruth Card(long number, string uid, CardState state, string kind, DateTimeOffset? since = null) =>
         new(number, CardUid.Parse(uid), state, Wire.Parse<CardKind>(kind), "3", since ?? Issued, Issued, []);

@@ -20,6 +20,12 @@ public enum UhppoteFunction : byte
     GetCardByIndex = 0x5C,
     SetDoorControl = 0x80,
     GetDoorControl = 0x82,
+
+    /// <summary>set-anti-passback (newer firmware; uhppote-core <c>messages/set_anti_passback.go</c>).</summary>
+    SetAntiPassback = 0x84,
+
+    /// <summary>get-anti-passback (newer firmware; uhppote-core <c>messages/get_anti_passback.go</c>).</summary>
+    GetAntiPassback = 0x86,
     RecordSpecialEvents = 0x8E,
     SetListener = 0x90,
     GetListener = 0x92,

@@ -35,6 +35,8 @@ public abstract record UhppoteRequest(UhppoteFunction Function, uint Controller)
         UhppoteFunction.GetDoorControl => new GetDoorControlRequest(controller, p[8]),
         UhppoteFunction.SetDoorControl => new SetDoorControlRequest(controller, p[8], (DoorControlMode)p[9], p[10]),
         UhppoteFunction.OpenDoor => new OpenDoorRequest(controller, p[8]),
+        UhppoteFunction.GetAntiPassback => new GetAntiPassbackRequest(controller),
+        UhppoteFunction.SetAntiPassback => new SetAntiPassbackRequest(controller, (UhppoteAntiPassback)p[8]),
         UhppoteFunction.GetCards => new GetCardsRequest(controller),
         UhppoteFunction.GetCard => new GetCardRequest(controller, ReadUInt32(p, 8)),
         UhppoteFunction.GetCardByIndex => new GetCardByIndexRequest(controller, ReadUInt32(p, 8)),
@@ -88,6 +90,15 @@ public sealed record SetDoorControlRequest(uint Controller, byte Door, DoorContr
         packet[9] = (byte)Mode;     // 09 mode: 1 normally open, 2 normally closed, 3 controlled
         packet[10] = OpenSeconds;   // 10 unlock time, seconds
     }
+}
+
+/// <summary>get-anti-passback (0x86): the board's anti-passback mode.</summary>
+public sealed record GetAntiPassbackRequest(uint Controller) : UhppoteRequest(UhppoteFunction.GetAntiPassback, Controller);
+
+/// <summary>set-anti-passback (0x84): the board's anti-passback mode, 0 (off) to 4.</summary>
+public sealed record SetAntiPassbackRequest(uint Controller, UhppoteAntiPassback Mode) : UhppoteRequest(UhppoteFunction.SetAntiPassback, Controller)
+{
+    protected override void WriteBody(Span<byte> packet) => packet[8] = (byte)Mode; // 08 mode
 }
 
 /// <summary>open-door (0x40): release door 1-4's lock as a granted card would.</summary>

@@ -42,7 +42,9 @@ public abstract record UhppoteResponse(UhppoteFunction Function, uint Controller
         UhppoteFunction.GetStatus => StatusResponse.Read(controller, p),
         UhppoteFunction.GetDoorControl or UhppoteFunction.SetDoorControl => new DoorControlResponse(function, controller, new UhppoteDoorControl(p[8], (DoorControlMode)p[9], p[10])),
         UhppoteFunction.OpenDoor or UhppoteFunction.PutCard or UhppoteFunction.DeleteCard or UhppoteFunction.DeleteAllCards
-            or UhppoteFunction.SetEventIndex or UhppoteFunction.SetListener or UhppoteFunction.RecordSpecialEvents => new AckResponse(function, controller, ReadBool(p, 8)),
+            or UhppoteFunction.SetEventIndex or UhppoteFunction.SetListener or UhppoteFunction.RecordSpecialEvents
+            or UhppoteFunction.SetAntiPassback => new AckResponse(function, controller, ReadBool(p, 8)),
+        UhppoteFunction.GetAntiPassback => new AntiPassbackResponse(controller, (UhppoteAntiPassback)p[8]),
         UhppoteFunction.GetCards or UhppoteFunction.GetEventIndex => new ValueResponse(function, controller, ReadUInt32(p, 8)),
         UhppoteFunction.GetCard or UhppoteFunction.GetCardByIndex => CardRecordResponse.Read(function, controller, p),
         UhppoteFunction.GetEvent => EventResponse.Read(controller, p),
@@ -163,15 +165,21 @@ public sealed record DoorControlResponse(UhppoteFunction Function, uint Controll
     }
 }
 
+/// <summary>get-anti-passback's reply: the board's mode at offset 8.</summary>
+public sealed record AntiPassbackResponse(uint Controller, UhppoteAntiPassback Mode) : UhppoteResponse(UhppoteFunction.GetAntiPassback, Controller)
+{
+    protected override void WriteBody(Span<byte> packet) => packet[8] = (byte)Mode; // 08 mode
+}
+
 /// <summary>
 /// The one-byte answer (at offset 8) of open-door (opened), put-card (stored), delete-card and
-/// delete-all-cards (deleted), set-event-index (changed), set-listener and record-special-events (done).
+/// delete-all-cards (deleted), set-event-index (changed), set-listener, record-special-events and set-anti-passback (done).
 /// </summary>
 public sealed record AckResponse(UhppoteFunction Function, uint Controller, bool Ok) : UhppoteResponse(Function, Controller)
 {
     protected override void WriteBody(Span<byte> packet)
     {
-        Require(UhppoteFunction.OpenDoor, UhppoteFunction.PutCard, UhppoteFunction.DeleteCard, UhppoteFunction.DeleteAllCards, UhppoteFunction.SetEventIndex, UhppoteFunction.SetListener, UhppoteFunction.RecordSpecialEvents);
+        Require(UhppoteFunction.OpenDoor, UhppoteFunction.PutCard, UhppoteFunction.DeleteCard, UhppoteFunction.DeleteAllCards, UhppoteFunction.SetEventIndex, UhppoteFunction.SetListener, UhppoteFunction.RecordSpecialEvents, UhppoteFunction.SetAntiPassback);
         WriteBool(packet, 8, Ok);
     }
 }
