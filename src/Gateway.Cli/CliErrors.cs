@@ -10,6 +10,9 @@ public sealed class CliException : Exception
     }
 
     public int ExitCode { get; }
+
+    /// <summary>The body of the service's refusal (a problem's JSON), when the service answered one.</summary>
+    public string? Body { get; init; }
 }
 
 /// <summary>Runs a command body and turns every failure into one stderr line and a non-zero exit code.</summary>

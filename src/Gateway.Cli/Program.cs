@@ -42,6 +42,7 @@ public static class Program
         root.Subcommands.Add(OperatorsCommand.Create());
         root.Subcommands.Add(AuditCommand.Create());
         root.Subcommands.Add(BackupCommand.Create());
+        root.Subcommands.Add(ImportCommand.Create());
         root.Subcommands.Add(InventoryCommand.Create());
         root.Subcommands.Add(DevicesCommand.Create());
         root.Subcommands.Add(EventsCommand.Create());

@@ -119,7 +119,7 @@ public sealed class ApiClient : IDisposable
             var text = await response.Content.ReadAsStringAsync(cancellationToken);
             if (!response.IsSuccessStatusCode)
             {
-                throw new CliException(DescribeFailure(response.StatusCode, text), ExitCodeFor(response.StatusCode));
+                throw new CliException(DescribeFailure(response.StatusCode, text), ExitCodeFor(response.StatusCode)) { Body = text };
             }
 
             if (text.Length == 0)
