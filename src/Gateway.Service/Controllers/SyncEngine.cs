@@ -21,6 +21,7 @@ public sealed class SyncEngine : BackgroundService
     private readonly SyncContext _context;
     private readonly LoopSupervisor _supervisor;
     private readonly List<BusWorker> _buses = [];
+    private readonly Dictionary<string, BoardListener> _listeners = new(StringComparer.OrdinalIgnoreCase);
     private volatile bool _running;
 
     public SyncEngine(GatewayOptions options, ISyncStore store, EventStore events, AlarmStore alarms, DeviceStatusBoard board, LoopSupervisor supervisor, TimeProvider time, ILoggerFactory loggers)
@@ -57,7 +58,24 @@ public sealed class SyncEngine : BackgroundService
                 RetryInterval = sync.Timeout / 4,
                 TimeProvider = time,
             }, loggers.CreateLogger<UhppoteController>());
-            var worker = new BusWorker($"{settings.Endpoint}#{settings.Serial}", driver, [new UhppoteSession(device, driver, _context)], sync, time, loggers.CreateLogger<BusWorker>());
+            BoardListener? listener = null;
+            if (settings.Listener is { } address)
+            {
+                // Boards that name one address share one port; each pushed event goes to its board's session.
+                if (!_listeners.TryGetValue(address.ToString(), out listener))
+                {
+                    listener = new BoardListener(new System.Net.IPEndPoint(System.Net.IPAddress.Parse(address.Host), address.Port), loggers.CreateLogger<BoardListener>());
+                    _listeners[address.ToString()] = listener;
+                }
+            }
+
+            var session = new UhppoteSession(device, driver, _context, listener);
+            var worker = new BusWorker($"{settings.Endpoint}#{settings.Serial}", driver, [session], sync, time, loggers.CreateLogger<BusWorker>());
+            listener?.Subscribe(settings.Serial, pushed =>
+            {
+                session.Push(pushed);
+                worker.Wake();
+            });
             _context.Outbox.OnChange(worker.Wake);
             _buses.Add(worker);
         }
@@ -66,6 +84,20 @@ public sealed class SyncEngine : BackgroundService
     internal IReadOnlyList<BusWorker> Buses => _buses;
 
     internal OutboxWatcher Outbox => _context.Outbox;
+
+    /// <summary>The ports boards push their events to, by configured address.</summary>
+    internal IReadOnlyDictionary<string, BoardListener> Listeners => _listeners;
+
+    /// <summary>Closes the boards' event listeners (also done when the engine stops).</summary>
+    internal async ValueTask DisposeListenersAsync()
+    {
+        foreach (var listener in _listeners.Values)
+        {
+            await listener.DisposeAsync();
+        }
+
+        _listeners.Clear();
+    }
 
     /// <summary>Asks every controller for a clock reading at its next turn.</summary>
     internal void RequestClock()
@@ -213,6 +245,8 @@ public sealed class SyncEngine : BackgroundService
         {
             await bus.DisposeAsync();
         }
+
+        await DisposeListenersAsync();
     }
 
     /// <summary>

@@ -54,15 +54,21 @@ public sealed class UhppoteSession : IControllerSession
     private bool _settingsKept;
     private bool _noAntiPassback;
 
+    // Events the board pushed to its listener, taken at the next turn (docs/uhppote.md, "Pushed events").
+    private readonly BoardListener? _listener;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<UhppotePushedEvent> _pushed = new();
+    private bool _listenerUnbound;
+
     private volatile ControllerHealth _health;
 
-    public UhppoteSession(DeviceOptions device, UhppoteController driver, SyncContext context)
+    public UhppoteSession(DeviceOptions device, UhppoteController driver, SyncContext context, BoardListener? listener = null)
     {
         ArgumentNullException.ThrowIfNull(device);
         Device = device;
         _board = device.Board ?? throw new ArgumentException($"device {device.Id} is not a UHPPOTE board", nameof(device));
         _driver = driver;
         _context = context;
+        _listener = listener;
         _health = new ControllerHealth(device.Id, device.Endpoint, 0, device.Zone ?? string.Empty, DeviceState.Unknown, false, null, null, null, null, null, 0, 0, 0, 0, 0, null);
     }
 
@@ -123,6 +129,9 @@ public sealed class UhppoteSession : IControllerSession
 
     public void RequestEvents() => _nextEvents = DateTimeOffset.MinValue;
 
+    /// <summary>An event the board pushed to its listener; stored at the next turn (the bus is woken by the listener).</summary>
+    public void Push(UhppotePushedEvent pushed) => _pushed.Enqueue(pushed);
+
     public bool HasOutboxChange(DateTimeOffset now) =>
         _loaded && _connected && now >= _nextAttempt && _pending.Count == 0 && !_needsClock && _lastCheck is not null && _context.Outbox.Latest > _applied;
 
@@ -145,9 +154,11 @@ public sealed class UhppoteSession : IControllerSession
             Update(h => h with { AppliedSequence = _applied });
         }
 
+        // Pushed events need nothing from the board: taken first, and they say nothing of its connection.
+        var took = await TakePushedAsync(now, cancellationToken);
         try
         {
-            var worked = await StepAsync(now, cancellationToken);
+            var worked = await StepAsync(now, cancellationToken) || took;
             if (_failures > 0 || !_connected)
             {
                 _context.Logger.LogInformation("Board {DeviceId} at {Endpoint} (serial {Serial}) is connected", Id, Device.Endpoint, _board.Serial);
@@ -299,6 +310,35 @@ public sealed class UhppoteSession : IControllerSession
     /// open time of each door that names one (the door's control mode is left as it is). A setting found
     /// changed on a board already set is set again and raises a drift alarm.
     /// </summary>
+    /// <summary>With the settings: the board pushes its events to Gateway's listener when one is configured (opt-in: it takes the board's one listener from other software).</summary>
+    private async Task ListenerAsync(List<string> changed, CancellationToken cancellationToken)
+    {
+        if (_listener is null || _listenerUnbound)
+        {
+            return;
+        }
+
+        System.Net.IPEndPoint want;
+        try
+        {
+            want = _listener.Endpoint;
+        }
+        catch (DeviceConnectionException ex)
+        {
+            // Gateway's own port, not the board: the board is kept right all the same, its events collected by the walk.
+            _listenerUnbound = true;
+            _context.Logger.LogError("Board {DeviceId}: {Error}; its events are collected by polling only", Id, ex.Message);
+            return;
+        }
+
+        var found = await _driver.GetListenerAsync(cancellationToken);
+        if (!found.Endpoint.Equals(want))
+        {
+            await _driver.SetListenerAsync(want, found.IntervalSeconds, cancellationToken);
+            changed.Add($"listener {(found.IsSet ? found.Endpoint.ToString() : "none")} (configured {want})");
+        }
+    }
+
     private async Task SettingsAsync(CancellationToken cancellationToken)
     {
         var changed = new List<string>();
@@ -339,6 +379,7 @@ public sealed class UhppoteSession : IControllerSession
             }
         }
 
+        await ListenerAsync(changed, cancellationToken);
         if (changed.Count > 0)
         {
             _context.Logger.LogInformation("Board {DeviceId}: set as configured: {Settings}", Id, string.Join("; ", changed));
@@ -424,12 +465,7 @@ public sealed class UhppoteSession : IControllerSession
             await RaiseAsync(new AlarmRaise(AlarmKind.BufferOverflow, Id, string.Create(CultureInfo.InvariantCulture, $"{Id} lost {lost} events to a full log (epoch {_epoch}, after index {host})"), Lost: lost), cancellationToken);
         }
 
-        foreach (var blocked in stored.Where(e => e.Reason == "blocked"))
-        {
-            var card = blocked.CardNumber is { } n ? $"card {n}" : "a card";
-            await RaiseAsync(new AlarmRaise(AlarmKind.BlockedCard, Id, $"blocked {card} (UID {blocked.CardUid}, number {blocked.BoardCard}) presented at {Id} lane {blocked.Lane}", blocked.CardUid, blocked.CardNumber), cancellationToken);
-        }
-
+        await AlarmBlockedAsync(stored, cancellationToken);
         if (last > host)
         {
             // Acknowledged only after the swipes are stored: a lost acknowledgement makes the next read repeat them, and the store drops the repeats.
@@ -440,6 +476,67 @@ public sealed class UhppoteSession : IControllerSession
         }
 
         _nextEvents = more ? now : now + _context.Options.EventInterval;
+    }
+
+    /// <summary>
+    /// Stores the swipes the board pushed since the last turn, at once, keyed as the log walk keys them (board,
+    /// epoch, index): the walk, which stays the record and acknowledges on the board, finds them again and the
+    /// store drops the repeats, alarms included. A pushed index at or below the last one the walk read is the
+    /// walk's: already read, or a log that restarted, which the walk tells apart (it is asked to run now).
+    /// </summary>
+    private async Task<bool> TakePushedAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (_pushed.IsEmpty)
+        {
+            return false;
+        }
+
+        var zone = _context.Rules.Parking.TimeZone;
+        IReadOnlyDictionary<(ReaderFormat, uint), Domain.Controllers.CardTruth>? cards = null;
+        var swipes = new List<BoardSwipe>();
+        while (_pushed.TryDequeue(out var pushed))
+        {
+            if (pushed.Status.LastEvent is not { Index: > 0 } e)
+            {
+                continue;
+            }
+
+            if (e.Index <= _lastIndex)
+            {
+                if (e.Index < _lastIndex)
+                {
+                    _nextEvents = DateTimeOffset.MinValue;
+                }
+
+                continue;
+            }
+
+            if (e.Type == UhppoteEventType.Swipe && e.Card != 0 && _board.Doors.FirstOrDefault(d => d.Door == e.Door) is { } door && swipes.All(s => s.Index != e.Index))
+            {
+                cards ??= BoardCards.Owners(_board, (await _context.Snapshots.GetAsync(_context.Outbox.Latest, SnapshotMaxAge, cancellationToken)).Snapshot.Cards);
+                swipes.Add(Swipe(e, door, cards, zone, now));
+            }
+        }
+
+        if (swipes.Count == 0)
+        {
+            return true;
+        }
+
+        var stored = await _context.Events.StoreBoardAsync(Id, _epoch, swipes, cancellationToken);
+        await AlarmBlockedAsync(stored, cancellationToken);
+        _context.Logger.LogDebug("Board {DeviceId}: {Count} pushed swipes ({New} new) stored", Id, swipes.Count, stored.Count);
+        Update(h => h with { EventsCollected = h.EventsCollected + stored.Count });
+        return true;
+    }
+
+    private async Task AlarmBlockedAsync(IReadOnlyList<ControllerEventView> stored, CancellationToken cancellationToken)
+    {
+        foreach (var blocked in stored.Where(e => e.Reason == "blocked"))
+        {
+            var card = blocked.CardNumber is { } n ? $"card {n}" : "a card";
+            await RaiseAsync(new AlarmRaise(AlarmKind.BlockedCard, Id, $"blocked {card} (UID {blocked.CardUid}, number {blocked.BoardCard}) presented at {Id} lane {blocked.Lane}", blocked.CardUid, blocked.CardNumber), cancellationToken);
+        }
     }
 
     /// <summary>

@@ -201,6 +201,12 @@ public sealed record SiteDevices(IReadOnlyList<DeviceOptions> All)
             return false;
         }
 
+        if (listener is not null && (!System.Net.IPAddress.TryParse(listener.Host, out var listenAddress) || listenAddress.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork || listenAddress.Equals(System.Net.IPAddress.Any)))
+        {
+            error = SiteOptions.Key($"{prefix}:Listener", $"'{device["Listener"]}' must name this computer's IPv4 address as the board reaches it (e.g. udp://192.168.10.5:60001): the board is told that address");
+            return false;
+        }
+
         var doors = new List<UhppoteDoorOptions>();
         foreach (var door in device.GetSection("Doors").GetChildren())
         {

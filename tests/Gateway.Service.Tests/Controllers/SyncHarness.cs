@@ -341,6 +341,8 @@ public sealed class SyncHarness : IAsyncDisposable
             await bus.DisposeAsync();
         }
 
+        await Engine.DisposeListenersAsync();
+
         foreach (var simulator in Simulators)
         {
             await simulator.DisposeAsync();

@@ -1,3 +1,4 @@
+using System.Net;
 using Gateway.Drivers.Barriers;
 using Gateway.Drivers.Uhppote;
 using Gateway.Service.Alarms;
@@ -169,6 +170,60 @@ public sealed class UhppoteSyncTests
         Assert.True(lostCount > 0, $"nothing was lost: {stored.Count} stored");
         Assert.Contains($"lost {lostCount} events to a full log (epoch 2, after index 1)", overflow.Message, StringComparison.Ordinal);
         Assert.All(stored.Skip(3), e => Assert.Equal(("denied", "unknown", 2u), (e.Decision, e.Reason, e.BootId)));
+    }
+
+    [Fact]
+    public async Task Serve_ListenerConfigured_PushedSwipesStoredAtOnce_TheWalkStoresNothingTwice()
+    {
+        var settings = new Dictionary<string, string?> { ["Gateway:Devices:0:Listener"] = "udp://127.0.0.1:0" };
+        await using var h = await SyncHarness.StartWithBoardsAsync(settings, [(Serial, ["common"])]);
+        var board = h.Uhppote!.Boards[Serial];
+        var issued = h.Store.Change(1, Access);
+        await h.ServeUntilAsync(() => Task.FromResult(h.Health($"u{Serial}").AppliedSequence == issued));
+
+        // The board was told to push to Gateway's port (bound on 127.0.0.1, a free port).
+        var listener = Assert.Single(h.Engine.Listeners.Values).Endpoint;
+        Assert.Equal(IPAddress.Loopback, listener.Address);
+        Assert.NotEqual(0, listener.Port);
+        Assert.Equal(listener, board.Listener);
+
+        // The walk runs once an hour here: a swipe stored now came by the push, and the board's bookmark did not move.
+        Assert.True(board.Present(1, Number).Event.Granted);
+        await h.ServeUntilAsync(() => Task.FromResult(h.Health($"u{Serial}").EventsCollected == 1));
+        Assert.Equal(0u, board.HostIndex);
+        Assert.Equal([$"1 1 granted {Access.Uid}"], (await EventsAsync(h)).Select(e => $"{e.BootId} {e.Sequence} {e.Decision} {e.CardUid}"));
+
+        // The walk reads the same event (it stays the record and acknowledges): nothing stored twice.
+        h.Engine.RequestEvents();
+        await h.ServeUntilAsync(() => Task.FromResult(board.HostIndex == 1));
+        Assert.Single(await EventsAsync(h));
+
+        // A lost card's refusal: stored and alarmed from the push; the walk then adds neither a row nor an alarm.
+        var lost = h.Store.Change(1, Access with { State = CardState.Lost, StateSinceUtc = DateTimeOffset.UtcNow });
+        await h.ServeUntilAsync(() => Task.FromResult(h.Health($"u{Serial}").AppliedSequence == lost));
+        Assert.False(board.Present(1, Number).Event.Granted);
+        await h.ServeUntilAsync(async () => (await h.AlarmsAsync(AlarmKind.BlockedCard)).Count == 1);
+        Assert.Equal(1u, board.HostIndex);
+        h.Engine.RequestEvents();
+        await h.ServeUntilAsync(() => Task.FromResult(board.HostIndex == 2));
+
+        // And a push that comes after the walk read its event (late, or sent twice) is dropped.
+        ((UhppoteSession)h.Session($"u{Serial}")).Push(new UhppotePushedEvent(Serial, listener, board.Status()));
+        await h.ServeAsync();
+        Assert.Equal(2, (await EventsAsync(h)).Count);
+        Assert.Single(await h.AlarmsAsync(AlarmKind.BlockedCard));
+        Assert.Equal(2, h.Health($"u{Serial}").EventsCollected);
+        Assert.Empty(await h.AlarmsAsync(AlarmKind.Drift));
+
+        // Another program takes the board's listener: Gateway takes it back at the next clock reading, with a drift alarm.
+        await using (var client = new UhppoteController(h.Uhppote.Endpoint, Serial))
+        {
+            await client.SetListenerAsync(IPEndPoint.Parse("127.0.0.1:9"));
+        }
+
+        h.Session($"u{Serial}").RequestClock();
+        await h.ServeUntilAsync(() => Task.FromResult(listener.Equals(board.Listener)));
+        Assert.Equal($"settings of u{Serial} differed: listener 127.0.0.1:9 (configured {listener}); they were set", Assert.Single(await h.AlarmsAsync(AlarmKind.Drift)).Message);
     }
 
     private static async Task<IReadOnlyList<Gateway.Service.Events.ControllerEventView>> EventsAsync(SyncHarness h, int limit = 100) =>
