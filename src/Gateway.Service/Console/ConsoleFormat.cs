@@ -50,6 +50,14 @@ public static class ConsoleFormat
         return fen is > 0 and <= MaxFen;
     }
 
+    /// <summary>A variance with its sign (<c>+1</c>, <c>-2</c>, <c>0</c>), empty when there is none to show.</summary>
+    public static string Variance(long? value) => value switch
+    {
+        null => string.Empty,
+        > 0 => "+" + value.Value.ToString(CultureInfo.InvariantCulture),
+        _ => value.Value.ToString(CultureInfo.InvariantCulture),
+    };
+
     /// <summary>An instant in the site's zone: <c>2026-03-01 14:05</c>.</summary>
     public static string Time(DateTimeOffset instant, TimeZoneInfo zone) =>
         TimeZoneInfo.ConvertTime(instant, zone).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);

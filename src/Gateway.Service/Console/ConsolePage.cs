@@ -65,6 +65,9 @@ public abstract class ConsolePage : PageModel
 
     public string Date(DateTimeOffset instant) => ConsoleFormat.Date(instant, Site.SiteTimeZone);
 
+    /// <summary>An instant stored as ISO 8601 UTC text (as reports carry it), in the site's zone.</summary>
+    public string Time(string isoUtc) => Time(DateTimeOffset.Parse(isoUtc, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal));
+
     public static string Yuan(long fen) => ConsoleFormat.Yuan(fen);
 
     /// <summary>Puts <paramref name="v"/>'s errors beside their fields; <paramref name="fields"/> maps the rules' field names to the form's.</summary>

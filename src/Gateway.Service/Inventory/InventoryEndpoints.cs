@@ -86,13 +86,7 @@ public static partial class InventoryEndpoints
         var v = new Validator();
         CheckMonth(v, month);
         var s = v.OneOf("state", state, InventoryWorkflow.States);
-        var register = v.Range("registerCount", body?.RegisterCount, 0, 100_000_000, required: false);
-        var physical = v.Range("physicalCount", body?.PhysicalCount, 0, 100_000_000, required: false);
-        var explanation = v.Text("explanation", body?.Explanation, 1000, required: false);
-        if (s is not null && physical is not null && !InventoryWorkflow.PhysicalStates.Contains(s))
-        {
-            v.Add("physicalCount", $"cards that are {s} are not held at the office; count them physically only for: {string.Join(", ", InventoryWorkflow.PhysicalStates)}");
-        }
+        var counts = InventoryInput.Line(v, s, body?.RegisterCount, body?.PhysicalCount, body?.Explanation);
 
         if (body is null || (body.RegisterCount is null && body.PhysicalCount is null && body.Explanation is null))
         {
@@ -104,7 +98,7 @@ public static partial class InventoryEndpoints
             return v.ToProblem();
         }
 
-        var outcome = await inventory.UpdateLineAsync(context.User.ToActor(), month, s!, new EnteredCounts(register, physical, explanation), cancellationToken);
+        var outcome = await inventory.UpdateLineAsync(context.User.ToActor(), month, s!, counts, cancellationToken);
         return outcome.TryGetValue(out var report, out var refusal) ? TypedResults.Ok(report) : ToProblem(refusal);
     }
 
