@@ -2,7 +2,6 @@ using System.Globalization;
 using Gateway.Drivers.Barriers;
 using Gateway.Service.Api;
 using Gateway.Service.Storage;
-using Gateway.Service.Controllers;
 using Microsoft.Data.Sqlite;
 
 namespace Gateway.Service.Events;

@@ -1,5 +1,4 @@
 using Gateway.Service.Hosting;
-using Gateway.Service.Operators;
 using Gateway.Service.Storage;
 
 namespace Gateway.Service.Notifications;

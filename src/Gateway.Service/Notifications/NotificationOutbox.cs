@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using Gateway.Service.Hosting;
-using Gateway.Service.Operators;
 using Gateway.Service.Storage;
 
 namespace Gateway.Service.Notifications;

@@ -1,6 +1,5 @@
 using System.Net.Http.Json;
 using System.Net.Mail;
-using Gateway.Service.Operators;
 
 namespace Gateway.Service.Notifications;
 
