@@ -105,6 +105,11 @@ public static class Program
             await UhppoteBenchmark.RunAsync(smoke ? 100 : 10_000, Console.Out);
         }
 
+        if (Wanted("uhppote-revoke"))
+        {
+            await UhppoteRevokeBenchmark.RunAsync(UhppoteRevokeBenchmark.WithArguments(smoke ? UhppoteRevokeBenchmark.Smoke : UhppoteRevokeBenchmark.Full, args), Console.Out);
+        }
+
         return 0;
     }
 }

@@ -347,16 +347,9 @@ public static partial class SyncBenchmark
         return cards;
     }
 
-    internal static async Task<(HttpClient Api, Child Service)> StartServiceAsync(ProcessGroup processes, string service, string folder, IReadOnlyList<Device> devices)
+    internal static Task<(HttpClient Api, Child Service)> StartServiceAsync(ProcessGroup processes, string service, string folder, IReadOnlyList<Device> devices)
     {
-        var args = new List<string>
-        {
-            service,
-            $"--Gateway:DataFolder={folder}",
-            $"--Gateway:SiteId={SiteId}",
-            $"--Gateway:BootstrapToken={Token}",
-            "--Gateway:Http:Port=0",
-        };
+        var args = new List<string>();
         for (var i = 0; i < devices.Count; i++)
         {
             var d = devices[i];
@@ -366,6 +359,22 @@ public static partial class SyncBenchmark
             args.Add(string.Create(CultureInfo.InvariantCulture, $"--Gateway:Devices:{i}:Unit={d.Unit}"));
             args.Add($"--Gateway:Devices:{i}:Zone={d.Zone}");
         }
+
+        return StartServiceAsync(processes, service, folder, args);
+    }
+
+    /// <summary>The service on <paramref name="folder"/>, its devices given as <c>--Gateway:Devices:N:*</c> arguments.</summary>
+    internal static async Task<(HttpClient Api, Child Service)> StartServiceAsync(ProcessGroup processes, string service, string folder, IEnumerable<string> deviceArgs)
+    {
+        var args = new List<string>
+        {
+            service,
+            $"--Gateway:DataFolder={folder}",
+            $"--Gateway:SiteId={SiteId}",
+            $"--Gateway:BootstrapToken={Token}",
+            "--Gateway:Http:Port=0",
+        };
+        args.AddRange(deviceArgs);
 
         // Diagnostics: GATEWAY_BENCH_SERVICE_ARGS adds arguments, e.g. --Serilog:MinimumLevel:Default=Verbose
         // (every Modbus frame, with milliseconds, in the service's log file under the kept folder).
@@ -382,7 +391,7 @@ public static partial class SyncBenchmark
     /// seeded markers: its applied sequence moves there only once count and digest matched), holds what it
     /// should and has nothing pending; prints progress.
     /// </summary>
-    internal static async Task<TimeSpan> WaitForSyncAsync(HttpClient api, int controllers, long outboxSequence, TextWriter output, Func<Task>? whenReachableButBehind = null)
+    internal static async Task<TimeSpan> WaitForSyncAsync(HttpClient api, int controllers, long outboxSequence, TextWriter output, Func<Task>? whenReachableButBehind = null, string kind = "barrier")
     {
         var watch = Stopwatch.StartNew();
         var lastPrint = TimeSpan.Zero;
@@ -390,7 +399,7 @@ public static partial class SyncBenchmark
         while (true)
         {
             var devices = (await api.GetFromJsonAsync<JsonElement>("api/devices")).GetProperty("items").EnumerateArray()
-                .Where(d => d.GetProperty("kind").GetString() == "barrier").ToList();
+                .Where(d => d.GetProperty("kind").GetString() == kind).ToList();
             int Value(JsonElement d, string name) => d.GetProperty(name).ValueKind == JsonValueKind.Number ? d.GetProperty(name).GetInt32() : 0;
             long Applied(JsonElement d) => d.GetProperty("appliedSequence").ValueKind == JsonValueKind.Number ? d.GetProperty("appliedSequence").GetInt64() : -1;
             bool Reachable(JsonElement d) => d.GetProperty("state").GetString() == "connected"
@@ -479,7 +488,7 @@ public static partial class SyncBenchmark
 
     private static double Median(List<long> values) => values.Count == 0 ? double.NaN : values.Order().ElementAt(values.Count / 2);
 
-    private static double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
+    internal static double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
 
     internal static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
