@@ -58,7 +58,8 @@ public static class DeviceEndpoints
             .WithSummary("Compare a controller's count and digest now, repairing differences");
     }
 
-    private static List<DeviceResponse> List(DeviceStatusBoard board, SyncEngine engine)
+    /// <summary>Every configured device with what the sync engine knows of it (the API's list and the console's gates page).</summary>
+    public static List<DeviceResponse> List(DeviceStatusBoard board, SyncEngine engine)
     {
         var health = engine.Health().ToDictionary(h => h.Id, StringComparer.OrdinalIgnoreCase);
         return board.Snapshot().Select(d =>

@@ -189,7 +189,8 @@ public sealed class EventStore
     }
 
     /// <summary>One page of events matching <paramref name="filter"/>, by id ascending.</summary>
-    public async Task<Page<ControllerEventView>> ListAsync(EventFilter filter, PageRequest page, CancellationToken cancellationToken)
+    /// <remarks>With <paramref name="newestFirst"/> the page holds the newest events that match (a console's recent events); its <c>Next</c> means nothing then.</remarks>
+    public async Task<Page<ControllerEventView>> ListAsync(EventFilter filter, PageRequest page, CancellationToken cancellationToken, bool newestFirst = false)
     {
         await using var connection = _database.OpenConnection();
         await using var command = connection.CreateCommand();
@@ -217,7 +218,7 @@ public sealed class EventStore
                 (SELECT g.operator_id FROM gate_openings g WHERE g.id = controller_events.opening_id),
                 (SELECT g.operator_name FROM gate_openings g WHERE g.id = controller_events.opening_id),
                 (SELECT g.reason FROM gate_openings g WHERE g.id = controller_events.opening_id)
-            FROM controller_events WHERE {string.Join(" AND ", where)} ORDER BY id LIMIT $limit
+            FROM controller_events WHERE {string.Join(" AND ", where)} ORDER BY id{(newestFirst ? " DESC" : string.Empty)} LIMIT $limit
             """;
         command.Parameters.AddWithValue("$after", page.After);
         command.Parameters.AddWithValue("$limit", page.Limit + 1);
