@@ -66,6 +66,14 @@ public sealed partial class ReadmeWalkthroughTests : IDisposable
         var walkthrough = Walkthrough.Parse(readme);
         var first = Walkthrough.FirstCommand(readme);
         await using var site = await DemoSite.StartCommandAsync(RepoPaths.Root, first.Words[0], [.. first.Words.Skip(1), "--Gateway:Http:Port=0"]);
+
+        // The test ends with Ctrl-C. A process started with SIGINT ignored passes that on to its children, and
+        // such a demo would never stop: say so now rather than time out at the end.
+        foreach (var pid in ProcessTable.Children(site.Service.Id).Prepend(site.Service.Id))
+        {
+            Assert.False(IgnoresSigint(pid), $"process {pid} of the demo ignores SIGINT (SigIgn in /proc/{pid}/status), inherited from this test run: it was started with SIGINT ignored (a background job in a shell without job control, `(cmd &)` or nohup). Run ./test.sh in the foreground; a terminal's Ctrl-C would not stop this demo either.");
+        }
+
         Assert.True(File.Exists(Path.Combine(RepoPaths.Root, "data", "demo", "gateway.db")), $"README's first command, run from the root, did not keep its data in the root's data/demo:\n{site.Service.StandardOutput}");
         var values = new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -139,6 +147,62 @@ public sealed partial class ReadmeWalkthroughTests : IDisposable
         site.Service.Signal(2);
         Assert.Equal(0, await site.Service.WaitForExitAsync(DemoSite.Bound));
         Assert.Contains("Gateway stopped", site.Service.StandardOutput, StringComparison.Ordinal);
+    }
+
+    /// <summary>True when process <paramref name="pid"/> ignores SIGINT (bit 2 of the SigIgn mask in its /proc status); false when it is gone.</summary>
+    internal static bool IgnoresSigint(int pid)
+    {
+        string status;
+        try
+        {
+            status = File.ReadAllText($"/proc/{pid}/status");
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+
+        var line = status.Split('\n').FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        return line is not null && (ulong.Parse(line["SigIgn:".Length..].Trim(), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture) & 0x2) != 0;
+    }
+
+    [LinuxFact]
+    public async Task IgnoresSigint_AProcessStartedWithSigintIgnored_IsSeen()
+    {
+        // `trap '' INT` makes the shell, and the sleep it starts, ignore SIGINT, as a background job without job control does.
+        using var ignoring = System.Diagnostics.Process.Start("sh", ["-c", "trap '' INT; exec sleep 30"]);
+        // env resets it to the default whatever this test run inherited.
+        using var plain = System.Diagnostics.Process.Start("env", ["--default-signal=INT", "sleep", "30"]);
+        try
+        {
+            // Both have reached `sleep` (the trap set, env's reset done) once their command name says so.
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (!(Comm(ignoring.Id) == "sleep" && Comm(plain.Id) == "sleep"))
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the two sleeps did not start within 10 s");
+                await Task.Delay(20);
+            }
+
+            Assert.True(IgnoresSigint(ignoring.Id));
+            Assert.False(IgnoresSigint(plain.Id));
+        }
+        finally
+        {
+            ignoring.Kill();
+            plain.Kill();
+        }
+    }
+
+    private static string? Comm(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/comm").Trim();
+        }
+        catch (IOException)
+        {
+            return null;
+        }
     }
 
     public void Dispose()
