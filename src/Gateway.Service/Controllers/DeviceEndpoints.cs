@@ -25,6 +25,8 @@ public static class DeviceEndpoints
         int? WhitelistCount,
         int? ExpectedCount,
         long? AppliedSequence,
+        long? OutboxSequence,
+        long? Behind,
         long? PendingChanges,
         long? EventsCollected,
         int? ConsecutiveFailures,
@@ -62,6 +64,7 @@ public static class DeviceEndpoints
     public static List<DeviceResponse> List(DeviceStatusBoard board, SyncEngine engine)
     {
         var health = engine.Health().ToDictionary(h => h.Id, StringComparer.OrdinalIgnoreCase);
+        var outbox = engine.OutboxSequence;
         return board.Snapshot().Select(d =>
         {
             var h = health.GetValueOrDefault(d.Id);
@@ -81,6 +84,8 @@ public static class DeviceEndpoints
                 h?.WhitelistCount,
                 h?.ExpectedCount,
                 h?.AppliedSequence,
+                h is null ? null : outbox,
+                h is null ? null : Math.Max(0, outbox - h.AppliedSequence),
                 h?.PendingChanges,
                 h?.EventsCollected,
                 h?.ConsecutiveFailures,

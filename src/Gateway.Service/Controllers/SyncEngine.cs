@@ -190,6 +190,12 @@ public sealed class SyncEngine : BackgroundService
         }
     }
 
+    /// <summary>
+    /// The newest card outbox sequence the engine has read (0 until it runs): a controller whose applied
+    /// sequence is below it has changes still to take.
+    /// </summary>
+    public long OutboxSequence => _context.Outbox.Latest;
+
     /// <summary>Every controller's health, by id.</summary>
     public IReadOnlyList<ControllerHealth> Health() =>
         _buses.SelectMany(b => b.Sessions).Select(s => s.Health()).OrderBy(h => h.Id, StringComparer.Ordinal).ToList();

@@ -366,6 +366,32 @@ public sealed class SyncEngineTests
         Assert.False(h.Health("c1-1").Drifted);
     }
 
+    [Fact]
+    public async Task DevicesList_ControllerThatCannotTakeAChange_ShowsTheOutboxSequenceAndHowFarBehind()
+    {
+        await using var h = await SyncHarness.StartAsync(("tcp", ["common"]));
+        h.Store.Change(1, Access);
+        await h.ServeUntilAsync(() => Task.FromResult(h.Health("c0-1").AppliedSequence == 1));
+        var synced = Assert.Single(DeviceEndpoints.List(h.Board, h.Engine));
+        Assert.Equal((1L, 1L, 0L), (synced.AppliedSequence, synced.OutboxSequence, synced.Behind));
+
+        // Busy: the controller refuses every request, so the two changes wait.
+        h.Unit(0, 1).InjectFaults(new Gateway.Drivers.Modbus.ModbusFault(Gateway.Drivers.Modbus.ModbusFaultKind.Busy), 1000);
+        h.Store.Change(1, Access with { State = CardState.Lost, StateSinceUtc = DateTimeOffset.UtcNow });
+        h.Store.Change(2, Both);
+        await h.ServeUntilAsync(() => Task.FromResult(h.Health("c0-1").ConsecutiveFailures >= 1));
+        var behind = Assert.Single(DeviceEndpoints.List(h.Board, h.Engine));
+        Assert.Equal((1L, 3L, 2L), (behind.AppliedSequence, behind.OutboxSequence, behind.Behind));
+
+        while (h.Unit(0, 1).NextFault() != Gateway.Drivers.Modbus.ModbusFault.None)
+        {
+        }
+
+        await h.ServeUntilAsync(() => Task.FromResult(h.Health("c0-1").AppliedSequence == 3));
+        var caughtUp = Assert.Single(DeviceEndpoints.List(h.Board, h.Engine));
+        Assert.Equal((3L, 3L, 0L), (caughtUp.AppliedSequence, caughtUp.OutboxSequence, caughtUp.Behind));
+    }
+
     [Theory]
     [InlineData(1, 1)]
     [InlineData(2, 2)]
