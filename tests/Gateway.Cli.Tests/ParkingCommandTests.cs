@@ -69,6 +69,18 @@ public sealed class ParkingCommandTests : IDisposable
         Assert.True(importCode == 0, importErr);
         Assert.Contains("granted 1", importText, StringComparison.Ordinal); // the same file: the first report, replayed
 
+        // A bank that writes GB18030 (Chinese headers are not expected, Chinese reasons are): the file goes as
+        // written, the service detects the encoding and the reason comes back readable, in the table as in JSON.
+        System.Text.Encoding.RegisterProvider(System.Text.CodePagesEncodingProvider.Instance);
+        var nextDue = paidUntil.AddMonths(1);
+        var gbPath = _folder.Combine("results-gb18030.csv");
+        await File.WriteAllBytesAsync(gbPath, System.Text.Encoding.GetEncoding("GB18030").GetBytes($"agreement_number,amount,date,status,reason\nP-CLI-1,300.00,{nextDue:yyyy-MM-dd},failed,余额不足\n"));
+        var (gbCode, gbTable, gbErr) = await RunAsync(url, "parking", "debit", "import", gbPath);
+        Assert.True(gbCode == 0, gbErr);
+        Assert.Contains("余额不足", gbTable, StringComparison.Ordinal);
+        Assert.Contains("read as gb18030", gbTable, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("failed 1", gbTable, StringComparison.Ordinal);
+
         // Reverse the first payment: the debit's period moves to the start of the chain.
         var reversal = await JsonAsync(url, "parking", "reverse", Str(paymentId), "--reason", "recorded twice");
         Assert.Equal("reversed", reversal.GetProperty("payment").GetProperty("state").GetString());
