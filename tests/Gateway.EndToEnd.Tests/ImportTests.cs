@@ -133,3 +133,61 @@ public sealed class ImportTests : IAsyncLifetime
         return document.RootElement.GetArrayLength();
     }
 }
+
+/// <summary>
+/// The cut-over as docs/migration.md tells it, with real processes: a door controller still full of the
+/// previous system's entries; the service started with the sync engine held; the dry run reads the
+/// controller itself and names the card it would lose; the import leaves the controller untouched while
+/// held; with the hold removed and the service restarted, the controller converges to the imported truth.
+/// </summary>
+public sealed class CutOverTests
+{
+    private static readonly string[] Residents = ["5B000001", "5B000002", "5B000003"];
+
+    [LinuxFact]
+    public async Task CutOver_SyncHeld_DryRunReadsTheControllerItself_ImportLeavesItAlone_ThenItConverges()
+    {
+        using var folder = new TempFolder("gateway-e2e-cutover");
+        await using var door = await BarrierSimulatorProcess.StartAsync("--listen", "tcp://127.0.0.1:0", "--units", "1");
+        const string Stranger = "5B0000FF";
+        foreach (var uid in Residents.Append(Stranger))
+        {
+            await door.PutAsync($"units/1/whitelist/{uid}", new { validFrom = 0u, validTo = 4_102_444_800u });
+        }
+
+        var holders = folder.Combine("holders.csv");
+        var cards = folder.Combine("cards.csv");
+        await File.WriteAllTextAsync(holders, "ref,name,building,unit,room\nH-1,Zhang San,3,1,101\nH-2,Li Si,3,1,102\nH-3,Wang Wu,3,1,103\n");
+        await File.WriteAllTextAsync(cards, "card_number,uid,kind,holder_ref\n" + string.Concat(Residents.Select((uid, i) => $"{700001 + i},{uid},access,H-{i + 1}\n")));
+        string[] import = ["import", "--holders", holders, "--cards", cards];
+
+        await using var site = new ServiceSite(folder.Path);
+        site.AddBarrier("door-b3", door.ModbusEndpoint, 1, "building-3");
+        site.Set("Gateway:Sync:Hold", "true");
+        await site.StartAsync();
+
+        using (var dry = JsonDocument.Parse(await site.CtlAsync([.. import, "--dry-run", "--json"])))
+        {
+            var controller = Assert.Single(dry.RootElement.GetProperty("controllers").EnumerateArray());
+            Assert.Equal(("controller", 4, 3, 0, 1), (controller.GetProperty("source").GetString(), controller.GetProperty("holdsNow").GetInt32(), controller.GetProperty("willHold").GetInt32(), controller.GetProperty("gains").GetInt32(), controller.GetProperty("loses").GetInt32()));
+            Assert.Equal([Stranger], controller.GetProperty("lost").EnumerateArray().Select(u => u.GetString()));
+        }
+
+        Assert.Contains($"door-b3 loses: {Stranger}", await site.CtlAsync([.. import, "--dry-run"]), StringComparison.Ordinal);
+
+        using (var imported = JsonDocument.Parse(await site.CtlAsync([.. import, "--json"])))
+        {
+            Assert.True(imported.RootElement.GetProperty("committed").GetBoolean());
+        }
+
+        // Held: the import reached no controller.
+        Assert.Equal(4, (await door.GetAsync("units/1/whitelist")).GetArrayLength());
+
+        await site.StopAsync();
+        site.Unset("Gateway:Sync:Hold");
+        await site.StartAsync();
+        await DemoSite.UntilAsync(
+            async () => (await door.GetAsync("units/1/whitelist")).EnumerateArray().Select(e => e.GetProperty("uid").GetString()).Order().SequenceEqual(Residents),
+            "the door controller did not converge to the three imported cards once the hold was removed");
+    }
+}

@@ -55,6 +55,9 @@ public sealed class ServiceSite : IAsyncDisposable
     /// <summary>Any other setting for the next start, e.g. <c>Gateway:Sync:EventIntervalMs=500</c>.</summary>
     public void Set(string key, string value) => _settings.Add($"--{key}={value}");
 
+    /// <summary>Drops a setting given with <see cref="Set"/> for the next start.</summary>
+    public void Unset(string key) => _settings.RemoveAll(s => s.StartsWith($"--{key}=", StringComparison.Ordinal));
+
     /// <summary>Starts the service on the site's data and waits until it serves HTTP.</summary>
     public async Task StartAsync()
     {

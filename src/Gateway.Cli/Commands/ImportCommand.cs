@@ -136,25 +136,34 @@ public static class ImportCommand
         var controllers = report.GetProperty("controllers").EnumerateArray().ToList();
         if (controllers.Count > 0)
         {
+            // HOLDS NOW is read from the controller itself while the sync engine is held for the cut-over, else Gateway's truth.
             Output.Grid(
-                [["CONTROLLER", "ZONES", "WILL HOLD", "HOLDS NOW", "LAST READ", "GAINS", "LOSES"]],
+                [["CONTROLLER", "ZONES", "HOLDS NOW", "READ FROM", "WILL HOLD", "GAINS", "LOSES"]],
                 [.. controllers.Select(c => new[]
                 {
                     Output.Cell(c, "id"),
                     string.Join(',', c.GetProperty("zones").EnumerateArray().Select(z => z.GetString())),
-                    Output.Cell(c, "willHold"),
                     Output.Cell(c, "holdsNow"),
-                    Output.Cell(c, "lastRead"),
+                    Output.Cell(c, "source"),
+                    Output.Cell(c, "willHold"),
                     Output.Cell(c, "gains"),
                     Output.Cell(c, "loses"),
                 })],
-                [false, false, true, true, true, true, true],
+                [false, false, true, false, true, true, true],
                 writer);
-            foreach (var c in controllers.Where(c => c.GetProperty("loses").GetInt32() > 0))
+            foreach (var c in controllers)
             {
-                var uids = c.GetProperty("losesUids").EnumerateArray().Select(u => u.GetString()).ToList();
-                var more = c.GetProperty("loses").GetInt32() - uids.Count;
-                writer.WriteLine($"  {Output.Cell(c, "id")} loses: {string.Join(' ', uids)}{(more > 0 ? $" (and {more} more)" : string.Empty)}");
+                if (c.TryGetProperty("readError", out var error) && error.ValueKind == JsonValueKind.String)
+                {
+                    writer.WriteLine($"  {Output.Cell(c, "id")} could not be read: {error.GetString()}");
+                }
+
+                var lost = c.GetProperty("lost").EnumerateArray().Select(u => u.GetString()).ToList();
+                if (lost.Count > 0)
+                {
+                    var more = c.GetProperty("loses").GetInt32() - lost.Count;
+                    writer.WriteLine($"  {Output.Cell(c, "id")} loses: {string.Join(' ', lost)}{(more > 0 ? $" (and {more} more)" : string.Empty)}");
+                }
             }
 
             writer.WriteLine();

@@ -405,6 +405,15 @@ public static class CardStore
         return list;
     }
 
+    /// <summary>True for a card imported as already in a resident's hand (migration 720): Gateway wrote no payload on it and holds no keys for it.</summary>
+    public static async Task<bool> IsLegacyAsync(SqliteConnection connection, long number, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT legacy FROM cards WHERE number = $n";
+        command.Parameters.AddWithValue("$n", number);
+        return await command.ExecuteScalarAsync(cancellationToken) is long legacy && legacy == 1;
+    }
+
     /// <summary>A card's transitions, oldest first.</summary>
     public static async Task<IReadOnlyList<CardEvent>> HistoryAsync(SqliteConnection connection, long number, CancellationToken cancellationToken)
     {

@@ -324,6 +324,12 @@ public sealed class CardWorkflow
                 return refused;
             }
 
+            if (await CardStore.IsLegacyAsync(connection, number, cancellationToken))
+            {
+                // Imported from the previous system (docs/migration.md): its sectors are not under keys Gateway holds.
+                return Refusal.InvalidState($"card {number} is a legacy card, not written by Gateway: there are no keys to erase it with, so it never goes back into stock", Wire.Name(card.State));
+            }
+
             if (!_encoderOptions.Choose(encoderId).TryGetValue(out var encoder, out var refusal))
             {
                 return refusal;

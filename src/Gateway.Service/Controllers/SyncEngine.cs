@@ -236,6 +236,12 @@ public sealed class SyncEngine : BackgroundService
             return;
         }
 
+        if (_options.Sync.Hold)
+        {
+            _context.Logger.LogWarning("Sync held (Gateway:Sync:Hold): no controller is read or written until the setting is removed and the service restarted; {Controllers} controller(s) keep what they hold", _buses.Sum(b => b.DeviceIds.Count));
+            return;
+        }
+
         // Let the host finish starting (HTTP, readiness) before the first device I/O.
         await Task.Yield();
         _running = true;

@@ -14,6 +14,11 @@ namespace Gateway.Service.Controllers;
 /// <param name="MaxBackoff">Longest wait between two attempts at a controller that is down (<c>MaxBackoffSeconds</c>, default 60 s); the wait doubles from 1 s.</param>
 /// <param name="BlockedRetention">How long a lost, revoked or damaged card stays on its controllers as blocked (<c>BlockedRetentionDays</c>, default 90).</param>
 /// <param name="ExpiredRetention">How long an expired parking entry stays after its end (<c>ExpiredRetentionDays</c>, default 30).</param>
+/// <param name="Hold">
+/// Cut-over hold (<c>Hold</c>, default false): the engine touches no controller, so the previous system's
+/// entries stay while a site is moved in; a site import's dry run then reads each controller's table
+/// itself (docs/migration.md). Never left on: nothing reaches the controllers while it is.
+/// </param>
 public sealed record SyncOptions(
     TimeSpan PollInterval,
     TimeSpan EventInterval,
@@ -22,7 +27,8 @@ public sealed record SyncOptions(
     TimeSpan Timeout,
     TimeSpan MaxBackoff,
     TimeSpan BlockedRetention,
-    TimeSpan ExpiredRetention)
+    TimeSpan ExpiredRetention,
+    bool Hold = false)
 {
     /// <summary>Largest clock difference left alone; beyond it the clock is set (the profile's resolution is 1 s, the promise 2 s).</summary>
     public static readonly TimeSpan ClockTolerance = TimeSpan.FromSeconds(1);
@@ -57,7 +63,14 @@ public sealed record SyncOptions(
             return false;
         }
 
-        options = new SyncOptions(poll, events, check, clock, timeout, backoff, blocked, expired);
+        var hold = false;
+        if (gateway["Sync:Hold"] is { } holdText && !bool.TryParse(holdText, out hold))
+        {
+            error = $"Gateway:Sync:Hold: '{holdText}' is not true or false";
+            return false;
+        }
+
+        options = new SyncOptions(poll, events, check, clock, timeout, backoff, blocked, expired, hold);
         return true;
     }
 

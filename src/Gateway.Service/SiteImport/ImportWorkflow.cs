@@ -18,17 +18,24 @@ public sealed record ImportCounts(int New, int Unchanged);
 
 /// <summary>
 /// One controller before and after the cut-over: the entries it would hold once the import is in,
-/// what it holds now as Gateway knows it, and the cards (UIDs) it holds now that it would lose.
+/// what it holds now, and what it holds now that it would lose.
 /// </summary>
 /// <param name="Id">The device id.</param>
 /// <param name="Zones">The zones it serves.</param>
 /// <param name="WillHold">Entries it will hold after the import (blocked entries included).</param>
-/// <param name="HoldsNow">Entries it holds now: Gateway's truth before the import, which the sync engine keeps it equal to.</param>
-/// <param name="LastRead">The count the sync engine last read from the controller itself (null: not read since start).</param>
+/// <param name="Source">
+/// Where <paramref name="HoldsNow"/> comes from: <c>controller</c>, read from the controller itself just now
+/// (while the sync engine is held for the cut-over, <c>Gateway:Sync:Hold</c>); <c>gateway</c>, Gateway's truth
+/// before the import, which the running sync engine keeps the controller equal to; <c>unreadable</c>, the
+/// controller could not be read (<paramref name="ReadError"/> says why; counts are then Gateway's truth).
+/// </param>
+/// <param name="HoldsNow">Entries it holds now.</param>
+/// <param name="LastRead">The count the sync engine last read from the controller (null: not read since start).</param>
 /// <param name="Gains">Entries the import adds to it.</param>
-/// <param name="Loses">Entries it holds now that it would no longer hold (their UIDs, at most 50 listed in <paramref name="LosesUids"/>).</param>
-/// <param name="LosesUids">The first UIDs of <paramref name="Loses"/>, in UID order.</param>
-public sealed record ControllerForecast(string Id, IReadOnlyList<string> Zones, int WillHold, int HoldsNow, int? LastRead, int Gains, int Loses, IReadOnlyList<string> LosesUids);
+/// <param name="Loses">Entries it holds now that it will not hold after the cut-over.</param>
+/// <param name="Lost">The first 50 of <paramref name="Loses"/>: UIDs for barrier controllers, card numbers for UHPPOTE boards.</param>
+/// <param name="ReadError">Why the controller could not be read (null: read, or not asked).</param>
+public sealed record ControllerForecast(string Id, IReadOnlyList<string> Zones, int WillHold, string Source, int HoldsNow, int? LastRead, int Gains, int Loses, IReadOnlyList<string> Lost, string? ReadError = null);
 
 /// <summary>
 /// What an import found and did. A dry run (<see cref="DryRun"/>) and a refused import changed nothing;
@@ -81,8 +88,9 @@ public sealed class ImportWorkflow
     public async Task<ImportReport> DryRunAsync(Actor actor, IReadOnlyList<ImportFile> files, CancellationToken cancellationToken)
     {
         var parsed = ImportFiles.Parse(files);
+        var live = await ReadControllersAsync(cancellationToken);
         await using var unit = await _writes.BeginAsync(actor, cancellationToken);
-        var plan = await RunAsync(unit, parsed, cancellationToken);
+        var plan = await RunAsync(unit, parsed, live, cancellationToken);
         return Report(parsed, plan, dryRun: true, committed: false, backup: null);
     }
 
@@ -93,10 +101,11 @@ public sealed class ImportWorkflow
     public async Task<Outcome<ImportReport>> ImportAsync(Actor actor, IReadOnlyList<ImportFile> files, CancellationToken cancellationToken)
     {
         var parsed = ImportFiles.Parse(files);
+        var live = await ReadControllersAsync(cancellationToken);
         Plan check;
         await using (var unit = await _writes.BeginAsync(actor, cancellationToken))
         {
-            check = await RunAsync(unit, parsed, cancellationToken);
+            check = await RunAsync(unit, parsed, live, cancellationToken);
         }
 
         var refused = Report(parsed, check, dryRun: false, committed: false, backup: null);
@@ -113,7 +122,7 @@ public sealed class ImportWorkflow
 
         await using (var unit = await _writes.BeginAsync(actor, cancellationToken))
         {
-            var plan = await RunAsync(unit, parsed, cancellationToken);
+            var plan = await RunAsync(unit, parsed, live, cancellationToken);
             var report = Report(parsed, plan, dryRun: false, committed: false, backup: taken);
             if (report.Problems.Count > 0)
             {
@@ -154,7 +163,7 @@ public sealed class ImportWorkflow
             backup);
 
     /// <summary>Writes every good line into <paramref name="unit"/> (which the caller commits or rolls back) and forecasts the controllers.</summary>
-    private async Task<Plan> RunAsync(UnitOfWork unit, ParsedImport parsed, CancellationToken cancellationToken)
+    private async Task<Plan> RunAsync(UnitOfWork unit, ParsedImport parsed, Dictionary<string, (HashSet<string>? Keys, string? Error)>? live, CancellationToken cancellationToken)
     {
         var plan = new Plan();
         var rules = SyncEngine.RulesFrom(_options);
@@ -208,7 +217,7 @@ public sealed class ImportWorkflow
         }
 
         var after = await SqliteSyncStore.ReadSiteCardsAsync(unit.Connection, unit.Transaction, cancellationToken);
-        plan.Controllers = Forecast(before, after, rules, unit.NowUtc);
+        plan.Controllers = Forecast(before, after, rules, unit.NowUtc, live);
         return plan;
     }
 
@@ -422,31 +431,73 @@ public sealed class ImportWorkflow
         return await find.ExecuteScalarAsync(cancellationToken) is { } id ? Convert.ToInt64(id, CultureInfo.InvariantCulture) : null;
     }
 
-    private List<ControllerForecast> Forecast(IReadOnlyList<CardTruth> before, IReadOnlyList<CardTruth> after, EntryRules rules, DateTimeOffset now)
+    /// <summary>
+    /// While the sync engine is held for the cut-over, what each controller holds now, read from the
+    /// controller itself (outside any transaction: a long card table must not hold up the desk's writes);
+    /// null when the engine runs (the controllers then hold Gateway's truth).
+    /// </summary>
+    private async Task<Dictionary<string, (HashSet<string>? Keys, string? Error)>?> ReadControllersAsync(CancellationToken cancellationToken)
+    {
+        if (!_options.Sync.Hold)
+        {
+            return null;
+        }
+
+        var held = new Dictionary<string, (HashSet<string>?, string?)>(StringComparer.OrdinalIgnoreCase);
+        foreach (var device in _options.Devices.Where(d => d.IsController))
+        {
+            try
+            {
+                held[device.Id] = (await ControllerReader.ReadKeysAsync(device, _options.Sync.Timeout, cancellationToken), null);
+            }
+            catch (Drivers.DeviceException ex)
+            {
+                _logger.LogWarning("Site import: controller {DeviceId} could not be read: {Error}", device.Id, ex.Message);
+                held[device.Id] = (null, ex.Message);
+            }
+        }
+
+        return held;
+    }
+
+    private List<ControllerForecast> Forecast(IReadOnlyList<CardTruth> before, IReadOnlyList<CardTruth> after, EntryRules rules, DateTimeOffset now, Dictionary<string, (HashSet<string>? Keys, string? Error)>? live)
     {
         var lastRead = _engine.Health().ToDictionary(h => h.Id, h => h.WhitelistCount, StringComparer.OrdinalIgnoreCase);
         var list = new List<ControllerForecast>();
         foreach (var device in _options.Devices.Where(d => d.IsController))
         {
-            var held = Uids(device, before, rules, now);
-            var will = Uids(device, after, rules, now);
-            var lost = held.Where(uid => !will.Contains(uid)).Order().ToList();
+            var will = Keys(device, after, rules, now);
+            var held = Keys(device, before, rules, now);
+            var source = "gateway";
+            string? readError = null;
+            if (live is not null && live.TryGetValue(device.Id, out var read))
+            {
+                (source, readError) = read.Keys is null ? ("unreadable", read.Error) : ("controller", null);
+                held = read.Keys ?? held;
+            }
+
+            var lost = held.Where(key => !will.Contains(key)).Order(StringComparer.Ordinal).ToList();
             list.Add(new ControllerForecast(
                 device.Id,
                 device.Zones,
                 will.Count,
+                source,
                 held.Count,
                 lastRead.GetValueOrDefault(device.Id),
-                will.Count(uid => !held.Contains(uid)),
+                will.Count(key => !held.Contains(key)),
                 lost.Count,
-                [.. lost.Take(MaxListedUids).Select(u => u.ToString())]));
+                [.. lost.Take(MaxListedUids)],
+                readError));
         }
 
         return list;
     }
 
-    private static HashSet<CardUid> Uids(Site.DeviceOptions device, IReadOnlyList<CardTruth> cards, EntryRules rules, DateTimeOffset now) =>
-        [.. device.Zones.SelectMany(zone => DesiredEntries.ForZone(zone, cards, rules, now)).Select(e => e.Uid)];
+    /// <summary>What a controller holds in its own keys: UIDs on a barrier controller, card numbers (decimal) on a UHPPOTE board.</summary>
+    private static HashSet<string> Keys(Site.DeviceOptions device, IReadOnlyList<CardTruth> cards, EntryRules rules, DateTimeOffset now) =>
+        device.Board is { } board
+            ? [.. BoardCards.For(board, cards, rules, now).Records.Keys.Select(n => n.ToString(CultureInfo.InvariantCulture))]
+            : [.. device.Zones.SelectMany(zone => DesiredEntries.ForZone(zone, cards, rules, now)).Select(e => e.Uid.ToString())];
 
     private static string? Nullable(Microsoft.Data.Sqlite.SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 

@@ -128,6 +128,32 @@ public sealed class ImportApiTests
         Assert.False(Directory.Exists(Path.Combine(host.DataFolder, "backups")) && Directory.EnumerateFiles(Path.Combine(host.DataFolder, "backups")).Any());
     }
 
+    [Fact]
+    public async Task LegacyCard_HandedBack_CannotBeRecycled_NoKeysToEraseIt_StaysReturned()
+    {
+        await using var host = await FrontDeskHost.StartAsync(new FakeEncoder());
+        using (var imported = await PostAsync(host.Client, "api/imports", GoodFiles(), Guid.NewGuid().ToString()))
+        {
+            Assert.Equal(HttpStatusCode.OK, imported.StatusCode);
+        }
+
+        using (var revoked = await FrontDeskHost.PostAsync(host.Client, "api/cards/500002/revoke", new { reason = "moved-out" }))
+        {
+            Assert.True(revoked.IsSuccessStatusCode, await revoked.Content.ReadAsStringAsync());
+        }
+
+        using (var returned = await FrontDeskHost.PostAsync(host.Client, "api/cards/500002/return", new { }))
+        {
+            Assert.True(returned.IsSuccessStatusCode, await returned.Content.ReadAsStringAsync());
+        }
+
+        using var recycle = await FrontDeskHost.PostAsync(host.Client, "api/cards/500002/recycle", new { });
+
+        var problem = await ApiTestHost.AssertProblemAsync(recycle, 409, ProblemTypes.InvalidTransition);
+        Assert.Contains("legacy card", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal("returned", (await FrontDeskHost.GetCardAsync(host.Client, 500002)).GetProperty("state").GetString());
+    }
+
     [Theory]
     [InlineData("api/imports/dry-run")]
     [InlineData("api/imports")]
