@@ -20,7 +20,8 @@ namespace Gateway.Drivers.Barriers;
 public sealed class BarrierController
 {
     private const ushort ResultAndStateLength = BarrierProfile.DigestRegister + 4 - BarrierProfile.ResultCodeRegister;
-    private const ushort StatusLength = BarrierProfile.LaneDirectionsRegister + 1 - BarrierProfile.BootIdRegister;
+    // Through the open time (register 30): a 1.0 or 1.1 controller reads it as reserved, 0.
+    private const ushort StatusLength = BarrierProfile.OpenTimeRegister + 1 - BarrierProfile.BootIdRegister;
     private const ushort AuditWindowLength = BarrierProfile.AuditWindowRecords * BarrierProfile.RecordRegisters;
 
     private readonly IModbusMaster _master;
@@ -98,7 +99,27 @@ public sealed class BarrierController
             BarrierProfile.ReadUInt32(r, At(BarrierProfile.LastSequenceRegister)),
             BarrierProfile.ReadUInt32(r, At(BarrierProfile.AcknowledgedRegister)),
             BarrierProfile.ReadUInt32(r, At(BarrierProfile.OverflowRegister)),
-            (r[At(BarrierProfile.OptionsRegister)] & BarrierProfile.AntiPassbackOption) != 0);
+            (r[At(BarrierProfile.OptionsRegister)] & BarrierProfile.AntiPassbackOption) != 0,
+            r[At(BarrierProfile.OpenTimeRegister)]);
+    }
+
+    /// <summary>
+    /// Sets how long the controller keeps a lane open after a granted card or a remote opening before it lowers
+    /// the arm (relocks the door) by itself, in seconds (0: until lowered). Profile 1.2 (register 30); one
+    /// transaction. False, and nothing sent, for an older controller, which has no open time.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The controller was not identified.</exception>
+    public async Task<bool> SetOpenTimeAsync(ushort seconds, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(seconds, BarrierProfile.MaxOpenSeconds);
+        var identity = Identity ?? throw new InvalidOperationException("identify the controller before setting its open time");
+        if (identity.MinorVersion < BarrierProfile.OpenTimeMinorVersion)
+        {
+            return false;
+        }
+
+        await RunAsync(ct => WriteAsync(BarrierProfile.OpenTimeRegister, [seconds], ct), cancellationToken);
+        return true;
     }
 
     /// <summary>Turns the controller's anti-passback option (register 28, bit 0) on or off. One transaction.</summary>

@@ -19,7 +19,8 @@ public sealed record BarrierStatus(
     uint LastSequence,
     uint AcknowledgedSequence,
     uint Overflow,
-    bool AntiPassback);
+    bool AntiPassback,
+    ushort OpenSeconds = 0);
 
 /// <summary>The controller's clock against ours.</summary>
 /// <param name="ControllerTime">What the controller's clock said.</param>

@@ -14,11 +14,17 @@ public static class BarrierProfile
     /// <summary>Profile major version this code speaks.</summary>
     public const byte MajorVersion = 1;
 
-    /// <summary>Profile minor version this code speaks (minor versions only add; 1.1 added the logged remote opening).</summary>
-    public const byte MinorVersion = 1;
+    /// <summary>Profile minor version this code speaks (minor versions only add; 1.1 added the logged remote opening, 1.2 the open time).</summary>
+    public const byte MinorVersion = 2;
 
     /// <summary>The first minor version with the remote-opening block (registers 153-155).</summary>
     public const byte RemoteOpenMinorVersion = 1;
+
+    /// <summary>The first minor version with the open time (register 30).</summary>
+    public const byte OpenTimeMinorVersion = 2;
+
+    /// <summary>The longest open time register 30 takes, in seconds.</summary>
+    public const ushort MaxOpenSeconds = 3600;
 
     /// <summary>Profile name as written in docs and configuration.</summary>
     public const string Name = "gateway-barrier/1";
@@ -44,7 +50,8 @@ public static class BarrierProfile
     public const ushort AcknowledgedRegister = 26;     // uint32, read/write (with 24-25, four registers in one write)
     public const ushort OptionsRegister = 28;          // read/write
     public const ushort LaneDirectionsRegister = 29;   // read/write
-    public const ushort StatusBlockLength = 32;        // 0..31, 30-31 reserved (read 0)
+    public const ushort OpenTimeRegister = 30;         // read/write (profile 1.2; reserved, reads 0, before)
+    public const ushort StatusBlockLength = 32;        // 0..31, 31 reserved (read 0)
 
     // Command block.
     public const ushort CommandRegister = 32;          // write-only (reads 0)

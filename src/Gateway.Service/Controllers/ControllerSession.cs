@@ -1,3 +1,4 @@
+using System.Globalization;
 using Gateway.Drivers;
 using Gateway.Drivers.Barriers;
 using Gateway.Service.Alarms;
@@ -55,6 +56,7 @@ public sealed class ControllerSession : IControllerSession
 
     // The settings from configuration (anti-passback) were written or found right once: a later difference was made behind Gateway's back.
     private bool _settingsKept;
+    private bool _noOpenTime;
     private long _applied;
     private uint? _bootId;
     private DateTimeOffset? _lastCheck;
@@ -199,6 +201,7 @@ public sealed class ControllerSession : IControllerSession
         if (!_connected)
         {
             var identity = await _driver.IdentifyAsync(cancellationToken);
+            _noOpenTime = false;
             await OnBootIdAsync(identity.BootId, cancellationToken);
             _needsCheck = true;
             _needsClock = true;
@@ -347,21 +350,40 @@ public sealed class ControllerSession : IControllerSession
     }
 
     /// <summary>
-    /// The controller's settings from configuration (its anti-passback option), checked with the clock: on
-    /// connecting, after a restart (a controller with volatile storage comes back with the profile's default,
-    /// anti-passback on) and every <see cref="SyncOptions.ClockInterval"/>. A setting found changed on a
-    /// controller already set is set again and raises a drift alarm.
+    /// The controller's settings from configuration (its anti-passback option and, from profile 1.2, its open
+    /// time), checked with the clock: on connecting, after a restart (a controller with volatile storage comes
+    /// back with the profile's defaults: anti-passback on, open time 0) and every <see cref="SyncOptions.ClockInterval"/>.
+    /// A setting found changed on a controller already set is set again and raises a drift alarm.
     /// </summary>
     private async Task SettingsAsync(CancellationToken cancellationToken)
     {
         var status = await _driver.ReadStatusAsync(cancellationToken);
+        var changed = new List<string>();
         if (status.AntiPassback != Device.AntiPassback)
         {
             await _driver.SetAntiPassbackAsync(Device.AntiPassback, cancellationToken);
-            _context.Logger.LogInformation("Controller {DeviceId}: anti-passback was {Found}; set {Wanted} as configured", Id, OnOff(status.AntiPassback), OnOff(Device.AntiPassback));
+            changed.Add($"anti-passback {OnOff(status.AntiPassback)} (configured {OnOff(Device.AntiPassback)})");
+        }
+
+        if (Device.OpenSeconds is { } open && status.OpenSeconds != open && !_noOpenTime)
+        {
+            if (await _driver.SetOpenTimeAsync(open, cancellationToken))
+            {
+                changed.Add(string.Create(CultureInfo.InvariantCulture, $"open time {status.OpenSeconds} s (configured {open} s)"));
+            }
+            else
+            {
+                _noOpenTime = true;
+                _context.Logger.LogWarning("Controller {DeviceId} speaks profile {Major}.{Minor}, which has no open time: configured {OpenSeconds} s, not set", Id, _driver.Identity?.MajorVersion, _driver.Identity?.MinorVersion, open);
+            }
+        }
+
+        if (changed.Count > 0)
+        {
+            _context.Logger.LogInformation("Controller {DeviceId}: set as configured: {Settings}", Id, string.Join("; ", changed));
             if (_settingsKept && !_justBooted)
             {
-                await RaiseAsync(new AlarmRaise(AlarmKind.Drift, Id, $"anti-passback of {Id} was {OnOff(status.AntiPassback)}, configured {OnOff(Device.AntiPassback)}; it was set"), cancellationToken);
+                await RaiseAsync(new AlarmRaise(AlarmKind.Drift, Id, $"settings of {Id} differed: {string.Join("; ", changed)}; they were set"), cancellationToken);
             }
         }
 

@@ -41,6 +41,13 @@ public sealed record DeviceOptions(string Id, DeviceKind Kind, string Endpoint, 
     /// </summary>
     public bool AntiPassback { get; init; }
 
+    /// <summary>
+    /// A barrier or door controller's open time (<c>OpenSeconds</c>, 0-3600: how long a lane stays open after a
+    /// granted card before the controller lowers the arm or relocks the door; 0 until lowered); null: left as
+    /// the controller has it. Profile 1.2 and later. A board's doors have their own (<see cref="UhppoteDoorOptions.OpenSeconds"/>).
+    /// </summary>
+    public ushort? OpenSeconds { get; init; }
+
     /// <summary>A UHPPOTE board's endpoint, serial number and doors; null for other kinds.</summary>
     public UhppoteBoardOptions? Board { get; init; }
 
@@ -166,7 +173,19 @@ public sealed record SiteDevices(IReadOnlyList<DeviceOptions> All)
             return false;
         }
 
-        parsed = new DeviceOptions(id, kind, endpoint!, unit, zone) { ModbusEndpoint = modbus, AntiPassback = antiPassback };
+        ushort? openSeconds = null;
+        if (kind == DeviceKind.Barrier && device["OpenSeconds"] is { } openText)
+        {
+            if (!ushort.TryParse(openText, NumberStyles.None, CultureInfo.InvariantCulture, out var open) || open > Gateway.Drivers.Barriers.BarrierProfile.MaxOpenSeconds)
+            {
+                error = SiteOptions.Key($"{prefix}:OpenSeconds", $"'{openText}' is not an open time from 0 to {Gateway.Drivers.Barriers.BarrierProfile.MaxOpenSeconds} seconds (0: open until lowered)");
+                return false;
+            }
+
+            openSeconds = open;
+        }
+
+        parsed = new DeviceOptions(id, kind, endpoint!, unit, zone) { ModbusEndpoint = modbus, AntiPassback = antiPassback, OpenSeconds = openSeconds };
         error = null;
         return true;
     }

@@ -67,6 +67,9 @@ internal sealed class BarrierDevice
 
     public ushort LaneDirections { get; private set; }
 
+    /// <summary>Seconds a lane stays open after a grant or a remote opening before the arm lowers by itself (0: until lowered; profile 1.2).</summary>
+    public ushort OpenSeconds { get; private set; }
+
     public int WhitelistCount => _whitelist.Count;
 
     /// <summary>The controller's clock, UTC seconds since 1970.</summary>
@@ -77,7 +80,7 @@ internal sealed class BarrierDevice
     public IReadOnlyList<WhitelistEntry> Whitelist => [.. _whitelist.Values];
 
     public BarrierControllerSnapshot Snapshot() =>
-        new([.. _whitelist.Values], [.. _pending], LastSequence, Acknowledged, OptionBits, LaneDirections);
+        new([.. _whitelist.Values], [.. _pending], LastSequence, Acknowledged, OptionBits, LaneDirections, OpenSeconds);
 
     public void SetClock(uint seconds) => _clockOffset = seconds - NowSeconds();
 
@@ -92,6 +95,7 @@ internal sealed class BarrierDevice
             LastSequence = 0;
             Acknowledged = 0;
             OptionBits = BarrierProfile.AntiPassbackOption;
+            OpenSeconds = 0;
         }
 
         Overflow = 0;
@@ -114,7 +118,7 @@ internal sealed class BarrierDevice
         if (decision == AccessDecision.Granted)
         {
             _lastPassage[uid] = direction;
-            StartMove(_lanes[lane - 1], up: true);
+            Open(Settled(lane - 1));
         }
 
         return Log(new BarrierEvent(0, DateTimeOffset.FromUnixTimeSeconds(now), uid, lane, direction, decision, reason));
@@ -146,7 +150,7 @@ internal sealed class BarrierDevice
     public void SetVehiclePresent(int lane, bool present)
     {
         CheckLane(lane);
-        var state = _lanes[lane - 1];
+        var state = Settled(lane - 1);
         state.VehiclePresent = present;
         if (!present && state.LowerHeld)
         {
@@ -164,7 +168,7 @@ internal sealed class BarrierDevice
     public SimulatedLaneState LaneState(int lane)
     {
         CheckLane(lane);
-        var state = _lanes[lane - 1];
+        var state = Settled(lane - 1);
         var moving = IsMoving(state);
         return new SimulatedLaneState(lane, DirectionOf(lane), state.Up && !moving, !state.Up && !moving, moving, state.VehiclePresent, state.Fault);
     }
@@ -188,7 +192,7 @@ internal sealed class BarrierDevice
     /// <summary>Coil <paramref name="coil"/> (two per lane: raise, lower) reads 1 while that command is in progress.</summary>
     public bool CoilState(int coil)
     {
-        var lane = _lanes[coil / 2];
+        var lane = Settled(coil / 2);
         var raise = coil % 2 == 0;
         return (IsMoving(lane) && lane.Up == raise) || (!raise && lane.LowerHeld);
     }
@@ -196,7 +200,7 @@ internal sealed class BarrierDevice
     /// <summary>Discrete input <paramref name="input"/>: per lane arm up, arm down, vehicle present, fault.</summary>
     public bool InputState(int input)
     {
-        var lane = _lanes[input / BarrierProfile.InputsPerLane];
+        var lane = Settled(input / BarrierProfile.InputsPerLane);
         var moving = IsMoving(lane);
         return (input % BarrierProfile.InputsPerLane) switch
         {
@@ -210,7 +214,10 @@ internal sealed class BarrierDevice
     /// <summary>A coil written with 1: raise, or lower (held while a vehicle is present: the safety loop).</summary>
     public void CommandCoil(int coil)
     {
-        var lane = _lanes[coil / 2];
+        var lane = Settled(coil / 2);
+
+        // A command from the master takes the lane over: no lowering of the open time is pending any more.
+        lane.LowerAt = null;
         if (coil % 2 == 0)
         {
             lane.LowerHeld = false;
@@ -235,9 +242,9 @@ internal sealed class BarrierDevice
     public BarrierEvent RemoteOpen(int lane, uint tag)
     {
         CheckLane(lane);
-        var state = _lanes[lane - 1];
+        var state = Settled(lane - 1);
         state.LowerHeld = false;
-        StartMove(state, up: true);
+        Open(state);
         var uid = BarrierController.RemoteOpenUid(tag);
         return Log(new BarrierEvent(0, DateTimeOffset.FromUnixTimeSeconds(Clock), uid, lane, DirectionOf(lane), AccessDecision.Granted, DenyReason.RemoteOpen));
     }
@@ -263,6 +270,7 @@ internal sealed class BarrierDevice
         BarrierProfile.WriteUInt32(status, BarrierProfile.OverflowRegister, Overflow);
         status[BarrierProfile.OptionsRegister] = OptionBits;
         status[BarrierProfile.LaneDirectionsRegister] = LaneDirections;
+        status[BarrierProfile.OpenTimeRegister] = OpenSeconds;
     }
 
     /// <summary>Whitelist records from <paramref name="index"/> on, as many as fit, in the profile's record format.</summary>
@@ -286,6 +294,12 @@ internal sealed class BarrierDevice
         window[0] = (ushort)count;
         BarrierProfile.WriteUInt32(window, 1, BootId);
         BarrierProfile.WriteUInt32(window, 3, Acknowledged);
+    }
+
+    public void SetOpenTime(ushort seconds)
+    {
+        OpenSeconds = seconds;
+        Changed();
     }
 
     public void SetOptions(ushort bits)
@@ -490,6 +504,7 @@ internal sealed class BarrierDevice
         Acknowledged = Math.Min(snapshot.Acknowledged, snapshot.LastSequence);
         OptionBits = (ushort)(snapshot.Options & BarrierProfile.AntiPassbackOption);
         LaneDirections = (ushort)(snapshot.LaneDirections & ((1 << _lanes.Length) - 1));
+        OpenSeconds = Math.Min(snapshot.OpenSeconds, BarrierProfile.MaxOpenSeconds);
     }
 
     private void Boot()
@@ -544,9 +559,39 @@ internal sealed class BarrierDevice
         lane.Up = up;
     }
 
+    /// <summary>Raises the arm for a grant or a remote opening; with an open time, it lowers by itself that long after reaching the top.</summary>
+    private void Open(Lane lane)
+    {
+        StartMove(lane, up: true);
+        lane.LowerAt = OpenSeconds == 0 ? null : lane.MoveStarted + _options.ArmTravelTime + TimeSpan.FromSeconds(OpenSeconds);
+    }
+
+    /// <summary>Lane <paramref name="index"/>, its open time's lowering started if it fell due (held while a vehicle is present, as a lower command is).</summary>
+    private Lane Settled(int index)
+    {
+        var lane = _lanes[index];
+        if (lane.LowerAt is { } at && _time.GetUtcNow() >= at)
+        {
+            lane.LowerAt = null;
+            if (lane.VehiclePresent)
+            {
+                lane.LowerHeld = true;
+            }
+            else if (lane.Up)
+            {
+                lane.Up = false;
+                lane.MoveStarted = at;
+            }
+        }
+
+        return lane;
+    }
+
     private sealed class Lane
     {
         public bool Up { get; set; }
+
+        public DateTimeOffset? LowerAt { get; set; }
 
         public DateTimeOffset MoveStarted { get; set; } = DateTimeOffset.MinValue;
 
@@ -559,6 +604,7 @@ internal sealed class BarrierDevice
         public void Reset()
         {
             Up = false;
+            LowerAt = null;
             MoveStarted = DateTimeOffset.MinValue;
             VehiclePresent = false;
             Fault = false;

@@ -170,6 +170,11 @@ internal sealed class BarrierRegisterMap
             return ModbusExceptionCode.IllegalDataValue;
         }
 
+        if (Contains(address, end, BarrierProfile.OpenTimeRegister) && values[BarrierProfile.OpenTimeRegister - address] > BarrierProfile.MaxOpenSeconds)
+        {
+            return ModbusExceptionCode.IllegalDataValue;
+        }
+
         (int Lane, uint Tag)? open = null;
         if (Contains(address, end, BarrierProfile.RemoteOpenRegister))
         {
@@ -204,6 +209,11 @@ internal sealed class BarrierRegisterMap
             _device.SetLaneDirections(values[BarrierProfile.LaneDirectionsRegister - address]);
         }
 
+        if (Contains(address, end, BarrierProfile.OpenTimeRegister))
+        {
+            _device.SetOpenTime(values[BarrierProfile.OpenTimeRegister - address]);
+        }
+
         if (Contains(address, end, BarrierProfile.AuditIndexRegister))
         {
             _auditIndex = values[BarrierProfile.AuditIndexRegister - address];
@@ -232,7 +242,7 @@ internal sealed class BarrierRegisterMap
         address is BarrierProfile.ClockRegister or BarrierProfile.ClockRegister + 1
             or BarrierProfile.AcknowledgeBootIdRegister or BarrierProfile.AcknowledgeBootIdRegister + 1
             or BarrierProfile.AcknowledgedRegister or BarrierProfile.AcknowledgedRegister + 1
-            or BarrierProfile.OptionsRegister or BarrierProfile.LaneDirectionsRegister
+            or BarrierProfile.OptionsRegister or BarrierProfile.LaneDirectionsRegister or BarrierProfile.OpenTimeRegister
             or BarrierProfile.AuditIndexRegister
         || (address >= BarrierProfile.CommandRegister && address < BarrierProfile.StagingRegister + BarrierProfile.StagingLength)
         || (address >= BarrierProfile.RemoteOpenRegister && address < BarrierProfile.RemoteOpenRegister + BarrierProfile.RemoteOpenLength);

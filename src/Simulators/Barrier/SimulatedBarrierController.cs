@@ -55,7 +55,8 @@ public sealed record BarrierControllerSnapshot(
     uint LastSequence,
     uint Acknowledged,
     ushort Options,
-    ushort LaneDirections);
+    ushort LaneDirections,
+    ushort OpenSeconds = 0);
 
 /// <summary>A lane as the control API reports it.</summary>
 public sealed record SimulatedLaneState(int Lane, LaneDirection Direction, bool ArmUp, bool ArmDown, bool Moving, bool VehiclePresent, bool Fault);
@@ -171,6 +172,13 @@ public sealed class SimulatedBarrierController : IModbusDataModel
     {
         get => Locked(() => (_device.OptionBits & BarrierProfile.AntiPassbackOption) != 0);
         set => Locked(() => _device.SetOptions(value ? BarrierProfile.AntiPassbackOption : (ushort)0));
+    }
+
+    /// <summary>The open time in seconds (register 30, profile 1.2); set behind the master's back as a technician would.</summary>
+    public ushort OpenSeconds
+    {
+        get => Locked(() => _device.OpenSeconds);
+        set => Locked(() => _device.SetOpenTime(value));
     }
 
     /// <summary>Changes the whitelist behind the master's back (as a technician at the controller would).</summary>

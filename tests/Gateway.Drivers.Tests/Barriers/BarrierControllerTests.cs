@@ -398,6 +398,25 @@ public sealed class BarrierControllerTests
     }
 
     [Fact]
+    public async Task SetOpenTimeAsync_Profile12Controller_Written_OlderControllerSendsNothing()
+    {
+        var sim = new SimulatedBarrierController(null, _time);
+        var driver = new BarrierController(new InMemoryModbusMaster(sim), 1, new BarrierControllerOptions { TimeProvider = _time });
+        await driver.IdentifyAsync();
+        Assert.Equal(2, driver.Identity!.MinorVersion);
+        Assert.True(await driver.SetOpenTimeAsync(8));
+        Assert.Equal(8, sim.OpenSeconds);
+        Assert.Equal(8, (await driver.ReadStatusAsync()).OpenSeconds);
+
+        var old = new SimulatedBarrierController(null, _time);
+        var oldDriver = new BarrierController(new InMemoryModbusMaster(new ProfileOneZero(old)), 1, new BarrierControllerOptions { TimeProvider = _time });
+        await oldDriver.IdentifyAsync();
+        Assert.False(await oldDriver.SetOpenTimeAsync(8));
+        Assert.Equal(0, old.OpenSeconds);
+        Assert.Equal(0, (await oldDriver.ReadStatusAsync()).OpenSeconds);
+    }
+
+    [Fact]
     public async Task OpenLaneAsync_Profile10Controller_RaisesByTheCoil_AndSaysItIsNotLogged()
     {
         var sim = new SimulatedBarrierController(null, _time);

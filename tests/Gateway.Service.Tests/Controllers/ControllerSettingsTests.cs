@@ -4,6 +4,7 @@ using Gateway.Drivers.Uhppote.Codec;
 using Gateway.Service.Alarms;
 using Gateway.Service.Domain.Cards;
 using Gateway.Service.Domain.Controllers;
+using Gateway.Service.Hosting;
 using Gateway.Service.Site;
 
 namespace Gateway.Service.Tests.Controllers;
@@ -48,7 +49,22 @@ public sealed class ControllerSettingsTests
         h.Session("c0-1").RequestClock();
         await h.ServeUntilAsync(() => Task.FromResult(!door.AntiPassback));
         var alarm = Assert.Single(await h.AlarmsAsync(AlarmKind.Drift));
-        Assert.Equal("anti-passback of c0-1 was on, configured off; it was set", alarm.Message);
+        Assert.Equal("settings of c0-1 differed: anti-passback on (configured off); they were set", alarm.Message);
+    }
+
+    [Fact]
+    public async Task Serve_BarrierOpenTimeConfigured_WrittenKeptAndAlarmedWhenChanged()
+    {
+        var settings = new Dictionary<string, string?> { ["Gateway:Devices:0:OpenSeconds"] = "7" };
+        await using var h = await SyncHarness.StartAsync(settings, ("rtu+tcp", ["building-3", "building-3"]));
+        await h.ServeUntilAsync(() => Task.FromResult(h.Unit(0, 1).OpenSeconds == 7 && h.Health("c0-2").State == DeviceState.Connected));
+        Assert.Equal(0, h.Unit(0, 2).OpenSeconds); // not configured: left as the controller has it
+        Assert.Empty(await h.AlarmsAsync(AlarmKind.Drift));
+
+        h.Unit(0, 1).OpenSeconds = 60;
+        h.Session("c0-1").RequestClock();
+        await h.ServeUntilAsync(() => Task.FromResult(h.Unit(0, 1).OpenSeconds == 7));
+        Assert.Equal("settings of c0-1 differed: open time 60 s (configured 7 s); they were set", Assert.Single(await h.AlarmsAsync(AlarmKind.Drift)).Message);
     }
 
     [Fact]

@@ -73,7 +73,7 @@ public sealed class BarrierSimulatorProcessTests
         var output = await MbpollAsync("-m", "tcp", "-a", "7", "-r", "1", "-c", "5", "-t", "4:hex", "-1", "-p", sim.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "127.0.0.1");
 
         Assert.Contains("[1]: \t0x4742", output, StringComparison.Ordinal);
-        Assert.Contains("[2]: \t0x0101", output, StringComparison.Ordinal);
+        Assert.Contains("[2]: \t0x0102", output, StringComparison.Ordinal);
         Assert.Contains("[4]: \t0x4E20", output, StringComparison.Ordinal); // capacity 20,000, low word
         Assert.Contains("[5]: \t0x0002", output, StringComparison.Ordinal); // lanes
     }
@@ -87,7 +87,7 @@ public sealed class BarrierSimulatorProcessTests
         var output = await MbpollAsync("-m", "rtu", "-b", "19200", "-P", "none", "-a", "1", "-r", "1", "-c", "2", "-t", "4:hex", "-1", sim.ModbusEndpoint);
 
         Assert.Contains("[1]: \t0x4742", output, StringComparison.Ordinal);
-        Assert.Contains("[2]: \t0x0101", output, StringComparison.Ordinal);
+        Assert.Contains("[2]: \t0x0102", output, StringComparison.Ordinal);
     }
 
     [LinuxFact]

@@ -20,7 +20,50 @@ public sealed class SimulatedBarrierControllerTests
 
         Assert.Null(sim.ReadHoldingRegisters(0, r));
 
-        Assert.Equal(new ushort[] { 0x4742, 0x0101, 0, 20_000, 3, 500, 0x0102, 0x0304, (ushort)(sim.BootId >> 16), (ushort)sim.BootId }, r);
+        Assert.Equal(new ushort[] { 0x4742, 0x0102, 0, 20_000, 3, 500, 0x0102, 0x0304, (ushort)(sim.BootId >> 16), (ushort)sim.BootId }, r);
+    }
+
+    [Fact]
+    public void OpenTime_GrantedCard_ArmLowersByItselfAfterTheOpenTime_HeldWhileAVehicleIsPresent()
+    {
+        var sim = new SimulatedBarrierController(new SimulatedBarrierOptions { Lanes = 2, ArmTravelTime = TimeSpan.FromSeconds(1) }, _time);
+        var uid = CardUid.Parse("04A1B2C3");
+        sim.SetClock(NowSeconds);
+        sim.Tamper(new WhitelistEntry(uid, NowSeconds - 60, NowSeconds + 86_400));
+        sim.AntiPassback = false; // the same card at the same lane, again and again
+
+        // 0 (the default, and profile 1.0's behaviour): the arm stays up until lowered.
+        var r = new ushort[1];
+        Assert.Null(sim.ReadHoldingRegisters(BarrierProfile.OpenTimeRegister, r));
+        Assert.Equal(0, r[0]);
+        sim.Present(1, uid);
+        _time.Advance(TimeSpan.FromMinutes(10));
+        Assert.True(sim.LaneState(1).ArmUp);
+        sim.WriteCoils(BarrierProfile.LowerCoil(1), [true]);
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(sim.LaneState(1).ArmDown);
+
+        // 5 s: up after its travel, lowering 5 s after reaching the top, down a travel later.
+        Assert.Equal(ModbusExceptionCode.IllegalDataValue, sim.WriteHoldingRegisters(BarrierProfile.OpenTimeRegister, new ushort[] { 3601 }));
+        Assert.Null(sim.WriteHoldingRegisters(BarrierProfile.OpenTimeRegister, new ushort[] { 5 }));
+        Assert.Equal(5, sim.OpenSeconds);
+        sim.Present(1, uid);
+        _time.Advance(TimeSpan.FromSeconds(5.5));
+        Assert.True(sim.LaneState(1).ArmUp);
+        _time.Advance(TimeSpan.FromSeconds(0.6));
+        Assert.True(sim.LaneState(1).Moving);
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(sim.LaneState(1).ArmDown);
+
+        // A vehicle under the arm when the time is up: the lowering waits until it has left.
+        sim.Present(1, uid);
+        sim.SetVehiclePresent(1, true);
+        _time.Advance(TimeSpan.FromSeconds(30));
+        Assert.True(sim.LaneState(1).ArmUp);
+        sim.SetVehiclePresent(1, false);
+        Assert.True(sim.LaneState(1).Moving);
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(sim.LaneState(1).ArmDown);
     }
 
     [Fact]
