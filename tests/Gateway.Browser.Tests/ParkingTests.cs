@@ -116,7 +116,36 @@ public sealed class ParkingTests : ConsoleTest
         Assert.Equal(end.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), granted.GetProperty("period").GetProperty("end").GetString());
         Assert.Equal("granted", await Site.PresentAtCarParkUntilAsync(uid, "granted"));
 
+        // Bank debit: a bank-debit agreement's request exported, the bank's result file (GB18030, as banks write it) imported once.
+        await Site.ClearEncoderAsync();
+        await Site.PlaceBlankCardAsync();
+        await Site.PostAsync("api/cards/400002/issue", new { holderId, kind = "parking", handOver = new { items = new[] { "card" }, receiptReference = "R-400002" } }, "bank-card");
+        await Site.PostAsync("api/parking/agreements", new { agreementNumber = "B-2026-001", holderId, cardNumber = 400002, plate = "沪C11111", space = "B1-019", monthlyFeeFen = 30000, billingCycle = "month", paymentMethod = "bank-debit", signedCopyRef = "档案柜A-13", bankAccountName = "赵磊", bankAccountNumber = "6222020200112233445" });
+        await authorizer.GotoAsync("/parking/bank-debit");
+        var download = await authorizer.RunAndWaitForDownloadAsync(() => authorizer.GetByRole(AriaRole.Button, new() { Name = "下载扣款文件" }).ClickAsync());
+        var exported = await File.ReadAllTextAsync(await download.PathAsync());
+        Assert.Contains($"B-2026-001,300.00,{today:yyyy-MM}-01,沪C11111,赵磊,6222020200112233445", exported, StringComparison.Ordinal);
+
+        System.Text.Encoding.RegisterProvider(System.Text.CodePagesEncodingProvider.Instance);
+        var results = System.Text.Encoding.GetEncoding(54936).GetBytes($"agreement_number,amount,date,status,reason\nB-2026-001,300.00,{today:yyyy-MM-dd},ok\nB-9999,300.00,{today:yyyy-MM-dd},failed,余额不足\n");
+        var file = new FilePayload { Name = "回盘.csv", MimeType = "text/csv", Buffer = results };
+        await authorizer.GetByLabel("银行回盘文件（CSV）").SetInputFilesAsync(file);
+        await authorizer.GetByRole(AriaRole.Button, new() { Name = "导入扣款结果" }).ClickAsync();
+        var report = authorizer.Locator("#import-report");
+        await Expect(report).ToContainTextAsync("按 gb18030 读取（自动识别）");
+        await Expect(report.Locator("tr[data-line='2']")).ToHaveAttributeAsync("data-outcome", "granted");
+        await Expect(report.Locator("tr[data-line='3']")).ToHaveAttributeAsync("data-outcome", "unmatched");
+        await ConsoleBrowser.ScreenshotAsync(authorizer, "parking-bank-debit");
+        await authorizer.GetByLabel("银行回盘文件（CSV）").SetInputFilesAsync(file);
+        await authorizer.GetByRole(AriaRole.Button, new() { Name = "导入扣款结果" }).ClickAsync();
+        await Expect(report).ToContainTextAsync("没有任何改动");
+        await Expect(report.Locator("tr[data-line='2']")).ToHaveAttributeAsync("data-outcome", "duplicate");
+        var bank = (await Site.GetAsync("api/parking/agreements?agreementNumber=B-2026-001")).GetProperty("items")[0];
+        var bankPayments = (await Site.GetAsync($"api/parking/payments?agreementId={bank.GetProperty("id").GetInt64()}")).GetProperty("items");
+        Assert.Equal("granted", Assert.Single(bankPayments.EnumerateArray()).GetProperty("state").GetString());
+
         // The same agreement in English, for an authorizer who reads it so.
+        await authorizer.GotoAsync($"/parking/{agreementId}");
         await authorizer.GetByRole(AriaRole.Button, new() { Name = "English", Exact = true }).ClickAsync();
         await Expect(authorizer.Locator("h1")).ToContainTextAsync("Parking agreement P-2026-001");
         await Expect(authorizer.Locator($"tr[data-payment='{paymentId}']")).ToContainTextAsync("granted");
