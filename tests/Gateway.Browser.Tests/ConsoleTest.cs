@@ -59,13 +59,13 @@ public abstract class ConsoleTest : IAsyncLifetime
         return _page = await Browser.NewPageAsync(Site.Url);
     }
 
-    /// <summary>A fresh page signed in as <paramref name="username"/> (with <see cref="Password"/>), on the start page.</summary>
-    protected async Task<IPage> SignedInAsync(string username, string test)
+    /// <summary>A fresh page signed in as <paramref name="username"/> (with <see cref="Password"/> unless another is given), on the start page.</summary>
+    protected async Task<IPage> SignedInAsync(string username, string test, string password = Password)
     {
         var page = await NewPageAsync(test);
         await page.GotoAsync("/sign-in");
         await page.GetByLabel("用户名").FillAsync(username);
-        await page.GetByLabel("密码").FillAsync(Password);
+        await page.GetByLabel("密码").FillAsync(password);
         await page.GetByLabel("密码").PressAsync("Enter");
         await page.WaitForURLAsync(new Regex(@"/$"));
         return page;
