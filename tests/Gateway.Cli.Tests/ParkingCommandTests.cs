@@ -59,6 +59,10 @@ public sealed class ParkingCommandTests : IDisposable
         var exportPath = _folder.Combine("requests.csv");
         var (exportCode, _, exportErr) = await RunAsync(url, "parking", "debit", "export", "--month", paidUntil.ToString("yyyy-MM", CultureInfo.InvariantCulture), "--out", exportPath);
         Assert.True(exportCode == 0, exportErr);
+        if (OperatingSystem.IsLinux())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(exportPath)); // account numbers: the owner's only
+        }
         Assert.Contains("P-CLI-1,300.00," + paidUntil.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + ",沪A12345,李伟,6222020200112233445", await File.ReadAllTextAsync(exportPath), StringComparison.Ordinal);
 
         var resultPath = _folder.Combine("results.csv");

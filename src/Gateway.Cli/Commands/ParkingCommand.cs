@@ -432,7 +432,11 @@ public static class ParkingCommand
         return command;
     }
 
-    /// <summary>Writes a CSV as the service sent it (with its byte-order mark) to a file, or to stdout.</summary>
+    /// <summary>
+    /// Writes a CSV as the service sent it (with its byte-order mark) to a file, or to stdout. The file is
+    /// the owner's only (0600 from its first byte): these lists carry residents' names, plates and bank
+    /// account numbers.
+    /// </summary>
     internal static async Task WriteCsvAsync(byte[] csv, string? path, string what, CancellationToken cancellationToken)
     {
         if (path is null)
@@ -441,7 +445,7 @@ public static class ParkingCommand
             return;
         }
 
-        await File.WriteAllBytesAsync(path, csv, cancellationToken);
+        Gateway.Shared.OwnerOnlyFile.Write(path, stream => stream.Write(csv));
         await Console.Error.WriteLineAsync($"{Math.Max(0, csv.Count(b => b == (byte)'\n') - 1)} {what} written to {path}");
     }
 
