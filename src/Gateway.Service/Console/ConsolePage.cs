@@ -110,6 +110,26 @@ public abstract class ConsolePage : PageModel
         }
     }
 
+    /// <summary>A printed page (a receipt, the inventory sheet) is in Chinese whatever the operator reads the console in: it is the resident's or the archive's copy.</summary>
+    protected static void PrintInChinese()
+    {
+        var chinese = ConsoleLanguage.Culture(ConsoleLanguage.Chinese);
+        System.Globalization.CultureInfo.CurrentCulture = chinese;
+        System.Globalization.CultureInfo.CurrentUICulture = chinese;
+    }
+
+    /// <summary>Reads an amount in yuan (<see cref="ConsoleFormat.TryParseYuan"/>) of at most <paramref name="maxFen"/>, or null with the error on <paramref name="field"/>.</summary>
+    protected static long? Yuan(Api.Validator v, string field, string? text, long maxFen)
+    {
+        if (!ConsoleFormat.TryParseYuan(text, out var fen) || fen > maxFen)
+        {
+            v.Add(field, "must be an amount in yuan", "yuan");
+            return null;
+        }
+
+        return fen;
+    }
+
     /// <summary>Redirects to a local URL (never to another site, whatever a form or query says).</summary>
     protected IActionResult GoTo(string? location, string fallback = "/") =>
         LocalRedirect(location is { Length: > 0 } l && Url.IsLocalUrl(l) ? l : fallback);

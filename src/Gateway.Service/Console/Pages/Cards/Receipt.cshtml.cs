@@ -1,4 +1,3 @@
-using System.Globalization;
 using Gateway.Service.Api;
 using Gateway.Service.Cards;
 using Microsoft.AspNetCore.Authorization;
@@ -30,9 +29,7 @@ public sealed class ReceiptModel : ConsolePage
         }
 
         HandOver = handOver;
-        var chinese = ConsoleLanguage.Culture(ConsoleLanguage.Chinese);
-        CultureInfo.CurrentCulture = chinese;
-        CultureInfo.CurrentUICulture = chinese;
+        PrintInChinese();
         return Page();
     }
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Gateway.Service.Api;
 using Gateway.Service.Inventory;
 using Microsoft.AspNetCore.Authorization;
@@ -31,9 +30,7 @@ public sealed class SheetModel : ConsolePage
         }
 
         Report = report;
-        var chinese = ConsoleLanguage.Culture(ConsoleLanguage.Chinese);
-        CultureInfo.CurrentCulture = chinese;
-        CultureInfo.CurrentUICulture = chinese;
+        PrintInChinese();
         return Page();
     }
 }

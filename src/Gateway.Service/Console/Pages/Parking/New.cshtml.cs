@@ -97,15 +97,7 @@ public sealed class NewModel : ConsolePage
         var card = CardForms.Number(v, "cardNumber", CardNumber);
         var plate = ParkingInput.Plate(v, Plate);
         var space = ParkingInput.Space(v, Space);
-        long? fee = null;
-        if (!ConsoleFormat.TryParseYuan(MonthlyFee, out var fen) || fen > ParkingInput.MaxMonthlyFeeFen)
-        {
-            v.Add("monthlyFee", "must be an amount in yuan", "yuan");
-        }
-        else
-        {
-            fee = fen;
-        }
+        var fee = Yuan(v, "monthlyFee", MonthlyFee, ParkingInput.MaxMonthlyFeeFen);
 
         var cycle = v.OneOf("billingCycle", BillingCycle, ParkingInput.Cycles);
         var method = v.OneOf("paymentMethod", PaymentMethod, ParkingInput.Methods);

@@ -62,15 +62,7 @@ public sealed class PayModel : ConsolePage
         }
 
         var v = new Validator();
-        long? amount = null;
-        if (!ConsoleFormat.TryParseYuan(Amount, out var fen) || fen > ParkingInput.MaxPaymentFen)
-        {
-            v.Add("amount", "must be an amount in yuan", "yuan");
-        }
-        else
-        {
-            amount = fen;
-        }
+        var amount = Yuan(v, "amount", Amount, ParkingInput.MaxPaymentFen);
 
         var method = v.OneOf("method", Method, ParkingInput.Methods);
         var receipt = ParkingInput.ReceiptNumber(v, ReceiptNumber);

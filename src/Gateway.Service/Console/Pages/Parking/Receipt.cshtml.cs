@@ -1,4 +1,3 @@
-using System.Globalization;
 using Gateway.Service.Api;
 using Gateway.Service.Parking;
 using Microsoft.AspNetCore.Authorization;
@@ -34,9 +33,7 @@ public sealed class ReceiptModel : ConsolePage
         }
 
         (Payment, Agreement) = (payment, agreement);
-        var chinese = ConsoleLanguage.Culture(ConsoleLanguage.Chinese);
-        CultureInfo.CurrentCulture = chinese;
-        CultureInfo.CurrentUICulture = chinese;
+        PrintInChinese();
         return Page();
     }
 }
