@@ -34,6 +34,10 @@ public sealed class UhppoteSession : IControllerSession
     private readonly GateOpenQueue _openings = new();
     private long _pendingTarget = -1;
 
+    // Set when a fill or a repair is queued: once the board answered all of it, its count is read again so
+    // health shows what it holds (otherwise the count from before the fill stays until the next check).
+    private bool _recountWhenApplied;
+
     private bool _loaded;
     private volatile bool _connected;
     private bool _needsCheck = true;
@@ -86,6 +90,7 @@ public sealed class UhppoteSession : IControllerSession
         _connected = false;
         _pending.Clear();
         _pendingTarget = -1;
+        _recountWhenApplied = false;
         _walk = null;
         _needsCheck = true;
         _needsClock = true;
@@ -609,6 +614,7 @@ public sealed class UhppoteSession : IControllerSession
             }
 
             _pendingTarget = loaded.Snapshot.OutboxSequence;
+            _recountWhenApplied = true;
             _lastCheck = now;
             Update(h => h with { PendingChanges = _pending.Count });
             return;
@@ -688,6 +694,7 @@ public sealed class UhppoteSession : IControllerSession
         }
 
         _pendingTarget = walk.Sequence;
+        _recountWhenApplied = true;
         _needsCheck = true;
         Update(h => h with { PendingChanges = _pending.Count });
     }
@@ -759,6 +766,12 @@ public sealed class UhppoteSession : IControllerSession
         }
 
         _pendingTarget = -1;
+        if (_recountWhenApplied)
+        {
+            _recountWhenApplied = false;
+            var count = await _driver.GetCardCountAsync(cancellationToken);
+            Update(h => h with { WhitelistCount = count });
+        }
     }
 
     private static bool Same(UhppoteCard held, UhppoteCard wanted) =>
@@ -770,6 +783,7 @@ public sealed class UhppoteSession : IControllerSession
         _connected = false;
         _pending.Clear();
         _pendingTarget = -1;
+        _recountWhenApplied = false;
         _walk = null;
         _needsCheck = true;
         _openings.FailAll(GateOpenStatus.NotConnected, $"{Id} does not answer ({ex.Message}); nothing was sent");

@@ -52,6 +52,23 @@ public sealed class UhppoteSyncTests
     }
 
     [Fact]
+    public async Task Serve_EmptyBoardFilled_HealthShowsTheCountItHoldsAtOnce()
+    {
+        await using var h = await SyncHarness.StartWithBoardsAsync([(Serial, ["building-3", "common"])]);
+        long last = 0;
+        for (var i = 0; i < 3; i++)
+        {
+            last = h.Store.Change(1 + i, SyncHarness.Card(1 + i, $"04A1B2{i:X2}", CardState.Issued, "access"));
+        }
+
+        await h.ServeUntilAsync(() => Task.FromResult(h.Health($"u{Serial}").AppliedSequence == last && h.Health($"u{Serial}").PendingChanges == 0));
+
+        Assert.Equal(3, h.Uhppote!.Boards[Serial].Cards().Count);
+        // Read back after the fill, not left at the 0 counted before it until the next check.
+        Assert.Equal((3, 3), (h.Health($"u{Serial}").WhitelistCount, h.Health($"u{Serial}").ExpectedCount));
+    }
+
+    [Fact]
     public async Task Serve_BoardTamperedAndCheckRequested_OnlyTheDifferencesRepairedAndDriftAlarmRaised()
     {
         await using var h = await SyncHarness.StartWithBoardsAsync([(Serial, ["building-3", "common"])]);
