@@ -1,14 +1,6 @@
-using Gateway.Drivers.Barriers;
-using Gateway.Service.Cards.Encoders;
-using Gateway.Service.Domain;
 using Gateway.Service.Domain.Cards;
-using Gateway.Service.Domain.Controllers;
 using Gateway.Service.Domain.Holders;
-using Gateway.Service.Domain.Parking;
-using Gateway.Service.Domain.Zones;
 using Gateway.Service.Holders;
-using Gateway.Service.Parking;
-using Gateway.Service.Storage;
 using Microsoft.Data.Sqlite;
 
 namespace Gateway.Service.Cards;
