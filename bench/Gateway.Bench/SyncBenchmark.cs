@@ -118,12 +118,9 @@ public static partial class SyncBenchmark
         gateway.TakeWarnings();
         await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"sync revoke: {devices.Count} controllers on one 19200-baud pty bus (line-rate emulation), zone building-1 with {inZone.Count} of {cards.Count} issued cards; first full sync took {synced.TotalSeconds:0.0} s"));
 
-        var all = new Stats();
-        var first = new Stats();
         var call = new Stats();
-        var perRank = Enumerable.Range(0, devices.Count).Select(_ => new Stats()).ToList();
+        var watch = new DenyWatch(devices.Count);
         var random = new Random(8);
-        var missed = 0;
         for (var r = 0; r < Math.Min(s.Revokes, inZone.Count); r++)
         {
             var card = inZone[r];
@@ -143,41 +140,14 @@ public static partial class SyncBenchmark
 
             var called = Stopwatch.GetTimestamp() - start;
             call.AddTicks(called);
-            var deniedAt = new Dictionary<int, long>();
-            while (deniedAt.Count < devices.Count)
-            {
-                var now = Stopwatch.GetTimestamp();
-                if (Stopwatch.GetElapsedTime(start, now) > TimeSpan.FromSeconds(60))
-                {
-                    break;
-                }
-
-                foreach (var unit in (await LookupAsync(simulator, card.Uid)).Where(v => v.Denied))
-                {
-                    deniedAt.TryAdd(unit.Unit, now);
-                }
-
-                if (deniedAt.Count < devices.Count)
-                {
-                    await Task.Delay(5);
-                }
-            }
-
+            var deniedAt = await watch.UntilAllDenyAsync<int>(devices.Count, start, async _ => (await LookupAsync(simulator, card.Uid)).Where(v => v.Denied).Select(v => v.Unit));
             if (deniedAt.Count < devices.Count)
             {
-                missed++;
                 await output.WriteLineAsync($"  revoke of card {card.Number}: only {deniedAt.Count} of {devices.Count} controllers denied it within 60 s");
                 continue;
             }
 
             var sorted = deniedAt.Values.Order().ToList();
-            all.AddTicks(sorted[^1] - start);
-            first.AddTicks(sorted[0] - start);
-            for (var i = 0; i < sorted.Count; i++)
-            {
-                perRank[i].AddTicks(sorted[i] - start);
-            }
-
             foreach (var warning in gateway.TakeWarnings())
             {
                 await output.WriteLineAsync("    service: " + warning);
@@ -186,9 +156,9 @@ public static partial class SyncBenchmark
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  revoke {r + 1}: card {card.Number}, all {devices.Count} deny after {Ms(sorted[^1] - start):0} ms (first {Ms(sorted[0] - start):0} ms, API call {Ms(called):0} ms); order {string.Join(' ', deniedAt.OrderBy(p => p.Value).Select(p => p.Key))}"));
         }
 
-        await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"sync revoke -> every one of {devices.Count} controllers denies (polled every 5 ms): n={all.Count} median={all.Percentile(50) / 1000:0} ms p95={all.Percentile(95) / 1000:0} ms max={all.Percentile(100) / 1000:0} ms; missed {missed}"));
-        await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  first controller: median={first.Percentile(50) / 1000:0} ms p95={first.Percentile(95) / 1000:0} ms; API call: median={call.Percentile(50) / 1000:0.0} ms p95={call.Percentile(95) / 1000:0.0} ms"));
-        await output.WriteLineAsync("  median by rank (1st..last controller to deny): " + string.Join(", ", perRank.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Percentile(50) / 1000:0}"))) + " ms");
+        await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"sync revoke -> every one of {devices.Count} controllers denies (polled every 5 ms): n={watch.All.Count} median={watch.All.Percentile(50) / 1000:0} ms p95={watch.All.Percentile(95) / 1000:0} ms max={watch.All.Percentile(100) / 1000:0} ms; missed {watch.Missed}"));
+        await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  first controller: median={watch.First.Percentile(50) / 1000:0} ms p95={watch.First.Percentile(95) / 1000:0} ms; API call: median={call.Percentile(50) / 1000:0.0} ms p95={call.Percentile(95) / 1000:0.0} ms"));
+        await output.WriteLineAsync("  median by rank (1st..last controller to deny): " + string.Join(", ", watch.PerRank.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Percentile(50) / 1000:0}"))) + " ms");
         await output.WriteLineAsync($"  load average after: {LoadAverage()}");
     }
 

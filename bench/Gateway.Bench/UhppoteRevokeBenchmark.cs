@@ -98,10 +98,7 @@ public static class UhppoteRevokeBenchmark
                 response.EnsureSuccessStatusCode();
             }
 
-            var all = new Stats();
-            var first = new Stats();
-            var perRank = serials.Select(_ => new Stats()).ToList();
-            var missed = 0;
+            var watch = new DenyWatch(serials.Count);
             for (var r = 0; r < s.Revokes && next < inZone.Count; r++, next++)
             {
                 var card = inZone[next];
@@ -119,36 +116,14 @@ public static class UhppoteRevokeBenchmark
                     response.EnsureSuccessStatusCode();
                 }
 
-                var deniedAt = new Dictionary<uint, long>();
-                while (deniedAt.Count < serials.Count && Stopwatch.GetElapsedTime(start) < TimeSpan.FromSeconds(60))
-                {
-                    var now = Stopwatch.GetTimestamp();
-                    foreach (var d in (await DecisionsAsync(simulator, serials.Where(x => !deniedAt.ContainsKey(x)), card.Uid)).Where(d => !d.Granted))
-                    {
-                        deniedAt.TryAdd(d.Serial, now);
-                    }
-
-                    if (deniedAt.Count < serials.Count)
-                    {
-                        await Task.Delay(5);
-                    }
-                }
-
+                var deniedAt = await watch.UntilAllDenyAsync<uint>(serials.Count, start, async denied => (await DecisionsAsync(simulator, serials.Where(x => !denied.Contains(x)), card.Uid)).Where(d => !d.Granted).Select(d => d.Serial));
                 if (deniedAt.Count < serials.Count)
                 {
-                    missed++;
                     await output.WriteLineAsync($"  revoke of card {card.Number}: only {deniedAt.Count} of {serials.Count} boards denied it within 60 s");
                     continue;
                 }
 
                 var sorted = deniedAt.Values.Order().ToList();
-                all.AddTicks(sorted[^1] - start);
-                first.AddTicks(sorted[0] - start);
-                for (var i = 0; i < sorted.Count; i++)
-                {
-                    perRank[i].AddTicks(sorted[i] - start);
-                }
-
                 foreach (var warning in gateway.TakeWarnings())
                 {
                     await output.WriteLineAsync("    service: " + warning);
@@ -157,8 +132,8 @@ public static class UhppoteRevokeBenchmark
                 await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  processing {ms} ms, revoke {r + 1}: card {card.Number}, all {serials.Count} deny after {Ms(sorted[^1] - start):0} ms (first {Ms(sorted[0] - start):0} ms)"));
             }
 
-            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"uhppote-revoke processing {ms} ms -> every one of {serials.Count} boards denies (polled every 5 ms): n={all.Count} median={all.Percentile(50) / 1000:0} ms p95={all.Percentile(95) / 1000:0} ms max={all.Percentile(100) / 1000:0} ms; first board median={first.Percentile(50) / 1000:0} ms; missed {missed}"));
-            await output.WriteLineAsync("  median by rank (1st..last board to deny): " + string.Join(", ", perRank.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Percentile(50) / 1000:0}"))) + " ms");
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"uhppote-revoke processing {ms} ms -> every one of {serials.Count} boards denies (polled every 5 ms): n={watch.All.Count} median={watch.All.Percentile(50) / 1000:0} ms p95={watch.All.Percentile(95) / 1000:0} ms max={watch.All.Percentile(100) / 1000:0} ms; first board median={watch.First.Percentile(50) / 1000:0} ms; missed {watch.Missed}"));
+            await output.WriteLineAsync("  median by rank (1st..last board to deny): " + string.Join(", ", watch.PerRank.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Percentile(50) / 1000:0}"))) + " ms");
         }
 
         var statistics = await simulator.GetFromJsonAsync<JsonElement>("statistics");

@@ -11,25 +11,20 @@ namespace Gateway.Service.Console.Pages.Inventory;
 /// month's movements, the anomalies, and who signed it off with the audit head. A signed month is frozen.
 /// </summary>
 [Authorize(Policy = GatewayPolicies.ReadInventory)]
-public sealed class ReportModel : ConsolePage
+public sealed class ReportModel : InventoryMonthPage
 {
-    private readonly InventoryWorkflow _inventory;
-
     public ReportModel(InventoryWorkflow inventory)
+        : base(inventory)
     {
-        _inventory = inventory;
     }
-
-    public InventoryReport Report { get; private set; } = null!;
 
     public async Task<IActionResult> OnGetAsync(string month, CancellationToken cancellationToken)
     {
-        if (month.Length != 7 || await _inventory.GetAsync(month, cancellationToken) is not { } report)
+        if (!await LoadAsync(month, cancellationToken))
         {
             return NotFound();
         }
 
-        Report = report;
         return Page();
     }
 }

@@ -11,25 +11,20 @@ namespace Gateway.Service.Console.Pages.Inventory;
 /// the sign-off when there is one, and signature lines; always in Chinese, with the site's name and address.
 /// </summary>
 [Authorize(Policy = GatewayPolicies.ReadInventory)]
-public sealed class SheetModel : ConsolePage
+public sealed class SheetModel : InventoryMonthPage
 {
-    private readonly InventoryWorkflow _inventory;
-
     public SheetModel(InventoryWorkflow inventory)
+        : base(inventory)
     {
-        _inventory = inventory;
     }
-
-    public InventoryReport Report { get; private set; } = null!;
 
     public async Task<IActionResult> OnGetAsync(string month, CancellationToken cancellationToken)
     {
-        if (month.Length != 7 || await _inventory.GetAsync(month, cancellationToken) is not { } report)
+        if (!await LoadAsync(month, cancellationToken))
         {
             return NotFound();
         }
 
-        Report = report;
         PrintInChinese();
         return Page();
     }
