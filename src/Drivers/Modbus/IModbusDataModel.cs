@@ -60,10 +60,16 @@ public enum ModbusFaultKind
 
     /// <summary>Do not handle the request; reply exception 06 (server device busy).</summary>
     Busy,
+
+    /// <summary>
+    /// Handle the request and reply only once <see cref="ModbusFault.Until"/> has completed: a reply
+    /// that is late by as long as the caller decides, however slowly the machine runs.
+    /// </summary>
+    Hold,
 }
 
-/// <summary>A fault to inject on one reply.</summary>
-public readonly record struct ModbusFault(ModbusFaultKind Kind, TimeSpan Delay = default)
+/// <summary>A fault to inject on one reply. <paramref name="Until"/> is what a <see cref="ModbusFaultKind.Hold"/> waits for.</summary>
+public readonly record struct ModbusFault(ModbusFaultKind Kind, TimeSpan Delay = default, Task? Until = null)
 {
     public static ModbusFault None => default;
 }

@@ -619,6 +619,11 @@ public sealed class ModbusSlave : IAsyncDisposable
             await Task.Delay(fault.Delay, stop).ConfigureAwait(false);
         }
 
+        if (fault.Kind == ModbusFaultKind.Hold && fault.Until is { } until)
+        {
+            await until.WaitAsync(stop).ConfigureAwait(false);
+        }
+
         if (_logger.IsEnabled(LogLevel.Trace))
         {
             _logger.LogTrace("Modbus slave {Endpoint} sent {Frame}", Endpoint, Convert.ToHexString(tx, 0, length));

@@ -18,21 +18,26 @@ public sealed class StaleReplyTests
     [MemberData(nameof(RtuTransports))]
     public async Task LateReplyToATimedOutRequest_IsNeverTakenAsTheAnswerToTheNext(string transport)
     {
-        // The late wait is set well past the slave's delay, so the late reply surely comes inside it
-        // however loaded the machine is; the default (one Timeout) is the same rule with a shorter window.
+        // The late wait is set well past the moment the test releases the late reply, so that reply surely
+        // comes inside it however loaded the machine is; the default (one Timeout) is the same rule with a
+        // shorter window.
         var options = new ModbusMasterOptions { Timeout = TimeSpan.FromMilliseconds(500), Retries = 0, LateReplyWait = TimeSpan.FromSeconds(10) };
         await using var h = await ModbusHarness.StartAsync(transport, options);
         h.Unit1.SetHolding(0, 0x1111);
         Assert.Equal(new ushort[] { 0x1111 }, await h.Master.ReadHoldingRegistersAsync(1, 0, 1));
 
-        // The slave reads the register at once but answers 800 ms later, after the master gave up and
-        // (without the late wait) while the next request waits for its own answer.
+        // The slave reads the register at once but holds its answer until the master has given up: a
+        // fixed delay (say 800 ms against the 500 ms timeout) is not enough on a starved thread pool,
+        // where the master's timeout timer can run after a reply that came in time for it.
         var sentBefore = h.Slave.Statistics.FramesSent;
-        h.Unit1.InjectFault(new ModbusFault(ModbusFaultKind.Delay, TimeSpan.FromMilliseconds(800)));
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        h.Unit1.InjectFault(new ModbusFault(ModbusFaultKind.Hold, Until: release.Task));
         await Assert.ThrowsAsync<ModbusTimeoutException>(() => h.Master.ReadHoldingRegistersAsync(1, 0, 1));
         h.Unit1.SetHolding(0, 0x2222);
 
-        // The same request again: the late 0x1111 has the same unit, function and length as its answer.
+        // The late 0x1111 goes out now, as the master starts the same request again: it has the same
+        // unit, function and length as that request's answer.
+        release.SetResult();
         Assert.Equal(new ushort[] { 0x2222 }, await h.Master.ReadHoldingRegistersAsync(1, 0, 1));
 
         // Both replies went out (the late one did come), and the master asked once more, not twice.
