@@ -11,7 +11,7 @@ namespace Gateway.EndToEnd.Tests;
 /// printed (HTTP, the simulators' control APIs) and the programs a newcomer uses against it:
 /// <c>gatewayctl</c> and <c>gateway-sim present</c>, each run as a real process.
 /// </summary>
-public sealed class DemoSite : IAsyncDisposable
+public sealed class DemoSite : ICtlSite, IAsyncDisposable
 {
     /// <summary>The bound on every wait: generous, it catches hangs and never judges speed.</summary>
     public static readonly TimeSpan Bound = TimeSpan.FromSeconds(120);
@@ -63,6 +63,8 @@ public sealed class DemoSite : IAsyncDisposable
         ["GATEWAY_SERVER"] = Url,
         ["GATEWAY_CREDENTIALS"] = Path.Combine(Folder, "credentials.json"),
     };
+
+    IDictionary<string, string?> ICtlSite.CtlEnvironment => Environment;
 
     /// <summary>Starts <c>gateway --demo --Gateway:Http:Port=0</c> (plus <paramref name="extra"/>) in <paramref name="folder"/> and waits for its notes.</summary>
     public static Task<DemoSite> StartAsync(string folder, params string[] extra) =>

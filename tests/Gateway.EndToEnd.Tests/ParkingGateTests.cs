@@ -25,33 +25,13 @@ public sealed class ParkingDemoFixture : IAsyncLifetime
         await _site.CtlAsync("cards", "receive", "200001", "200010");
     }
 
-    /// <summary>Adds a holder in building 3, issues card <paramref name="number"/> of <paramref name="kind"/> on the encoder, and returns the holder id and the card's UID.</summary>
-    public async Task<(long Holder, string Uid)> IssueAsync(string name, string unit, long number, string kind)
-    {
-        using var holder = JsonDocument.Parse(await Site.CtlAsync("holders", "add", "--name", name, "--unit", unit, "--json"));
-        var holderId = holder.RootElement.GetProperty("id").GetInt64();
-        var card = Number(number);
-        var blank = await DemoControl.PlaceBlankCardAsync(Site.EncoderControl);
-        string[] issue = ["cards", "issue", card, "--holder", Number(holderId), "--kind", kind, "--receipt", "R-" + card];
-        await DemoControl.RunResumingAsync(RepoPaths.Cli, issue, Site.Environment, "gatewayctl " + string.Join(' ', issue));
-        using var shown = JsonDocument.Parse(await Site.CtlAsync("cards", "show", card, "--json"));
-        var uid = shown.RootElement.GetProperty("uid").GetString()!;
-        Assert.Equal(blank, uid);
-        return (holderId, uid);
-    }
+    /// <summary>Adds a holder, issues card <paramref name="number"/> of <paramref name="kind"/> on the demo's encoder, and returns the holder id and the card's UID.</summary>
+    public Task<(long Holder, string Uid)> IssueAsync(string name, string unit, long number, string kind) =>
+        Site.IssueAsync(Site.EncoderControl, name, unit, number, kind);
 
     /// <summary>Signs a monthly agreement for the card, records <paramref name="amountFen"/> in cash and grants it; returns the grant as gatewayctl printed it.</summary>
-    public async Task<JsonElement> PayAndGrantAsync(long holder, long card, string space, long amountFen)
-    {
-        var number = "P-" + Number(card);
-        using var agreement = JsonDocument.Parse(await Site.CtlAsync(
-            "parking", "agreements", "create", "--number", number, "--holder", Number(holder), "--card", Number(card),
-            "--plate", string.Create(CultureInfo.InvariantCulture, $"沪B{card % 100_000:D5}"), "--space", space, "--fee-fen", "30000", "--cycle", "month", "--method", "cash", "--signed-copy", $"archive/{number}.pdf", "--json"));
-        using var payment = JsonDocument.Parse(await Site.CtlAsync(
-            "parking", "payments", "record", Number(agreement.RootElement.GetProperty("id").GetInt64()), "--amount-fen", Number(amountFen), "--receipt", "R-" + number, "--json"));
-        using var grant = JsonDocument.Parse(await Site.CtlAsync("parking", "grant", Number(payment.RootElement.GetProperty("id").GetInt64()), "--json"));
-        return grant.RootElement.Clone();
-    }
+    public Task<JsonElement> PayAndGrantAsync(long holder, long card, string space, long amountFen) =>
+        Site.PayAndGrantAsync(holder, card, space, amountFen);
 
     public async Task DisposeAsync()
     {
@@ -62,8 +42,6 @@ public sealed class ParkingDemoFixture : IAsyncLifetime
 
         _folder.Dispose();
     }
-
-    private static string Number(long value) => value.ToString(CultureInfo.InvariantCulture);
 }
 
 /// <summary>

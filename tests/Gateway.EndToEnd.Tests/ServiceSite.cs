@@ -10,7 +10,7 @@ namespace Gateway.EndToEnd.Tests;
 /// process with the devices the test names (simulators the test started itself, so that they and
 /// their memory survive the service). It can be killed with SIGKILL and started again on the same data.
 /// </summary>
-public sealed class ServiceSite : IAsyncDisposable
+public sealed class ServiceSite : ICtlSite, IAsyncDisposable
 {
     private readonly List<string> _devices = [];
     private readonly List<string> _settings = [];
@@ -48,6 +48,19 @@ public sealed class ServiceSite : IAsyncDisposable
     /// <summary>Adds a barrier controller (Gateway:Devices:N) for the next start.</summary>
     public void AddBarrier(string id, string endpoint, int unit, string zone) =>
         AddDevice(id, "barrier", endpoint, unit, zone);
+
+    /// <summary>Adds a UHPPOTE board (kind <c>uhppote</c>, serial <paramref name="serial"/>) whose doors 1, 2, ... serve <paramref name="doors"/> (zone and direction), for the next start.</summary>
+    public void AddBoard(string id, string endpoint, uint serial, params (string Zone, string Direction)[] doors)
+    {
+        var n = _deviceCount;
+        AddDevice(id, "uhppote", endpoint, null, null);
+        _devices.Add(string.Create(CultureInfo.InvariantCulture, $"--Gateway:Devices:{n}:Controller={serial}"));
+        for (var door = 1; door <= doors.Length; door++)
+        {
+            _devices.Add(string.Create(CultureInfo.InvariantCulture, $"--Gateway:Devices:{n}:Doors:{door}:Zone={doors[door - 1].Zone}"));
+            _devices.Add(string.Create(CultureInfo.InvariantCulture, $"--Gateway:Devices:{n}:Doors:{door}:Direction={doors[door - 1].Direction}"));
+        }
+    }
 
     /// <summary>Adds a PN532 encoder on <paramref name="port"/> for the next start.</summary>
     public void AddEncoder(string id, string port) => AddDevice(id, "encoder", port, null, null);
