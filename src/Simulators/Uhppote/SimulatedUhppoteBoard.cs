@@ -7,29 +7,24 @@ namespace Gateway.Simulators.Uhppote;
 /// <summary>
 /// One simulated UHPPOTE / WG board (docs/uhppote.md, "Simulator"), after the behaviour uhppoted's
 /// uhppote-simulator implements and the replies recorded from real boards: a card table with deleted
-/// slots, an event log that overwrites its oldest events, the host's event index, a clock of its own,
-/// decisions at the door by that clock, the card's date window and door permission, and a listener it
-/// pushes events to. Pure: no I/O; time from <see cref="TimeProvider"/>. Thread-safe.
+/// slots (<see cref="SimulatedCardTable"/>), an event log that overwrites its oldest events and the host's
+/// event index (<see cref="SimulatedEventRing"/>), a clock of its own, decisions at the door by that clock,
+/// the card's date window, door permission and anti-passback (<see cref="SimulatedAntiPassback"/>), and a
+/// listener it pushes events to. Pure: no I/O; time from <see cref="TimeProvider"/>. Thread-safe: one lock
+/// guards the board and its parts.
 /// </summary>
 public sealed class SimulatedUhppoteBoard
 {
     private readonly object _gate = new();
     private readonly TimeProvider _time;
-    private readonly List<UhppoteCard?> _slots = [];
-    private readonly Dictionary<uint, int> _slotOf = [];
-    private readonly SortedSet<int> _freeSlots = [];
-    private readonly UhppoteEvent?[] _ring;
+    private readonly SimulatedCardTable _cards;
+    private readonly SimulatedEventRing _events;
+    private readonly SimulatedAntiPassback _antiPassback = new();
     private readonly Door[] _doors;
-    private uint _lastIndex;
-    private uint _hostIndex;
     private TimeSpan _clockOffset;
     private IPEndPoint _listener = new(IPAddress.Any, 0);
     private byte _listenerInterval;
     private bool _recordSpecialEvents;
-    private UhppoteAntiPassback _antiPassback;
-
-    // Anti-passback: the side of each door pair a card last passed (docs/uhppote.md, "Simulator").
-    private readonly Dictionary<(uint Card, int Pair), int> _lastSide = [];
     private long _revision;
 
     public SimulatedUhppoteBoard(uint serial, SimulatedUhppoteOptions? options = null, TimeProvider? time = null, UhppoteBoardSnapshot? restore = null)
@@ -40,7 +35,8 @@ public sealed class SimulatedUhppoteBoard
         Options.Validate();
         ProcessingTime = Options.ProcessingTime;
         _time = time ?? TimeProvider.System;
-        _ring = new UhppoteEvent?[Options.EventCapacity];
+        _cards = new SimulatedCardTable(Options.CardCapacity);
+        _events = new SimulatedEventRing(Options.EventCapacity);
         _doors = [.. Enumerable.Range(1, Options.Doors).Select(_ => new Door { Reader = Options.ReaderFormat })];
 
         // A new board's clock shows the host's local time, as one set up by a PC would.
@@ -82,7 +78,7 @@ public sealed class SimulatedUhppoteBoard
         {
             lock (_gate)
             {
-                return _slotOf.Count;
+                return _cards.Count;
             }
         }
     }
@@ -93,7 +89,7 @@ public sealed class SimulatedUhppoteBoard
         {
             lock (_gate)
             {
-                return _lastIndex;
+                return _events.LastIndex;
             }
         }
     }
@@ -104,7 +100,7 @@ public sealed class SimulatedUhppoteBoard
         {
             lock (_gate)
             {
-                return _hostIndex;
+                return _events.HostIndex;
             }
         }
     }
@@ -116,7 +112,7 @@ public sealed class SimulatedUhppoteBoard
         {
             lock (_gate)
             {
-                return OldestIndex();
+                return _events.OldestIndex;
             }
         }
     }
@@ -162,7 +158,7 @@ public sealed class SimulatedUhppoteBoard
         {
             lock (_gate)
             {
-                return _antiPassback;
+                return _antiPassback.Mode;
             }
         }
     }
@@ -201,22 +197,20 @@ public sealed class SimulatedUhppoteBoard
                     : null,
                 SetDoorControlRequest r => SetDoorControl(r),
                 OpenDoorRequest r => OpenDoor(r.Door, out logged),
-                GetCardsRequest => new ValueResponse(UhppoteFunction.GetCards, Serial, (uint)_slotOf.Count),
-                GetCardRequest r => CardAnswer(UhppoteFunction.GetCard, _slotOf.TryGetValue(r.Card, out var slot) ? _slots[slot] : null, deleted: false),
-                GetCardByIndexRequest r => r.Index >= 1 && r.Index <= _slots.Count
-                    ? CardAnswer(UhppoteFunction.GetCardByIndex, _slots[(int)r.Index - 1], deleted: _slots[(int)r.Index - 1] is null)
-                    : CardAnswer(UhppoteFunction.GetCardByIndex, null, deleted: false),
+                GetCardsRequest => new ValueResponse(UhppoteFunction.GetCards, Serial, (uint)_cards.Count),
+                GetCardRequest r => CardAnswer(UhppoteFunction.GetCard, _cards.Find(r.Card), deleted: false),
+                GetCardByIndexRequest r => CardAtIndex(r.Index),
                 PutCardRequest r => new AckResponse(UhppoteFunction.PutCard, Serial, PutCard(r)),
-                DeleteCardRequest r => new AckResponse(UhppoteFunction.DeleteCard, Serial, DeleteCard(r.Card)),
+                DeleteCardRequest r => new AckResponse(UhppoteFunction.DeleteCard, Serial, Changed(_cards.Delete(r.Card))),
                 DeleteAllCardsRequest r => r.Magic == UhppoteCodec.MagicWord ? new AckResponse(UhppoteFunction.DeleteAllCards, Serial, DeleteAllCards()) : null,
-                GetEventRequest r => GetEvent(r.Index),
-                GetEventIndexRequest => new ValueResponse(UhppoteFunction.GetEventIndex, Serial, _hostIndex),
-                SetEventIndexRequest r => r.Magic == UhppoteCodec.MagicWord ? new AckResponse(UhppoteFunction.SetEventIndex, Serial, SetHostIndex(r.Index)) : null,
+                GetEventRequest r => _events.Read(Serial, r.Index),
+                GetEventIndexRequest => new ValueResponse(UhppoteFunction.GetEventIndex, Serial, _events.HostIndex),
+                SetEventIndexRequest r => r.Magic == UhppoteCodec.MagicWord ? new AckResponse(UhppoteFunction.SetEventIndex, Serial, Changed(_events.SetHostIndex(r.Index))) : null,
                 GetListenerRequest => new ListenerResponse(Serial, _listener, _listenerInterval),
                 SetListenerRequest r => new AckResponse(UhppoteFunction.SetListener, Serial, SetListener(r.Listener, r.IntervalSeconds)),
                 RecordSpecialEventsRequest r => RecordSpecial(r.Enable),
-                GetAntiPassbackRequest => new AntiPassbackResponse(Serial, _antiPassback),
-                SetAntiPassbackRequest r => new AckResponse(UhppoteFunction.SetAntiPassback, Serial, SetAntiPassback(r.Mode)),
+                GetAntiPassbackRequest => new AntiPassbackResponse(Serial, _antiPassback.Mode),
+                SetAntiPassbackRequest r => new AckResponse(UhppoteFunction.SetAntiPassback, Serial, Changed(_antiPassback.Set(r.Mode))),
                 _ => null,
             };
         }
@@ -246,10 +240,7 @@ public sealed class SimulatedUhppoteBoard
             if (granted)
             {
                 Unlock(d);
-                if (UhppoteAntiPassbackModes.SideOf(_antiPassback, door) is { } side)
-                {
-                    _lastSide[(card, side.Pair)] = side.Side;
-                }
+                _antiPassback.Passed(card, door);
             }
 
             outcome = new PresentOutcome(Log(UhppoteEventType.Swipe, granted, (byte)door, direction, card, reason), explanation);
@@ -329,9 +320,7 @@ public sealed class SimulatedUhppoteBoard
 
             if (eraseEvents)
             {
-                Array.Clear(_ring);
-                _lastIndex = 0;
-                _hostIndex = 0;
+                _events.Erase();
             }
 
             if (eraseCards)
@@ -370,7 +359,7 @@ public sealed class SimulatedUhppoteBoard
     {
         lock (_gate)
         {
-            return [.. _slots.OfType<UhppoteCard>()];
+            return _cards.Live();
         }
     }
 
@@ -381,7 +370,7 @@ public sealed class SimulatedUhppoteBoard
         {
             lock (_gate)
             {
-                return _slots.Count;
+                return _cards.SlotCount;
             }
         }
     }
@@ -391,7 +380,7 @@ public sealed class SimulatedUhppoteBoard
     {
         lock (_gate)
         {
-            return _slotOf.TryGetValue(number, out var slot) ? _slots[slot] : null;
+            return _cards.Find(number);
         }
     }
 
@@ -400,13 +389,7 @@ public sealed class SimulatedUhppoteBoard
     {
         lock (_gate)
         {
-            var list = new List<UhppoteEvent>();
-            for (var index = Math.Max(from, OldestIndex()); index != 0 && index <= _lastIndex && list.Count < count; index++)
-            {
-                list.Add(_ring[(index - 1) % (uint)_ring.Length]!);
-            }
-
-            return list;
+            return _events.From(from, count);
         }
     }
 
@@ -432,41 +415,23 @@ public sealed class SimulatedUhppoteBoard
         lock (_gate)
         {
             return new UhppoteBoardSnapshot(
-                [.. _slots],
-                Events(OldestIndex(), _ring.Length),
-                _lastIndex,
-                _hostIndex,
+                _cards.Slots(),
+                _events.From(_events.OldestIndex, _events.Capacity),
+                _events.LastIndex,
+                _events.HostIndex,
                 (long)_clockOffset.TotalSeconds,
                 [.. _doors.Select((d, i) => new SimulatedDoorState(i + 1, d.Mode, d.OpenSeconds, d.Reader.ToString(), false))],
                 _listener.Port == 0 ? null : _listener.ToString(),
                 _listenerInterval,
                 _recordSpecialEvents,
-                _antiPassback);
+                _antiPassback.Mode);
         }
     }
 
     private void Restore(UhppoteBoardSnapshot s)
     {
-        foreach (var card in s.Slots)
-        {
-            _slots.Add(card);
-            if (card is null)
-            {
-                _freeSlots.Add(_slots.Count - 1);
-            }
-            else
-            {
-                _slotOf[card.Number] = _slots.Count - 1;
-            }
-        }
-
-        foreach (var e in s.Events.Where(e => e.Index > s.LastIndex - Math.Min(s.LastIndex, (uint)_ring.Length)))
-        {
-            _ring[(e.Index - 1) % (uint)_ring.Length] = e;
-        }
-
-        _lastIndex = s.LastIndex;
-        _hostIndex = s.HostIndex;
+        _cards.Restore(s.Slots);
+        _events.Restore(s.Events, s.LastIndex, s.HostIndex);
         _clockOffset = TimeSpan.FromSeconds(s.ClockOffsetSeconds);
         foreach (var door in s.Doors.Where(d => d.Door >= 1 && d.Door <= _doors.Length))
         {
@@ -479,7 +444,7 @@ public sealed class SimulatedUhppoteBoard
         _listener = s.Listener is { } text && IPEndPoint.TryParse(text, out var listener) ? listener : new IPEndPoint(IPAddress.Any, 0);
         _listenerInterval = s.ListenerInterval;
         _recordSpecialEvents = s.RecordSpecialEvents;
-        _antiPassback = Enum.IsDefined(s.AntiPassback) ? s.AntiPassback : UhppoteAntiPassback.Disabled;
+        _antiPassback.Restore(s.AntiPassback);
     }
 
     private DateTime LocalNow() => DateTime.SpecifyKind(_time.GetUtcNow().UtcDateTime + _clockOffset, DateTimeKind.Unspecified);
@@ -489,6 +454,16 @@ public sealed class SimulatedUhppoteBoard
     private int? DoorIndex(int door) => door >= 1 && door <= _doors.Length ? door - 1 : null;
 
     private void Touch() => Interlocked.Increment(ref _revision);
+
+    private bool Changed(bool done)
+    {
+        if (done)
+        {
+            Touch();
+        }
+
+        return done;
+    }
 
     private TimeResponse SetTime(DateTime time)
     {
@@ -527,6 +502,12 @@ public sealed class SimulatedUhppoteBoard
         return new AckResponse(UhppoteFunction.OpenDoor, Serial, true);
     }
 
+    private CardRecordResponse CardAtIndex(uint index)
+    {
+        var (card, deleted) = _cards.AtIndex(index);
+        return CardAnswer(UhppoteFunction.GetCardByIndex, card, deleted);
+    }
+
     private CardRecordResponse CardAnswer(UhppoteFunction function, UhppoteCard? card, bool deleted) =>
         card is null
             ? new CardRecordResponse(function, Serial, deleted ? CardRecordResponse.DeletedCard : CardRecordResponse.NoCard, null, null, DoorPermissions.None)
@@ -540,86 +521,12 @@ public sealed class SimulatedUhppoteBoard
             return false;
         }
 
-        var card = new UhppoteCard(r.Card, from, to, r.Doors, r.Pin);
-        if (_slotOf.TryGetValue(r.Card, out var existing))
-        {
-            _slots[existing] = card;
-        }
-        else if (_freeSlots.Count > 0)
-        {
-            var slot = _freeSlots.Min;
-            _freeSlots.Remove(slot);
-            _slots[slot] = card;
-            _slotOf[r.Card] = slot;
-        }
-        else if (_slots.Count < Options.CardCapacity)
-        {
-            _slots.Add(card);
-            _slotOf[r.Card] = _slots.Count - 1;
-        }
-        else
-        {
-            return false;
-        }
-
-        Touch();
-        return true;
-    }
-
-    private bool DeleteCard(uint number)
-    {
-        if (!_slotOf.Remove(number, out var slot))
-        {
-            return false;
-        }
-
-        // The slot stays, marked deleted (card number 0xFFFFFFFF when read by index), and is reused first.
-        _slots[slot] = null;
-        _freeSlots.Add(slot);
-        Touch();
-        return true;
+        return Changed(_cards.Put(new UhppoteCard(r.Card, from, to, r.Doors, r.Pin)));
     }
 
     private bool DeleteAllCards()
     {
-        _slots.Clear();
-        _slotOf.Clear();
-        _freeSlots.Clear();
-        Touch();
-        return true;
-    }
-
-    private EventResponse GetEvent(uint index)
-    {
-        var oldest = OldestIndex();
-        if (oldest == 0)
-        {
-            return EventResponse.NotYet(Serial);
-        }
-
-        // 0 asks for the oldest event held, 0xFFFFFFFF for the newest (uhppote-simulator eventslist.go).
-        var at = index switch
-        {
-            0 => oldest,
-            uint.MaxValue => _lastIndex,
-            _ => index,
-        };
-        if (at < oldest)
-        {
-            return EventResponse.Overwritten(Serial);
-        }
-
-        return at > _lastIndex ? EventResponse.NotYet(Serial) : EventResponse.Of(Serial, _ring[(at - 1) % (uint)_ring.Length]!);
-    }
-
-    private bool SetHostIndex(uint index)
-    {
-        if (index == _hostIndex || index > _lastIndex)
-        {
-            return false;
-        }
-
-        _hostIndex = index;
+        _cards.Clear();
         Touch();
         return true;
     }
@@ -628,23 +535,6 @@ public sealed class SimulatedUhppoteBoard
     {
         _listener = listener;
         _listenerInterval = interval;
-        Touch();
-        return true;
-    }
-
-    private bool SetAntiPassback(UhppoteAntiPassback mode)
-    {
-        if (!Enum.IsDefined(mode))
-        {
-            return false;
-        }
-
-        if (mode != _antiPassback)
-        {
-            _lastSide.Clear();
-        }
-
-        _antiPassback = mode;
         Touch();
         return true;
     }
@@ -663,7 +553,7 @@ public sealed class SimulatedUhppoteBoard
             return (UhppoteEventReason.DeniedDoorNormallyClosed, "door-normally-closed");
         }
 
-        if (!_slotOf.TryGetValue(number, out var slot) || _slots[slot] is not { } card)
+        if (_cards.Find(number) is not { } card)
         {
             return (UhppoteEventReason.DeniedNoPrivilege, "unknown");
         }
@@ -691,7 +581,7 @@ public sealed class SimulatedUhppoteBoard
             return (UhppoteEventReason.DeniedInvalidTimezone, "time-profile");
         }
 
-        return UhppoteAntiPassbackModes.SideOf(_antiPassback, door + 1) is { } side && _lastSide.TryGetValue((number, side.Pair), out var last) && last == side.Side
+        return _antiPassback.Refuses(number, door + 1)
             ? (UhppoteEventReason.DeniedAntiPassback, "anti-passback")
             : (UhppoteEventReason.Swipe, "granted");
     }
@@ -702,14 +592,10 @@ public sealed class SimulatedUhppoteBoard
 
     private UhppoteEvent Log(UhppoteEventType type, bool granted, byte door, UhppoteDirection direction, uint card, UhppoteEventReason reason)
     {
-        _lastIndex++;
-        var e = new UhppoteEvent(_lastIndex, type, granted, door, direction, card, Seconds(LocalNow()), reason);
-        _ring[(_lastIndex - 1) % (uint)_ring.Length] = e;
+        var e = _events.Append(type, granted, door, direction, card, Seconds(LocalNow()), reason);
         Touch();
         return e;
     }
-
-    private uint OldestIndex() => _lastIndex == 0 ? 0 : _lastIndex - Math.Min(_lastIndex, (uint)_ring.Length) + 1;
 
     private UhppoteStatus StatusLocked()
     {
@@ -723,7 +609,7 @@ public sealed class SimulatedUhppoteBoard
             }
         }
 
-        var last = _lastIndex == 0 ? null : _ring[(_lastIndex - 1) % (uint)_ring.Length];
+        var last = _events.Latest;
         var time = Seconds(LocalNow());
         return new UhppoteStatus(time.Year is >= 2000 and <= 2099 ? time : null, 0, 0, relays, 0, 0, 0, 0, last);
     }
