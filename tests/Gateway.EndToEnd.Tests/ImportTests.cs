@@ -190,4 +190,66 @@ public sealed class CutOverTests
             async () => (await door.GetAsync("units/1/whitelist")).EnumerateArray().Select(e => e.GetProperty("uid").GetString()).Order().SequenceEqual(Residents),
             "the door controller did not converge to the three imported cards once the hold was removed");
     }
+
+    /// <summary>
+    /// The same cut-over where the doors are a UHPPOTE board the previous system filled: the site knows its
+    /// residents' cards only by the numbers the board holds (no UID), so the cards file gives those numbers;
+    /// the board's Wiegand-34 readers turn each back into its card's UID, and once the hold is removed the
+    /// board keeps exactly the residents' numbers and drops the stranger's.
+    /// </summary>
+    [LinuxFact]
+    public async Task CutOver_BoardKnowsCardsByNumberOnly_ImportByBoardNumber_BoardKeepsTheResidents()
+    {
+        const uint Serial = 423187757;
+        using var folder = new TempFolder("gateway-e2e-cutover-board");
+        await using var board = await UhppoteSimulatorProcess.StartAsync("--controllers", Serial.ToString(CultureInfo.InvariantCulture));
+        var numbers = Residents.Append("5B0000FF").Select(uid => uint.Parse(uid, NumberStyles.HexNumber, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture)).ToList();
+        var stranger = numbers[^1];
+
+        await using var site = new ServiceSite(folder.Path);
+        foreach (var number in numbers)
+        {
+            // The previous system's records, put over the board's own protocol as its software does.
+            await site.CtlAsync("uhppote", "put-card", board.Endpoint, "--controller", Serial.ToString(CultureInfo.InvariantCulture), number, "--from", "2020-01-01", "--to", "2099-12-31", "--doors", "1");
+        }
+
+        var holders = folder.Combine("holders.csv");
+        var cards = folder.Combine("cards.csv");
+        await File.WriteAllTextAsync(holders, "ref,name,building,unit,room\nH-1,Zhang San,3,1,101\nH-2,Li Si,3,1,102\nH-3,Wang Wu,3,1,103\n");
+        await File.WriteAllTextAsync(cards, "card_number,kind,holder_ref,board_number\n" + string.Concat(numbers.Take(3).Select((number, i) => $"{800001 + i},access,H-{i + 1},{number}\n")));
+        string[] import = ["import", "--holders", holders, "--cards", cards];
+
+        site.AddBoard("door-b3", board.Endpoint, Serial, ("building-3", "in"));
+        site.Set("Gateway:Sync:Hold", "true");
+        await site.StartAsync();
+
+        using (var dry = JsonDocument.Parse(await site.CtlAsync([.. import, "--dry-run", "--json"])))
+        {
+            Assert.Empty(dry.RootElement.GetProperty("problems").EnumerateArray());
+            var controller = Assert.Single(dry.RootElement.GetProperty("controllers").EnumerateArray());
+            Assert.Equal(("controller", 4, 3, 0, 1), (controller.GetProperty("source").GetString(), controller.GetProperty("holdsNow").GetInt32(), controller.GetProperty("willHold").GetInt32(), controller.GetProperty("gains").GetInt32(), controller.GetProperty("loses").GetInt32()));
+            Assert.Equal([stranger], controller.GetProperty("lost").EnumerateArray().Select(u => u.GetString()));
+        }
+
+        using (var imported = JsonDocument.Parse(await site.CtlAsync([.. import, "--json"])))
+        {
+            Assert.True(imported.RootElement.GetProperty("committed").GetBoolean());
+        }
+
+        using (var card = JsonDocument.Parse(await site.CtlAsync("cards", "show", "800001", "--json")))
+        {
+            Assert.Equal(Residents[0], card.RootElement.GetProperty("uid").GetString());
+        }
+
+        await site.StopAsync();
+        site.Unset("Gateway:Sync:Hold");
+        await site.StartAsync();
+        await DemoSite.UntilAsync(
+            async () => (await board.GetAsync($"controllers/{Serial}/cards")).EnumerateArray().Select(c => c.GetProperty("card").GetUInt32().ToString(CultureInfo.InvariantCulture)).Order(StringComparer.Ordinal).SequenceEqual(numbers.Take(3).Order(StringComparer.Ordinal)),
+            "the board did not converge to the three residents' numbers once the hold was removed");
+        foreach (var uid in Residents)
+        {
+            Assert.True((await board.GetAsync($"controllers/{Serial}/doors/1/decision?uid={uid}")).GetProperty("granted").GetBoolean(), uid);
+        }
+    }
 }

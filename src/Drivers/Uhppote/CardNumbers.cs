@@ -118,6 +118,40 @@ public static class CardNumbers
         return false;
     }
 
+    /// <summary>
+    /// The other way: the UID of a card that a reader of <paramref name="format"/> outputs as
+    /// <paramref name="number"/>, for a site whose boards know its cards by number only. Only Wiegand-34
+    /// carries all 32 bits of a 4-byte UID, so only it can be turned back (the number's bytes in the
+    /// reader's order); Wiegand-26 keeps 24 bits and leaves the first byte unknown. A card with a 7-byte UID
+    /// reads through a Wiegand-34 reader as 4 of its bytes: the UID found is then the one that reader
+    /// sees, right for every door of that format and wrong for a reader that sees the whole UID.
+    /// </summary>
+    public static bool TryToUid(uint number, ReaderFormat format, out CardUid uid, [NotNullWhen(false)] out string? error)
+    {
+        uid = default;
+        if (!IsStorable(number))
+        {
+            error = string.Create(CultureInfo.InvariantCulture, $"{number} is not a card number a board can hold");
+            return false;
+        }
+
+        if (format.Wiegand != WiegandFormat.W34)
+        {
+            error = string.Create(CultureInfo.InvariantCulture, $"a {format} reader outputs 24 of a UID's 32 bits, so card number {number} does not tell the card's UID");
+            return false;
+        }
+
+        byte[] bytes = [(byte)(number >> 24), (byte)(number >> 16), (byte)(number >> 8), (byte)number];
+        if (format.ByteOrder == UidByteOrder.LsbFirst)
+        {
+            Array.Reverse(bytes);
+        }
+
+        uid = CardUid.FromBytes(bytes);
+        error = null;
+        return true;
+    }
+
     /// <summary>"10058400" for W34; "10058400 (facility 100, number 58400)" for a Wiegand-26 number.</summary>
     public static string Describe(uint number, WiegandFormat format) =>
         format == WiegandFormat.W26 && IsWiegand26(number)

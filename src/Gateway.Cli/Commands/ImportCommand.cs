@@ -17,7 +17,7 @@ public static class ImportCommand
         var server = CommonOptions.Server();
         var json = CommonOptions.Json();
         var holders = new Option<FileInfo?>("--holders") { Description = "Holders: ref,name,building,unit,room[,phone,email,id_document] (or 住户编号,姓名,楼栋,单元,房号…)" };
-        var cards = new Option<FileInfo?>("--cards") { Description = "Cards already in residents' hands: card_number,uid,kind,holder_ref (or 卡号,卡UID,类型,住户编号)" };
+        var cards = new Option<FileInfo?>("--cards") { Description = "Cards already in residents' hands: card_number,uid,kind,holder_ref[,board_number] (or 卡号,卡UID,类型,住户编号[,门禁卡号]); board_number instead of uid where only a UHPPOTE board knows the card" };
         var agreements = new Option<FileInfo?>("--agreements") { Description = "Parking agreements: agreement_number,holder_ref,card_number,plate,space,monthly_fee,billing_cycle,payment_method,paid_until[,…]" };
         var dryRun = new Option<bool>("--dry-run") { Description = "Report what the import would do, line by line and per controller; change nothing" };
         var command = new Command("import", "Move a live site in: holders, the cards residents already hold and parking agreements from CSV files (UTF-8 or GB18030); a backup first, then one transaction (admin)");

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Gateway.Drivers.Barriers;
+using Gateway.Drivers.Uhppote;
 using Gateway.Service.Backups;
 using Gateway.Service.Controllers;
 using Gateway.Service.Domain;
@@ -184,6 +185,7 @@ public sealed class ImportWorkflow
 
         var cardLines = new Dictionary<long, CardLine>();
         var uidLines = new Dictionary<CardUid, CardLine>();
+        var formats = BoardFormats();
         foreach (var line in parsed.Cards)
         {
             if (cardLines.TryGetValue(line.Number, out var first))
@@ -192,15 +194,20 @@ public sealed class ImportWorkflow
                 continue;
             }
 
-            if (uidLines.TryGetValue(line.Uid, out var same))
+            if (UidOf(line, formats, plan) is not { } uid)
             {
-                plan.Problem(line.File, line.Line, "duplicate-uid", $"UID {line.Uid} is also card {same.Number} (line {same.Line})");
+                continue;
+            }
+
+            if (uidLines.TryGetValue(uid, out var same))
+            {
+                plan.Problem(line.File, line.Line, "duplicate-uid", $"UID {uid} is also card {same.Number} (line {same.Line})");
                 continue;
             }
 
             cardLines[line.Number] = line;
-            uidLines[line.Uid] = line;
-            await ImportCardAsync(unit, line, plan, cancellationToken);
+            uidLines[uid] = line;
+            await ImportCardAsync(unit, line, uid, plan, cancellationToken);
         }
 
         var agreementLines = new Dictionary<string, AgreementLine>(StringComparer.Ordinal);
@@ -257,7 +264,58 @@ public sealed class ImportWorkflow
         plan.NewHolders++;
     }
 
-    private static async Task ImportCardAsync(UnitOfWork unit, CardLine line, Plan plan, CancellationToken cancellationToken)
+    /// <summary>The reader formats of every configured UHPPOTE board's doors: how a board number was read.</summary>
+    private List<ReaderFormat> BoardFormats() =>
+        [.. _options.Devices.Where(d => d.Board is not null).SelectMany(d => d.Board!.Doors.Select(door => door.Format)).Distinct()];
+
+    /// <summary>
+    /// The UID a card line stands for: its <c>uid</c>, checked against its <c>board_number</c> when it has both;
+    /// or, from a board number alone, the UID that reads as it through the boards' one reader format, when
+    /// that format carries the whole UID (Wiegand-34). Null, with the problem reported, when there is none.
+    /// </summary>
+    private static CardUid? UidOf(CardLine line, List<ReaderFormat> formats, Plan plan)
+    {
+        if (line.BoardNumber is not { } number)
+        {
+            return line.Uid;
+        }
+
+        var readers = string.Join(" and ", formats.Select(f => f.ToString()));
+        if (line.Uid is { } given)
+        {
+            if (formats.Count == 0 || formats.Any(f => CardNumbers.TryFromUid(given, f, out var read, out _) && read == number))
+            {
+                return given;
+            }
+
+            var reads = string.Join(", ", formats.Select(f => CardNumbers.TryFromUid(given, f, out var read, out _)
+                ? string.Create(CultureInfo.InvariantCulture, $"{read} through a {f} reader")
+                : $"no number through a {f} reader"));
+            plan.Problem(line.File, line.Line, "board-number-mismatch", $"UID {given} reads as {reads}, not as board number {number.ToString(CultureInfo.InvariantCulture)}");
+            return null;
+        }
+
+        var why = formats.Count switch
+        {
+            0 => "no UHPPOTE board is configured, so no reader format says how the number was read",
+            > 1 => $"the boards' readers use {readers}, so the number does not say which reader read it",
+            _ => null,
+        };
+        if (why is null)
+        {
+            if (CardNumbers.TryToUid(number, formats[0], out var uid, out var error))
+            {
+                return uid;
+            }
+
+            why = error;
+        }
+
+        plan.Problem(line.File, line.Line, "uid-unknown", string.Create(CultureInfo.InvariantCulture, $"board number {number} gives no UID: {why}; read the card's UID at the desk (gatewayctl encoder read) and give it in the uid column"));
+        return null;
+    }
+
+    private static async Task ImportCardAsync(UnitOfWork unit, CardLine line, CardUid cardUid, Plan plan, CancellationToken cancellationToken)
     {
         var holderId = await HolderIdAsync(unit, line.HolderRef, cancellationToken);
         if (holderId is null)
@@ -266,7 +324,7 @@ public sealed class ImportWorkflow
             return;
         }
 
-        var uid = line.Uid.ToString();
+        var uid = cardUid.ToString();
         await using (var find = unit.Command("SELECT number, state, uid, holder_id, kind, legacy FROM cards WHERE number = $number OR uid = $uid ORDER BY number = $number DESC"))
         {
             find.Parameters.AddWithValue("$number", line.Number);
@@ -304,14 +362,16 @@ public sealed class ImportWorkflow
             insert.Parameters.AddWithValue("$uid", uid);
             insert.Parameters.AddWithValue("$holder", holderId.Value);
             insert.Parameters.AddWithValue("$kind", Wire.Name(line.Kind));
-            insert.Parameters.AddWithValue("$note", $"{line.File} line {line.Line.ToString(CultureInfo.InvariantCulture)}");
+            insert.Parameters.AddWithValue("$note", line.Uid is null
+                ? string.Create(CultureInfo.InvariantCulture, $"{line.File} line {line.Line}; UID from board number {line.BoardNumber}")
+                : string.Create(CultureInfo.InvariantCulture, $"{line.File} line {line.Line}"));
             insert.Parameters.AddWithValue("$now", UnitOfWork.Timestamp(unit.NowUtc));
             insert.Parameters.AddWithValue("$operator", unit.Actor.OperatorId);
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
 
         await unit.MarkCardChangedAsync(line.Number, "import", cancellationToken);
-        unit.Audit("card.import-legacy", $"card:{line.Number}", new { holder = holderId.Value, uid, kind = Wire.Name(line.Kind), file = line.File, line = line.Line });
+        unit.Audit("card.import-legacy", $"card:{line.Number}", new { holder = holderId.Value, uid, boardNumber = line.BoardNumber, uidFromBoardNumber = line.Uid is null, kind = Wire.Name(line.Kind), file = line.File, line = line.Line });
         plan.NewCards++;
     }
 

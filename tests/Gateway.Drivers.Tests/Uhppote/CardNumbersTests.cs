@@ -34,6 +34,29 @@ public sealed class CardNumbersTests
     }
 
     [Theory]
+    [InlineData(0x0464E420u, "w34", "0464E420")]
+    [InlineData(0x20E46404u, "w34-lsb", "0464E420")]
+    [InlineData(3735928559u, "w34", "DEADBEEF")]
+    [InlineData(3735928559u, "w34-lsb", "EFBEADDE")]
+    public void ToUid_Wiegand34_GivesTheUidThatReadsAsTheNumber(uint number, string format, string uid)
+    {
+        Assert.True(CardNumbers.TryToUid(number, ReaderFormat.Parse(format), out var found, out var error), error);
+        Assert.Equal(CardUid.Parse(uid), found);
+        Assert.Equal(number, CardNumbers.FromUid(found, ReaderFormat.Parse(format)));
+    }
+
+    [Theory]
+    [InlineData(10058400u, "w26", "24 of a UID's 32 bits")]
+    [InlineData(10058400u, "w26-lsb", "24 of a UID's 32 bits")]
+    [InlineData(0u, "w34", "not a card number a board can hold")]
+    [InlineData(0x00FFFFFFu, "w34", "not a card number a board can hold")]
+    public void ToUid_Wiegand26OrAnUnstorableNumber_IsRefusedWithTheReason(uint number, string format, string reason)
+    {
+        Assert.False(CardNumbers.TryToUid(number, ReaderFormat.Parse(format), out _, out var error));
+        Assert.Contains(reason, error, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData(10058400u, true)]
     [InlineData(25565535u, true)]    // facility 255, number 65535: the largest
     [InlineData(25565536u, false)]   // number 65536

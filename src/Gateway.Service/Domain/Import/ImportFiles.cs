@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 using Gateway.Drivers.Barriers;
+using Gateway.Drivers.Uhppote;
 using Gateway.Service.Domain.Cards;
 using Gateway.Service.Domain.Holders;
 using Gateway.Service.Domain.Parking;
@@ -33,8 +34,11 @@ public sealed record ImportFileSummary(string Name, ImportFileKind Kind, string?
 /// <summary>A holder line: <see cref="Ref"/> is the previous system's holder number, the key cards and agreements use.</summary>
 public sealed record HolderLine(string File, int Line, string Ref, string Name, UnitAddress Address, string? Phone, string? Email, string? IdLastFour);
 
-/// <summary>A card already in a resident's hand.</summary>
-public sealed record CardLine(string File, int Line, long Number, CardUid Uid, CardKind Kind, string HolderRef);
+/// <summary>
+/// A card already in a resident's hand, known by its <see cref="Uid"/> or, where only a UHPPOTE board
+/// knows it, by the number the board holds for it (<see cref="BoardNumber"/>); at least one of the two.
+/// </summary>
+public sealed record CardLine(string File, int Line, long Number, CardUid? Uid, uint? BoardNumber, CardKind Kind, string HolderRef);
 
 /// <summary>A parking agreement; <see cref="PaidUntil"/> is the last paid day (inclusive), null when nothing is paid.</summary>
 public sealed record AgreementLine(
@@ -89,9 +93,10 @@ public static partial class ImportFiles
         [ImportFileKind.Cards] =
         [
             new("card_number", true, "卡号"),
-            new("uid", true, "卡UID", "物理卡号"),
+            new("uid", false, "卡UID", "物理卡号"),
             new("kind", true, "类型", "卡类型"),
             new("holder_ref", true, "住户编号"),
+            new("board_number", false, "门禁卡号", "韦根卡号"),
         ],
         [ImportFileKind.Agreements] =
         [
@@ -248,19 +253,41 @@ public static partial class ImportFiles
     {
         var number = row.Number("card_number", 1, 99_999_999, "must be a card number from 1 to 99999999");
         var uidText = row.Value("uid");
-        CardUid uid = default;
-        if (string.IsNullOrEmpty(uidText))
+        var boardText = row.Value("board_number");
+        CardUid? uid = null;
+        uint? boardNumber = null;
+        if (uidText is null && boardText is null)
         {
-            row.Fail("uid", "is required");
+            row.Fail("uid", "is required (or board_number: the number a UHPPOTE board holds for the card)");
         }
-        else if (!CardUid.TryParse(uidText, out uid))
+
+        if (uidText is not null)
         {
-            row.Fail("uid", $"'{Clip(uidText)}' is not a card UID (8 or 14 hex digits)");
+            if (CardUid.TryParse(uidText, out var parsed))
+            {
+                uid = parsed;
+            }
+            else
+            {
+                row.Fail("uid", $"'{Clip(uidText)}' is not a card UID (8 or 14 hex digits)");
+            }
+        }
+
+        if (boardText is not null)
+        {
+            if (uint.TryParse(boardText, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) && CardNumbers.IsStorable(parsed))
+            {
+                boardNumber = parsed;
+            }
+            else
+            {
+                row.Fail("board_number", $"'{Clip(boardText)}' is not a number a UHPPOTE board can hold (1 to 4294967294, not 16777215)");
+            }
         }
 
         var kind = row.Choice("kind", KindNames, "must be access, parking or both (门禁, 停车, 门禁+停车)");
         var holder = row.Required("holder_ref", RefPattern(), "must be 1-32 letters, digits, '-', '_' or '/'");
-        return row.Ok ? new CardLine(row.File, row.Line, number!.Value, uid, kind, holder!) : null;
+        return row.Ok ? new CardLine(row.File, row.Line, number!.Value, uid, boardNumber, kind, holder!) : null;
     }
 
     private static AgreementLine? ReadAgreement(Row row)

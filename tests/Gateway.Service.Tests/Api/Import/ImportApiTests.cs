@@ -111,6 +111,74 @@ public sealed class ImportApiTests
         Assert.Equal(after, host.Snapshot());
     }
 
+    private static Dictionary<string, string?> Board(string readerFormat) => new()
+    {
+        // Nothing listens there: the board is configuration only, its readers' format what the import needs.
+        ["Gateway:Devices:4:Id"] = "door-b3",
+        ["Gateway:Devices:4:Kind"] = "uhppote",
+        ["Gateway:Devices:4:Endpoint"] = "udp://127.0.0.1:9",
+        ["Gateway:Devices:4:Controller"] = "423187757",
+        ["Gateway:Devices:4:Doors:1:Zone"] = "building-3",
+        ["Gateway:Devices:4:Doors:1:ReaderFormat"] = readerFormat,
+    };
+
+    [Fact]
+    public async Task Import_CardsKnownByTheirBoardNumber_Wiegand34Board_UidFromTheNumber_TheBoardWillHoldTheSameNumbers()
+    {
+        await using var host = await FrontDeskHost.StartAsync(null, withEncoderDevice: false, extra: Board("w34-lsb"));
+        object[] files =
+        [
+            GoodFiles()[0],
+            File("cards.csv", "cards", Encoding.UTF8.GetBytes(
+                "card_number,uid,kind,holder_ref,board_number\n"
+                + "600001,,access,H-1,551838724\n"           // reads back to 0464E420 through a w34-lsb reader
+                + "600002,0464E421,access,H-2,568615940\n"   // both, and they agree
+                + "600003,0464E422,access,H-3,551838724\n")), // both, and they disagree
+        ];
+
+        using (var dry = await PostAsync(host.Client, "api/imports/dry-run", files, key: null))
+        {
+            var report = await ApiTestHost.ReadJsonAsync(dry);
+            var problem = Assert.Single(report.GetProperty("problems").EnumerateArray());
+            Assert.Equal(("cards.csv", 4, "board-number-mismatch"), (problem.GetProperty("file").GetString(), problem.GetProperty("line").GetInt32(), problem.GetProperty("code").GetString()));
+            Assert.Contains("UID 0464E422 reads as 585393156 through a w34-lsb reader, not as board number 551838724", problem.GetProperty("message").GetString(), StringComparison.Ordinal);
+        }
+
+        object[] good = [files[0], File("cards.csv", "cards", Encoding.UTF8.GetBytes("card_number,uid,kind,holder_ref,board_number\n600001,,access,H-1,551838724\n600002,0464E421,access,H-2,568615940\n"))];
+        using var imported = await PostAsync(host.Client, "api/imports", good, Guid.NewGuid().ToString());
+
+        var committed = await ApiTestHost.ReadJsonAsync(imported);
+        Assert.True(committed.GetProperty("committed").GetBoolean(), committed.ToString());
+        Assert.Equal("0464E420", (await FrontDeskHost.GetCardAsync(host.Client, 600001)).GetProperty("uid").GetString());
+        Assert.Equal(1L, Scalar(host, "SELECT COUNT(*) FROM card_events WHERE card_number = 600001 AND action = 'import-legacy' AND note LIKE '%UID from board number 551838724'"));
+        Assert.Equal(1L, Scalar(host, "SELECT COUNT(*) FROM audit_log WHERE action = 'card.import-legacy' AND details LIKE '%\"boardNumber\":551838724%' AND details LIKE '%\"uidFromBoardNumber\":true%'"));
+
+        // The board's forecast is made from the cards' UIDs as any card's is: it will hold the numbers it was given.
+        using var again = await PostAsync(host.Client, "api/imports/dry-run", good, key: null);
+        var board = (await ApiTestHost.ReadJsonAsync(again)).GetProperty("controllers").EnumerateArray().Single(c => c.GetProperty("id").GetString() == "door-b3");
+        Assert.Equal(2, board.GetProperty("willHold").GetInt32());
+        Assert.Equal(2, board.GetProperty("holdsNow").GetInt32());
+    }
+
+    [Theory]
+    [InlineData("w26", "a w26 reader outputs 24 of a UID's 32 bits")]
+    [InlineData(null, "no UHPPOTE board is configured")]
+    public async Task Import_BoardNumberThatGivesNoUid_RefusedByLineWithTheReason_NothingChanged(string? readerFormat, string reason)
+    {
+        await using var host = await FrontDeskHost.StartAsync(null, withEncoderDevice: false, extra: readerFormat is null ? null : Board(readerFormat));
+        var before = host.Snapshot();
+        object[] files = [GoodFiles()[0], File("cards.csv", "cards", Encoding.UTF8.GetBytes("card_number,kind,holder_ref,board_number\n600001,access,H-1,10058400\n"))];
+
+        using var refused = await PostAsync(host.Client, "api/imports", files, Guid.NewGuid().ToString());
+
+        var problem = await ApiTestHost.AssertProblemAsync(refused, 422, "urn:gateway:problem:import-refused");
+        var line = Assert.Single(problem.GetProperty("report").GetProperty("problems").EnumerateArray());
+        Assert.Equal(("cards.csv", 2, "uid-unknown"), (line.GetProperty("file").GetString(), line.GetProperty("line").GetInt32(), line.GetProperty("code").GetString()));
+        Assert.Contains(reason, line.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Contains("give it in the uid column", line.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal(before, host.Snapshot());
+    }
+
     [Fact]
     public async Task Import_WithABadLine_Refused422WithTheReport_NothingChanged_NoBackup()
     {

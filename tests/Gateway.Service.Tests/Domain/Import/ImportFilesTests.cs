@@ -41,6 +41,29 @@ public sealed class ImportFilesTests
     }
 
     [Fact]
+    public void Parse_CardsKnownByABoardNumber_UidOrBoardNumberOrBoth_NeitherOrABadNumberReportedByLine()
+    {
+        var cards = "卡号,类型,住户编号,卡UID,门禁卡号\n"
+            + "600001,门禁,H-1,,3735928559\n"       // board number only
+            + "600002,门禁,H-1,04A1B2C3,\n"         // UID only
+            + "600003,门禁,H-1,DEADBEEF,3735928559\n" // both
+            + "600004,门禁,H-1,,\n"                 // neither
+            + "600005,门禁,H-1,,16777215\n"         // a number no board holds
+            + "600006,门禁,H-1,,12x\n";
+
+        var parsed = ImportFiles.Parse([Utf8("cards.csv", ImportFileKind.Cards, cards)]);
+
+        Assert.Equal([600001L, 600002L, 600003L], parsed.Cards.Select(c => c.Number));
+        Assert.Equal([(uint?)3735928559u, null, 3735928559u], parsed.Cards.Select(c => c.BoardNumber));
+        Assert.Equal([null, "04A1B2C3", "DEADBEEF"], parsed.Cards.Select(c => c.Uid?.ToString()));
+        Assert.Equal([5, 6, 7], parsed.Problems.Select(p => p.Line));
+        Assert.All(parsed.Problems, p => Assert.Equal("malformed", p.Code));
+        Assert.Contains("uid: is required (or board_number", parsed.Problems[0].Message, StringComparison.Ordinal);
+        Assert.Contains("board_number: '16777215' is not a number a UHPPOTE board can hold", parsed.Problems[1].Message, StringComparison.Ordinal);
+        Assert.Contains("board_number: '12x'", parsed.Problems[2].Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Parse_Utf8WithByteOrderMark_EnglishHeadersInAnyOrder()
     {
         var parsed = ImportFiles.Parse([Utf8("h.csv", ImportFileKind.Holders, "room,unit,building,name,ref\n1201,2,3,Alice,H-1\n", bom: true)]);
