@@ -68,6 +68,28 @@ public sealed class UhppoteCommandTests : IClassFixture<UhppoteSimulatorFixture>
     }
 
     [Fact]
+    public async Task GetCards_ImportFile_TheBoardsNumbersAsACardsFileToFillIn()
+    {
+        using var folder = new TempFolder("gatewayctl-board-cards");
+        var path = folder.Combine("cards.csv");
+        foreach (var number in new[] { "3735928559", "10058400" })
+        {
+            await OkAsync("put-card", Endpoint, "--controller", "112", number, "--from", "2024-01-01", "--to", "2099-12-31", "--doors", "1");
+        }
+
+        var (code, stdout, stderr) = await RunAsync("get-cards", Endpoint, "--controller", "112", "--import-file", path);
+
+        Assert.Equal(0, code);
+        Assert.StartsWith("controller 112: 2 cards", stdout, StringComparison.Ordinal);
+        Assert.Equal($"2 card numbers written to {path}", stderr.Trim());
+        var bytes = await File.ReadAllBytesAsync(path);
+        Assert.Equal([0xEF, 0xBB, 0xBF], bytes[..3]);
+        // Kind and holder are the site's to fill in; a 10-digit number is no Gateway card number.
+        Assert.Equal("card_number,kind,holder_ref,board_number\r\n10058400,,,10058400\r\n,,,3735928559\r\n", System.Text.Encoding.UTF8.GetString(bytes[3..]));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+    }
+
+    [Fact]
     public async Task Events_GetEvent_NotYet_AndTheHostIndex()
     {
         await _sim.PutAsync("controllers/104/clock", new { time = "2025-03-01 08:00:00" });

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net;
+using System.Text;
 using System.Text.Json;
 using Gateway.Drivers.Uhppote;
 
@@ -44,12 +45,21 @@ public static class UhppoteCommand
             return TimeReply(b.Serial, await b.SetTimeAsync(local, ct));
         }));
         command.Subcommands.Add(Board("get-status", "Clock, doors, buttons, relays, inputs and the newest event", [], async (b, _, ct) => StatusReply(b.Serial, await b.GetStatusAsync(ct))));
-        command.Subcommands.Add(Board("get-cards", "Every card record, read by index", [], async (b, _, ct) =>
+        var importFile = new Option<string?>("--import-file")
+        {
+            Description = "Also write the numbers as a site-import cards file to fill in (card_number,kind,holder_ref,board_number; docs/migration.md)",
+        };
+        command.Subcommands.Add(Board("get-cards", "Every card record, read by index", [importFile], async (b, p, ct) =>
         {
             var cards = new List<UhppoteCard>();
             await foreach (var card in b.ReadCardsAsync(ct))
             {
                 cards.Add(card);
+            }
+
+            if (p.GetValue(importFile) is { } path)
+            {
+                await ParkingCommand.WriteCsvAsync(ImportTemplate(cards), path, "card numbers", ct);
             }
 
             return new Reply(
@@ -175,6 +185,24 @@ public static class UhppoteCommand
     }
 
     private sealed record Reply(object Json, IReadOnlyList<string> Lines);
+
+    /// <summary>
+    /// A site-import cards file (docs/migration.md) holding a board's numbers, for the site to fill in each
+    /// card's kind and holder: <c>board_number</c> is the board's number; <c>card_number</c> the same number
+    /// where it fits Gateway's card numbers (1-99999999), to be checked against what is printed on the card.
+    /// UTF-8 with a byte-order mark, so a spreadsheet opens it as such.
+    /// </summary>
+    private static byte[] ImportTemplate(IEnumerable<UhppoteCard> cards)
+    {
+        var text = new StringBuilder("card_number,kind,holder_ref,board_number\r\n");
+        foreach (var card in cards.OrderBy(c => c.Number))
+        {
+            var number = card.Number.ToString(CultureInfo.InvariantCulture);
+            text.Append(card.Number <= 99_999_999 ? number : string.Empty).Append(",,,").Append(number).Append("\r\n");
+        }
+
+        return [.. Encoding.UTF8.GetPreamble(), .. Encoding.UTF8.GetBytes(text.ToString())];
+    }
 
     private static Command Board(string name, string description, Symbol[] symbols, Func<UhppoteController, ParseResult, CancellationToken, Task<Reply>> action)
     {
