@@ -6,9 +6,10 @@ namespace Gateway.Service.Controllers;
 /// The seam between the sync engine and a controller family: one controller as its worker drives it.
 /// Each turn does at most one short step of the family's own work — apply a slice of an outbox change,
 /// compare the controller with what it should hold and repair the differences, read its events, set its
-/// clock — and the session reports its health. Implemented for the gateway-barrier/1 profile
-/// (<see cref="ControllerSession"/>) and for UHPPOTE boards (<see cref="UhppoteSession"/>). Every family opens a
-/// lane or door on command (<see cref="IGateOpener"/>, its <see cref="IGateOpener.Device"/> included).
+/// clock — and the session reports its health. Implemented by <see cref="ControllerSession"/> for every
+/// family, over the family's <see cref="ControllerAdapter"/> (<see cref="BarrierAdapter"/> for the
+/// gateway-barrier/1 profile, <see cref="BoardAdapter"/> for UHPPOTE boards). Every family opens a lane or
+/// door on command (<see cref="IGateOpener"/>, its <see cref="IGateOpener.Device"/> included).
 /// </summary>
 public interface IControllerSession : IGateOpener
 {

@@ -42,7 +42,7 @@ public sealed class SyncEngine : BackgroundService
                 Logger = loggers.CreateLogger("Gateway.Drivers.Modbus"),
             });
             var driverOptions = new BarrierControllerOptions { TransactionTimeout = sync.Timeout * 3, TimeProvider = time };
-            var sessions = bus.Select(d => new ControllerSession(d, new BarrierController(master, (byte)d.Unit, driverOptions, loggers.CreateLogger<BarrierController>()), _context)).ToList();
+            var sessions = bus.Select(d => new ControllerSession(d, new BarrierAdapter(d, new BarrierController(master, (byte)d.Unit, driverOptions, loggers.CreateLogger<BarrierController>())), _context)).ToList();
             var worker = new BusWorker(bus.Key, master, sessions, sync, time, loggers.CreateLogger<BusWorker>());
             _context.Outbox.OnChange(worker.Wake);
             _buses.Add(worker);
@@ -69,11 +69,12 @@ public sealed class SyncEngine : BackgroundService
                 }
             }
 
-            var session = new UhppoteSession(device, driver, _context, listener);
+            var adapter = new BoardAdapter(device, driver, listener);
+            var session = new ControllerSession(device, adapter, _context);
             var worker = new BusWorker($"{settings.Endpoint}#{settings.Serial}", driver, [session], sync, time, loggers.CreateLogger<BusWorker>());
             listener?.Subscribe(settings.Serial, pushed =>
             {
-                session.Push(pushed);
+                adapter.Push(pushed);
                 worker.Wake();
             });
             _context.Outbox.OnChange(worker.Wake);

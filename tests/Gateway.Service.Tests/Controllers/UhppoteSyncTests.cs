@@ -225,7 +225,7 @@ public sealed class UhppoteSyncTests
         await h.ServeUntilAsync(() => Task.FromResult(board.HostIndex == 2));
 
         // And a push that comes after the walk read its event (late, or sent twice) is dropped.
-        ((UhppoteSession)h.Session($"u{Serial}")).Push(new UhppotePushedEvent(Serial, listener, board.Status()));
+        ((BoardAdapter)((ControllerSession)h.Session($"u{Serial}")).Adapter).Push(new UhppotePushedEvent(Serial, listener, board.Status()));
         await h.ServeAsync();
         Assert.Equal(2, (await EventsAsync(h)).Count);
         Assert.Single(await h.AlarmsAsync(AlarmKind.BlockedCard));
