@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Gateway.Service;
 using Gateway.Service.Hosting;
 using Gateway.Service.Inventory;
 using Gateway.Service.Storage;

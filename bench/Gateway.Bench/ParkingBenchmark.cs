@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
 using Gateway.Service.Api;
+using Gateway.Service;
 using Gateway.Service.Hosting;
 using Gateway.Service.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -102,15 +103,12 @@ public static class ParkingBenchmark
         }
 
         builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
-        builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(new GatewayDatabase(options.DatabasePath));
-        builder.Services.AddSingleton<DeviceStatusBoard>();
-        builder.Services.AddGatewayApi();
+        builder.Services.AddGateway(options);
         await using var app = builder.Build();
         var database = app.Services.GetRequiredService<GatewayDatabase>();
         database.Initialize(options.SiteId, Migrator.Discover(typeof(GatewayDatabase).Assembly));
-        app.UseGatewayApi();
+        app.UseGateway();
 
         var seed = Stopwatch.StartNew();
         Seed(database, s.Cards, s.Agreements, openGrants + s.ClosedPayments);

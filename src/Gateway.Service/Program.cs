@@ -1,8 +1,8 @@
 using System.Reflection;
 using Gateway.Service.Api;
+using Gateway.Service.Controllers;
 using Gateway.Service.Hosting;
 using Gateway.Service.Storage;
-using Gateway.Service.Controllers;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Serilog;
@@ -67,18 +67,15 @@ public static class Program
                 kestrel.Limits.MaxRequestBodySize = ApiComposition.MaxRequestBodyBytes;
             });
 
-            builder.Services.AddSingleton(options);
-            builder.Services.AddSingleton(TimeProvider.System);
-            builder.Services.AddSingleton(new GatewayDatabase(options.DatabasePath));
-            builder.Services.AddSingleton<DeviceStatusBoard>();
-            builder.Services.AddGatewayApi();
+            // Every feature, in one place (GatewayComposition.cs).
+            builder.Services.AddGateway(options);
             if (demo is not null)
             {
                 // The demo's named operators take the place of the first admin (docs/operators.md, "First start").
                 builder.Services.AddSingleton(demo.Operators);
             }
 
-            builder.Services.RunGatewaySync();
+            builder.Services.RunControllerSync();
 
             var app = builder.Build();
 
@@ -98,7 +95,7 @@ public static class Program
                 return 1;
             }
 
-            app.UseGatewayApi();
+            app.UseGateway();
             foreach (var warning in options.Http.Warnings(DateTimeOffset.UtcNow))
             {
                 Log.Warning("HTTP: {Warning}", warning);

@@ -17,14 +17,29 @@ public sealed partial class ArchitectureTests
     private static readonly HashSet<string> Plumbing = ["Api", "Hosting"];
 
     /// <summary>
-    /// The files of the plumbing that wire features together (the composition: registrations, the options
-    /// of every feature read in one pass, the supervisor's alarm). Only these may name features.
+    /// The files of the plumbing that may name features: only the supervisor, which raises an alarm when a
+    /// loop fails. Registration and the options of every feature live in the root (<see cref="CompositionRoot"/>).
     /// </summary>
     private static readonly HashSet<string> Composition =
     [
-        "Api/ApiComposition.cs",
-        "Hosting/GatewayOptions.cs",
         "Hosting/LoopSupervisor.cs",
+    ];
+
+    /// <summary>The one file that registers and maps every feature.</summary>
+    private const string CompositionRoot = "GatewayComposition.cs";
+
+    /// <summary>
+    /// Files besides the features' <c>XFeature.cs</c> that may register services: the root, Program (the demo's
+    /// operators), the API's shared plumbing and zones, and the console's own wiring.
+    /// </summary>
+    private static readonly HashSet<string> RegistrationFiles =
+    [
+        CompositionRoot,
+        "Program.cs",
+        "Api/ApiComposition.cs",
+        "Api/ZoneEndpoints.cs",
+        "Console/ConsoleComposition.cs",
+        "Console/ConsoleAuth.cs",
     ];
 
     /// <summary>Doors and the demo: they call the features; no feature calls them.</summary>
@@ -99,6 +114,47 @@ public sealed partial class ArchitectureTests
         var cycles = StronglyConnected(edges.ToDictionary(e => e.Key, e => (IReadOnlyCollection<string>)e.Value.Keys)).Where(c => c.Count > 1).ToList();
         var described = cycles.Select(c => string.Join("; ", c.SelectMany(a => edges[a].Where(e => c.Contains(e.Key)).Select(e => $"{a} -> {e.Key} ({string.Join(", ", e.Value)})"))));
         Assert.True(cycles.Count == 0, "features that name each other: " + string.Join("\n", described));
+    }
+
+    [Fact]
+    public void EveryFeature_HasOneRegistrationEntry_CalledByTheCompositionRoot()
+    {
+        var sources = Sources();
+        var root = sources.Single(f => f.Path == CompositionRoot).Text;
+        var failures = new List<string>();
+        foreach (var feature in sources.Select(f => f.Namespace).Where(IsFeature).Distinct().Order(StringComparer.Ordinal))
+        {
+            var path = $"{feature}/{feature}Feature.cs";
+            var entry = sources.SingleOrDefault(f => f.Path == path);
+            if (entry is null)
+            {
+                failures.Add($"the feature {feature} has no {path} (AddX/MapX, called by {CompositionRoot})");
+                continue;
+            }
+
+            var adds = AddMethod().Matches(entry.Text).Select(m => m.Groups[1].Value).ToList();
+            if (adds.Count == 0)
+            {
+                failures.Add($"{path} declares no Add method");
+            }
+
+            failures.AddRange(adds.Where(a => !root.Contains($".{a}(", StringComparison.Ordinal)).Select(a => $"{CompositionRoot} does not call {a} ({path})"));
+        }
+
+        failures.AddRange(sources
+            .Where(f => !f.Path.EndsWith("Feature.cs", StringComparison.Ordinal) && !RegistrationFiles.Contains(f.Path) && Registration().IsMatch(StripComments(f.Text)))
+            .Select(f => $"{f.Path} registers services: that belongs in its feature's XFeature.cs"));
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
+    [Fact]
+    public void OnlyTheRootAndTheDoorsTakeTheWholeOptions()
+    {
+        // A feature takes its own options (registered by the root from its section), never GatewayOptions.
+        var failures = Sources().Where(f => f.Namespace != Root && !Outermost.Contains(f.Namespace) && WholeOptions().IsMatch(StripComments(f.Text)))
+            .Select(f => $"{f.Path} ({f.Namespace}) takes GatewayOptions: give it its own options instead")
+            .ToList();
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
 
     [Fact]
@@ -217,6 +273,15 @@ public sealed partial class ArchitectureTests
 
     [GeneratedRegex(@"//.*$", RegexOptions.Multiline)]
     private static partial Regex LineComment();
+
+    [GeneratedRegex(@"public static IServiceCollection (Add\w+)\(this IServiceCollection")]
+    private static partial Regex AddMethod();
+
+    [GeneratedRegex(@"\bservices\.(?:Add|TryAdd)\w*", RegexOptions.IgnoreCase)]
+    private static partial Regex Registration();
+
+    [GeneratedRegex(@"\bGatewayOptions\b")]
+    private static partial Regex WholeOptions();
 
     [GeneratedRegex(@"Microsoft\.Data\.Sqlite|Microsoft\.AspNetCore|\bHttpContext\b|\bIResult\b")]
     private static partial Regex HttpOrSql();

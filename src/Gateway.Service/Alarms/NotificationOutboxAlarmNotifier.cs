@@ -1,6 +1,5 @@
-using Gateway.Service.Hosting;
 using Gateway.Service.Notifications;
-using Gateway.Service.Operators;
+using Gateway.Service.Site;
 using Gateway.Service.Storage;
 
 namespace Gateway.Service.Alarms;
@@ -16,11 +15,11 @@ public sealed class NotificationOutboxAlarmNotifier : IAlarmNotifier
     private readonly bool _enabled;
     private readonly string _siteId;
 
-    public NotificationOutboxAlarmNotifier(NotificationOutbox outbox, GatewayOptions options)
+    public NotificationOutboxAlarmNotifier(NotificationOutbox outbox, NotificationOptions options, SiteOptions site)
     {
         _outbox = outbox;
-        _enabled = options.Security.Notifications.Transport != NotificationTransport.None;
-        _siteId = options.SiteId;
+        _enabled = options.Transport != NotificationTransport.None;
+        _siteId = site.SiteId;
     }
 
     public async Task NotifyAsync(UnitOfWork unit, AlarmView alarm, CancellationToken cancellationToken)

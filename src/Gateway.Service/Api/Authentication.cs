@@ -119,6 +119,9 @@ public sealed class BootstrapTokenAuthenticator : IOperatorAuthenticator
         _retirement = retirement;
     }
 
+    /// <summary>Whether <c>Gateway:BootstrapToken</c> is set (retired or not).</summary>
+    public bool IsConfigured => _expected is not null;
+
     /// <summary>Reads <c>Gateway:BootstrapToken</c>: unset, or 32-512 printable ASCII characters. The error never echoes the value.</summary>
     public static bool TryLoad(IConfigurationSection gateway, out Secret? token, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
     {

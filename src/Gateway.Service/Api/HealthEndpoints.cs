@@ -1,4 +1,5 @@
 using Gateway.Service.Hosting;
+using Gateway.Service.Site;
 using Gateway.Service.Storage;
 using Microsoft.AspNetCore.Authorization;
 
@@ -19,7 +20,7 @@ public static class HealthEndpoints
             .AllowAnonymous()
             .WithName("Liveness");
 
-        app.MapGet("/health", async (HttpContext context, IAuthorizationService authorization, GatewayDatabase database, DeviceStatusBoard devices, LoopSupervisor loops, GatewayOptions options) =>
+        app.MapGet("/health", async (HttpContext context, IAuthorizationService authorization, GatewayDatabase database, DeviceStatusBoard devices, LoopSupervisor loops, SiteOptions site) =>
         {
             var ready = database.IsReady;
             var status = ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
@@ -31,7 +32,7 @@ public static class HealthEndpoints
 
             var body = new HealthReport(
                 readiness,
-                options.SiteId,
+                site.SiteId,
                 new StorageHealth(ready ? "open" : "closed", database.SchemaVersion),
                 devices.Snapshot().Select(d => new DeviceHealth(d.Id, d.Kind.ToString().ToLowerInvariant(), d.Endpoint, d.State.ToString().ToLowerInvariant(), d.LastError, d.SinceUtc, d.Drifted, d.ClockSkewSeconds)).ToList(),
                 loops.Snapshot());

@@ -1,6 +1,5 @@
 using Gateway.Service.Domain.Controllers;
 using Gateway.Service.Domain.Zones;
-using Gateway.Service.Hosting;
 using Gateway.Service.Site;
 
 namespace Gateway.Service.Api;
@@ -9,6 +8,14 @@ namespace Gateway.Service.Api;
 public static class ZoneEndpoints
 {
     public sealed record ZoneResponse(string Zone, IReadOnlyList<string> Controllers);
+
+    /// <summary>Registers the zone map and the boards' numbering, both read from the configured devices.</summary>
+    public static IServiceCollection AddZones(this IServiceCollection services, SiteDevices devices)
+    {
+        services.AddSingleton(FromDevices(devices));
+        services.AddSingleton(BoardNumberingFrom(devices));
+        return services;
+    }
 
     public static void MapZoneEndpoints(this RouteGroupBuilder api)
     {
@@ -30,12 +37,12 @@ public static class ZoneEndpoints
     /// The zone map of the configured controllers: a barrier or door controller in its zone, a UHPPOTE board in
     /// each of its doors' zones. A board keeps whole local days (inclusive from/to dates), a barrier UTC seconds.
     /// </summary>
-    public static ZoneMap FromOptions(GatewayOptions options) =>
-        new(options.Devices.Where(d => d.IsController).SelectMany(d => d.Zones.Select(z => new ZonedController(d.Id, z, GrainOf(d.Kind)))));
+    public static ZoneMap FromDevices(SiteDevices devices) =>
+        new(devices.All.Where(d => d.IsController).SelectMany(d => d.Zones.Select(z => new ZonedController(d.Id, z, GrainOf(d.Kind)))));
 
     /// <summary>The UHPPOTE boards' doors, their zones and reader formats: what the issue desk checks a blank's board numbers against.</summary>
-    public static BoardNumbering BoardNumberingFrom(GatewayOptions options) =>
-        new(options.Devices.Where(d => d.Board is not null).SelectMany(d => d.Board!.Doors.Select(door => new BoardDoor(d.Id, door.Door, door.Zone, door.Format))));
+    public static BoardNumbering BoardNumberingFrom(SiteDevices devices) =>
+        new(devices.All.Where(d => d.Board is not null).SelectMany(d => d.Board!.Doors.Select(door => new BoardDoor(d.Id, door.Door, door.Zone, door.Format))));
 
     /// <summary>How finely a controller of <paramref name="kind"/> keeps a card's validity.</summary>
     public static ValidityGrain GrainOf(DeviceKind kind) => kind == DeviceKind.Uhppote ? ValidityGrain.Days : ValidityGrain.Seconds;

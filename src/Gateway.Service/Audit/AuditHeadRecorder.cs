@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using Gateway.Service.Hosting;
 using Gateway.Service.Storage;
 
 namespace Gateway.Service.Audit;
@@ -20,12 +19,12 @@ public sealed class AuditHeadRecorder
     private readonly ILogger<AuditHeadRecorder> _logger;
     private readonly SemaphoreSlim _append = new(1, 1);
 
-    public AuditHeadRecorder(AuditLog log, GatewayOptions options, TimeProvider time, ILogger<AuditHeadRecorder> logger)
+    public AuditHeadRecorder(AuditLog log, AuditFiles files, TimeProvider time, ILogger<AuditHeadRecorder> logger)
     {
         _log = log;
         _time = time;
         _logger = logger;
-        FilePath = options.Security.AuditHeadFile;
+        FilePath = files.HeadFile;
     }
 
     /// <summary>The append-only head file.</summary>

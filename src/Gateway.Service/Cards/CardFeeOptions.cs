@@ -1,6 +1,5 @@
 using System.Globalization;
 using Gateway.Service.Domain.Cards;
-using Gateway.Service.Hosting;
 
 namespace Gateway.Service.Cards;
 
@@ -21,7 +20,7 @@ public static class CardFeeOptions
             var text = gateway[$"CardFees:{keys[i]}"] ?? "0";
             if (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out amounts[i]) || amounts[i] > CardFeeSchedule.MaxFen)
             {
-                error = $"{GatewayOptions.Section}:CardFees:{keys[i]}: '{text}' is not a whole number of fen from 0 to {CardFeeSchedule.MaxFen} (2000 = 20.00 yuan)";
+                error = $"{Site.SiteOptions.Section}:CardFees:{keys[i]}: '{text}' is not a whole number of fen from 0 to {CardFeeSchedule.MaxFen} (2000 = 20.00 yuan)";
                 return false;
             }
         }

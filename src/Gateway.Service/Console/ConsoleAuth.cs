@@ -44,7 +44,7 @@ public static class ConsoleAuth
             .AddPolicyScheme(SelectorScheme, null, o => o.ForwardDefaultSelector = context =>
                 ConsolePaths.IsApi(context.Request.Path) ? BearerTokenHandler.SchemeName : CookieScheme)
             .AddCookie(CookieScheme, _ => { });
-        services.AddOptions<CookieAuthenticationOptions>(CookieScheme).Configure<Hosting.GatewayOptions>((o, gateway) =>
+        services.AddOptions<CookieAuthenticationOptions>(CookieScheme).Configure<GatewayOptions>((o, gateway) =>
         {
             o.Cookie.Name = CookieName;
             o.Cookie.HttpOnly = true;

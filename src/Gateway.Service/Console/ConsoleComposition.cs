@@ -11,7 +11,7 @@ namespace Gateway.Service.Console;
 /// Wires the web console (docs/console.md): Razor Pages under <c>Console/Pages</c> served at <c>/</c>
 /// beside the API, the cookie session, antiforgery, data-protection keys in the data folder, the
 /// request language, and the few static files (stylesheet, htmx) embedded in the assembly.
-/// <see cref="Api.ApiComposition"/> calls these, so the service and the test hosts serve the same console.
+/// The composition root (<c>GatewayComposition</c>) calls these, so the service and the test hosts serve the same console.
 /// </summary>
 public static class ConsoleComposition
 {

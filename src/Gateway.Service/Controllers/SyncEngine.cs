@@ -17,21 +17,19 @@ namespace Gateway.Service.Controllers;
 /// </summary>
 public sealed class SyncEngine : BackgroundService
 {
-    private readonly GatewayOptions _options;
+    private readonly SyncOptions _sync;
     private readonly SyncContext _context;
     private readonly LoopSupervisor _supervisor;
     private readonly List<BusWorker> _buses = [];
     private readonly Dictionary<string, BoardListener> _listeners = new(StringComparer.OrdinalIgnoreCase);
     private volatile bool _running;
 
-    public SyncEngine(GatewayOptions options, ISyncStore store, EventStore events, AlarmStore alarms, DeviceStatusBoard board, LoopSupervisor supervisor, TimeProvider time, ILoggerFactory loggers)
+    public SyncEngine(SyncOptions sync, SiteDevices devices, WhitelistRules rules, ISyncStore store, EventStore events, AlarmStore alarms, DeviceStatusBoard board, LoopSupervisor supervisor, TimeProvider time, ILoggerFactory loggers)
     {
-        _options = options;
+        _sync = sync;
         _supervisor = supervisor;
-        var sync = options.Sync;
-        var rules = RulesFrom(options);
         _context = new SyncContext(store, new SnapshotCache(store, time), new OutboxWatcher(store), events, alarms, board, rules, sync, time, loggers.CreateLogger<SyncEngine>());
-        foreach (var bus in options.Devices.Where(d => d.Kind == DeviceKind.Barrier && d.ModbusEndpoint is not null).GroupBy(BusKey, StringComparer.Ordinal))
+        foreach (var bus in devices.All.Where(d => d.Kind == DeviceKind.Barrier && d.ModbusEndpoint is not null).GroupBy(BusKey, StringComparer.Ordinal))
         {
             var endpoint = bus.First().ModbusEndpoint!;
             var master = ModbusMaster.Create(endpoint, new ModbusMasterOptions
@@ -49,7 +47,7 @@ public sealed class SyncEngine : BackgroundService
         }
 
         // A UHPPOTE board is a bus of its own: requests go out on fresh UDP sockets, one at a time.
-        foreach (var device in options.Devices.Where(d => d.Kind == DeviceKind.Uhppote && d.Board is not null))
+        foreach (var device in devices.All.Where(d => d.Kind == DeviceKind.Uhppote && d.Board is not null))
         {
             var settings = device.Board!;
             var driver = new UhppoteController(settings.Endpoint, settings.Serial, new UhppoteControllerOptions
@@ -134,14 +132,14 @@ public sealed class SyncEngine : BackgroundService
     /// (grace days, added to the end written to car-park controllers) in the site's time zone, and the
     /// retention periods of <c>Gateway:Sync:*</c>.
     /// </summary>
-    public static WhitelistRules RulesFrom(GatewayOptions options)
+    public static WhitelistRules RulesFrom(Domain.Parking.ParkingRules parking, TimeZoneInfo siteTimeZone, SyncOptions sync)
     {
-        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(parking);
+        ArgumentNullException.ThrowIfNull(sync);
 
         // Built anew rather than with `with`: the calendar is derived from the zone at construction, and the
         // site's zone is the one periods are laid out in (the grant path uses the same Gateway:Parking rules).
-        var parking = options.Parking;
-        return new(new Domain.Parking.ParkingRules(options.SiteTimeZone, parking.GraceDays, parking.ProrationAllowed), options.Sync.BlockedRetention, options.Sync.ExpiredRetention);
+        return new(new Domain.Parking.ParkingRules(siteTimeZone, parking.GraceDays, parking.ProrationAllowed), sync.BlockedRetention, sync.ExpiredRetention);
     }
 
     /// <summary>How long an opening may wait for its controller's turn before it is dropped unsent.</summary>
@@ -180,7 +178,7 @@ public sealed class SyncEngine : BackgroundService
 
         // The deadline drops a command still queued; one already on the wire has the driver's transaction timeout
         // to be answered. Past both the worker is stuck (its supervisor restarts it): say so rather than hang.
-        var patience = OpenDeadline + (_options.Sync.Timeout * 3) + TimeSpan.FromSeconds(2);
+        var patience = OpenDeadline + (_sync.Timeout * 3) + TimeSpan.FromSeconds(2);
         try
         {
             return await answer.WaitAsync(patience, _context.Time, cancellationToken);
@@ -237,7 +235,7 @@ public sealed class SyncEngine : BackgroundService
             return;
         }
 
-        if (_options.Sync.Hold)
+        if (_sync.Hold)
         {
             _context.Logger.LogWarning("Sync held (Gateway:Sync:Hold): no controller is read or written until the setting is removed and the service restarted; {Controllers} controller(s) keep what they hold", _buses.Sum(b => b.DeviceIds.Count));
             return;
@@ -280,7 +278,7 @@ public sealed class SyncEngine : BackgroundService
                 await heartbeat.HealthyAsync(cancellationToken);
 
                 // A change committed here (the API) nudges at once; the poll catches anything else.
-                await engine._context.Outbox.WaitAsync(engine._options.Sync.PollInterval, cancellationToken);
+                await engine._context.Outbox.WaitAsync(engine._sync.PollInterval, cancellationToken);
             }
         }
 

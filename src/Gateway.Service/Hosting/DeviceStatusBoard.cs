@@ -37,10 +37,10 @@ public sealed class DeviceStatusBoard
     private readonly ConcurrentDictionary<string, (string Message, DateTimeOffset SinceUtc)> _faults = new(StringComparer.OrdinalIgnoreCase);
     private readonly TimeProvider _time;
 
-    public DeviceStatusBoard(GatewayOptions options, TimeProvider time)
+    public DeviceStatusBoard(SiteDevices devices, TimeProvider time)
     {
         _time = time;
-        foreach (var device in options.Devices)
+        foreach (var device in devices.All)
         {
             _devices[device.Id] = new DeviceStatus(device.Id, device.Kind, device.Endpoint, DeviceState.Unknown, null, null);
         }

@@ -46,7 +46,7 @@ public sealed record LogOptions(long FileSizeLimitBytes, long TotalSizeLimitByte
 
         if (total < 3 * file)
         {
-            error = $"{GatewayOptions.Section}:Logs:TotalSizeLimitMB: {total} must be at least three times Logs:FileSizeLimitMB ({file}): the file being written, one before it, and room for the line that crosses a limit";
+            error = $"{Site.SiteOptions.Section}:Logs:TotalSizeLimitMB: {total} must be at least three times Logs:FileSizeLimitMB ({file}): the file being written, one before it, and room for the line that crosses a limit";
             return false;
         }
 
@@ -73,7 +73,7 @@ public sealed record LogOptions(long FileSizeLimitBytes, long TotalSizeLimitByte
         var text = gateway[$"Logs:{key}"] ?? fallback.ToString(CultureInfo.InvariantCulture);
         if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value) || value < min || value > max)
         {
-            error = $"{GatewayOptions.Section}:Logs:{key}: '{text}' is not a whole number of {unit} from {min} to {max}";
+            error = $"{Site.SiteOptions.Section}:Logs:{key}: '{text}' is not a whole number of {unit} from {min} to {max}";
             return false;
         }
 

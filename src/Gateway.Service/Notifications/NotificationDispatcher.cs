@@ -21,11 +21,11 @@ public sealed class NotificationDispatcher : BackgroundService, ISupervisedLoop
     private readonly LoopSupervisor? _supervisor;
     private readonly SemaphoreSlim _pass = new(1, 1);
 
-    public NotificationDispatcher(NotificationOutbox outbox, UnitOfWorkFactory units, GatewayOptions options, TimeProvider time, ILogger<NotificationDispatcher> logger, INotificationSender? sender = null, LoopSupervisor? supervisor = null)
+    public NotificationDispatcher(NotificationOutbox outbox, UnitOfWorkFactory units, NotificationOptions options, TimeProvider time, ILogger<NotificationDispatcher> logger, INotificationSender? sender = null, LoopSupervisor? supervisor = null)
     {
         _outbox = outbox;
         _units = units;
-        _options = options.Security.Notifications;
+        _options = options;
         _time = time;
         _logger = logger;
         _sender = sender;

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using Gateway.Service.Hosting;
+using Gateway.Service.Site;
 using Gateway.Service.Storage;
 
 namespace Gateway.Service.Notifications;
@@ -30,11 +30,11 @@ public sealed class NotificationOutbox
     private readonly NotificationOptions _options;
     private readonly string _siteId;
 
-    public NotificationOutbox(GatewayDatabase database, GatewayOptions options)
+    public NotificationOutbox(GatewayDatabase database, NotificationOptions options, SiteOptions site)
     {
         _database = database;
-        _options = options.Security.Notifications;
-        _siteId = options.SiteId;
+        _options = options;
+        _siteId = site.SiteId;
     }
 
     /// <summary>Queues a notice inside <paramref name="unit"/>; returns its message id.</summary>

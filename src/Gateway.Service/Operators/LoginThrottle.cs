@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Gateway.Service.Hosting;
 
 namespace Gateway.Service.Operators;
 
@@ -37,14 +36,14 @@ public sealed class LoginThrottle
     private readonly TimeSpan _window;
     private readonly TimeSpan _slowDown;
 
-    public LoginThrottle(GatewayOptions options, TimeProvider time)
+    public LoginThrottle(SecurityOptions options, TimeProvider time)
     {
         _time = time;
-        _maxPerPair = options.Security.MaxFailedLogins;
-        _maxPerAddress = options.Security.MaxFailedLoginsPerAddress;
-        _slowDownAfter = options.Security.SlowDownAfterFailedLogins;
-        _window = options.Security.Lockout;
-        _slowDown = options.Security.SlowDown;
+        _maxPerPair = options.MaxFailedLogins;
+        _maxPerAddress = options.MaxFailedLoginsPerAddress;
+        _slowDownAfter = options.SlowDownAfterFailedLogins;
+        _window = options.Lockout;
+        _slowDown = options.SlowDown;
     }
 
     /// <summary>How long a failed check holds an operator's line while its logins are slowed down.</summary>

@@ -16,44 +16,6 @@ public static class OperatorEndpoints
     public const string InvalidCredentialsType = ProblemTypes.Prefix + "invalid-credentials";
     public const string TooManyAttemptsType = ProblemTypes.Prefix + "too-many-attempts";
 
-    /// <summary>Registers operators, the audit log, notifications and the start-up work (called by <c>AddGatewayApi</c>).</summary>
-    public static void AddOperators(this IServiceCollection services)
-    {
-        services.AddSingleton(sp => new AuditKey(sp.GetRequiredService<GatewayOptions>().Security.AuditKeyFile));
-        services.AddSingleton<AuditLog>();
-        services.AddSingleton<IUnitOfWorkObserver>(sp => sp.GetRequiredService<AuditLog>());
-        services.AddSingleton<NotificationOutbox>();
-        services.AddSingleton<OperatorStore>();
-        services.AddSingleton<LoginThrottle>();
-        services.AddSingleton<SignInWorkflow>();
-        services.AddSingleton<IOperatorAuthenticator, OperatorTokenAuthenticator>();
-        // No request logging on the notifications client: a webhook URL's query string may hold its key.
-        services.AddHttpClient("notifications").RemoveAllLoggers();
-        services.AddSingleton<INotificationSender>(sp =>
-        {
-            var options = sp.GetRequiredService<GatewayOptions>().Security.Notifications;
-            return options.Transport switch
-            {
-                NotificationTransport.Smtp => new SmtpNotificationSender(options.Smtp!),
-                NotificationTransport.Webhook => new WebhookNotificationSender(options.WebhookUrl!, sp.GetRequiredService<IHttpClientFactory>().CreateClient("notifications")),
-                _ => new QueueOnlySender(),
-            };
-        });
-        services.AddSingleton<NotificationDispatcher>();
-        services.AddSingleton(sp => sp.GetRequiredService<GatewayOptions>().Site);
-        services.AddSingleton<Backups.BackupWorkflow>();
-        services.AddSingleton(sp => new Domain.Parking.SiteCalendar(sp.GetRequiredService<GatewayOptions>().SiteTimeZone));
-        services.AddSingleton(sp => sp.GetRequiredService<GatewayOptions>().Inventory);
-        services.AddSingleton<Inventory.InventoryWorkflow>();
-        services.AddSingleton<IAuditHeadSource, Inventory.InventoryAuditHeads>();
-        services.AddSingleton<AuditHeadRecorder>();
-        services.AddSingleton<SecurityStartup>();
-        services.AddHostedService(sp => sp.GetRequiredService<SecurityStartup>());
-        // After the audit key is loaded: the pass may purge tokens, which is audited.
-        services.AddHostedService<SecurityHousekeeping>();
-        services.AddHostedService(sp => sp.GetRequiredService<NotificationDispatcher>());
-    }
-
     public static void MapOperatorEndpoints(this RouteGroupBuilder api)
     {
         api.MapPost("/login", LoginAsync)
@@ -225,12 +187,5 @@ public static class OperatorEndpoints
         }
 
         return TypedResults.Ok(new Page<Notification>(await outbox.ListAsync((int)l!.Value, cancellationToken), null));
-    }
-
-    /// <summary>The sender when no transport is configured: it never succeeds, so notices wait (never dropped).</summary>
-    private sealed class QueueOnlySender : INotificationSender
-    {
-        public Task SendAsync(Notification notification, CancellationToken cancellationToken) =>
-            throw new NotificationDeliveryException("no transport configured (Gateway:Notifications:Transport is none)");
     }
 }

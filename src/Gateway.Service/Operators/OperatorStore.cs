@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 using Gateway.Service.Api;
-using Gateway.Service.Hosting;
 using Gateway.Service.Notifications;
 using Gateway.Service.Storage;
 using Microsoft.Data.Sqlite;
@@ -61,13 +60,13 @@ public sealed partial class OperatorStore
     private readonly Lazy<string> _unknownNameHash;
     private readonly BootstrapRetirement _retirement;
 
-    public OperatorStore(GatewayDatabase database, UnitOfWorkFactory units, GatewayOptions options, TimeProvider time, NotificationOutbox outbox, LoginThrottle throttle, BootstrapRetirement retirement)
+    public OperatorStore(GatewayDatabase database, UnitOfWorkFactory units, SecurityOptions options, TimeProvider time, NotificationOutbox outbox, LoginThrottle throttle, BootstrapRetirement retirement)
     {
         _retirement = retirement;
         _throttle = throttle;
         _database = database;
         _units = units;
-        _options = options.Security;
+        _options = options;
         _hasher = new PasswordHasher(_options.PasswordIterations);
         _unknownNameHash = new Lazy<string>(() => _hasher.Hash("no-such-operator"));
         _time = time;

@@ -1,5 +1,5 @@
 using Gateway.Service.Audit;
-using Gateway.Service.Hosting;
+using Gateway.Service.Site;
 using Gateway.Shared;
 
 namespace Gateway.Service.Operators;
@@ -16,7 +16,9 @@ public sealed class SecurityStartup : IHostedService
     private readonly AuditKey _key;
     private readonly AuditLog _audit;
     private readonly OperatorStore _operators;
-    private readonly GatewayOptions _options;
+    private readonly SiteOptions _site;
+    private readonly SecurityOptions _security;
+    private readonly bool _bootstrapTokenSet;
     private readonly ILogger<SecurityStartup> _logger;
 
     private readonly Notifications.NotificationOutbox _outbox;
@@ -24,7 +26,7 @@ public sealed class SecurityStartup : IHostedService
     private readonly BootstrapRetirement _retirement;
     private readonly Demo.DemoOperators? _demo;
 
-    public SecurityStartup(AuditKey key, AuditLog audit, OperatorStore operators, GatewayOptions options, Notifications.NotificationOutbox outbox, Storage.UnitOfWorkFactory units, BootstrapRetirement retirement, ILogger<SecurityStartup> logger, Demo.DemoOperators? demo = null)
+    public SecurityStartup(AuditKey key, AuditLog audit, OperatorStore operators, SiteOptions site, SecurityOptions security, Api.BootstrapTokenAuthenticator bootstrap, Notifications.NotificationOutbox outbox, Storage.UnitOfWorkFactory units, BootstrapRetirement retirement, ILogger<SecurityStartup> logger, Demo.DemoOperators? demo = null)
     {
         _demo = demo;
         _retirement = retirement;
@@ -33,11 +35,13 @@ public sealed class SecurityStartup : IHostedService
         _key = key;
         _audit = audit;
         _operators = operators;
-        _options = options;
+        _site = site;
+        _security = security;
+        _bootstrapTokenSet = bootstrap.IsConfigured;
         _logger = logger;
     }
 
-    public string InitialPasswordPath => Path.Combine(_options.DataFolder, InitialPasswordFileName);
+    public string InitialPasswordPath => Path.Combine(_site.DataFolder, InitialPasswordFileName);
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -57,7 +61,7 @@ public sealed class SecurityStartup : IHostedService
 
         WarnIfOpenToOthers();
 
-        if (_options.Security.Notifications.WebhookUrl is { } webhook
+        if (_security.Notifications.WebhookUrl is { } webhook
             && await _outbox.ScrubWebhookUrlAsync(webhook, _units, cancellationToken) is var scrubbed and > 0)
         {
             _logger.LogWarning("Removed the webhook URL's query string and user info from {NotificationCount} stored delivery error(s): backups taken before hold them; see docs/operators.md", scrubbed);
@@ -65,7 +69,7 @@ public sealed class SecurityStartup : IHostedService
 
         await CreateFirstOperatorsAsync(cancellationToken);
         var retired = await _retirement.RetireIfAnAdminHasOwnPasswordAsync(_units, cancellationToken);
-        if (_options.BootstrapToken is not null)
+        if (_bootstrapTokenSet)
         {
             if (retired is not null)
             {
@@ -84,14 +88,14 @@ public sealed class SecurityStartup : IHostedService
     /// </summary>
     private void WarnIfOpenToOthers()
     {
-        if (Directory.Exists(_options.DataFolder) && OwnerOnlyFile.IsOpenToOthers(_options.DataFolder))
+        if (Directory.Exists(_site.DataFolder) && OwnerOnlyFile.IsOpenToOthers(_site.DataFolder))
         {
-            _logger.LogWarning("The data folder {DataFolder} is open to other users (mode {Mode}): chmod 700 it (docs/operators.md, \"The data folder\")", _options.DataFolder, OwnerOnlyFile.OctalMode(_options.DataFolder));
+            _logger.LogWarning("The data folder {DataFolder} is open to other users (mode {Mode}): chmod 700 it (docs/operators.md, \"The data folder\")", _site.DataFolder, OwnerOnlyFile.OctalMode(_site.DataFolder));
         }
 
-        if (File.Exists(_options.DatabasePath) && OwnerOnlyFile.IsOpenToOthers(_options.DatabasePath))
+        if (File.Exists(_site.DatabasePath) && OwnerOnlyFile.IsOpenToOthers(_site.DatabasePath))
         {
-            _logger.LogWarning("The database {DatabasePath} is open to other users (mode {Mode}): chmod 600 it and its -wal and -shm files (docs/operators.md, \"The data folder\")", _options.DatabasePath, OwnerOnlyFile.OctalMode(_options.DatabasePath));
+            _logger.LogWarning("The database {DatabasePath} is open to other users (mode {Mode}): chmod 600 it and its -wal and -shm files (docs/operators.md, \"The data folder\")", _site.DatabasePath, OwnerOnlyFile.OctalMode(_site.DatabasePath));
         }
     }
 

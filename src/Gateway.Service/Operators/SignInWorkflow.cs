@@ -1,6 +1,6 @@
 using Gateway.Service.Api;
 using Gateway.Service.Domain;
-using Gateway.Service.Hosting;
+using Gateway.Service.Site;
 using Gateway.Service.Storage;
 
 namespace Gateway.Service.Operators;
@@ -24,11 +24,11 @@ public sealed class SignInWorkflow
     private readonly OperatorStore _store;
     private readonly LoginThrottle _throttle;
     private readonly TimeProvider _time;
-    private readonly GatewayOptions _options;
+    private readonly SiteOptions _site;
 
-    public SignInWorkflow(OperatorStore store, LoginThrottle throttle, TimeProvider time, GatewayOptions options)
+    public SignInWorkflow(OperatorStore store, LoginThrottle throttle, TimeProvider time, SiteOptions site)
     {
-        _options = options;
+        _site = site;
         _store = store;
         _throttle = throttle;
         _time = time;
@@ -133,7 +133,7 @@ public sealed class SignInWorkflow
             return Refusal.Invalid(refusal.Field, refusal.Message) with { Code = refusal.WrongCurrent ? "wrong-current-password" : "password-rule" };
         }
 
-        var initialPassword = Path.Combine(_options.DataFolder, SecurityStartup.InitialPasswordFileName);
+        var initialPassword = Path.Combine(_site.DataFolder, SecurityStartup.InitialPasswordFileName);
         if (actor.OperatorId == "admin" && File.Exists(initialPassword))
         {
             // The one-time password is spent: its file has no further use.

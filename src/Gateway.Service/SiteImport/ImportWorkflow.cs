@@ -8,7 +8,7 @@ using Gateway.Service.Domain.Cards;
 using Gateway.Service.Domain.Controllers;
 using Gateway.Service.Domain.Import;
 using Gateway.Service.Domain.Parking;
-using Gateway.Service.Hosting;
+using Gateway.Service.Site;
 using Gateway.Service.Parking;
 using Gateway.Service.Storage;
 
@@ -72,15 +72,19 @@ public sealed class ImportWorkflow
 
     private readonly UnitOfWorkFactory _writes;
     private readonly BackupWorkflow _backups;
-    private readonly GatewayOptions _options;
+    private readonly SiteDevices _devices;
+    private readonly SyncOptions _sync;
+    private readonly WhitelistRules _rules;
     private readonly SyncEngine _engine;
     private readonly ILogger<ImportWorkflow> _logger;
 
-    public ImportWorkflow(UnitOfWorkFactory writes, BackupWorkflow backups, GatewayOptions options, SyncEngine engine, ILogger<ImportWorkflow> logger)
+    public ImportWorkflow(UnitOfWorkFactory writes, BackupWorkflow backups, SiteDevices devices, SyncOptions sync, WhitelistRules rules, SyncEngine engine, ILogger<ImportWorkflow> logger)
     {
         _writes = writes;
         _backups = backups;
-        _options = options;
+        _devices = devices;
+        _sync = sync;
+        _rules = rules;
         _engine = engine;
         _logger = logger;
     }
@@ -167,7 +171,7 @@ public sealed class ImportWorkflow
     private async Task<Plan> RunAsync(UnitOfWork unit, ParsedImport parsed, Dictionary<string, (HashSet<string>? Keys, string? Error)>? live, CancellationToken cancellationToken)
     {
         var plan = new Plan();
-        var rules = SyncEngine.RulesFrom(_options);
+        var rules = _rules;
         var before = await SqliteSyncStore.ReadSiteCardsAsync(unit.Connection, unit.Transaction, cancellationToken);
 
         var holderLines = new Dictionary<string, HolderLine>(StringComparer.Ordinal);
@@ -266,7 +270,7 @@ public sealed class ImportWorkflow
 
     /// <summary>The reader formats of every configured UHPPOTE board's doors: how a board number was read.</summary>
     private List<ReaderFormat> BoardFormats() =>
-        [.. _options.Devices.Where(d => d.Board is not null).SelectMany(d => d.Board!.Doors.Select(door => door.Format)).Distinct()];
+        [.. _devices.All.Where(d => d.Board is not null).SelectMany(d => d.Board!.Doors.Select(door => door.Format)).Distinct()];
 
     /// <summary>
     /// The UID a card line stands for: its <c>uid</c>, checked against its <c>board_number</c> when it has both;
@@ -498,17 +502,17 @@ public sealed class ImportWorkflow
     /// </summary>
     private async Task<Dictionary<string, (HashSet<string>? Keys, string? Error)>?> ReadControllersAsync(CancellationToken cancellationToken)
     {
-        if (!_options.Sync.Hold)
+        if (!_sync.Hold)
         {
             return null;
         }
 
         var held = new Dictionary<string, (HashSet<string>?, string?)>(StringComparer.OrdinalIgnoreCase);
-        foreach (var device in _options.Devices.Where(d => d.IsController))
+        foreach (var device in _devices.All.Where(d => d.IsController))
         {
             try
             {
-                held[device.Id] = (await ControllerReader.ReadKeysAsync(device, _options.Sync.Timeout, cancellationToken), null);
+                held[device.Id] = (await ControllerReader.ReadKeysAsync(device, _sync.Timeout, cancellationToken), null);
             }
             catch (Drivers.DeviceException ex)
             {
@@ -524,7 +528,7 @@ public sealed class ImportWorkflow
     {
         var lastRead = _engine.Health().ToDictionary(h => h.Id, h => h.WhitelistCount, StringComparer.OrdinalIgnoreCase);
         var list = new List<ControllerForecast>();
-        foreach (var device in _options.Devices.Where(d => d.IsController))
+        foreach (var device in _devices.All.Where(d => d.IsController))
         {
             var will = Keys(device, after, rules, now);
             var held = Keys(device, before, rules, now);

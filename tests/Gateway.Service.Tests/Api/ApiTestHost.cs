@@ -78,16 +78,13 @@ public sealed class ApiTestHost : IAsyncDisposable
             options.Http.Listen(k);
             k.Limits.MaxRequestBodySize = ApiComposition.MaxRequestBodyBytes;
         });
-        builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(time ?? TimeProvider.System);
-        builder.Services.AddSingleton(new GatewayDatabase(options.DatabasePath));
-        builder.Services.AddSingleton<DeviceStatusBoard>();
-        builder.Services.AddGatewayApi();
+        builder.Services.AddGateway(options);
         services?.Invoke(builder.Services);
 
         var app = builder.Build();
         app.Services.GetRequiredService<GatewayDatabase>().Initialize(options.SiteId, Migrator.Discover(typeof(GatewayDatabase).Assembly));
-        app.UseGatewayApi();
+        app.UseGateway();
         endpoints?.Invoke(app);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();

@@ -33,7 +33,7 @@ public sealed class ParkingGraceSyncTests : IDisposable
     {
         var options = Options(new() { ["Gateway:Parking:GraceDays"] = graceDays, ["Gateway:Parking:ProrationAllowed"] = "true", ["Gateway:Sync:BlockedRetentionDays"] = "7" });
 
-        var rules = SyncEngine.RulesFrom(options);
+        var rules = SyncEngine.RulesFrom(options.Parking, options.SiteTimeZone, options.Sync);
 
         Assert.Equal(expected, rules.Parking.GraceDays);
         Assert.True(rules.Parking.ProrationAllowed);
@@ -46,7 +46,7 @@ public sealed class ParkingGraceSyncTests : IDisposable
     {
         var options = Options(new() { ["Gateway:Parking:GraceDays"] = "2" }) with { Parking = new ParkingRules(TimeZoneInfo.Utc, 2, false) };
 
-        var rules = SyncEngine.RulesFrom(options);
+        var rules = SyncEngine.RulesFrom(options.Parking, options.SiteTimeZone, options.Sync);
 
         Assert.Equal(options.SiteTimeZone, rules.Parking.TimeZone);
         Assert.Equal(options.SiteTimeZone, rules.Parking.Calendar.TimeZone);
@@ -85,7 +85,7 @@ public sealed class ParkingGraceSyncTests : IDisposable
         Assert.Contains(DesiredWhitelist.CarParkZone, card.Zones);
         Assert.Equal(new DateOnly(2026, 4, 10), Assert.Single(card.ParkingPeriods).End);
 
-        var entry = DesiredWhitelist.EntryFor(card, DesiredWhitelist.CarParkZone, SyncEngine.RulesFrom(options), Now)!.Value;
+        var entry = DesiredWhitelist.EntryFor(card, DesiredWhitelist.CarParkZone, SyncEngine.RulesFrom(options.Parking, options.SiteTimeZone, options.Sync), Now)!.Value;
 
         Assert.Equal(CardUid.Parse("04A1B2C3"), entry.Uid);
         Assert.False(entry.Blocked);

@@ -37,7 +37,7 @@ public sealed class SupervisionTests
             {
                 services.AddSingleton<ISyncStore>(store);
                 services.AddSingleton<ILoggerProvider>(log);
-                services.RunGatewaySync();
+                services.RunControllerSync();
             },
             configuration: new Dictionary<string, string?>
             {

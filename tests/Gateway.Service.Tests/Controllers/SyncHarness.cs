@@ -295,10 +295,10 @@ public sealed class SyncHarness : IAsyncDisposable
         var store = new InMemorySyncStore();
         var events = new EventStore(database, writes, time);
         var alarms = new AlarmStore(database, writes, [], time);
-        var board = new DeviceStatusBoard(options, time);
+        var board = new DeviceStatusBoard(options.SiteDevices, time);
         var lifetime = new TestLifetime();
         var supervisor = new LoopSupervisor(board, alarms, new ServiceExit(lifetime), time, loggers.CreateLogger<LoopSupervisor>());
-        var engine = new SyncEngine(options, store, events, alarms, board, supervisor, time, loggers);
+        var engine = new SyncEngine(options.Sync, options.SiteDevices, SyncEngine.RulesFrom(options.Parking, options.SiteTimeZone, options.Sync), store, events, alarms, board, supervisor, time, loggers);
         return new SyncHarness(folder, database, store, events, alarms, board, engine, simulators) { Supervisor = supervisor, Lifetime = lifetime, Uhppote = uhppote };
     }
 

@@ -51,9 +51,9 @@ public sealed class ZoneMapTests
             ["Gateway:Devices:1:Doors:1:Zone"] = "building-3",
             ["Gateway:Devices:1:Doors:2:Zone"] = "common",
         }).Build();
-        Assert.True(Gateway.Service.Hosting.GatewayOptions.TryLoad(configuration, out var options, out var error), error);
+        Assert.True(Gateway.Service.GatewayOptions.TryLoad(configuration, out var options, out var error), error);
 
-        var map = Gateway.Service.Api.ZoneEndpoints.FromOptions(options);
+        var map = Gateway.Service.Api.ZoneEndpoints.FromDevices(options.SiteDevices);
 
         Assert.Equal(
             ["door-b3 building-3 Days", "door-b3 common Days", "gate-1 common Seconds"],

@@ -34,7 +34,7 @@ public sealed class LoopSupervisorTests : IDisposable
         _database = new GatewayDatabase(options.DatabasePath);
         _database.Initialize(options.SiteId, Migrator.Discover(), TimeProvider.System);
         _alarms = new AlarmStore(_database, new UnitOfWorkFactory(_database, TimeProvider.System, []), [], _time);
-        _board = new DeviceStatusBoard(options, _time);
+        _board = new DeviceStatusBoard(options.SiteDevices, _time);
         _exit = new ServiceExit(_lifetime);
         _supervisor = new LoopSupervisor(_board, _alarms, _exit, _time, NullLogger<LoopSupervisor>.Instance);
     }

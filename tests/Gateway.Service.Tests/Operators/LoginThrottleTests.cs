@@ -155,6 +155,6 @@ public sealed class LoginThrottleTests
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Gateway:DataFolder"] = Path.GetTempPath() }).Build();
         Assert.True(GatewayOptions.TryLoad(configuration, out var options, out var error), error);
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 5, 2, 0, 0, TimeSpan.Zero));
-        return (new LoginThrottle(options, time), time);
+        return (new LoginThrottle(options.Security, time), time);
     }
 }

@@ -8,17 +8,18 @@ using Gateway.Service.Operators;
 using Gateway.Service.Parking;
 using Gateway.Service.Site;
 using Gateway.Service.Controllers;
+using Gateway.Service.Hosting;
 
-namespace Gateway.Service.Hosting;
+namespace Gateway.Service;
 
 /// <summary>
 /// The service's whole configuration (section <c>Gateway</c>), read and validated at start by asking each
 /// part for its own section: the site and its devices (<see cref="SiteOptions"/>, <see cref="SiteDevices"/>),
 /// the HTTP listener, the API's bootstrap token, operators and notifications, card keys, sync, parking,
 /// inventory, logs. Values are parsed rather than bound so that an operator's mistake yields one line
-/// naming the key and what is wrong, never a stack trace; the first bad key is the one reported. The
-/// composition root registers each part for the feature that reads it; no feature takes this whole.
-/// See docs/configuration.md.
+/// naming the key and what is wrong, never a stack trace; the first bad key is the one reported.
+/// <see cref="GatewayComposition"/> hands each feature its own part; no feature takes this whole
+/// (checked by ArchitectureTests). See docs/configuration.md.
 /// </summary>
 public sealed record GatewayOptions(
     string DataFolder,
