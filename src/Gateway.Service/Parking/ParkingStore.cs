@@ -23,6 +23,9 @@ public sealed record AgreementCard(string State, long? HolderId, string? Kind);
 /// <summary>An active bank-debit agreement that may owe a debit: its number, fee, cycle, paid end, plate and the account debited (null when not stored).</summary>
 public sealed record DebitCandidate(string AgreementNumber, long MonthlyFeeFen, string Cycle, DateOnly? PaidUntil, string Plate, string? AccountName, string? AccountNumber);
 
+/// <summary>What a new agreement would take that is taken: its number (by any agreement), its card or its space (by an active agreement).</summary>
+public sealed record AgreementTaken(bool Number, bool Card, bool Space);
+
 /// <summary>An active agreement moved from one card to another.</summary>
 public sealed record MovedAgreement(long Id, string AgreementNumber);
 
@@ -60,20 +63,20 @@ public static class ParkingStore
             : null;
     }
 
-    /// <summary>Which unique thing a new agreement would take that is taken: <c>number</c>, <c>card</c> (an active agreement), <c>space</c> (an active agreement), or null.</summary>
-    public static async Task<string?> TakenAsync(UnitOfWork unit, NewAgreement agreement, CancellationToken cancellationToken)
+    /// <summary>Whether a new agreement's number is used by any agreement, and its card and space by an active one (which to report is the workflow's).</summary>
+    public static async Task<AgreementTaken> TakenAsync(UnitOfWork unit, NewAgreement agreement, CancellationToken cancellationToken)
     {
         await using var check = unit.Command("""
-            SELECT CASE
-                WHEN EXISTS (SELECT 1 FROM parking_agreements WHERE agreement_number = $number) THEN 'number'
-                WHEN EXISTS (SELECT 1 FROM parking_agreements WHERE card_number = $card AND ended_utc IS NULL) THEN 'card'
-                WHEN EXISTS (SELECT 1 FROM parking_agreements WHERE space = $space AND ended_utc IS NULL) THEN 'space'
-            END
+            SELECT EXISTS (SELECT 1 FROM parking_agreements WHERE agreement_number = $number),
+                   EXISTS (SELECT 1 FROM parking_agreements WHERE card_number = $card AND ended_utc IS NULL),
+                   EXISTS (SELECT 1 FROM parking_agreements WHERE space = $space AND ended_utc IS NULL)
             """);
         check.Parameters.AddWithValue("$number", agreement.AgreementNumber);
         check.Parameters.AddWithValue("$card", agreement.CardNumber);
         check.Parameters.AddWithValue("$space", agreement.Space);
-        return await check.ExecuteScalarAsync(cancellationToken) as string;
+        await using var reader = await check.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new AgreementTaken(reader.GetBoolean(0), reader.GetBoolean(1), reader.GetBoolean(2));
     }
 
     public static async Task<long> InsertAgreementAsync(UnitOfWork unit, NewAgreement agreement, CancellationToken cancellationToken)

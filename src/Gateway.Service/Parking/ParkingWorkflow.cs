@@ -5,6 +5,15 @@ using Gateway.Service.Storage;
 
 namespace Gateway.Service.Parking;
 
+/// <summary>What a new agreement clashes with (see <see cref="ParkingWorkflow.ClashOf"/>).</summary>
+public enum AgreementClash
+{
+    None,
+    Number,
+    Card,
+    Space,
+}
+
 /// <summary>
 /// Parking agreements, payments and the periods they buy (DESIGN.md "Time, money and periods"). Every
 /// change runs in one <see cref="UnitOfWork"/> (one write transaction, so a check and the write it guards
@@ -31,6 +40,19 @@ public sealed class ParkingWorkflow
 
     // ---- agreements ----
 
+    /// <summary>
+    /// The one clash a new agreement is refused for: its number first (any agreement, ended or not: numbers are
+    /// never reused), then its card, then its space (active agreements only); <see cref="AgreementClash.None"/> when free.
+    /// </summary>
+    public static AgreementClash ClashOf(AgreementTaken taken)
+    {
+        ArgumentNullException.ThrowIfNull(taken);
+        return taken.Number ? AgreementClash.Number
+            : taken.Card ? AgreementClash.Card
+            : taken.Space ? AgreementClash.Space
+            : AgreementClash.None;
+    }
+
     /// <summary>Records an agreement for the holder's issued parking card; number, card and space are unique among active agreements.</summary>
     public async Task<Outcome<AgreementView>> CreateAgreementAsync(Actor actor, NewAgreement agreement, CancellationToken cancellationToken)
     {
@@ -56,11 +78,11 @@ public sealed class ParkingWorkflow
             return Refusal.InvalidState($"card {agreement.CardNumber} is an {card.Kind} card; a parking agreement needs a card of kind parking or both", card.State);
         }
 
-        switch (await ParkingStore.TakenAsync(unit, agreement, cancellationToken))
+        switch (ClashOf(await ParkingStore.TakenAsync(unit, agreement, cancellationToken)))
         {
-            case "number": return Refusal.Conflict($"agreement number {agreement.AgreementNumber} is already used");
-            case "card": return Refusal.Conflict($"card {agreement.CardNumber} already has an active parking agreement");
-            case "space": return Refusal.Conflict($"space {agreement.Space} already has an active parking agreement");
+            case AgreementClash.Number: return Refusal.Conflict($"agreement number {agreement.AgreementNumber} is already used");
+            case AgreementClash.Card: return Refusal.Conflict($"card {agreement.CardNumber} already has an active parking agreement");
+            case AgreementClash.Space: return Refusal.Conflict($"space {agreement.Space} already has an active parking agreement");
         }
 
         var id = await ParkingStore.InsertAgreementAsync(unit, agreement, cancellationToken);

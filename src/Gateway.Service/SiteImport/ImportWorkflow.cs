@@ -390,7 +390,8 @@ public sealed class ImportWorkflow
 
         var agreement = new NewAgreement(line.Number, holderId.Value, line.CardNumber, line.Plate, line.Space, line.MonthlyFeeFen, line.Cycle, line.Method, line.SignedCopyRef, line.BankAccount);
         var card = await ParkingStore.CardAsync(unit, line.CardNumber, cancellationToken);
-        if (await ParkingStore.TakenAsync(unit, agreement, cancellationToken) == "number")
+        var clash = ParkingWorkflow.ClashOf(await ParkingStore.TakenAsync(unit, agreement, cancellationToken));
+        if (clash == AgreementClash.Number)
         {
             if (await SameAgreementAsync(unit, agreement, line.PaidUntil, cancellationToken))
             {
@@ -418,12 +419,12 @@ public sealed class ImportWorkflow
             return;
         }
 
-        switch (await ParkingStore.TakenAsync(unit, agreement, cancellationToken))
+        switch (clash)
         {
-            case "card":
+            case AgreementClash.Card:
                 plan.Problem(line.File, line.Line, "card-has-agreement", $"card {line.CardNumber} already has an active parking agreement");
                 return;
-            case "space":
+            case AgreementClash.Space:
                 plan.Problem(line.File, line.Line, "space-taken", $"space {line.Space} already has an active parking agreement");
                 return;
         }

@@ -129,6 +129,28 @@ public sealed class ParkingWorkflowTests : IDisposable
         Assert.Equal(1, _site.Count("parking_agreements"));
     }
 
+    [Theory]
+    [InlineData(true, true, true, AgreementClash.Number)]
+    [InlineData(true, false, false, AgreementClash.Number)]
+    [InlineData(false, true, true, AgreementClash.Card)]
+    [InlineData(false, false, true, AgreementClash.Space)]
+    [InlineData(false, false, false, AgreementClash.None)]
+    public void ClashOf_NumberBeforeCardBeforeSpace(bool number, bool card, bool space, AgreementClash expected) =>
+        Assert.Equal(expected, ParkingWorkflow.ClashOf(new AgreementTaken(number, card, space)));
+
+    [Fact]
+    public async Task CreateAgreement_NumberCardAndSpaceAllTaken_TheNumberIsReported_ThenTheCardOnceTheNumberIsNew()
+    {
+        await AgreementAsync(PaymentMethod.Cash);
+
+        var all = await _parking.CreateAgreementAsync(WorkflowSite.Desk, NewAgreement(100001, "P-1", "B1-001", PaymentMethod.Cash), CancellationToken.None);
+        var cardAndSpace = await _parking.CreateAgreementAsync(WorkflowSite.Desk, NewAgreement(100001, "P-9", "B1-001", PaymentMethod.Cash), CancellationToken.None);
+
+        Assert.Equal("agreement number P-1 is already used", all.Refusal?.Detail);
+        Assert.Equal("card 100001 already has an active parking agreement", cardAndSpace.Refusal?.Detail);
+        Assert.Equal(1, _site.Count("parking_agreements"));
+    }
+
     [Fact]
     public async Task ImportBankResults_SameFileTwice_GrantsOnce_SecondImportChangesNothing()
     {
