@@ -1,6 +1,7 @@
 using Gateway.Drivers.Barriers;
 using Gateway.Service.Domain;
 using Gateway.Service.Domain.Cards;
+using Gateway.Service.Domain.Controllers;
 using Gateway.Service.Storage;
 using Microsoft.Data.Sqlite;
 
@@ -89,10 +90,11 @@ public static class CardStore
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
-    /// <summary>The UIDs of the cards held now (issued, lost, revoked or damaged: the cards with an entry on the controllers, active or blocked).</summary>
+    /// <summary>The UIDs of the cards held now: the cards in a state with an entry on the controllers, active or blocked (<see cref="DesiredEntries.StatesOnControllers"/>: the rule is the domain's, the SQL only selects).</summary>
     public static async Task<IReadOnlyList<(long Number, CardUid Uid)>> ListHeldUidsAsync(UnitOfWork unit, CancellationToken cancellationToken)
     {
-        await using var command = unit.Command("SELECT number, uid FROM cards WHERE uid IS NOT NULL AND state IN ('issued', 'lost', 'revoked', 'damaged')");
+        await using var command = unit.Command("SELECT number, uid FROM cards WHERE uid IS NOT NULL AND state IN (SELECT value FROM json_each($states))");
+        command.Parameters.AddWithValue("$states", DesiredEntries.StatesOnControllersJson);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var held = new List<(long, CardUid)>();
         while (await reader.ReadAsync(cancellationToken))

@@ -129,7 +129,6 @@ public sealed class SqliteSyncStore : ISyncStore
     {
         const string MarkedOnly = " IN (SELECT card_id FROM card_outbox WHERE sequence > $after AND sequence <= $upTo)";
         var periods = await LoadParkingPeriodsAsync(connection, transaction, marked is null ? string.Empty : " AND a.card_number" + MarkedOnly, marked, cancellationToken);
-        var states = DesiredEntries.StatesOnControllers;
         var cards = new List<CardTruth>();
         await using (var command = Command(connection, transaction, $"""
             SELECT c.number, c.uid, c.state, c.kind, h.building, c.updated_utc,
@@ -137,13 +136,10 @@ public sealed class SqliteSyncStore : ISyncStore
                    (SELECT MAX(i.issued_utc) FROM card_issues i WHERE i.card_number = c.number),
                    c.valid_from_utc, c.valid_until_utc
             FROM cards c JOIN holders h ON h.id = c.holder_id
-            WHERE c.state IN ({string.Join(", ", states.Select((_, i) => $"$state{i}"))}) AND c.uid IS NOT NULL AND c.kind IS NOT NULL{(marked is null ? string.Empty : " AND c.number" + MarkedOnly)}
+            WHERE c.state IN (SELECT value FROM json_each($states)) AND c.uid IS NOT NULL AND c.kind IS NOT NULL{(marked is null ? string.Empty : " AND c.number" + MarkedOnly)}
             """))
         {
-            for (var i = 0; i < states.Count; i++)
-            {
-                command.Parameters.AddWithValue($"$state{i}", Wire.Name(states[i]));
-            }
+            command.Parameters.AddWithValue("$states", DesiredEntries.StatesOnControllersJson);
 
             AddRange(command, marked);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);

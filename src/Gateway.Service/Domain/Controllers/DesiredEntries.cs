@@ -95,6 +95,9 @@ public static class DesiredEntries
     /// <summary>The states whose cards are on controllers (as an entry or a blocked one): what the stores select.</summary>
     public static IReadOnlyList<CardState> StatesOnControllers { get; } = [.. Enum.GetValues<CardState>().Where(s => StandingOf(s) != Standing.None)];
 
+    /// <summary><see cref="StatesOnControllers"/> as a JSON array of their wire names, the one parameter a store selects them by.</summary>
+    public static string StatesOnControllersJson { get; } = System.Text.Json.JsonSerializer.Serialize(StatesOnControllers.Select(s => Wire.Name(s)));
+
     /// <summary>How a card in <paramref name="state"/> stands on its controllers: issued gives an entry, lost, revoked and damaged a blocked one.</summary>
     public static Standing StandingOf(CardState state) =>
         CardLife.IsActive(state) ? Standing.Entry : CardLife.IsBlocked(state) ? Standing.Blocked : Standing.None;
