@@ -211,13 +211,7 @@ public sealed class CardWorkflow
     public async Task<Outcome<CardView>> ReportFoundAsync(Actor actor, long number, string? note, CancellationToken cancellationToken)
     {
         await using var unit = await _writes.BeginAsync(actor, cancellationToken);
-        var card = await CardStore.GetAsync(unit, number, cancellationToken);
-        if (card is null)
-        {
-            return Refusal.NotFound($"card {number}");
-        }
-
-        if (!CardChanges.Transition(card, CardAction.Found, null, note).TryGetValue(out var change, out var refusal))
+        if (!(await DecideAsync(unit, number, CardAction.Found, null, note, cancellationToken)).TryGetValue(out var change, out var refusal))
         {
             return refusal;
         }
@@ -254,13 +248,7 @@ public sealed class CardWorkflow
     public async Task<Outcome<HandBackView>> HandBackAsync(Actor actor, long number, string? note, string? refundReceiptNumber, CancellationToken cancellationToken)
     {
         await using var unit = await _writes.BeginAsync(actor, cancellationToken);
-        var card = await CardStore.GetAsync(unit, number, cancellationToken);
-        if (card is null)
-        {
-            return Refusal.NotFound($"card {number}");
-        }
-
-        if (!CardChanges.Transition(card, CardAction.Return, null, note).TryGetValue(out var change, out var refusal))
+        if (!(await DecideAsync(unit, number, CardAction.Return, null, note, cancellationToken)).TryGetValue(out var change, out var refusal))
         {
             return refusal;
         }
@@ -494,13 +482,7 @@ public sealed class CardWorkflow
     private async Task<Outcome<CardView>> TransitionAsync(Actor actor, long number, CardAction action, string? reason, string? note, CancellationToken cancellationToken)
     {
         await using var unit = await _writes.BeginAsync(actor, cancellationToken);
-        var card = await CardStore.GetAsync(unit, number, cancellationToken);
-        if (card is null)
-        {
-            return Refusal.NotFound($"card {number}");
-        }
-
-        if (!CardChanges.Transition(card, action, reason, note).TryGetValue(out var change, out var refusal))
+        if (!(await DecideAsync(unit, number, action, reason, note, cancellationToken)).TryGetValue(out var change, out var refusal))
         {
             return refusal;
         }
@@ -510,6 +492,12 @@ public sealed class CardWorkflow
         await unit.CommitAsync(cancellationToken);
         return view;
     }
+
+    /// <summary>Reads card <paramref name="number"/> in <paramref name="unit"/> and decides <paramref name="action"/> on it: the change for <see cref="ApplyAsync"/>, or why not.</summary>
+    private static async Task<Outcome<CardChange>> DecideAsync(UnitOfWork unit, long number, CardAction action, string? reason, string? note, CancellationToken cancellationToken) =>
+        await CardStore.GetAsync(unit, number, cancellationToken) is { } card
+            ? CardChanges.Transition(card, action, reason, note)
+            : Refusal.NotFound($"card {number}");
 
     private Task<CardView> ViewAsync(SqliteConnection connection, SqliteTransaction? transaction, CardRecord card, Dictionary<long, Holder?> holders, CancellationToken cancellationToken) =>
         CardViews.ViewAsync(connection, transaction, card, holders, _writes.Now, cancellationToken);
