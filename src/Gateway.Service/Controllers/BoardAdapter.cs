@@ -1,5 +1,4 @@
 using System.Globalization;
-using Gateway.Drivers;
 using Gateway.Drivers.Uhppote;
 using Gateway.Service.Alarms;
 using Gateway.Service.Site;
@@ -123,23 +122,10 @@ public sealed class BoardAdapter : ControllerAdapter
 
     public override async Task OpenAsync(GateOpenCommand command, TaskCompletionSource<GateOpenResult> completion, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        try
-        {
-            // The board logs the opening (reason remote open), but its events are not collected yet: not logged for Gateway.
-            await _driver.OpenDoorAsync(command.Lane, cancellationToken);
-            completion.TrySetResult(new GateOpenResult(GateOpenStatus.Opened));
-            Context.Logger.LogInformation("Board {DeviceId}: door {Door} opened remotely (opening {OpeningId})", Id, command.Lane, command.Tag);
-        }
-        catch (DeviceException ex)
-        {
-            completion.TrySetResult(new GateOpenResult(GateOpenStatus.Failed, Detail: $"{Id} did not confirm the opening: {ex.Message}"));
-            throw;
-        }
-        catch (OperationCanceledException)
-        {
-            completion.TrySetResult(new GateOpenResult(GateOpenStatus.Failed, Detail: "the service is stopping; the opening may or may not have reached the board"));
-            throw;
-        }
+        // The board logs the opening (reason remote open), but its events are not collected yet: not logged for Gateway.
+        await _driver.OpenDoorAsync(command.Lane, cancellationToken);
+        completion.TrySetResult(new GateOpenResult(GateOpenStatus.Opened));
+        Context.Logger.LogInformation("Board {DeviceId}: door {Door} opened remotely (opening {OpeningId})", Id, command.Lane, command.Tag);
     }
 
     public override async Task<ClockFinding> ClockAsync(CancellationToken cancellationToken)

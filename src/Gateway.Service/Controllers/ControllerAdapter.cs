@@ -90,7 +90,10 @@ public abstract class ControllerAdapter
     /// <summary>The first step after being unconnected: identify the controller (the session then asks for a check and the clock).</summary>
     public abstract Task ConnectAsync(DateTimeOffset now, CancellationToken cancellationToken);
 
-    /// <summary>Opens a lane (door) asked from the desk and completes <paramref name="completion"/> with the outcome.</summary>
+    /// <summary>
+    /// Opens a lane (door) asked from the desk and completes <paramref name="completion"/> with the outcome; a
+    /// device error or cancellation thrown is answered by the session (not confirmed) and goes on up.
+    /// </summary>
     public abstract Task OpenAsync(GateOpenCommand command, TaskCompletionSource<GateOpenResult> completion, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>What to do next, once the session's own steps (connect, openings, queued requests) are done.</summary>

@@ -211,7 +211,7 @@ public sealed class ControllerSession : IControllerSession
         // An opening asked from the desk goes before everything else: someone waits at the gate.
         if (_openings.TryTake(now, out var open, out var opened))
         {
-            await _adapter.OpenAsync(open, opened, now, cancellationToken);
+            await OpenAsync(open, opened, now, cancellationToken);
             return true;
         }
 
@@ -246,6 +246,25 @@ public sealed class ControllerSession : IControllerSession
                 return true;
             default:
                 return false;
+        }
+    }
+
+    /// <summary>The family opens the lane; whoever asked is answered even when the controller does not confirm it.</summary>
+    private async Task OpenAsync(GateOpenCommand command, TaskCompletionSource<GateOpenResult> completion, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _adapter.OpenAsync(command, completion, now, cancellationToken);
+        }
+        catch (DeviceException ex)
+        {
+            completion.TrySetResult(new GateOpenResult(GateOpenStatus.Failed, Detail: $"{Id} did not confirm the opening: {ex.Message}"));
+            throw;
+        }
+        catch (OperationCanceledException)
+        {
+            completion.TrySetResult(new GateOpenResult(GateOpenStatus.Failed, Detail: $"the service is stopping; the opening may or may not have reached the {_adapter.Noun.ToLowerInvariant()}"));
+            throw;
         }
     }
 
