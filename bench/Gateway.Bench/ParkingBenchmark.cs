@@ -1,18 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
-using Gateway.Service.Api;
-using Gateway.Service;
-using Gateway.Service.Hosting;
 using Gateway.Service.Storage;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Gateway.Bench;
 
@@ -27,7 +18,7 @@ namespace Gateway.Bench;
 /// </summary>
 public static class ParkingBenchmark
 {
-    private const string Token = "bench-bootstrap-token-0123456789abcdef0123456789";
+    private const string Token = BenchService.Token;
 
     /// <summary>What to seed and how much load to offer; <paramref name="LoadProcess"/>: generate the load from a separate process (<c>--load-process</c>) instead of from inside the service's process.</summary>
     public sealed record Settings(int Cards, int Agreements, int GrantsPerSecond, int OpenSeconds, int Clients, int ClosedSeconds, int ClosedPayments, bool LoadProcess = false);
@@ -89,35 +80,15 @@ public static class ParkingBenchmark
     private static async Task RunInAsync(string folder, Settings s, TextWriter output)
     {
         var openGrants = s.GrantsPerSecond * s.OpenSeconds;
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
-        builder.Logging.ClearProviders();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Gateway:DataFolder"] = folder,
-            ["Gateway:SiteId"] = "bench",
-            ["Gateway:BootstrapToken"] = Token,
-        });
-        if (!GatewayOptions.TryLoad(builder.Configuration, out var options, out var error))
-        {
-            throw new InvalidOperationException(error);
-        }
-
-        builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
-        builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddGateway(options);
-        await using var app = builder.Build();
-        var database = app.Services.GetRequiredService<GatewayDatabase>();
-        database.Initialize(options.SiteId, Migrator.Discover(typeof(GatewayDatabase).Assembly));
-        app.UseGateway();
-
+        await using var service = BenchService.Create(folder);
+        var (app, database) = (service.App, service.Database);
         var seed = Stopwatch.StartNew();
         Seed(database, s.Cards, s.Agreements, openGrants + s.ClosedPayments);
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"parking: seeded {s.Cards} cards, {s.Agreements} agreements, {openGrants + s.ClosedPayments} recorded payments in {seed.Elapsed.TotalSeconds:0.0} s ({new FileInfo(options.DatabasePath).Length / 1024 / 1024} MiB file, WAL, synchronous=FULL)"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"parking: seeded {s.Cards} cards, {s.Agreements} agreements, {openGrants + s.ClosedPayments} recorded payments in {seed.Elapsed.TotalSeconds:0.0} s ({service.FileMiB} MiB file, WAL, synchronous=FULL)"));
 
-        await app.StartAsync();
+        var address = await service.StartAsync();
         try
         {
-            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
             using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 512, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) };
             using var client = new HttpClient(handler) { BaseAddress = new Uri(address + "/"), Timeout = TimeSpan.FromSeconds(30) };
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);

@@ -100,6 +100,11 @@ public static class Program
             await InventoryBenchmark.RunAsync(smoke ? 300 : 30_000, smoke ? 3_000 : 1_000_000, smoke ? 2 : 10, Console.Out);
         }
 
+        if (Wanted("console"))
+        {
+            await ConsoleBenchmark.RunAsync(ConsoleBenchmark.WithArguments(smoke ? ConsoleBenchmark.Smoke : ConsoleBenchmark.Full, args), Console.Out);
+        }
+
         if (Wanted("uhppote"))
         {
             await UhppoteBenchmark.RunAsync(smoke ? 100 : 10_000, Console.Out);

@@ -91,15 +91,23 @@ public static class HolderStore
         command.CommandText = $"""
             SELECT {Columns} FROM holders h
             WHERE instr(lower(h.name), lower($text)) > 0
-               OR (h.building || '-' || h.unit || '-' || h.room) = $text
-               OR (h.building || '-' || h.unit || '-' || h.room) LIKE $prefix ESCAPE '\'
+               OR h.id IN (SELECT id FROM holders WHERE building = $building AND ($unit IS NULL OR unit = $unit) AND ($room IS NULL OR room = $room))
                OR (length($digits) >= 4 AND instr(replace(replace(replace(coalesce(h.phone, ''), ' ', ''), '-', ''), '+', ''), $digits) > 0)
-               OR EXISTS (SELECT 1 FROM parking_agreements a WHERE a.holder_id = h.id AND instr(upper(replace(a.plate, ' ', '')), upper(replace($text, ' ', ''))) > 0)
-               OR EXISTS (SELECT 1 FROM cards c WHERE c.holder_id = h.id AND CAST(c.number AS TEXT) = $text)
+               OR h.id IN (SELECT a.holder_id FROM parking_agreements a WHERE instr(upper(replace(a.plate, ' ', '')), upper(replace($text, ' ', ''))) > 0)
+               OR h.id IN (SELECT c.holder_id FROM cards c WHERE c.number = $number)
             ORDER BY h.id LIMIT $take
             """;
+        // The address, plate and card conditions are subqueries run once (the address and the card by index), not once per
+        // holder (docs/benchmarks.md, "console"); a card number is the text as written, without leading zeros.
+        long? number = text.Length is > 0 and <= 8 && text[0] != '0' && text.All(char.IsAsciiDigit) ? long.Parse(text, System.Globalization.CultureInfo.InvariantCulture) : null;
+        command.Parameters.AddWithValue("$number", (object?)number ?? DBNull.Value);
         command.Parameters.AddWithValue("$text", text);
-        command.Parameters.AddWithValue("$prefix", text.Replace(@"\", @"\\", StringComparison.Ordinal).Replace("%", @"\%", StringComparison.Ordinal).Replace("_", @"\_", StringComparison.Ordinal) + "-%");
+        // A unit address or its beginning (3, 3-2, 3-2-1201), each part as written.
+        var parts = text.Split('-');
+        var address = parts.Length <= 3 && parts.All(UnitAddress.IsValidPart) ? parts : [];
+        command.Parameters.AddWithValue("$building", address.Length > 0 ? address[0] : DBNull.Value);
+        command.Parameters.AddWithValue("$unit", address.Length > 1 ? address[1] : DBNull.Value);
+        command.Parameters.AddWithValue("$room", address.Length > 2 ? address[2] : DBNull.Value);
         command.Parameters.AddWithValue("$digits", digits);
         command.Parameters.AddWithValue("$take", take);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
