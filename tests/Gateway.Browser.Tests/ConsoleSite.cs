@@ -194,6 +194,10 @@ public sealed class ConsoleSite : IAsyncDisposable
         return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
     }
 
+    /// <summary>Issues card <paramref name="number"/> to a holder on the blank card lying on the encoder, as the desk does through the API (handed over: the card, receipt R-NUMBER).</summary>
+    public Task<JsonElement> IssueAsync(long number, long holderId, string kind = "access") =>
+        PostAsync($"api/cards/{number}/issue", new { holderId, kind, handOver = new { items = new[] { "card" }, receiptReference = $"R-{number}" } }, $"issue-{number}");
+
     /// <summary>The cards on or known to the simulated encoder (<c>GET /cards</c> of its control API).</summary>
     public async Task<JsonElement> EncoderCardsAsync() => JsonDocument.Parse(await _control.GetStringAsync(new Uri(EncoderControl, "cards"))).RootElement.Clone();
 

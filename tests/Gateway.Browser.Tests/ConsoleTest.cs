@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 
@@ -57,6 +58,32 @@ public abstract class ConsoleTest : IAsyncLifetime
     {
         _test = test;
         return _page = await Browser.NewPageAsync(Site.Url);
+    }
+
+    /// <summary>
+    /// Posts <paramref name="fields"/> to <paramref name="path"/> from <paramref name="page"/> as a forged form would: with the
+    /// antiforgery token of the page it is on, so that only the operator's roles can refuse it.
+    /// </summary>
+    protected static async Task<JsonElement> ForgedPostAsync(IPage page, string path, params (string Name, string Value)[] fields)
+    {
+        var answer = await page.EvaluateAsync<JsonElement>("""
+            async ([path, fields]) => {
+                const body = new FormData();
+                body.append('__form', document.querySelector('input[name=__form]').value);
+                for (const [name, value] of fields) body.append(name, value);
+                const r = await fetch(path, { method: 'POST', body });
+                return { status: r.status, type: r.headers.get('content-type'), body: await r.text() };
+            }
+            """, new object[] { path, fields.Select(f => new[] { f.Name, f.Value }).ToArray() });
+        return answer;
+    }
+
+    /// <summary>Checks that a forged post was refused by role: 403 with the API's forbidden problem.</summary>
+    protected static void AssertForbidden(JsonElement answer)
+    {
+        Assert.Equal(403, answer.GetProperty("status").GetInt32());
+        Assert.StartsWith("application/problem+json", answer.GetProperty("type").GetString(), StringComparison.Ordinal);
+        Assert.Equal("urn:gateway:problem:forbidden", JsonDocument.Parse(answer.GetProperty("body").GetString()!).RootElement.GetProperty("type").GetString());
     }
 
     /// <summary>A fresh page signed in as <paramref name="username"/> (with <see cref="Password"/> unless another is given), on the start page.</summary>

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 
@@ -165,7 +164,7 @@ public sealed class DeskTests : ConsoleTest
         var holder = await Site.PostAsync("api/holders", new { name = "陈静", building = "3", unit = "2", room = "0801" });
         var holderId = holder.GetProperty("id").GetInt64();
         var oldUid = (await Site.EncoderCardsAsync()).EnumerateArray().Single(c => c.GetProperty("inField").GetBoolean()).GetProperty("uid").GetString()!;
-        await Site.PostAsync("api/cards/200001/issue", new { holderId, kind = "access", handOver = new { items = new[] { "card" }, receiptReference = "R-200001" } }, "first-issue");
+        await Site.IssueAsync(200001, holderId);
         Assert.Equal("granted", await Site.PresentAtDoorUntilAsync(oldUid, "granted"));
 
         var page = await SignedInAsync("desk", "lost-card-replaced-and-moved-out");
@@ -256,20 +255,7 @@ public sealed class DeskTests : ConsoleTest
 
         // A forged post with the clerk's own valid antiforgery token: refused by role, as the API refuses it.
         await page.GotoAsync("/holders/new");
-        var answer = await page.EvaluateAsync<JsonElement>("""
-            async () => {
-                const body = new FormData();
-                body.append('__form', document.querySelector('input[name=__form]').value);
-                body.append('username', 'mallory');
-                body.append('displayName', 'Mallory');
-                body.append('roles', 'admin');
-                const r = await fetch('/admin/operators', { method: 'POST', body });
-                return { status: r.status, type: r.headers.get('content-type'), body: await r.json() };
-            }
-            """);
-        Assert.Equal(403, answer.GetProperty("status").GetInt32());
-        Assert.StartsWith("application/problem+json", answer.GetProperty("type").GetString(), StringComparison.Ordinal);
-        Assert.Equal("urn:gateway:problem:forbidden", answer.GetProperty("body").GetProperty("type").GetString());
+        AssertForbidden(await ForgedPostAsync(page, "/admin/operators", ("username", "mallory"), ("displayName", "Mallory"), ("roles", "admin")));
         var operators = await Site.GetAsync("api/operators");
         Assert.DoesNotContain(operators.GetProperty("items").EnumerateArray(), o => o.GetProperty("id").GetString() == "mallory");
     }

@@ -23,7 +23,7 @@ public sealed class FinanceTests : ConsoleTest
         await Site.PostAsync("api/cards/stock", new { from = 500001, to = 500003 });
         var holder = await Site.PostAsync("api/holders", new { name = "钱程", building = "3", unit = "2", room = "0601" });
         var holderId = holder.GetProperty("id").GetInt64();
-        await Site.PostAsync("api/cards/500001/issue", new { holderId, kind = "parking", handOver = new { items = new[] { "card" }, receiptReference = "R-500001" } }, "finance-card");
+        await Site.IssueAsync(500001, holderId, "parking");
         var agreement = await Site.PostAsync("api/parking/agreements", new { agreementNumber = "P-2026-050", holderId, cardNumber = 500001, plate = "沪B54321", space = "B2-007", monthlyFeeFen = 30000, billingCycle = "month", paymentMethod = "cash", signedCopyRef = "档案柜B-3" });
         await Site.PostAsync($"api/parking/agreements/{agreement.GetProperty("id").GetInt64()}/payments", new { amountFen = 30000, method = "cash", receiptNumber = "R-0101" }, "finance-payment");
 

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 
@@ -25,7 +24,7 @@ public sealed class ParkingTests : ConsoleTest
         var holder = await Site.PostAsync("api/holders", new { name = "赵磊", building = "3", unit = "1", room = "0301", phone = "13700137000" });
         var holderId = holder.GetProperty("id").GetInt64();
         var uid = (await Site.EncoderCardsAsync()).EnumerateArray().Single(c => c.GetProperty("inField").GetBoolean()).GetProperty("uid").GetString()!;
-        await Site.PostAsync("api/cards/400001/issue", new { holderId, kind = "parking", handOver = new { items = new[] { "card" }, receiptReference = "R-400001" } }, "parking-card");
+        await Site.IssueAsync(400001, holderId, "parking");
 
         // The desk: a new agreement from the holder's page.
         var desk = await SignedInAsync("desk", "parking-desk");
@@ -67,20 +66,7 @@ public sealed class ParkingTests : ConsoleTest
         await Expect(desk.Locator($"tr[data-payment='{paymentId}']")).ToContainTextAsync("待授权");
         await Expect(desk.GetByRole(AriaRole.Link, new() { Name = "授权", Exact = true })).ToHaveCountAsync(0);
         await Expect(desk.GetByRole(AriaRole.Link, new() { Name = "冲正", Exact = true })).ToHaveCountAsync(0);
-        var forged = await desk.EvaluateAsync<JsonElement>("""
-            async (id) => {
-                const body = new FormData();
-                body.append('__form', document.querySelector('input[name=__form]').value);
-                body.append('IdempotencyKey', 'forged-grant-1');
-                body.append('start', '2026-01-01');
-                body.append('end', '2026-02-01');
-                const r = await fetch('/parking/payments/' + id + '/grant', { method: 'POST', body });
-                return { status: r.status, type: r.headers.get('content-type'), body: await r.json() };
-            }
-            """, paymentId);
-        Assert.Equal(403, forged.GetProperty("status").GetInt32());
-        Assert.StartsWith("application/problem+json", forged.GetProperty("type").GetString(), StringComparison.Ordinal);
-        Assert.Equal("urn:gateway:problem:forbidden", forged.GetProperty("body").GetProperty("type").GetString());
+        AssertForbidden(await ForgedPostAsync(desk, $"/parking/payments/{paymentId}/grant", ("IdempotencyKey", "forged-grant-1"), ("start", "2026-01-01"), ("end", "2026-02-01")));
         Assert.Equal("recorded", (await Site.GetAsync($"api/parking/payments/{paymentId}")).GetProperty("state").GetString());
         Assert.Equal(403, (await desk.GotoAsync($"/parking/payments/{paymentId}/grant"))!.Status);
 
@@ -119,7 +105,7 @@ public sealed class ParkingTests : ConsoleTest
         // Bank debit: a bank-debit agreement's request exported, the bank's result file (GB18030, as banks write it) imported once.
         await Site.ClearEncoderAsync();
         await Site.PlaceBlankCardAsync();
-        await Site.PostAsync("api/cards/400002/issue", new { holderId, kind = "parking", handOver = new { items = new[] { "card" }, receiptReference = "R-400002" } }, "bank-card");
+        await Site.IssueAsync(400002, holderId, "parking");
         await Site.PostAsync("api/parking/agreements", new { agreementNumber = "B-2026-001", holderId, cardNumber = 400002, plate = "沪C11111", space = "B1-019", monthlyFeeFen = 30000, billingCycle = "month", paymentMethod = "bank-debit", signedCopyRef = "档案柜A-13", bankAccountName = "赵磊", bankAccountNumber = "6222020200112233445" });
         await authorizer.GotoAsync("/parking/bank-debit");
         var download = await authorizer.RunAndWaitForDownloadAsync(() => authorizer.GetByRole(AriaRole.Button, new() { Name = "下载扣款文件" }).ClickAsync());

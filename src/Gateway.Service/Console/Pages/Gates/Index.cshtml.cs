@@ -35,9 +35,13 @@ public sealed class IndexModel : ConsolePage
 
     public EventList Events { get; private set; } = null!;
 
+    /// <summary>The controllers a lane or door can be opened on from the desk.</summary>
+    public IReadOnlySet<string> Openable { get; private set; } = new HashSet<string>();
+
     public async Task OnGetAsync(string? card, string? holder, string? plate, string? controller, string? decision, CancellationToken cancellationToken)
     {
         Devices = DeviceEndpoints.List(_board, _engine);
+        Openable = Devices.Where(d => _engine.FindOpener(d.Id) is not null).Select(d => d.Id).ToHashSet(StringComparer.Ordinal);
         Alarms = (await _alarms.ListAsync(true, null, null, new PageRequest(PageRequest.MaxLimit, 0), cancellationToken)).Items;
         Events = await EventList.ReadAsync(_events, card, holder, plate, controller, decision, cancellationToken);
     }
