@@ -97,7 +97,8 @@ public static partial class CardEndpoints
         string? Batch,
         DateTimeOffset Received,
         DateTimeOffset Updated,
-        TemporaryResponse? Temporary);
+        TemporaryResponse? Temporary,
+        bool Legacy);
 
     public sealed record CardEventResponse(string Action, CardState? From, CardState To, string? Reason, string? Note, DateTimeOffset At, string OperatorId);
 
@@ -472,6 +473,6 @@ public static partial class CardEndpoints
         var temporary = card.Temporary is { } terms && view.Temporary is { } standing
             ? new TemporaryResponse(terms.Purpose, terms.Window.FromUtc, terms.Window.UntilUtc, terms.Bearer, terms.StandsInFor, standing.Status, standing.DaysLeft, standing.AwaitingReturn)
             : null;
-        return new CardResponse(card.Number, card.State, card.Kind, card.Uid, holder, card.IssueCount, card.Replaces, card.ReplacedBy, card.StateReason, card.StateNote, card.Batch, card.ReceivedUtc, card.UpdatedUtc, temporary);
+        return new CardResponse(card.Number, card.State, card.Kind, card.Uid, holder, card.IssueCount, card.Replaces, card.ReplacedBy, card.StateReason, card.StateNote, card.Batch, card.ReceivedUtc, card.UpdatedUtc, temporary, card.Legacy);
     }
 }

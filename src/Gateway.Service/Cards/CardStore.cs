@@ -79,7 +79,7 @@ public sealed record TemporaryFilter(DateTimeOffset NowUtc, TemporaryStatus? Sta
 /// <summary>The card tables (<c>cards</c>, <c>card_issues</c>, <c>card_events</c>, <c>card_issue_journal</c>). Writes go through a <see cref="UnitOfWork"/>.</summary>
 public static class CardStore
 {
-    private const string Columns = "c.number, c.state, c.uid, c.holder_id, c.kind, c.issue_count, c.replaces, c.replaced_by, c.state_reason, c.state_note, c.batch, c.received_utc, c.updated_utc, c.temporary, c.valid_from_utc, c.valid_until_utc, c.bearer, c.stands_in_for";
+    private const string Columns = "c.number, c.state, c.uid, c.holder_id, c.kind, c.issue_count, c.replaces, c.replaced_by, c.state_reason, c.state_note, c.batch, c.received_utc, c.updated_utc, c.temporary, c.valid_from_utc, c.valid_until_utc, c.bearer, c.stands_in_for, c.legacy";
 
     /// <summary>How many of the numbers <paramref name="from"/>..<paramref name="to"/> already exist.</summary>
     public static async Task<long> CountExistingAsync(UnitOfWork unit, long from, long to, CancellationToken cancellationToken)
@@ -407,15 +407,6 @@ public static class CardStore
         return list;
     }
 
-    /// <summary>True for a card imported as already in a resident's hand (migration 720): Gateway wrote no payload on it and holds no keys for it.</summary>
-    public static async Task<bool> IsLegacyAsync(SqliteConnection connection, long number, CancellationToken cancellationToken)
-    {
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT legacy FROM cards WHERE number = $n";
-        command.Parameters.AddWithValue("$n", number);
-        return await command.ExecuteScalarAsync(cancellationToken) is long legacy && legacy == 1;
-    }
-
     /// <summary>A card's transitions, oldest first.</summary>
     public static async Task<IReadOnlyList<CardEvent>> HistoryAsync(SqliteConnection connection, long number, CancellationToken cancellationToken)
     {
@@ -458,7 +449,8 @@ public static class CardStore
             Wire.Parse<TemporaryPurpose>(r.GetString(13)),
             new ValidityWindow(UnitOfWork.ParseTimestamp(r.GetString(14)), UnitOfWork.ParseTimestamp(r.GetString(15))),
             r.IsDBNull(16) ? null : r.GetString(16),
-            r.IsDBNull(17) ? null : r.GetInt64(17)));
+            r.IsDBNull(17) ? null : r.GetInt64(17)),
+        r.GetInt64(18) == 1);
 
     /// <summary>The temporary cards issued (and not yet handed back) that stand in for card <paramref name="lostNumber"/>.</summary>
     public static async Task<IReadOnlyList<CardRecord>> StandInsAsync(UnitOfWork unit, long lostNumber, CancellationToken cancellationToken)

@@ -312,7 +312,7 @@ public sealed class CardWorkflow
                 return refused;
             }
 
-            if (await CardStore.IsLegacyAsync(connection, number, cancellationToken))
+            if (card.Legacy)
             {
                 // Imported from the previous system (docs/migration.md): its sectors are not under keys Gateway holds.
                 return Refusal.InvalidState($"card {number} is a legacy card, not written by Gateway: there are no keys to erase it with, so it never goes back into stock", Wire.Name(card.State));

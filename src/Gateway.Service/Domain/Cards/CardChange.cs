@@ -15,6 +15,7 @@ namespace Gateway.Service.Domain.Cards;
 /// <param name="ReceivedUtc">When it was received into stock.</param>
 /// <param name="UpdatedUtc">When it last changed.</param>
 /// <param name="Temporary">A temporary card's terms (its window; null: an ordinary card).</param>
+/// <param name="Legacy">Imported as already in a resident's hand (docs/migration.md): Gateway wrote no payload on it and holds no keys for it.</param>
 public sealed record CardRecord(
     long Number,
     CardState State,
@@ -29,7 +30,8 @@ public sealed record CardRecord(
     string? Batch,
     DateTimeOffset ReceivedUtc,
     DateTimeOffset UpdatedUtc,
-    TemporaryTerms? Temporary = null)
+    TemporaryTerms? Temporary = null,
+    bool Legacy = false)
 {
     public CardFacts Facts => new(Number, State, ReplacedBy, Temporary is not null);
 }

@@ -82,6 +82,7 @@ public sealed class ImportApiTests
         var card = await FrontDeskHost.GetCardAsync(host.Client, 500001);
         Assert.Equal("issued", card.GetProperty("state").GetString());
         Assert.Equal("04A1B2C3", card.GetProperty("uid").GetString());
+        Assert.True(card.GetProperty("legacy").GetBoolean());
         Assert.Equal(1L, Scalar(host, "SELECT legacy FROM cards WHERE number = 500001"));
         Assert.True(host.Count("card_outbox") >= outboxBefore + 3);
         Assert.Equal(3L, Scalar(host, "SELECT COUNT(*) FROM audit_log WHERE action = 'card.import-legacy'"));
