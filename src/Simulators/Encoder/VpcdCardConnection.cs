@@ -23,7 +23,11 @@ namespace Gateway.Simulators.Encoder;
 /// waiting at pcscd's next poll, pcscd never saw the reader empty, kept the new card mute and never
 /// powered it (the reader looked empty to every client for good). So after every session the
 /// simulator connects once more only to answer that poll's ATR request with an empty answer (vpcd
-/// reports no card and drops the connection), and only then offers the next card.
+/// reports no card and drops the connection), and only then offers the next card. A session's own
+/// empty ATR answer does not count as shown: with the messages fast, a card taken off mid-transaction
+/// met the client's reset first (vpcd asks for the ATR after the reset, and pcscd takes the empty answer
+/// as a failed reset, not a removal), the card came back before the next poll, and pcscd never saw
+/// the reader empty: the card stayed unusable for good.
 /// </para>
 /// <para>
 /// While the reader is stalled
@@ -213,7 +217,9 @@ public sealed class VpcdCardConnection : IAsyncDisposable
                         Send(socket, atr);
                         if (atr.Length == 0)
                         {
-                            _absenceShown = true;
+                            // Not yet "absence shown": this ATR request may be pcscd's reset of the card
+                            // (SCardReconnect), whose failure pcscd does not take as a removal, rather than
+                            // its presence poll. The next connection shows the absence to the poll itself.
                             return;
                         }
 
@@ -288,6 +294,24 @@ public sealed class VpcdCardConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Asks Linux to acknowledge what arrives next at once (TCP_QUICKACK, tcp(7); not permanent, so set
+    /// before every read). vsmartcard-vpcd up to 0.9 (Debian's vsmartcard 3.3 package among them) sends a
+    /// message's 2-byte length and its bytes in two send() calls on a socket with Nagle's algorithm on,
+    /// so the bytes wait until the length is acknowledged; with this end's delayed ACK (40 ms at least on
+    /// Linux) every APDU cost ~48 ms. vsmartcard fixed it upstream in 2023 (one send of length and bytes,
+    /// "send length + data at the same time"); this keeps either version fast.
+    /// </summary>
+    private static void QuickAck(Socket socket)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            const int IpProtoTcp = 6;
+            const int TcpQuickAck = 12;
+            socket.SetRawSocketOption(IpProtoTcp, TcpQuickAck, BitConverter.GetBytes(1));
+        }
+    }
+
     private static void Send(Socket socket, ReadOnlySpan<byte> payload)
     {
         var frame = new byte[2 + payload.Length];
@@ -301,6 +325,7 @@ public sealed class VpcdCardConnection : IAsyncDisposable
         var read = 0;
         while (read < buffer.Length)
         {
+            QuickAck(socket);
             var n = socket.Receive(buffer[read..]);
             if (n == 0)
             {

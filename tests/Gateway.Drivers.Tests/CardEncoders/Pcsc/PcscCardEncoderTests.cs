@@ -70,7 +70,7 @@ public sealed class PcscCardEncoderTests
         Assert.Equal(CardWriteOutcome.Completed, journal.Operations[0].Outcome);
     }
 
-    [PcscFact(Skip = "known fault of the vpcd test stack, not of the encoder: after a card is taken off mid-transaction, pcscd sometimes never sees it put back (failed 3 of 5 runs, and 2 of 6 with a trial simulator that acknowledges at once, docs/benchmarks.md encoder, 'still waiting after 30 s for pcscd to see the card'); the same rollback is tested on the PN532 path (TornCardTests); see docs/encoder.md, PC/SC readers")]
+    [PcscFact]
     public async Task CardRemovedMidWrite_RolledBackWhenPresentedAgain_BlankStockWithTransportKeys()
     {
         await using var rig = await PcscRig.StartAsync();
